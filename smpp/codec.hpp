@@ -43,7 +43,17 @@ boost::system::result<pdu, codec_error> decode(std::span<std::uint8_t const> byt
 
 /// Appends the wire form of `p` to `out`, command_length filled in. Fails (and appends
 /// nothing) if a field exceeds its spec size, e.g. a 10-character password.
+/// A response with command_status != 0 whose body fields are all empty/zero is sent as the
+/// 16-octet header only (SMPP 3.4); see encode_options to send the body anyway.
 std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out);
+
+struct encode_options {
+  /// Send the (empty) body of error responses too, e.g. submit_sm_resp with a single 0x00
+  /// message_id (17 octets), as SMPP 3.3/5.0 peers expect.
+  bool error_response_body = false;
+};
+std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out,
+                                  encode_options const& options);
 
 /// Builds the generic_nack to send for a decode error (status and sequence_number echoed).
 pdu make_generic_nack(codec_error const& e);
