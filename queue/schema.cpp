@@ -1,0 +1,149 @@
+// queue/schema.cpp: migration steps and the runner. Step 1 is the message store (messages,
+// events, receipts); the meaning of every column and the states are documented here and in
+// docs/queue.md. Times are INTEGER milliseconds since the Unix epoch (UTC) everywhere.
+// To add tables (e.g. the per-number limits of queue/rate_limits.*), append a step to
+// k_migrations with the next number; never edit a released step.
+#include "queue/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace smsgw::queue {
+namespace {
+
+// Step 1: the message store.
+//
+// messages: one row per accepted message.
+//   id               message id handed to callers (rowid, never reused: AUTOINCREMENT)
+//   recipient        normalised international MSISDN, digits only ("6281234567890")
+//   sender           source address as given (alphanumeric sender id or number)
+//   text             message body (UTF-8); never logged
+//   priority         0 = otp, 1 = transactional, 2 = bulk (lower is claimed first)
+//   purpose          e.g. "login"; '' = none. Supersede works per (recipient, purpose)
+//   idempotency_key  caller's key; NULL = none. Unique: the same key returns the first message
+//   carrier          carrier chosen at enqueue (claims are per carrier)
+//   route            route of the current or last attempt; '' = daemon's default for carrier
+//   state            see message.hpp (0 queued .. 9 rejected)
+//   created_at       enqueue time
+//   expires_at       never handed out at or after this time
+//   not_before       not claimed before this time (retry scheduling)
+//   updated_at       time of the last transition
+//   attempts         number of claims so far
+//   sending_at       set when the current attempt was handed to a link (submit_sm about to be
+//                    written); NULL otherwise. Crash recovery uses it: in_flight with it set
+//                    may have reached the SMSC (-> outcome_unknown), without it surely did not
+//                    (-> queued)
+//   smsc_message_id  normalised SMSC message id of the submitted attempt (correlation key)
+//   detail           last outcome detail (command_status, receipt stat/err, reason)
+//   history_len      number of rows in events for this message (next event's seq)
+//
+// events: every transition of every message, the support agent's history.
+//   (message_id, seq) primary key; seq counts from 0 (the enqueue)
+//   at, from_state (NULL for the enqueue), to_state, attempt (attempts after the transition),
+//   route, smsc_message_id, detail
+//
+// receipts: every delivery receipt the daemon handed us, recorded before deliver_sm_resp.
+//   carrier, smsc_message_id  the correlation key (normalised by smpp/message_id.hpp)
+//   outcome          0 = delivered, 1 = undeliverable
+//   received_at, detail (stat/err text)
+//   status           0 applied, 1 pending (held until the id appears), 2 orphan (no such id),
+//                    3 duplicate (this receipt was already recorded)
+//   message_id       the matched message once applied; NULL while pending or orphan
+//   resolved_at      when a pending receipt was applied or declared orphan
+constexpr std::string_view k_step1 = R"sql(
+CREATE TABLE messages (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  recipient        TEXT    NOT NULL,
+  sender           TEXT    NOT NULL,
+  text             TEXT    NOT NULL,
+  priority         INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 2),
+  purpose          TEXT    NOT NULL DEFAULT '',
+  idempotency_key  TEXT,
+  carrier          TEXT    NOT NULL,
+  route            TEXT    NOT NULL DEFAULT '',
+  state            INTEGER NOT NULL CHECK (state BETWEEN 0 AND 9),
+  created_at       INTEGER NOT NULL,
+  expires_at       INTEGER NOT NULL,
+  not_before       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  sending_at       INTEGER,
+  smsc_message_id  TEXT,
+  detail           TEXT    NOT NULL DEFAULT '',
+  history_len      INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX messages_idempotency ON messages(idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+-- claim(): queued messages of one carrier, highest priority then oldest.
+CREATE INDEX messages_due ON messages(carrier, priority, id) WHERE state = 0;
+-- supersede: older OTPs for the same recipient and purpose not yet handed out.
+CREATE INDEX messages_supersede ON messages(recipient, purpose) WHERE state IN (0, 3);
+-- expire_due() and crash recovery: the live, not-yet-sent states.
+CREATE INDEX messages_live ON messages(state, expires_at) WHERE state IN (0, 1, 3);
+-- receipts: correlation by (carrier, normalised SMSC id).
+CREATE INDEX messages_smsc_id ON messages(carrier, smsc_message_id)
+  WHERE smsc_message_id IS NOT NULL;
+-- purge(): messages that will not be sent again (submitted and the final states).
+CREATE INDEX messages_purgeable ON messages(updated_at) WHERE state NOT IN (0, 1, 3);
+
+CREATE TABLE events (
+  message_id       INTEGER NOT NULL,
+  seq              INTEGER NOT NULL,
+  at               INTEGER NOT NULL,
+  from_state       INTEGER,
+  to_state         INTEGER NOT NULL,
+  attempt          INTEGER NOT NULL,
+  route            TEXT    NOT NULL DEFAULT '',
+  smsc_message_id  TEXT,
+  detail           TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (message_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE receipts (
+  id               INTEGER PRIMARY KEY,
+  carrier          TEXT    NOT NULL,
+  smsc_message_id  TEXT    NOT NULL,
+  outcome          INTEGER NOT NULL CHECK (outcome IN (0, 1)),
+  received_at      INTEGER NOT NULL,
+  detail           TEXT    NOT NULL DEFAULT '',
+  status           INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),
+  message_id       INTEGER,
+  resolved_at      INTEGER
+);
+CREATE INDEX receipts_key ON receipts(carrier, smsc_message_id);
+CREATE INDEX receipts_pending ON receipts(received_at) WHERE status = 1;
+CREATE INDEX receipts_age ON receipts(received_at);
+)sql";
+
+// Append new steps here (next: version 2). The per-number limits helper adds its tables as a
+// step of its own, e.g. {2, "rate limits", rate_limits_schema_sql}.
+constexpr migration k_migrations[] = {
+    {1, "message store", k_step1},
+};
+
+}  // namespace
+
+std::span<migration const> migrations() { return k_migrations; }
+
+int latest_schema_version() { return migrations().back().version; }
+
+void migrate(sqlite::database& db) {
+  auto current = db.query_int("PRAGMA user_version");
+  if (current > latest_schema_version()) {
+    throw std::runtime_error(fmt::format(
+        "{}: schema version {} is newer than this build's {}; refusing to open", db.path(),
+        current, latest_schema_version()));
+  }
+  for (auto const& step : migrations()) {
+    if (step.version <= current) continue;
+    sqlite::transaction tx(db);
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    if (db.query_int("PRAGMA user_version") >= step.version) continue;
+    db.exec(step.sql);
+    db.exec(fmt::format("PRAGMA user_version={}", step.version));
+    tx.commit();
+  }
+}
+
+}  // namespace smsgw::queue

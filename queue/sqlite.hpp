@@ -1,0 +1,127 @@
+// queue/sqlite.hpp: thin RAII handles over the sqlite3 C API (database, statement, transaction).
+// Inside queue/ a failed SQLite call throws smsgw::sqlite::error carrying the primary and extended
+// result codes and the connection's message; the queue's public API catches it once per operation
+// and converts it to an error value (queue/error.hpp), so no exception crosses the module boundary.
+// One connection is used by one thread at a time (the queue's writer thread); no locking here.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace smsgw::sqlite {
+
+/// A failed SQLite call. `code()` is the primary result code (SQLITE_FULL, SQLITE_CORRUPT, ...),
+/// `extended_code()` the extended one, `system_errno()` the OS errno behind an I/O error (or 0).
+class error : public std::runtime_error {
+ public:
+  error(int extended_code, int system_errno, std::string const& what);
+  int code() const noexcept { return extended_code_ & 0xff; }
+  int extended_code() const noexcept { return extended_code_; }
+  int system_errno() const noexcept { return system_errno_; }
+
+ private:
+  int extended_code_;
+  int system_errno_;
+};
+
+/// How to open a database file.
+struct open_options {
+  bool read_only = false;          ///< SQLITE_OPEN_READONLY instead of READWRITE|CREATE.
+  bool create = true;              ///< create the file if missing (ignored when read_only).
+  int busy_timeout_ms = 5000;      ///< how long a writer waits for another connection's lock.
+  bool synchronous_full = true;    ///< PRAGMA synchronous=FULL (fsync on every commit) vs NORMAL.
+  bool wal = true;                 ///< PRAGMA journal_mode=WAL.
+  int cache_size_kib = 16 * 1024;  ///< page cache bound (PRAGMA cache_size=-N): keeps RSS flat.
+};
+
+/// One open connection. Move-only; closes on destruction.
+class database {
+ public:
+  /// Opens `path` and applies `opts` (WAL, synchronous, busy_timeout, cache size, foreign_keys).
+  /// Throws sqlite::error, e.g. SQLITE_NOTADB for a file of garbage, SQLITE_CANTOPEN.
+  static database open(std::string const& path, open_options const& opts = {});
+
+  database() = default;
+  database(database&& other) noexcept;
+  database& operator=(database&& other) noexcept;
+  database(database const&) = delete;
+  database& operator=(database const&) = delete;
+  ~database();
+
+  /// Runs one or more statements without results (DDL, PRAGMA, BEGIN/COMMIT).
+  void exec(std::string_view sql);
+  /// Runs a single-value query such as "PRAGMA user_version" and returns the integer.
+  std::int64_t query_int(std::string_view sql);
+
+  std::int64_t last_insert_rowid() const noexcept;
+  int changes() const noexcept;          ///< rows changed by the last INSERT/UPDATE/DELETE
+  bool in_transaction() const noexcept;  ///< false after COMMIT, ROLLBACK or an automatic rollback
+  sqlite3* handle() const noexcept { return db_; }
+  std::string const& path() const noexcept { return path_; }
+
+  /// Throws sqlite::error for result code `rc` with the connection's message, prefixed by `what`.
+  [[noreturn]] void fail(int rc, std::string_view what) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+/// A prepared statement. Bind indexes are 1-based (as in SQLite), column indexes 0-based.
+class statement {
+ public:
+  statement() = default;
+  statement(database& db, std::string_view sql);
+  statement(statement&& other) noexcept;
+  statement& operator=(statement&& other) noexcept;
+  statement(statement const&) = delete;
+  statement& operator=(statement const&) = delete;
+  ~statement();
+
+  statement& bind(int index, std::int64_t value);
+  statement& bind(int index, std::string_view text);
+  statement& bind_blob(int index, std::span<std::uint8_t const> bytes);
+  statement& bind_null(int index);
+
+  /// Advances: true when a row is available, false when done. Throws on error.
+  bool step();
+  /// Steps to completion expecting no rows (INSERT/UPDATE/DELETE), then resets.
+  void run();
+  /// Resets for re-execution and clears bindings.
+  void reset() noexcept;
+
+  bool is_null(int col) const noexcept;
+  std::int64_t column_int64(int col) const noexcept;
+  /// Valid until the next step/reset; copy it if kept.
+  std::string_view column_text(int col) const noexcept;
+  std::string column_string(int col) const { return std::string(column_text(col)); }
+  std::span<std::uint8_t const> column_blob(int col) const noexcept;
+
+ private:
+  database* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// BEGIN IMMEDIATE on construction (take the write lock up front, so a busy database fails here
+/// rather than half-way through); ROLLBACK on destruction unless commit() succeeded.
+class transaction {
+ public:
+  explicit transaction(database& db);
+  transaction(transaction const&) = delete;
+  transaction& operator=(transaction const&) = delete;
+  ~transaction();
+  /// COMMIT. With synchronous=FULL the data is on stable storage when this returns.
+  void commit();
+
+ private:
+  database& db_;
+  bool done_ = false;
+};
+
+}  // namespace smsgw::sqlite
