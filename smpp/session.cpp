@@ -61,6 +61,10 @@ std::uint32_t session::next_sequence_number() {
   }
 }
 
+void session::set_next_sequence_number(std::uint32_t seq) noexcept {
+  if (seq != 0 && seq <= max_sequence_number) next_seq_ = seq;
+}
+
 void session::set_state(session_state to, actions& out) {
   if (to == state_) return;
   out.push_back(state_changed{state_, to});

@@ -271,6 +271,10 @@ class session {
   /// Earliest time on_tick() has work to do, or nullopt when no timer runs.
   std::optional<steady_time> next_deadline() const;
 
+  /// Sets the sequence_number the next request will try (1..0x7FFFFFFF; others are
+  /// ignored). For tests of the wrap-around, and to spread numbering across reconnects.
+  void set_next_sequence_number(std::uint32_t seq) noexcept;
+
   session_state state() const noexcept { return state_; }
   session_config const& config() const noexcept { return config_; }
   /// True when bound (TX or TRX) and not closing: submit() may succeed if the window has room.
