@@ -4,6 +4,7 @@
 // To add tables (e.g. the per-number limits of queue/rate_limits.*), append a step to
 // k_migrations with the next number; never edit a released step.
 #include "queue/schema.hpp"
+#include "queue/rate_limits.hpp"
 
 #include <fmt/format.h>
 
@@ -120,6 +121,7 @@ CREATE INDEX receipts_age ON receipts(received_at);
 // step of its own, e.g. {2, "rate limits", rate_limits_schema_sql}.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
+    {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
 };
 
 }  // namespace
