@@ -9,17 +9,21 @@
 namespace smsgw::smpp {
 namespace {
 
-// Receipt text is ASCII in practice; UCS-2 is decoded, everything else read as Latin-1 so an
-// '_' or '@' in an id is never turned into a GSM character.
+// Receipt text is ASCII in practice. UCS-2 is decoded; other octets are never read as GSM7,
+// so an '_' or '@' in an id stays itself: valid UTF-8 is kept as is (our simulator and some
+// SMSCs send it), anything else is read as Latin-1. A NUL ends the text (some SMSCs add one).
 std::string receipt_text_of(std::span<std::uint8_t const> bytes, std::uint8_t data_coding) {
   if (data_coding == 0x08) {
     if (auto d = decode_text(bytes, data_coding, false)) return std::move(d->text);
   }
-  std::string out;
+  std::string raw;
   for (std::uint8_t b : bytes) {
-    if (b == 0) break;  // some SMSCs NUL-terminate the text
-    unicode::append_utf8(out, b);
+    if (b == 0) break;
+    raw.push_back(static_cast<char>(b));
   }
+  if (unicode::decode_utf8(raw)) return raw;
+  std::string out;
+  for (char c : raw) unicode::append_utf8(out, static_cast<unsigned char>(c));
   return out;
 }
 

@@ -102,7 +102,8 @@ struct delivery_receipt {
 
 /// Receipt from a deliver_sm (text from short_message, or message_payload when sm_length is 0).
 /// Errors: not_a_receipt (esm_class, unless options say otherwise), receipt_missing_id,
-/// receipt_missing_state. Text in data_coding 8 is decoded as UCS-2, anything else as Latin-1.
+/// receipt_missing_state. Text in data_coding 8 is decoded as UCS-2; other text is kept
+/// if it is valid UTF-8, else read as Latin-1 (never as GSM7: '_' and '@' in ids stay intact).
 content_result<delivery_receipt> parse_receipt(deliver_sm const& sm, tlv_list const& tlvs,
                                                receipt_options const& options = {});
 /// Receipt from a data_sm (text, if any, from message_payload).
