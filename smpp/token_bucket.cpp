@@ -7,6 +7,11 @@
 #include <cmath>
 
 namespace smsgw::smpp {
+namespace {
+// Refill is floating point: 10 ms at 100/s may come out as 0.9999999999 tokens. A token
+// counts as there when it is within this tolerance, so time_until() is exact in practice.
+constexpr double epsilon = 1e-9;
+}  // namespace
 
 token_bucket::token_bucket(token_bucket_config config, time_point now)
     : config_(config), tokens_(0), rate_(0), last_(now) {
@@ -48,7 +53,7 @@ void token_bucket::commit(snapshot const& s) {
 bool token_bucket::try_take(std::uint32_t n, time_point now) {
   snapshot s = advance(now);
   double const need = std::min(static_cast<double>(n), config_.burst);
-  bool const ok = s.tokens >= need;
+  bool const ok = s.tokens + epsilon >= need;
   if (ok) s.tokens -= static_cast<double>(n);
   commit(s);
   return ok;
@@ -57,7 +62,7 @@ bool token_bucket::try_take(std::uint32_t n, time_point now) {
 std::chrono::nanoseconds token_bucket::time_until(std::uint32_t n, time_point now) const {
   snapshot const s = advance(now);
   double const need = std::min(static_cast<double>(n), config_.burst);
-  if (s.tokens >= need) return std::chrono::nanoseconds(0);
+  if (s.tokens + epsilon >= need) return std::chrono::nanoseconds(0);
   double const seconds = (need - s.tokens) / s.rate;
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::ceil(seconds * 1e9)));
 }
