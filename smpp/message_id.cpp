@@ -105,9 +105,15 @@ std::string message_id_key(std::string_view raw, message_id_side side, message_i
 }
 
 std::vector<message_id_format> infer_message_id_format(std::string_view resp_id, std::string_view dlr_id) {
+  // A format explains the pair only if each id fits its declared form (a fallback to the
+  // exact string would make every format "match" two equal non-numeric ids).
+  std::string_view const r = trim(resp_id), d = trim(dlr_id);
   std::vector<message_id_format> out;
   for (auto f : {message_id_format::same, message_id_format::resp_hex_dlr_dec, message_id_format::resp_dec_dlr_hex}) {
-    if (message_id_key(resp_id, message_id_side::submit_sm_resp, f) == message_id_key(dlr_id, message_id_side::receipt, f))
+    bool const fits = f == message_id_format::same ||
+                      (f == message_id_format::resp_hex_dlr_dec && all_of(r, is_hex) && all_of(d, is_dec)) ||
+                      (f == message_id_format::resp_dec_dlr_hex && all_of(r, is_dec) && all_of(d, is_hex));
+    if (fits && message_id_key(r, message_id_side::submit_sm_resp, f) == message_id_key(d, message_id_side::receipt, f))
       out.push_back(f);
   }
   return out;
