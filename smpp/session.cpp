@@ -78,6 +78,7 @@ void session::send_request(request_kind kind, std::uint32_t seq, pdu p, actions&
 }
 
 void session::start(steady_time now, actions& out) {
+  last_now_ = std::max(last_now_, now);
   if (state_ != session_state::open && state_ != session_state::closed) return;
   // A fresh connection: nothing of the old one may survive (terminate() emptied the
   // window already; pending acks of a lost connection cannot be answered any more).
@@ -109,7 +110,8 @@ void session::start(steady_time now, actions& out) {
   send_request(request_kind::bind, next_sequence_number(), std::move(p), out);
 }
 
-void session::on_pdu(pdu const& p, steady_time now, actions& out) {
+void session::on_pdu(pdu p, steady_time now, actions& out) {
+  last_now_ = std::max(last_now_, now);
   if (state_ == session_state::closed) {
     // The I/O side is closing the socket; answer nothing, but do not drop it silently.
     if (is_response(p.id()))
@@ -133,7 +135,7 @@ void session::note_peer_alive(steady_time now) {
     enquire_link_due_ = now + config_.enquire_link_interval;
 }
 
-void session::handle_request(pdu const& p, steady_time now, actions& out) {
+void session::handle_request(pdu& p, steady_time now, actions& out) {
   switch (p.id()) {
     case command_id::enquire_link:
       // Answered in every state, also before the bind completes (be liberal).
@@ -162,14 +164,15 @@ void session::handle_request(pdu const& p, steady_time now, actions& out) {
       }
       pending_delivers_[p.sequence_number] =
           is_deliver ? command_id::deliver_sm_resp : command_id::data_sm_resp;
-      out.push_back(deliver_received{p.sequence_number, p});
+      std::uint32_t const seq = p.sequence_number;
+      out.push_back(deliver_received{seq, std::move(p)});
       return;
     }
     case command_id::alert_notification:
-      out.push_back(alert_received{p});
+      out.push_back(alert_received{std::move(p)});
       return;
     case command_id::outbind:
-      out.push_back(outbind_received{p});
+      out.push_back(outbind_received{std::move(p)});
       return;
     default:
       // bind_*, submit_sm, query_sm, cancel_sm, replace_sm: SMSC-side operations an ESME
@@ -278,6 +281,7 @@ bool session::receive_allowed() const noexcept {
 }
 
 void session::on_decode_error(codec_error const& e, steady_time now, actions& out) {
+  last_now_ = std::max(last_now_, now);
   if (state_ == session_state::closed) return;
   note_peer_alive(now);
   std::string detail = e.field.empty() ? e.what : e.field + ": " + e.what;
@@ -298,6 +302,7 @@ void session::on_decode_error(codec_error const& e, steady_time now, actions& ou
 }
 
 void session::on_tick(steady_time now, actions& out) {
+  last_now_ = std::max(last_now_, now);
   if (state_ == session_state::closed || state_ == session_state::open) return;
   if (due(bind_deadline_, now)) {
     out.push_back(bind_failed{command_status::ok, false, true, false});
@@ -343,6 +348,7 @@ void session::send_enquire_link(steady_time now, actions& out) {
 
 submit_refusal session::submit(submit_ref ref, submit_sm sm, tlv_list tlvs, steady_time now,
                                actions& out) {
+  last_now_ = std::max(last_now_, now);
   if (state_ == session_state::draining || state_ == session_state::unbinding)
     return submit_refusal::closing;
   if (state_ != session_state::bound_tx && state_ != session_state::bound_trx)
@@ -358,7 +364,13 @@ submit_refusal session::submit(submit_ref ref, submit_sm sm, tlv_list tlvs, stea
 }
 
 bool session::ack_deliver(std::uint32_t sequence_number, command_status status,
+                          actions& out) {
+  return ack_deliver(sequence_number, status, last_now_, out);
+}
+
+bool session::ack_deliver(std::uint32_t sequence_number, command_status status,
                           steady_time now, actions& out) {
+  last_now_ = std::max(last_now_, now);
   auto it = pending_delivers_.find(sequence_number);
   if (it == pending_delivers_.end() || state_ == session_state::closed) return false;
   pdu p{status, sequence_number, deliver_sm_resp{}, {}};
@@ -370,6 +382,7 @@ bool session::ack_deliver(std::uint32_t sequence_number, command_status status,
 }
 
 void session::close(steady_time now, actions& out) {
+  last_now_ = std::max(last_now_, now);
   switch (state_) {
     case session_state::open:
     case session_state::binding:
@@ -406,7 +419,8 @@ void session::send_unbind(steady_time now, actions& out) {
                pdu{command_status::ok, 0, unbind{}, {}}, out);
 }
 
-void session::on_disconnect(steady_time /*now*/, actions& out) {
+void session::on_disconnect(steady_time now, actions& out) {
+  last_now_ = std::max(last_now_, now);
   if (state_ == session_state::closed) return;
   terminate(close_reason::unbound, unknown_reason::disconnected, false, out);
 }

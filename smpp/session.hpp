@@ -232,8 +232,9 @@ class session {
   /// (reset for a new connection); ignored in other states.
   void start(steady_time now, actions& out);
 
-  /// A decoded PDU arrived from the SMSC.
-  void on_pdu(pdu const& p, steady_time now, actions& out);
+  /// A decoded PDU arrived from the SMSC. Taken by value: a deliver_sm is moved into the
+  /// deliver_received action (pass std::move(p) to avoid the copy).
+  void on_pdu(pdu p, steady_time now, actions& out);
 
   /// A PDU arrived but failed to decode: answer generic_nack with e.status and the
   /// sequence_number (never for a response, which gets no answer; a response that matches
@@ -256,6 +257,9 @@ class session {
   /// Acking the last pending receipt while draining lets the unbind go out (hence `now`).
   bool ack_deliver(std::uint32_t sequence_number, command_status status, steady_time now,
                    actions& out);
+  /// Same, using the latest time passed to any other call as `now` (acks come from the
+  /// consumer's completion handler, which has no reason to read the clock).
+  bool ack_deliver(std::uint32_t sequence_number, command_status status, actions& out);
 
   /// Graceful close: stop taking submits; when every outstanding submit_sm has its response
   /// and every received deliver_sm is acked (or drain_timeout passes) send unbind; on
@@ -298,7 +302,7 @@ class session {
   std::uint32_t next_sequence_number();
   void set_state(session_state to, actions& out);
   void send_request(request_kind kind, std::uint32_t seq, pdu p, actions& out);
-  void handle_request(pdu const& p, steady_time now, actions& out);
+  void handle_request(pdu& p, steady_time now, actions& out);
   void handle_response(pdu const& p, steady_time now, actions& out);
   void handle_bind_resp(pdu const& p, steady_time now, actions& out);
   void handle_submit_resp(std::uint32_t seq, outstanding const& o, pdu const& p, actions& out);
@@ -324,6 +328,7 @@ class session {
   // deliver_sm/data_sm received and not yet acked: seq -> which response to send.
   std::map<std::uint32_t, command_id> pending_delivers_;
 
+  steady_time last_now_{};  // latest `now` passed in (for the ack_deliver overload)
   std::optional<steady_time> bind_deadline_;
   std::optional<steady_time> enquire_link_due_;       // when to send the next enquire_link
   std::optional<steady_time> enquire_link_deadline_;  // when an unanswered one declares death

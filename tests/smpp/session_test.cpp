@@ -730,3 +730,64 @@ TEST_CASE("session: sequence_number wraps at 0x7FFFFFFF to 1, skipping outstandi
   s.on_pdu(make(2, submit_sm_resp{"m"}), t0, a);
   CHECK(submit_one(s, 14, t0) == 5);
 }
+
+TEST_CASE("session: ack_deliver without a time uses the latest time seen", "[session]") {
+  session s(test_config());
+  bind_ok(s);
+  actions a;
+  s.on_pdu(make(600, deliver_sm{}), t0 + 7s, a);
+  s.close(t0 + 9s, a);  // draining: waits for the ack
+  a.clear();
+  REQUIRE(s.ack_deliver(600, command_status::ok, a));
+  auto const out = sent(a);
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].id() == command_id::unbind);
+  CHECK(s.next_deadline() == t0 + 9s + 5s);  // unbind_timeout from the close() time
+}
+
+// At the edge with the codec: every PDU the session emits in a full life cycle encodes,
+// and decodes back to the same PDU; decoded SMSC PDUs drive it the same way.
+TEST_CASE("session: every emitted PDU survives smpp::encode / smpp::decode", "[session][codec]") {
+  session s(test_config());
+  actions a;
+  std::vector<pdu> emitted;
+  auto drain = [&] {
+    for (auto const& p : sent(a)) emitted.push_back(p);
+    a.clear();
+  };
+  auto wire = [](pdu const& p) {
+    std::vector<std::uint8_t> bytes;
+    REQUIRE_FALSE(encode(p, bytes).has_value());
+    auto decoded = decode(bytes);
+    REQUIRE(decoded.has_value());
+    return *decoded;
+  };
+  s.start(t0, a);
+  drain();
+  s.on_pdu(wire(make(1, bind_transceiver_resp{"SMSC1"})), t0, a);
+  a.clear();
+  REQUIRE(s.submit(1, otp("6281234567"), {tlv{tag::user_message_reference, {0, 1}}}, t0, a) ==
+          submit_refusal::none);
+  auto const seq = sent_one(a).sequence_number;
+  drain();
+  s.on_pdu(wire(make(seq, submit_sm_resp{"0A1B2C"})), t0, a);
+  CHECK(one<submit_result>(a).message_id == "0A1B2C");
+  a.clear();
+  s.on_pdu(wire(make(70, enquire_link{})), t0, a);
+  s.on_pdu(wire(make(71, deliver_sm{})), t0, a);
+  s.on_pdu(wire(make(72, data_sm{})), t0, a);
+  s.on_pdu(wire(make(73, query_sm{})), t0, a);
+  drain();
+  REQUIRE(s.ack_deliver(71, command_status::ok, t0, a));
+  REQUIRE(s.ack_deliver(72, command_status::x_t_appn, t0, a));
+  drain();
+  s.on_tick(t0 + 31s, a);  // enquire_link
+  drain();
+  s.close(t0 + 32s, a);    // unbind
+  drain();
+  REQUIRE(emitted.size() == 8);
+  for (auto const& p : emitted) {
+    INFO(command_name(p.id()));
+    CHECK(wire(p) == p);
+  }
+}
