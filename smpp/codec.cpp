@@ -12,6 +12,7 @@
 // a status). Field *contents* (time formats, TON/NPI values) are checked elsewhere (validity.*).
 #include "smpp/codec.hpp"
 
+#include <algorithm>
 #include <concepts>
 #include <cstdio>
 #include <limits>
@@ -285,6 +286,34 @@ void write_tlvs(wire_writer& w, tlv_list const& tlvs) {
   }
 }
 
+/// decode() after the header checks. Every return names `res`, so it is constructed in the
+/// caller's storage (NRVO): a pdu is a few hundred bytes, and moving it into the result
+/// would cost about as much as reading the fields.
+boost::system::result<pdu, codec_error> decode_checked(std::span<std::uint8_t const> bytes,
+                                                        std::uint32_t id, std::uint32_t status,
+                                                        std::uint32_t seq) {
+  boost::system::result<pdu, codec_error> res(boost::system::in_place_value);
+  pdu& p = *res;
+  p.status = static_cast<command_status>(status);
+  p.sequence_number = seq;
+  wire_reader r(bytes, header_size);
+  // SMPP 3.4 omits the body of a response whose command_status != 0; v3.3/v5.0 send it.
+  // Accept both (smpp-notes §3): a 16-octet error response decodes with empty fields.
+  bool const skip_body = (id & 0x80000000u) != 0 && status != 0 && r.at_end();
+  if (!read_body(id, r, p, skip_body)) [[unlikely]] {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "unknown or unsupported command_id 0x%08x",
+                  static_cast<unsigned>(id));
+    res = codec_error{cs::invcmdid, id, seq, "command_id", 4, buf};
+    return res;
+  }
+  read_tlvs(r, p.tlvs);
+  if (r.ok()) check_payload_conflict(r, p.body, p.tlvs);
+  if (!r.ok()) [[unlikely]]
+    res = to_codec_error(r.failure(), id, seq);
+  return res;
+}
+
 }  // namespace
 
 std::string codec_error::message() const {
@@ -321,23 +350,7 @@ boost::system::result<pdu, codec_error> decode(std::span<std::uint8_t const> byt
                                                        " octets given")};
   }
 
-  pdu p;
-  p.status = static_cast<command_status>(status);
-  p.sequence_number = seq;
-  wire_reader r(bytes, header_size);
-  // SMPP 3.4 omits the body of a response whose command_status != 0; v3.3/v5.0 send it.
-  // Accept both (smpp-notes §3): a 16-octet error response decodes with empty fields.
-  bool const skip_body = (id & 0x80000000u) != 0 && status != 0 && r.at_end();
-  if (!read_body(id, r, p, skip_body)) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "unknown or unsupported command_id 0x%08x",
-                  static_cast<unsigned>(id));
-    return codec_error{cs::invcmdid, id, seq, "command_id", 4, buf};
-  }
-  read_tlvs(r, p.tlvs);
-  if (r.ok()) check_payload_conflict(r, p.body, p.tlvs);
-  if (!r.ok()) return to_codec_error(r.failure(), id, seq);
-  return p;
+  return decode_checked(bytes, id, status, seq);
 }
 
 std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out) {
@@ -347,6 +360,11 @@ std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out) 
 std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out,
                                   encode_options const& options) {
   auto const id = static_cast<std::uint32_t>(p.id());
+  // One reservation up front (bodies are < 320 octets plus TLVs), growing geometrically so
+  // that appending many PDUs to one buffer stays amortised O(1).
+  std::size_t want = out.size() + header_size + 320;
+  for (auto const& t : p.tlvs) want += 4 + t.value.size();
+  if (out.capacity() < want) out.reserve(std::max(want, out.capacity() * 2));
   wire_writer w(out);
   w.u32(0);  // command_length, patched below
   w.u32(id);

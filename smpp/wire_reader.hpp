@@ -77,11 +77,8 @@ class wire_reader {
     std::size_t const window = remaining() < max ? remaining() : max;
     auto const* begin = bytes_.data() + pos_;
     auto const* nul = static_cast<std::uint8_t const*>(std::memchr(begin, 0, window));
-    if (nul == nullptr) {
-      fail(status, field,
-           window < max ? "C-octet string not terminated before the end of the PDU"
-                        : "C-octet string exceeds " + std::to_string(max) +
-                              " octets (including NUL)");
+    if (nul == nullptr) [[unlikely]] {
+      fail_c_string(window, max, field, status);
       return;
     }
     auto const len = static_cast<std::size_t>(nul - begin);
@@ -95,16 +92,8 @@ class wire_reader {
     std::uint8_t sm_length = 0;
     u8(sm_length, "sm_length");
     if (failed_) return;
-    if (sm_length > 254) {
-      pos_ -= 1;
-      fail(command_status::invmsglen, "sm_length", "sm_length 255 exceeds 254");
-      return;
-    }
-    if (sm_length > remaining()) {
-      pos_ -= 1;
-      fail(command_status::invmsglen, "sm_length",
-           "sm_length " + std::to_string(sm_length) + " runs past the end of the PDU (" +
-               std::to_string(remaining()) + " octets left)");
+    if (sm_length > 254 || sm_length > remaining()) [[unlikely]] {
+      fail_sm_length(sm_length);
       return;
     }
     out.assign(bytes_.data() + pos_, bytes_.data() + pos_ + sm_length);
@@ -126,15 +115,36 @@ class wire_reader {
   }
 
  private:
+  // Fast path inline; the failure text is built out of line so the hot reads stay small.
   bool need(std::size_t n, std::string_view field, command_status status) {
-    if (failed_) return false;
-    if (remaining() < n) {
-      fail(status, field,
-           "needs " + std::to_string(n) + " octets but only " + std::to_string(remaining()) +
-               " remain in the PDU");
-      return false;
-    }
-    return true;
+    if (!failed_ && remaining() >= n) [[likely]]
+      return true;
+    fail_short(n, field, status);
+    return false;
+  }
+
+  [[gnu::cold, gnu::noinline]] void fail_short(std::size_t n, std::string_view field,
+                                               command_status status) {
+    fail(status, field,
+         "needs " + std::to_string(n) + " octets but only " + std::to_string(remaining()) +
+             " remain in the PDU");
+  }
+
+  [[gnu::cold, gnu::noinline]] void fail_c_string(std::size_t window, std::size_t max,
+                                                  std::string_view field,
+                                                  command_status status) {
+    fail(status, field,
+         window < max ? "C-octet string not terminated before the end of the PDU"
+                      : "C-octet string exceeds " + std::to_string(max) +
+                            " octets (including NUL)");
+  }
+
+  [[gnu::cold, gnu::noinline]] void fail_sm_length(std::size_t sm_length) {
+    fail_at(pos_ - 1, command_status::invmsglen, "sm_length",
+            sm_length > 254 ? "sm_length " + std::to_string(sm_length) + " exceeds 254"
+                            : "sm_length " + std::to_string(sm_length) +
+                                  " runs past the end of the PDU (" +
+                                  std::to_string(remaining()) + " octets left)");
   }
 
   std::span<std::uint8_t const> bytes_;
