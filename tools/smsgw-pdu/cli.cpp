@@ -24,6 +24,7 @@ namespace json = boost::json;
 constexpr char usage[] = R"(usage:
   smsgw-pdu decode [--compact] HEX...     decode the PDU(s) in HEX and print them as JSON
   smsgw-pdu decode [--compact] -          read hex from stdin, one capture per line
+                                          ('#' starts a comment line)
   smsgw-pdu encode [--spaced] [JSON | -]  read PDU JSON (argument or stdin) and print hex
   smsgw-pdu --help
 
@@ -129,7 +130,8 @@ int run_decode(options const& opt, std::istream& in, std::ostream& out, std::ost
     bool ok = true;
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto const first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;  // blank or comment
       ok = decode_capture(line, "line " + std::to_string(n) + ": ", opt, out, err) && ok;
     }
     return ok ? 0 : 1;
@@ -155,17 +157,12 @@ std::string line_column(std::string_view text, std::size_t offset) {
 
 bool encode_value(json::value const& v, std::string const& label, options const& opt,
                   std::ostream& out, std::ostream& err) {
-  auto p = from_json(v);
-  if (!p) {
-    err << "smsgw-pdu: " << label << "encode: " << p.error().message() << "\n";
+  auto bytes = encode_json(v);
+  if (!bytes) {
+    err << "smsgw-pdu: " << label << "encode: " << bytes.error().message() << "\n";
     return false;
   }
-  std::vector<std::uint8_t> bytes;
-  if (auto e = smpp::encode(*p, bytes)) {
-    err << "smsgw-pdu: " << label << "encode: " << e->message() << "\n";
-    return false;
-  }
-  auto const hex = to_hex(bytes);
+  auto const hex = to_hex(*bytes);
   out << (opt.spaced ? spaced_hex(hex) : hex) << "\n";
   return true;
 }

@@ -9,6 +9,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "smpp/codec.hpp"
 #include "tools/smsgw-pdu/body_fields.hpp"
 #include "tools/smsgw-pdu/decoded_json.hpp"
 #include "tools/smsgw-pdu/hex.hpp"
@@ -149,6 +150,18 @@ maybe_error body_from_json(json::object const& o, Body& b) {
   return std::nullopt;
 }
 
+/// False only for an error response whose all-default body was left off the wire (SMPP 3.4
+/// style); decided by comparing both encodings' lengths with the length actually received.
+bool body_was_on_wire(smpp::pdu const& p, std::size_t command_length) {
+  if (!smpp::is_response(p.id()) || p.status == smpp::command_status::ok) return true;
+  bool const is_default = std::visit([](auto const& b) { return b == std::decay_t<decltype(b)>{}; }, p.body);
+  if (!is_default) return true;
+  std::vector<std::uint8_t> with_body, without_body;
+  if (smpp::encode(p, with_body, {.error_response_body = true}) || smpp::encode(p, without_body))
+    return true;
+  return with_body.size() == without_body.size() || with_body.size() == command_length;
+}
+
 }  // namespace
 
 void throw_exception_from_error(json_error const& e, boost::source_location const&) {
@@ -164,7 +177,7 @@ json::object to_json(smpp::pdu const& p, std::size_t command_length) {
   o["command_status"] = detail::hex_number(static_cast<std::uint32_t>(p.status), 8);
   o["command_status_name"] = smpp::command_status_name(p.status);
   o["sequence_number"] = p.sequence_number;
-  o["body"] = body_to_json(p.body);
+  if (body_was_on_wire(p, command_length)) o["body"] = body_to_json(p.body);
   json::array tlvs;
   for (auto const& t : p.tlvs) tlvs.push_back(detail::tlv_to_json(t));
   o["tlvs"] = std::move(tlvs);
@@ -206,6 +219,20 @@ boost::system::result<smpp::pdu, json_error> from_json(json::value const& v) {
     }
   }
   return p;
+}
+
+}  // namespace smsgw::pdu_tool
+
+namespace smsgw::pdu_tool {
+
+boost::system::result<std::vector<std::uint8_t>, json_error> encode_json(json::value const& v) {
+  auto p = from_json(v);
+  if (!p) return p.error();
+  smpp::encode_options options;
+  options.error_response_body = v.as_object().contains("body");
+  std::vector<std::uint8_t> out;
+  if (auto e = smpp::encode(*p, out, options)) return json_error{"", e->message()};
+  return out;
 }
 
 }  // namespace smsgw::pdu_tool
