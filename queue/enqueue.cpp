@@ -1,0 +1,111 @@
+// queue/enqueue.cpp: accepting messages. Order inside the transaction: validate, idempotency
+// key (a repeat returns the first message and changes nothing), per-number limits, insert,
+// then supersede older OTPs for the same recipient and purpose still waiting to be sent
+// (queued or outcome_unknown: in_flight ones are already on their way and are left alone).
+// enqueue_batch() runs many requests in one transaction: one fsync for all (group commit).
+#include "queue/store_impl.hpp"
+
+#include "queue/msisdn.hpp"
+
+#include <fmt/format.h>
+
+namespace smsgw::queue {
+namespace {
+
+constexpr std::size_t k_max_text_bytes = 64 * 1024;
+constexpr std::size_t k_max_field_bytes = 256;
+
+/// Checks the request's shape; the reason if it is unacceptable.
+std::optional<error> validate(enqueue_request const& req) {
+  auto bad = [](std::string what) { return error{errc::invalid_argument, std::move(what)}; };
+  if (!is_normalised_msisdn(req.recipient))
+    return bad(fmt::format("recipient \"{}\" is not a normalised MSISDN (628...)",
+                           req.recipient.substr(0, 32)));
+  if (req.sender.empty() || req.sender.size() > k_max_field_bytes)
+    return bad("sender must be 1-256 bytes");
+  if (req.text.empty() || req.text.size() > k_max_text_bytes)
+    return bad("text must be 1-65536 bytes");
+  if (req.carrier.empty() || req.carrier.size() > k_max_field_bytes)
+    return bad("carrier must be 1-256 bytes");
+  if (req.purpose.size() > k_max_field_bytes || req.route.size() > k_max_field_bytes ||
+      req.idempotency_key.size() > k_max_field_bytes)
+    return bad("purpose, route and idempotency_key are at most 256 bytes");
+  if (req.validity.count() <= 0) return bad("validity must be positive");
+  return std::nullopt;
+}
+
+}  // namespace
+
+enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
+  enqueue_outcome out;
+  if (!req.idempotency_key.empty()) {
+    find_key.bind(1, req.idempotency_key);
+    bool seen = find_key.step();
+    if (seen) {
+      out.what = enqueue_outcome::kind::duplicate;
+      out.id = find_key.column_int64(0);
+      out.st = static_cast<state>(find_key.column_int64(1));
+    }
+    find_key.reset();
+    if (seen) return out;
+  }
+  if (limiter && req.prio == priority::otp) {
+    // An error here (SQLite) fails the whole batch: the transaction is rolled back.
+    auto decision = limiter->check_and_record(req.recipient, req.now);
+    if (!decision) throw failure{decision.error()};
+    if (!decision->allowed()) {
+      out.what = enqueue_outcome::kind::refused;
+      out.refusal = std::move(decision->refusal);
+      return out;
+    }
+  }
+  auto now_ms = to_ms(req.now);
+  auto expires_ms = now_ms + req.validity.count();
+  auto& ins = insert_message;
+  ins.bind(1, req.recipient).bind(2, req.sender).bind(3, req.text);
+  ins.bind(4, static_cast<std::int64_t>(req.prio)).bind(5, req.purpose);
+  if (req.idempotency_key.empty()) ins.bind_null(6); else ins.bind(6, req.idempotency_key);
+  ins.bind(7, req.carrier).bind(8, req.route).bind(9, now_ms).bind(10, expires_ms);
+  ins.run();
+  out.id = db.last_insert_rowid();
+  insert_event(out.id, 0, now_ms, std::nullopt, state::queued, 0, req.route, std::nullopt,
+               "enqueued");
+
+  if (req.prio == priority::otp && !req.purpose.empty()) {
+    find_supersedable.bind(1, req.recipient).bind(2, req.purpose).bind(3, out.id);
+    while (find_supersedable.step()) out.superseded.push_back(find_supersedable.column_int64(0));
+    find_supersedable.reset();
+    for (auto old : out.superseded) {
+      row r = load(old);
+      r.detail = fmt::format("superseded by message {}", out.id);
+      transition(r, state::superseded, now_ms);
+    }
+  }
+  return out;
+}
+
+result<enqueue_outcome> store::enqueue(enqueue_request const& req) {
+  auto batch = enqueue_batch(std::span(&req, 1));
+  if (!batch) return batch.error();
+  return std::move(batch->front());
+}
+
+result<std::vector<result<enqueue_outcome>>> store::enqueue_batch(
+    std::span<enqueue_request const> reqs) {
+  return guarded("enqueue", [&] {
+    std::vector<result<enqueue_outcome>> out;
+    out.reserve(reqs.size());
+    sqlite::transaction tx(impl_->db);
+    for (auto const& req : reqs) {
+      if (auto err = validate(req)) {
+        out.emplace_back(std::move(*err));
+        continue;
+      }
+      out.emplace_back(impl_->enqueue_one(req));
+    }
+    tx.commit();
+    return out;
+  });
+}
+
+}  // namespace smsgw::queue

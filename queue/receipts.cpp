@@ -1,0 +1,92 @@
+// queue/receipts.cpp: delivery receipts. Matched by (carrier, normalised SMSC message id),
+// whichever bind of the carrier delivered it. Every receipt is recorded in `receipts` and
+// committed before apply_receipt() returns, so the daemon may answer deliver_sm_resp after.
+// Rules: the same (carrier, id, outcome) twice is applied once; an id not known yet while a
+// submit is awaiting its response on that carrier is held (pending) and applied by
+// mark_submitted(); otherwise it is an orphan (expire_due() also turns stale pending ones so).
+#include "queue/store_impl.hpp"
+
+#include "queue/state.hpp"
+
+#include <fmt/format.h>
+
+namespace smsgw::queue {
+
+receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
+                                              receipt_outcome outcome, std::string_view detail,
+                                              std::int64_t now_ms) {
+  if (carrier.empty() || smsc_id.empty())
+    fail(errc::invalid_argument, "receipt without carrier or smsc_message_id");
+  receipt_result res;
+  auto record = [&](receipt_status status) {
+    insert_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
+    insert_receipt.bind(4, now_ms).bind(5, detail).bind(6, static_cast<std::int64_t>(status));
+    if (res.id) insert_receipt.bind(7, *res.id); else insert_receipt.bind_null(7);
+    if (status == receipt_status::pending) insert_receipt.bind_null(8);
+    else insert_receipt.bind(8, now_ms);
+    insert_receipt.run();
+    res.status = status;
+    return res;
+  };
+
+  find_same_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
+  bool seen = find_same_receipt.step();
+  if (seen && !find_same_receipt.is_null(1)) res.id = find_same_receipt.column_int64(1);
+  find_same_receipt.reset();
+  if (seen) return record(receipt_status::duplicate);
+
+  find_by_smsc_id.bind(1, carrier).bind(2, smsc_id);
+  bool found = find_by_smsc_id.step();
+  if (found) res.id = find_by_smsc_id.column_int64(0);
+  find_by_smsc_id.reset();
+  if (!found) {
+    any_sending.bind(1, carrier);
+    bool awaiting = any_sending.step();
+    any_sending.reset();
+    return record(awaiting ? receipt_status::pending : receipt_status::orphan);
+  }
+
+  row r = load(*res.id);
+  state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
+  if (can_transition(r.st, to) && r.st != state::in_flight) {
+    r.detail = fmt::format("receipt: {}", detail);
+    transition(r, to, now_ms);
+  } else {
+    // Final already (an earlier receipt with another outcome, expired, ...) or a new attempt
+    // is in flight: recorded for the support agent, the state is not rewritten.
+    insert_event(r.id, r.history_len, now_ms, r.st, r.st, r.attempts, r.route, smsc_id,
+                 fmt::format("receipt recorded, state kept ({}): {}", to_string(r.st), detail));
+    sqlite::statement bump(db, "UPDATE messages SET history_len = history_len + 1 WHERE id = ?1");
+    bump.bind(1, r.id).run();
+  }
+  return record(receipt_status::applied);
+}
+
+result<receipt_result> store::apply_receipt(std::string_view carrier,
+                                            std::string_view smsc_message_id,
+                                            receipt_outcome outcome, std::string_view detail,
+                                            time_point now) {
+  return guarded("apply_receipt", [&] {
+    sqlite::transaction tx(impl_->db);
+    auto res = impl_->apply_receipt_one(carrier, smsc_message_id, outcome, detail, to_ms(now));
+    tx.commit();
+    return res;
+  });
+}
+
+result<std::vector<receipt_result>> store::apply_receipts(std::span<receipt const> receipts,
+                                                          time_point now) {
+  return guarded("apply_receipts", [&] {
+    std::vector<receipt_result> out;
+    out.reserve(receipts.size());
+    sqlite::transaction tx(impl_->db);
+    for (auto const& r : receipts) {
+      out.push_back(impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
+                                             to_ms(now)));
+    }
+    tx.commit();
+    return out;
+  });
+}
+
+}  // namespace smsgw::queue

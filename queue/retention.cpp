@@ -1,0 +1,71 @@
+// queue/retention.cpp: housekeeping the daemon runs periodically: expire_due() ends messages
+// whose expiry passed while waiting (queued or outcome_unknown) and turns stale held receipts
+// into orphans; purge() deletes old finished messages, their history and old receipts in
+// small transactions, so the single writer is never held for long (senders keep going).
+#include "queue/store_impl.hpp"
+
+#include <fmt/format.h>
+
+namespace smsgw::queue {
+
+result<std::size_t> store::expire_due(time_point now) {
+  return guarded("expire_due", [&] {
+    auto const now_ms = to_ms(now);
+    sqlite::transaction tx(impl_->db);
+    std::vector<message_id> ids;
+    {
+      sqlite::statement st(impl_->db,
+          "SELECT id FROM messages WHERE state IN (0, 3) AND expires_at <= ?1 ORDER BY id");
+      st.bind(1, now_ms);
+      while (st.step()) ids.push_back(st.column_int64(0));
+    }
+    for (auto id : ids) {
+      row r = impl_->load(id);
+      r.detail = r.st == state::queued ? "expired while queued"
+                                       : "expired while its outcome was unknown";
+      impl_->transition(r, state::expired, now_ms);
+    }
+    sqlite::statement orphan(impl_->db,
+        "UPDATE receipts SET status = 2, resolved_at = ?1 WHERE status = 1 AND received_at <= ?2");
+    orphan.bind(1, now_ms).bind(2, now_ms - impl_->opts.receipt_hold.count()).run();
+    tx.commit();
+    return ids.size();
+  });
+}
+
+result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
+                                 std::size_t max_batches) {
+  return guarded("purge", [&] {
+    if (batch_size == 0) fail(errc::invalid_argument, "batch_size must be positive");
+    auto const cutoff = to_ms(older_than);
+    auto const limit = static_cast<std::int64_t>(batch_size);
+    std::size_t total = 0;
+    auto& db = impl_->db;
+    sqlite::statement pick(db,
+        "SELECT id FROM messages WHERE state NOT IN (0, 1, 3) AND updated_at < ?1 LIMIT ?2");
+    sqlite::statement del_msg(db, "DELETE FROM messages WHERE id = ?1");
+    sqlite::statement del_events(db, "DELETE FROM events WHERE message_id = ?1");
+    sqlite::statement del_receipts(db,
+        "DELETE FROM receipts WHERE id IN (SELECT id FROM receipts WHERE received_at < ?1 "
+        "AND status <> 1 LIMIT ?2)");
+    for (std::size_t batch = 0; batch < max_batches; ++batch) {
+      sqlite::transaction tx(db);
+      std::vector<message_id> ids;
+      pick.bind(1, cutoff).bind(2, limit);
+      while (pick.step()) ids.push_back(pick.column_int64(0));
+      pick.reset();
+      for (auto id : ids) {
+        del_events.bind(1, id).run();
+        del_msg.bind(1, id).run();
+      }
+      del_receipts.bind(1, cutoff).bind(2, limit).run();
+      auto receipts_deleted = db.changes();
+      tx.commit();
+      total += ids.size();
+      if (ids.empty() && receipts_deleted == 0) break;
+    }
+    return total;
+  });
+}
+
+}  // namespace smsgw::queue

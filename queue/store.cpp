@@ -1,0 +1,255 @@
+// queue/store.cpp: opening the store (migrations, then crash recovery), the transition
+// primitives of store_impl.hpp, and the read-only queries (get, history, counts).
+// Crash recovery decides from `sending_at`: an in_flight message with it set may have reached
+// the SMSC and becomes outcome_unknown; one without it was never handed to a link and is
+// simply queued again. See docs/queue.md "Crash recovery".
+#include "queue/store_impl.hpp"
+
+#include "queue/schema.hpp"
+#include "queue/state.hpp"
+
+#include <fmt/format.h>
+
+namespace smsgw::queue {
+
+void fail(errc code, std::string message) { throw failure{error{code, std::move(message)}}; }
+
+store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(std::move(o)) {
+  load_row = sqlite::statement(db,
+      "SELECT state, route, not_before, attempts, sending_at, smsc_message_id, detail, "
+      "history_len, expires_at, carrier FROM messages WHERE id = ?1");
+  write_row = sqlite::statement(db,
+      "UPDATE messages SET state = ?2, updated_at = ?3, route = ?4, not_before = ?5, "
+      "attempts = ?6, sending_at = ?7, smsc_message_id = ?8, detail = ?9, history_len = ?10 "
+      "WHERE id = ?1");
+  insert_event_st = sqlite::statement(db,
+      "INSERT INTO events (message_id, seq, at, from_state, to_state, attempt, route, "
+      "smsc_message_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  insert_message = sqlite::statement(db,
+      "INSERT INTO messages (recipient, sender, text, priority, purpose, idempotency_key, "
+      "carrier, route, state, created_at, expires_at, not_before, updated_at, history_len) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?9, ?9, 1)");
+  find_key = sqlite::statement(db,
+      "SELECT id, state FROM messages WHERE idempotency_key = ?1");
+  find_supersedable = sqlite::statement(db,
+      "SELECT id FROM messages WHERE recipient = ?1 AND purpose = ?2 AND state IN (0, 3) "
+      "AND priority = 0 AND id <> ?3");
+  select_message = sqlite::statement(db,
+      fmt::format("SELECT {} FROM messages WHERE id = ?1", k_message_columns));
+  // Keyset pagination over the claim order, so rows changed by the claim are not re-read.
+  select_due = sqlite::statement(db,
+      fmt::format("SELECT {} FROM messages WHERE carrier = ?1 AND state = 0 "
+                  "AND (priority, id) > (?2, ?3) ORDER BY priority, id LIMIT ?4",
+                  k_message_columns));
+  find_by_smsc_id = sqlite::statement(db,
+      "SELECT id FROM messages WHERE carrier = ?1 AND smsc_message_id = ?2 "
+      "ORDER BY id DESC LIMIT 1");
+  find_same_receipt = sqlite::statement(db,
+      "SELECT status, message_id FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 "
+      "AND outcome = ?3 AND status <> 3 LIMIT 1");
+  any_sending = sqlite::statement(db,
+      "SELECT 1 FROM messages WHERE state = 1 AND carrier = ?1 AND sending_at IS NOT NULL "
+      "LIMIT 1");
+  insert_receipt = sqlite::statement(db,
+      "INSERT INTO receipts (carrier, smsc_message_id, outcome, received_at, detail, status, "
+      "message_id, resolved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  pending_for_id = sqlite::statement(db,
+      "SELECT id, outcome, detail FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 "
+      "AND status = 1 ORDER BY id");
+  resolve_receipt = sqlite::statement(db,
+      "UPDATE receipts SET status = ?2, message_id = ?3, resolved_at = ?4 WHERE id = ?1");
+  set_sending = sqlite::statement(db, "UPDATE messages SET sending_at = ?2 WHERE id = ?1");
+}
+
+row store::impl::load(message_id id) {
+  load_row.bind(1, id);
+  if (!load_row.step()) {
+    load_row.reset();
+    fail(errc::not_found, fmt::format("no message {}", id));
+  }
+  row r;
+  r.id = id;
+  r.st = static_cast<state>(load_row.column_int64(0));
+  r.route = load_row.column_string(1);
+  r.not_before = load_row.column_int64(2);
+  r.attempts = static_cast<int>(load_row.column_int64(3));
+  if (!load_row.is_null(4)) r.sending_at = load_row.column_int64(4);
+  if (!load_row.is_null(5)) r.smsc_message_id = load_row.column_string(5);
+  r.detail = load_row.column_string(6);
+  r.history_len = load_row.column_int64(7);
+  r.expires_at = load_row.column_int64(8);
+  r.carrier = load_row.column_string(9);
+  load_row.reset();
+  return r;
+}
+
+void store::impl::transition(row& r, state to, std::int64_t now_ms) {
+  if (!can_transition(r.st, to)) {
+    fail(errc::invalid_state, fmt::format("message {} is {}, cannot become {}", r.id,
+                                          to_string(r.st), to_string(to)));
+  }
+  write_row.bind(1, r.id).bind(2, static_cast<std::int64_t>(to)).bind(3, now_ms);
+  write_row.bind(4, r.route).bind(5, r.not_before).bind(6, std::int64_t{r.attempts});
+  if (r.sending_at) write_row.bind(7, *r.sending_at); else write_row.bind_null(7);
+  if (r.smsc_message_id) write_row.bind(8, *r.smsc_message_id); else write_row.bind_null(8);
+  write_row.bind(9, r.detail).bind(10, r.history_len + 1);
+  write_row.run();
+  insert_event(r.id, r.history_len, now_ms, r.st, to, r.attempts, r.route, r.smsc_message_id,
+               r.detail);
+  r.st = to;
+  ++r.history_len;
+}
+
+void store::impl::insert_event(message_id id, std::int64_t seq, std::int64_t at,
+                               std::optional<state> from, state to, int attempt,
+                               std::string_view route,
+                               std::optional<std::string_view> smsc_message_id,
+                               std::string_view detail) {
+  auto& st = insert_event_st;
+  st.bind(1, id).bind(2, seq).bind(3, at);
+  if (from) st.bind(4, static_cast<std::int64_t>(*from)); else st.bind_null(4);
+  st.bind(5, static_cast<std::int64_t>(to)).bind(6, std::int64_t{attempt}).bind(7, route);
+  if (smsc_message_id) st.bind(8, *smsc_message_id); else st.bind_null(8);
+  st.bind(9, detail);
+  st.run();
+}
+
+message read_message(sqlite::statement const& st) {
+  message m;
+  m.id = st.column_int64(0);
+  m.recipient = st.column_string(1);
+  m.sender = st.column_string(2);
+  m.text = st.column_string(3);
+  m.prio = static_cast<priority>(st.column_int64(4));
+  m.purpose = st.column_string(5);
+  m.idempotency_key = st.column_string(6);
+  m.carrier = st.column_string(7);
+  m.route = st.column_string(8);
+  m.st = static_cast<state>(st.column_int64(9));
+  m.created_at = from_ms(st.column_int64(10));
+  m.expires_at = from_ms(st.column_int64(11));
+  m.not_before = from_ms(st.column_int64(12));
+  m.updated_at = from_ms(st.column_int64(13));
+  m.attempts = static_cast<int>(st.column_int64(14));
+  if (!st.is_null(15)) m.sending_at = from_ms(st.column_int64(15));
+  m.smsc_message_id = st.column_string(16);
+  m.detail = st.column_string(17);
+  return m;
+}
+
+void store::impl::recover(std::int64_t now_ms) {
+  sqlite::transaction tx(db);
+  std::vector<message_id> ids;
+  {
+    sqlite::statement st(db, "SELECT id FROM messages WHERE state = 1 ORDER BY id");
+    while (st.step()) ids.push_back(st.column_int64(0));
+  }
+  for (auto id : ids) {
+    row r = load(id);
+    if (r.sending_at) {
+      r.detail = "recovery: was being sent when smsgw stopped; may have reached the SMSC";
+      transition(r, state::outcome_unknown, now_ms);
+      ++recovery.outcome_unknown;
+    } else {
+      r.detail = "recovery: claimed but never handed to a link";
+      transition(r, state::queued, now_ms);
+      ++recovery.requeued;
+    }
+  }
+  tx.commit();
+}
+
+result<store> store::open(std::string const& path, store_options opts, time_point now) {
+  try {
+    auto db = sqlite::database::open(path, opts.sqlite);
+    migrate(db);
+    auto p = std::make_unique<impl>(std::move(db), std::move(opts));
+    if (p->opts.limits) {
+      auto limiter = rate_limiter::make(p->db, *p->opts.limits);
+      if (!limiter) return limiter.error();
+      p->limiter.emplace(std::move(*limiter));
+    }
+    if (!p->opts.sqlite.read_only) p->recover(to_ms(now));
+    return store(std::move(p));
+  } catch (sqlite::error const& e) {
+    return from_sqlite(e, "open queue");
+  } catch (failure const& e) {
+    return e.err;
+  } catch (std::runtime_error const& e) {
+    return error{errc::schema_too_new, fmt::format("open queue {}: {}", path, e.what())};
+  }
+}
+
+store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+store::store(store&&) noexcept = default;
+store& store::operator=(store&&) noexcept = default;
+store::~store() = default;
+
+recovery_report const& store::last_recovery() const noexcept { return impl_->recovery; }
+sqlite::database& store::database() noexcept { return impl_->db; }
+
+result<message> store::get(message_id id) {
+  return guarded("get", [&] {
+    auto& st = impl_->select_message;
+    st.bind(1, id);
+    if (!st.step()) {
+      st.reset();
+      fail(errc::not_found, fmt::format("no message {}", id));
+    }
+    message m = read_message(st);
+    st.reset();
+    return m;
+  });
+}
+
+result<std::vector<event>> store::history(message_id id) {
+  return guarded("history", [&] {
+    sqlite::statement st(impl_->db,
+        "SELECT seq, at, from_state, to_state, attempt, route, smsc_message_id, detail "
+        "FROM events WHERE message_id = ?1 ORDER BY seq");
+    st.bind(1, id);
+    std::vector<event> out;
+    while (st.step()) {
+      event e;
+      e.seq = st.column_int64(0);
+      e.at = from_ms(st.column_int64(1));
+      if (!st.is_null(2)) e.from = static_cast<state>(st.column_int64(2));
+      e.to = static_cast<state>(st.column_int64(3));
+      e.attempt = static_cast<int>(st.column_int64(4));
+      e.route = st.column_string(5);
+      e.smsc_message_id = st.column_string(6);
+      e.detail = st.column_string(7);
+      out.push_back(std::move(e));
+    }
+    if (out.empty()) fail(errc::not_found, fmt::format("no message {}", id));
+    return out;
+  });
+}
+
+result<std::optional<message>> store::find_by_idempotency_key(std::string_view key) {
+  return guarded("find_by_idempotency_key", [&]() -> std::optional<message> {
+    auto& fk = impl_->find_key;
+    fk.bind(1, key);
+    if (!fk.step()) {
+      fk.reset();
+      return std::nullopt;
+    }
+    auto id = fk.column_int64(0);
+    fk.reset();
+    return get(id).value();
+  });
+}
+
+result<std::array<std::int64_t, 10>> store::count_by_state() {
+  return guarded("count_by_state", [&] {
+    std::array<std::int64_t, 10> counts{};
+    sqlite::statement st(impl_->db, "SELECT state, count(*) FROM messages GROUP BY state");
+    while (st.step()) {
+      auto s = st.column_int64(0);
+      if (s >= 0 && s < 10) counts[static_cast<std::size_t>(s)] = st.column_int64(1);
+    }
+    return counts;
+  });
+}
+
+}  // namespace smsgw::queue

@@ -1,0 +1,147 @@
+// queue/store.hpp: the durable message queue: one SQLite connection, one thread at a time.
+// Every public operation is one explicit transaction (batch variants: one transaction for the
+// batch) and returns a value or a queue::error; no exception leaves. An operation that returned
+// success is committed (durable with synchronous=FULL); one that returned an error left nothing.
+// Assumes one smsgw process per database file: crash recovery at open() treats every in_flight
+// message as abandoned. For many concurrent producers use queue/group_commit.hpp in front.
+#pragma once
+
+#include "queue/error.hpp"
+#include "queue/message.hpp"
+#include "queue/rate_limits.hpp"
+#include "queue/sqlite.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smsgw::queue {
+
+struct store_options {
+  sqlite::open_options sqlite;  ///< WAL + synchronous=FULL by default
+  /// How long a receipt for an unknown id is held (pending) waiting for its submit_sm_resp to
+  /// be recorded before expire_due() declares it orphan.
+  std::chrono::milliseconds receipt_hold{std::chrono::minutes(10)};
+  /// Per-number limits (queue/rate_limits.hpp) checked for OTP requests inside the enqueue
+  /// transaction, after validation and the idempotency check, before the insert. A refusal
+  /// is a normal outcome (enqueue_outcome::kind::refused). Empty = no limits.
+  std::optional<limits_config> limits;
+};
+
+/// What crash recovery did at open().
+struct recovery_report {
+  std::size_t requeued = 0;         ///< in_flight, never handed to a link -> queued
+  std::size_t outcome_unknown = 0;  ///< in_flight, handed to a link -> outcome_unknown
+};
+
+/// One submit_sm_resp OK to record.
+struct submission {
+  message_id id = 0;
+  std::string route;
+  std::string smsc_message_id;  ///< normalised (smpp/message_id.hpp)
+};
+
+/// One delivery receipt to record.
+struct receipt {
+  std::string carrier;
+  std::string smsc_message_id;  ///< normalised
+  receipt_outcome outcome = receipt_outcome::delivered;
+  std::string detail;           ///< e.g. "stat:DELIVRD err:000"
+};
+
+class store {
+ public:
+  /// Opens (creating if allowed) the database, runs the migrations, then crash recovery at
+  /// `now`. Errors: corrupt, read_only, schema_too_new, io_error, busy.
+  static result<store> open(std::string const& path, store_options opts = {},
+                            time_point now = clock::now());
+
+  store(store&&) noexcept;
+  store& operator=(store&&) noexcept;
+  ~store();
+
+  recovery_report const& last_recovery() const noexcept;
+
+  // --- enqueue -------------------------------------------------------------------------------
+  /// Validates, applies idempotency, per-number limits and supersede, stores as queued.
+  result<enqueue_outcome> enqueue(enqueue_request const& req);
+  /// The same for many requests in ONE transaction (one fsync). The outer error means the
+  /// transaction failed and none was stored; inner errors are per-request (invalid_argument)
+  /// and do not affect the others.
+  result<std::vector<result<enqueue_outcome>>> enqueue_batch(
+      std::span<enqueue_request const> reqs);
+
+  // --- reading -------------------------------------------------------------------------------
+  result<message> get(message_id id);
+  /// Every transition of the message, oldest first (for a support agent).
+  result<std::vector<event>> history(message_id id);
+  result<std::optional<message>> find_by_idempotency_key(std::string_view key);
+  /// Number of messages in each state, indexed by the state's value.
+  result<std::array<std::int64_t, 10>> count_by_state();
+
+  // --- dispatch ------------------------------------------------------------------------------
+  /// Atomically takes up to `max` due messages of `carrier` (queued, not_before <= now),
+  /// highest priority then oldest, and marks them in_flight. Queued messages of the carrier
+  /// found past expiry on the way become expired instead.
+  result<std::vector<message>> claim(std::string_view carrier, std::size_t max, time_point now);
+  /// Marks claimed messages as handed to a link (call just before writing their submit_sm).
+  /// Returns the ids that may be sent; any that expired since the claim become expired and
+  /// are left out. Only in_flight messages are accepted (invalid_state otherwise).
+  result<std::vector<message_id>> mark_sending(std::span<message_id const> ids, time_point now);
+  /// submit_sm_resp OK: in_flight -> submitted; applies a receipt held for that id.
+  result<void> mark_submitted(message_id id, std::string_view route,
+                              std::string_view smsc_message_id, time_point now);
+  /// The same for many in one transaction; inner errors per submission.
+  result<std::vector<result<void>>> mark_submitted_batch(std::span<submission const> subs,
+                                                         time_point now);
+  /// Permanent refusal by the SMSC: in_flight -> rejected (final).
+  result<void> mark_rejected(message_id id, std::string_view detail, time_point now);
+  /// No response (timeout, dropped link): in_flight -> outcome_unknown.
+  result<void> mark_outcome_unknown(message_id id, std::string_view detail, time_point now);
+  /// Retry: in_flight/outcome_unknown/submitted -> queued on `route`, not before `not_before`.
+  /// If the message would not be due before its expiry it becomes expired instead; the
+  /// returned state says which.
+  result<state> requeue(message_id id, std::string_view route, time_point not_before,
+                        std::string_view detail, time_point now);
+  /// queued/outcome_unknown -> cancelled. invalid_state if already in flight or final.
+  result<void> cancel(message_id id, time_point now);
+
+  // --- receipts ------------------------------------------------------------------------------
+  /// Records a delivery receipt durably (committed before return) and applies it: matched by
+  /// (carrier, normalised SMSC id); held if the id is not known yet but a submit is awaiting
+  /// its response on that carrier; applied once; orphan otherwise.
+  result<receipt_result> apply_receipt(std::string_view carrier, std::string_view smsc_message_id,
+                                       receipt_outcome outcome, std::string_view detail,
+                                       time_point now);
+  result<std::vector<receipt_result>> apply_receipts(std::span<receipt const> receipts,
+                                                     time_point now);
+
+  // --- housekeeping --------------------------------------------------------------------------
+  /// queued/outcome_unknown messages past expiry -> expired; pending receipts older than
+  /// receipt_hold -> orphan. Returns the number of messages expired.
+  result<std::size_t> expire_due(time_point now);
+  /// Deletes messages that will not be sent again (submitted and final states) last updated
+  /// before `older_than`, with their history, and receipts received before it: `batch_size`
+  /// rows per transaction, at most `max_batches` transactions. Returns messages deleted.
+  result<std::size_t> purge(time_point older_than, std::size_t batch_size = 500,
+                            std::size_t max_batches = std::numeric_limits<std::size_t>::max());
+
+  /// The connection, for queue/ modules that keep tables of their own (rate limits).
+  sqlite::database& database() noexcept;
+
+  struct impl;
+
+ private:
+  explicit store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace smsgw::queue

@@ -1,0 +1,103 @@
+// queue/store_impl.hpp: internal to queue/store*.cpp. The connection, its prepared statements
+// and the two primitives every transition is built from: load() a message's mutable columns,
+// then transition() writes them back with the new state and appends the event, so that no
+// state change can happen without its history row. Helpers throw (sqlite::error, failure);
+// guarded() at each public entry point turns that into a queue::error.
+#pragma once
+
+#include "queue/store.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace smsgw::queue {
+
+/// A refused operation inside the store (not_found, invalid_state, ...), thrown by helpers.
+struct failure {
+  error err;
+};
+
+[[noreturn]] void fail(errc code, std::string message);
+
+/// The mutable columns of one message, as transition() reads and writes them.
+struct row {
+  message_id id = 0;
+  state st = state::queued;
+  std::string route;
+  std::int64_t not_before = 0;
+  int attempts = 0;
+  std::optional<std::int64_t> sending_at;
+  std::optional<std::string> smsc_message_id;
+  std::string detail;
+  std::int64_t history_len = 0;
+  std::int64_t expires_at = 0;
+  std::string carrier;
+};
+
+/// Columns of messages in the order read_message() expects.
+inline constexpr std::string_view k_message_columns =
+    "id, recipient, sender, text, priority, purpose, idempotency_key, carrier, route, state, "
+    "created_at, expires_at, not_before, updated_at, attempts, sending_at, smsc_message_id, "
+    "detail";
+
+message read_message(sqlite::statement const& st);
+
+struct store::impl {
+  impl(sqlite::database d, store_options o);
+
+  /// Reads the row of `id`; failure{not_found} if there is none.
+  row load(message_id id);
+  /// Writes `r` back with state `to` at `now_ms` and records the event (from r.st to `to`,
+  /// with r.detail). Updates r.st and r.history_len.
+  void transition(row& r, state to, std::int64_t now_ms);
+  void insert_event(message_id id, std::int64_t seq, std::int64_t at, std::optional<state> from,
+                    state to, int attempt, std::string_view route,
+                    std::optional<std::string_view> smsc_message_id, std::string_view detail);
+
+  // Operation bodies, run inside an open transaction.
+  /// Stores one validated request (see validate()).
+  enqueue_outcome enqueue_one(enqueue_request const& req);
+  void mark_submitted_one(message_id id, std::string_view route, std::string_view smsc_id,
+                          std::int64_t now_ms);
+  receipt_result apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
+                                   receipt_outcome outcome, std::string_view detail,
+                                   std::int64_t now_ms);
+  void recover(std::int64_t now_ms);
+
+  sqlite::database db;
+  store_options opts;
+  recovery_report recovery;
+  std::optional<rate_limiter> limiter;  // made from opts.limits after the migrations
+
+  sqlite::statement load_row, write_row, insert_event_st;
+  sqlite::statement insert_message, find_key, find_supersedable, select_message;
+  sqlite::statement select_due;
+  sqlite::statement find_by_smsc_id, find_same_receipt, any_sending, insert_receipt;
+  sqlite::statement pending_for_id, resolve_receipt, set_sending;
+};
+
+/// Runs `f` and converts what it throws into an error value naming `op`.
+template <class F>
+auto guarded(std::string_view op, F&& f) -> result<std::invoke_result_t<F>> {
+  using T = std::invoke_result_t<F>;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      std::forward<F>(f)();
+      return {};
+    } else {
+      return std::forward<F>(f)();
+    }
+  } catch (failure const& e) {
+    return error{e.err.code, std::string(op) + ": " + e.err.message};
+  } catch (sqlite::error const& e) {
+    return from_sqlite(e, op);
+  } catch (std::exception const& e) {
+    return error{errc::internal, std::string(op) + ": " + e.what()};
+  }
+}
+
+}  // namespace smsgw::queue

@@ -1,0 +1,74 @@
+// tests/queue/queue_fixture.hpp: shared by the queue tests: a fresh directory under the system
+// temp dir per test (removed afterwards), fake time, and a valid OTP request to start from.
+// Everything runs against real SQLite files in that directory.
+#pragma once
+
+#include "queue/store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <string>
+
+namespace smsgw::queue::test {
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() /
+           ("smsgw-queue-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(std::string const& name = "queue.db") const { return (path / name).string(); }
+};
+
+/// A fixed, readable fake "now": 2026-01-01T00:00:00Z.
+inline time_point t0() { return from_ms(1'767'225'600'000); }
+inline time_point at(std::chrono::milliseconds offset) { return t0() + offset; }
+
+inline enqueue_request otp(std::string recipient = "6281234567890",
+                           std::string purpose = "login", time_point now = t0()) {
+  enqueue_request r;
+  r.recipient = std::move(recipient);
+  r.sender = "ACME";
+  r.text = "Your code is 123456";
+  r.prio = priority::otp;
+  r.purpose = std::move(purpose);
+  r.carrier = "telkomsel";
+  r.now = now;
+  return r;
+}
+
+inline store open_store(std::string const& path, time_point now = t0(),
+                        store_options opts = {}) {
+  auto s = store::open(path, std::move(opts), now);
+  if (!s) FAIL("open: " << s.error().message);
+  return std::move(*s);
+}
+
+inline message_id enqueue_ok(store& s, enqueue_request const& r) {
+  auto res = s.enqueue(r);
+  if (!res) FAIL("enqueue: " << res.error().message);
+  REQUIRE(res->what == enqueue_outcome::kind::accepted);
+  return res->id;
+}
+
+}  // namespace smsgw::queue::test
+
+// Catch prints a result as "value" or its error message (boost's operator<< would need T to
+// be printable).
+namespace Catch {
+template <class T>
+struct StringMaker<boost::system::result<T, smsgw::queue::error>> {
+  static std::string convert(boost::system::result<T, smsgw::queue::error> const& r) {
+    return r.has_value() ? std::string("value") : "error: " + r.error().message;
+  }
+};
+}  // namespace Catch
