@@ -1,7 +1,8 @@
-// queue/rate_limits.cpp: the limit arithmetic over recorded events, and its SQL. Each check is
-// one covering-index range scan per scope (number, range) plus, when allowed, one INSERT per
-// scope. Rows read per scan are bounded by the limits themselves: once a subject reaches a
-// limit, nothing more is recorded for it until the cooldown ends.
+// queue/rate_limits.cpp: the limit arithmetic over recorded events, and its SQL. A check is,
+// per scope (number, range), one bounded count over the (subject, at) index; the event times
+// are read only when that count reaches the smallest max_count (the only case that can
+// refuse); an allowed request adds one row per scope. Rows per subject stay bounded by the
+// limits: once a subject reaches one, nothing more is recorded for it until it may ask again.
 #include "queue/rate_limits.hpp"
 
 #include <fmt/format.h>
@@ -39,10 +40,17 @@ void name_limits(std::vector<window_limit>& limits, std::string_view scope_word)
   }
 }
 
-milliseconds horizon(std::vector<window_limit> const& limits) {
+milliseconds horizon_of(std::vector<window_limit> const& limits) {
   milliseconds h{0};
   for (auto const& l : limits) h = std::max(h, l.window + l.cooldown);
   return h;
+}
+
+// A limit refuses only with max_count events in its window + cooldown, all inside the horizon.
+std::int64_t min_count_of(std::vector<window_limit> const& limits) {
+  std::int64_t m = std::numeric_limits<std::int64_t>::max();
+  for (auto const& l : limits) m = std::min<std::int64_t>(m, l.max_count);
+  return limits.empty() ? 0 : m;
 }
 
 std::int64_t to_integer(std::string_view digits) noexcept {
@@ -87,29 +95,39 @@ void consider(verdict& v, std::vector<window_limit> const& limits,
   }
 }
 
-// Loads the request times of one subject newer than now - span into `out`, ascending.
-void load(sqlite::statement& st, std::int64_t key, std::int64_t since,
-          std::vector<std::int64_t>& out) {
-  out.clear();
-  st.bind(1, key).bind(2, since);
-  while (st.step()) out.push_back(st.column_int64(0));
-  st.reset();
+// Adds `scope`'s refusal, if any, to `v`. Most subjects are far below every limit, so a
+// bounded count decides first; the event times are read only when the count could refuse.
+void consider_scope(detail::rate_scope& scope, std::vector<window_limit> const& limits,
+                    std::int64_t key, std::int64_t now, std::vector<std::int64_t>& at,
+                    verdict& v) {
+  if (limits.empty()) return;
+  auto const since = now - scope.horizon.count();
+  scope.count.bind(1, key).bind(2, since).bind(3, scope.min_count);
+  auto n = scope.count.step() ? scope.count.column_int64(0) : 0;
+  scope.count.reset();
+  if (n < scope.min_count) return;
+  at.clear();
+  scope.events.bind(1, key).bind(2, since);
+  while (scope.events.step()) at.push_back(scope.events.column_int64(0));
+  scope.events.reset();
+  consider(v, limits, at, now);
 }
 
 // Deletes the oldest events (insertion order) up to the first one still needed.
-std::size_t purge_table(sqlite::database& db, sqlite::statement& scan, sqlite::statement& del,
-                        std::int64_t cutoff, std::size_t max_rows) {
+std::size_t purge_scope(sqlite::database& db, detail::rate_scope& scope, std::int64_t now,
+                        std::size_t max_rows) {
+  auto const cutoff = now - scope.horizon.count();
   std::int64_t last_old = -1;
   std::size_t n = 0;
-  scan.bind(1, static_cast<std::int64_t>(max_rows));
-  while (scan.step()) {
-    if (scan.column_int64(1) > cutoff) break;
-    last_old = scan.column_int64(0);
+  scope.scan.bind(1, static_cast<std::int64_t>(max_rows));
+  while (scope.scan.step()) {
+    if (scope.scan.column_int64(1) > cutoff) break;
+    last_old = scope.scan.column_int64(0);
     ++n;
   }
-  scan.reset();
+  scope.scan.reset();
   if (n == 0) return 0;
-  del.bind(1, last_old).run();
+  scope.remove.bind(1, last_old).run();
   return static_cast<std::size_t>(db.changes());
 }
 
@@ -148,21 +166,23 @@ std::string_view msisdn_prefix(std::string_view msisdn, unsigned hidden_digits) 
   return msisdn.substr(0, msisdn.size() - std::min<std::size_t>(hidden_digits, msisdn.size()));
 }
 
+detail::rate_scope::rate_scope(sqlite::database& db, std::string_view table,
+                               std::string_view key, std::vector<window_limit> const& limits)
+    : horizon(horizon_of(limits)),
+      min_count(min_count_of(limits)),
+      count(db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM {0} WHERE {1} = ?1 AND at > ?2 "
+                            "LIMIT ?3)", table, key)),
+      events(db, fmt::format("SELECT at FROM {0} WHERE {1} = ?1 AND at > ?2 ORDER BY at", table,
+                             key)),
+      insert(db, fmt::format("INSERT INTO {0}({1}, at) VALUES (?1, ?2)", table, key)),
+      scan(db, fmt::format("SELECT id, at FROM {0} ORDER BY id LIMIT ?1", table)),
+      remove(db, fmt::format("DELETE FROM {0} WHERE id <= ?1", table)) {}
+
 rate_limiter::rate_limiter(sqlite::database& db, limits_config cfg)
     : db_(&db),
       cfg_(std::move(cfg)),
-      number_horizon_(horizon(cfg_.per_number)),
-      prefix_horizon_(horizon(cfg_.per_prefix)),
-      number_events_(db, "SELECT at FROM rate_number_events WHERE msisdn = ?1 AND at > ?2 "
-                         "ORDER BY at"),
-      prefix_events_(db, "SELECT at FROM rate_prefix_events WHERE prefix = ?1 AND at > ?2 "
-                         "ORDER BY at"),
-      insert_number_(db, "INSERT INTO rate_number_events(msisdn, at) VALUES (?1, ?2)"),
-      insert_prefix_(db, "INSERT INTO rate_prefix_events(prefix, at) VALUES (?1, ?2)"),
-      number_scan_(db, "SELECT id, at FROM rate_number_events ORDER BY id LIMIT ?1"),
-      prefix_scan_(db, "SELECT id, at FROM rate_prefix_events ORDER BY id LIMIT ?1"),
-      number_delete_(db, "DELETE FROM rate_number_events WHERE id <= ?1"),
-      prefix_delete_(db, "DELETE FROM rate_prefix_events WHERE id <= ?1") {
+      number_(db, "rate_number_events", "msisdn", cfg_.per_number),
+      prefix_(db, "rate_prefix_events", "prefix", cfg_.per_prefix) {
   name_limits(cfg_.per_number, "");
   name_limits(cfg_.per_prefix, "range ");
 }
@@ -196,18 +216,12 @@ result<rate_decision> rate_limiter::decide(std::string_view msisdn, time_point n
   auto const range = to_integer(msisdn_prefix(msisdn, cfg_.prefix_hidden_digits));
   try {
     verdict v;
-    if (!cfg_.per_number.empty()) {
-      load(number_events_, number, t - number_horizon_.count(), scratch_);
-      consider(v, cfg_.per_number, scratch_, t);
-    }
-    if (!cfg_.per_prefix.empty()) {
-      load(prefix_events_, range, t - prefix_horizon_.count(), scratch_);
-      consider(v, cfg_.per_prefix, scratch_, t);
-    }
+    consider_scope(number_, cfg_.per_number, number, t, scratch_, v);
+    consider_scope(prefix_, cfg_.per_prefix, range, t, scratch_, v);
     if (v.limit) return rate_decision{limit_refusal{*v.limit, from_ms(v.retry)}};
     if (record) {
-      if (!cfg_.per_number.empty()) insert_number_.bind(1, number).bind(2, t).run();
-      if (!cfg_.per_prefix.empty()) insert_prefix_.bind(1, range).bind(2, t).run();
+      if (!cfg_.per_number.empty()) number_.insert.bind(1, number).bind(2, t).run();
+      if (!cfg_.per_prefix.empty()) prefix_.insert.bind(1, range).bind(2, t).run();
     }
     return rate_decision{};
   } catch (sqlite::error const& e) {
@@ -218,9 +232,8 @@ result<rate_decision> rate_limiter::decide(std::string_view msisdn, time_point n
 result<std::size_t> rate_limiter::purge(time_point now, std::size_t max_rows) {
   auto const t = to_ms(now);
   try {
-    auto n = purge_table(*db_, number_scan_, number_delete_, t - number_horizon_.count(),
-                         max_rows);
-    n += purge_table(*db_, prefix_scan_, prefix_delete_, t - prefix_horizon_.count(), max_rows);
+    auto n = purge_scope(*db_, number_, t, max_rows);
+    n += purge_scope(*db_, prefix_, t, max_rows);
     return n;
   } catch (sqlite::error const& e) {
     return from_sqlite(e, "rate limits: purge");

@@ -56,6 +56,17 @@ struct rate_decision {
 /// The range key of a number: `msisdn` without its last `hidden_digits` digits.
 std::string_view msisdn_prefix(std::string_view msisdn, unsigned hidden_digits) noexcept;
 
+namespace detail {
+/// The statements and derived bounds of one events table (number or range).
+struct rate_scope {
+  rate_scope(sqlite::database& db, std::string_view table, std::string_view key,
+             std::vector<window_limit> const& limits);
+  std::chrono::milliseconds horizon{};  ///< longest window + cooldown: older events are dead
+  std::int64_t min_count = 0;           ///< fewer events than this in the horizon never refuse
+  sqlite::statement count, events, insert, scan, remove;
+};
+}  // namespace detail
+
 /// Checks and records requests against the limits, in the tables of schema step
 /// "rate limits" (rate_limits_schema_sql below; queue::migrate() creates them).
 /// Holds prepared statements on `db`: the database must outlive the limiter, and both are
@@ -90,9 +101,7 @@ class rate_limiter {
 
   sqlite::database* db_;
   limits_config cfg_;
-  std::chrono::milliseconds number_horizon_{}, prefix_horizon_{};  // longest window + cooldown
-  sqlite::statement number_events_, prefix_events_, insert_number_, insert_prefix_;
-  sqlite::statement number_scan_, prefix_scan_, number_delete_, prefix_delete_;
+  detail::rate_scope number_, prefix_;
   std::vector<std::int64_t> scratch_;  // event times of one subject, reused across calls
 };
 
