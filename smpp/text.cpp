@@ -73,12 +73,37 @@ capacity capacity_of(text_encoding enc) {
   }
 }
 
-// Greedy split of the unit stream into [begin, end) ranges of at most `cap` units.
-std::vector<std::pair<std::size_t, std::size_t>> split(unit_stream const& s, std::size_t cap) {
+constexpr std::size_t max_short_message_octets = 140;  // the air-interface TP-UD limit
+
+unsigned fill_bits_after(std::size_t udh_octets) { return static_cast<unsigned>((7 - (udh_octets * 8) % 7) % 7); }
+
+// Packed GSM7: a part whose last septet is a real CR ending exactly on an octet boundary would
+// read as CR padding, so TS 23.038 §6.1.2.3.1 adds a second CR (displayed as one); that costs
+// an octet, which the part must have room for.
+bool needs_extra_cr(unit_stream const& s, std::size_t b, std::size_t e, unsigned fill) {
+  return e > b && s.units[e - 1] == 0x0D && (fill + 7 * (e - b)) % 8 == 0;
+}
+
+struct part_rule {
+  std::size_t cap;          // units per part
+  bool packed_gsm7;
+  std::size_t udh_octets;   // UDH in front of each part (0 without)
+  bool fits(unit_stream const& s, std::size_t b, std::size_t e) const {
+    if (e - b > cap) return false;
+    if (!packed_gsm7) return true;
+    unsigned const fill = fill_bits_after(udh_octets);
+    std::size_t const septets = e - b + (needs_extra_cr(s, b, e, fill) ? 1 : 0);
+    return udh_octets + (fill + 7 * septets + 7) / 8 <= max_short_message_octets;
+  }
+};
+
+// Greedy split of the unit stream into [begin, end) ranges that satisfy `rule`; a character
+// (ESC pair, surrogate pair) is never cut because whole characters are added one at a time.
+std::vector<std::pair<std::size_t, std::size_t>> split(unit_stream const& s, part_rule const& rule) {
   std::vector<std::pair<std::size_t, std::size_t>> parts;
   std::size_t begin = 0, end = 0;
   for (std::uint8_t w : s.widths) {
-    if (end + w - begin > cap) {
+    if (end > begin && !rule.fits(s, begin, end + w)) {
       parts.emplace_back(begin, end);
       begin = end;
     }
@@ -108,7 +133,8 @@ void append_units(std::vector<std::uint8_t>& out, unit_stream const& s, std::siz
   std::vector<std::uint8_t> bytes;
   for (std::size_t i = b; i < e; ++i) bytes.push_back(static_cast<std::uint8_t>(s.units[i]));
   if (enc == text_encoding::gsm7 && packed) {
-    auto const fill = static_cast<unsigned>((7 - (udh_octets * 8) % 7) % 7);
+    unsigned const fill = fill_bits_after(udh_octets);
+    if (needs_extra_cr(s, b, e, fill)) bytes.push_back(0x0D);   // real CR on the boundary: CR CR
     if ((fill + 7 * bytes.size()) % 8 == 1) bytes.push_back(0x0D);  // 7 spare bits: CR, not '@'
     bytes = gsm7::pack(bytes, fill);
   }
@@ -145,14 +171,17 @@ content_result<encoded_text> encode_text(std::string_view utf8, text_options con
     if (out.segments.back().size() > max_payload_octets) return make_error_code(content_errc::too_long);
     return out;
   }
-  if (out.units <= cap.single) {
+  bool const packed_gsm7 = enc == text_encoding::gsm7 && o.gsm7_packed;
+  if (part_rule{cap.single, packed_gsm7, 0}.fits(*stream, 0, out.units)) {
     out.segments.emplace_back();
     append_units(out.segments.back(), *stream, 0, out.units, enc, o.gsm7_packed, 0);
     return out;
   }
   if (o.split == split_mode::single) return make_error_code(content_errc::too_long);
 
-  auto const parts = split(*stream, o.split == split_mode::udh16 ? cap.part16 : cap.part8);
+  std::size_t const udh_octets = o.split == split_mode::udh16 ? 7 : o.split == split_mode::udh8 ? 6 : 0;
+  std::size_t const part_cap = o.split == split_mode::udh16 ? cap.part16 : cap.part8;
+  auto const parts = split(*stream, part_rule{part_cap, packed_gsm7, udh_octets});
   if (parts.size() > std::min<std::size_t>(o.max_segments, 255)) return make_error_code(content_errc::too_long);
   out.udhi = o.split != split_mode::sar;
   for (std::size_t i = 0; i < parts.size(); ++i) {

@@ -29,10 +29,15 @@ void decode_gsm7(bytes_view body, std::size_t udh_octets, bool packed, decoded_t
   }
   auto const fill = static_cast<unsigned>((7 - (udh_octets * 8) % 7) % 7);
   auto septets = gsm7::unpack(body, gsm7::packed_capacity(body.size(), fill), fill);
-  // A last septet sitting exactly in 7 spare bits is padding: CR per TS 23.038 §6.1.2.3.1,
-  // or 0x00 from encoders that zero-fill (which would otherwise show as a trailing '@').
-  if (!septets.empty() && (fill + 7 * (septets.size() - 1)) % 8 == 1 &&
-      (septets.back() == 0x0D || septets.back() == 0x00))
+  // A CR sitting exactly in the last 7 bits is padding (TS 23.038 §6.1.2.3.1; a real CR there
+  // was doubled by the sender). A 0x00 there is kept: it may be a real '@', and encoders that
+  // zero-fill are indistinguishable from it.
+  if (!septets.empty() && (fill + 7 * (septets.size() - 1)) % 8 == 1 && septets.back() == 0x0D)
+    septets.pop_back();
+  // The sender doubles a real final CR that would end on an octet boundary; CR CR there reads
+  // back as one CR (the spec defines them as equivalent), so our own output round-trips.
+  else if (septets.size() >= 2 && (fill + 7 * (septets.size() - 1)) % 8 == 0 && septets.back() == 0x0D &&
+           septets[septets.size() - 2] == 0x0D)
     septets.pop_back();
   gsm7::septets_to_utf8(septets, out.text, out.replaced);
 }

@@ -365,3 +365,30 @@ TEST_CASE("encoding_of covers the SMPP and GSM data_coding groups") {
   CHECK_FALSE(encoding_of(0xF5));
   CHECK(encoding_of(0xE0) == text_encoding::ucs2);
 }
+
+TEST_CASE("packed GSM7: a real final CR on an octet boundary is doubled and reads back as one") {
+  text_options o;
+  o.gsm7_packed = true;
+  // 8 septets = 56 bits = 7 octets exactly; the 8th is a real CR.
+  auto const e = encode_text("1234567\r", o).value();
+  CHECK(e.segments[0].size() == 8);  // CR CR: 63 bits -> 8 octets
+  decode_options d;
+  d.gsm7_packed = true;
+  CHECK(decode_all(e, d) == "1234567\r");
+  // A real '@' in the last 7 bits is kept (not mistaken for zero padding).
+  auto const at = encode_text("1234567@", o).value();
+  CHECK(at.segments[0].size() == 7);
+  CHECK(decode_all(at, d) == "1234567@");
+}
+
+TEST_CASE("packed GSM7: a 160-septet text ending in CR on the boundary does not fit one part") {
+  text_options o;
+  o.gsm7_packed = true;
+  auto const e = encode_text(std::string(159, 'a') + "\r", o).value();
+  CHECK(e.segments.size() == 2);  // CR CR would need a 141st octet
+  for (auto const& seg : e.segments) CHECK(seg.size() <= 140);
+  decode_options d;
+  d.gsm7_packed = true;
+  CHECK(decode_all(e, d) == std::string(159, 'a') + "\r");
+  CHECK(encode_text(std::string(160, 'a'), o).value().segments.size() == 1);
+}
