@@ -11,8 +11,9 @@
 
 namespace smsgw::sqlite {
 
-error::error(int extended_code, int system_errno, std::string const& what)
-    : std::runtime_error(what), extended_code_(extended_code), system_errno_(system_errno) {}
+error::error(int extended_code, int system_errno, std::string const& what, std::string path)
+    : std::runtime_error(what), extended_code_(extended_code), system_errno_(system_errno),
+      path_(std::move(path)) {}
 
 database database::open(std::string const& path, open_options const& opts) {
   database db;
@@ -55,7 +56,7 @@ database::~database() {
 void database::fail(int rc, std::string_view what) const {
   int sys = db_ != nullptr ? sqlite3_system_errno(db_) : 0;
   char const* msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  throw error(rc, sys, fmt::format("{} {}: {} (sqlite {})", what, path_, msg, rc));
+  throw error(rc, sys, fmt::format("{} {}: {} (sqlite {})", what, path_, msg, rc), path_);
 }
 
 void database::exec(std::string_view sql) {
@@ -67,8 +68,9 @@ void database::exec(std::string_view sql) {
     sqlite3_free(err);
     int sys = sqlite3_system_errno(db_);
     throw error(sqlite3_extended_errcode(db_), sys,
-                fmt::format("exec \"{}\" {}: {} (sqlite {})", sql.substr(0, 60), path_, text,
-                            sqlite3_extended_errcode(db_)));
+                fmt::format("exec \"{}\" {}: {} (sqlite {}, errno {})", sql.substr(0, 60), path_,
+                            text, sqlite3_extended_errcode(db_), sys),
+                path_);
   }
 }
 
@@ -136,7 +138,8 @@ bool statement::step() {
   error e(ext != SQLITE_OK ? ext : rc, sqlite3_system_errno(db_->handle()),
           fmt::format("step \"{}\" {}: {} (sqlite {})",
                       std::string_view(sqlite3_sql(stmt_)).substr(0, 60), db_->path(),
-                      sqlite3_errmsg(db_->handle()), ext));
+                      sqlite3_errmsg(db_->handle()), ext),
+          db_->path());
   sqlite3_reset(stmt_);
   throw e;
 }

@@ -20,14 +20,16 @@ namespace smsgw::sqlite {
 /// `extended_code()` the extended one, `system_errno()` the OS errno behind an I/O error (or 0).
 class error : public std::runtime_error {
  public:
-  error(int extended_code, int system_errno, std::string const& what);
+  error(int extended_code, int system_errno, std::string const& what, std::string path = {});
   int code() const noexcept { return extended_code_ & 0xff; }
   int extended_code() const noexcept { return extended_code_; }
   int system_errno() const noexcept { return system_errno_; }
+  std::string const& path() const noexcept { return path_; }  ///< database file, if known
 
  private:
   int extended_code_;
   int system_errno_;
+  std::string path_;
 };
 
 /// How to open a database file.

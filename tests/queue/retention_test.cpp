@@ -1,0 +1,70 @@
+// tests/queue/retention_test.cpp: purge() deletes only messages that will not be sent again,
+// older than the cutoff, with their history, in batches of the given size.
+#include "queue/store.hpp"
+
+#include "queue_fixture.hpp"
+
+using namespace smsgw::queue;
+using namespace smsgw::queue::test;
+using namespace std::chrono_literals;
+
+namespace {
+std::int64_t count(store& s, char const* sql) { return s.database().query_int(sql); }
+}  // namespace
+
+TEST_CASE("purge deletes old finished messages in batches and keeps live ones") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  std::vector<message_id> done;
+  for (int i = 0; i < 25; ++i) {
+    auto r = otp("62811111111" + std::to_string(10 + i), "");
+    done.push_back(enqueue_ok(s, r));
+  }
+  for (auto id : done) REQUIRE(s.cancel(id, t0()).has_value());
+  auto live = enqueue_ok(s, otp("6289999999999", ""));
+  auto recent = enqueue_ok(s, otp("6288888888888", ""));
+  REQUIRE(s.cancel(recent, t0() + 2h).has_value());
+
+  SECTION("bounded number of batches") {
+    auto n = s.purge(t0() + 1h, 10, 2);
+    REQUIRE(n.has_value());
+    CHECK(*n == 20);
+    CHECK(count(s, "SELECT count(*) FROM messages") == 7);
+  }
+  SECTION("until nothing is left to purge") {
+    auto n = s.purge(t0() + 1h, 10);
+    REQUIRE(n.has_value());
+    CHECK(*n == 25);
+    CHECK(count(s, "SELECT count(*) FROM messages") == 2);
+    CHECK(count(s, "SELECT count(*) FROM events WHERE message_id NOT IN "
+                   "(SELECT id FROM messages)") == 0);
+    CHECK(s.get(live)->st == state::queued);
+    CHECK(s.get(recent)->st == state::cancelled);
+    CHECK(s.get(done[0]).error().code == errc::not_found);
+  }
+  CHECK(s.purge(t0(), 0).error().code == errc::invalid_argument);
+}
+
+TEST_CASE("purge never deletes queued, in-flight or outcome_unknown messages") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto q = enqueue_ok(s, otp("6281111111111", ""));
+  auto f = enqueue_ok(s, otp("6282222222222", ""));
+  auto u = enqueue_ok(s, otp("6283333333333", ""));
+  REQUIRE(s.claim("telkomsel", 2, t0() + 1s)->size() == 2);  // q and f... oldest first
+  REQUIRE(s.mark_outcome_unknown(f, "timeout", t0() + 1s).has_value());
+  CHECK(*s.purge(t0() + 100h, 100) == 0);
+  CHECK(s.get(q).has_value());
+  CHECK(s.get(f).has_value());
+  CHECK(s.get(u).has_value());
+}
+
+TEST_CASE("purge also deletes old receipts") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  REQUIRE(s.apply_receipt("telkomsel", "x", receipt_outcome::delivered, "", t0()).has_value());
+  REQUIRE(s.apply_receipt("telkomsel", "y", receipt_outcome::delivered, "", t0() + 2h)
+              .has_value());
+  REQUIRE(s.purge(t0() + 1h, 10).has_value());
+  CHECK(count(s, "SELECT count(*) FROM receipts") == 1);
+}
