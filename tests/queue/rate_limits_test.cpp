@@ -3,7 +3,8 @@
 // refuses until the documented time and not a millisecond less; refused requests change
 // nothing; a restart (close, reopen the file) forgets nothing; a number range is limited
 // across different numbers; purge removes only what no limit needs; SQLite failures and bad
-// input come back as error values.
+// input come back as error values. The last cases go through store::enqueue, as the daemon
+// does: refused requests are stored nowhere, idempotent repeats do not count.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -14,6 +15,8 @@
 
 #include "queue/rate_limits.hpp"
 #include "queue/schema.hpp"
+#include "queue/store.hpp"
+#include "tests/queue/queue_fixture.hpp"
 
 using namespace smsgw;
 using namespace smsgw::queue;
@@ -416,4 +419,92 @@ TEST_CASE("SQLite failures come back as error values", "[rate_limits]") {
     CHECK(d.error().code == errc::read_only);
     CHECK_THAT(d.error().message, Catch::Contains("check_and_record"));
   }
+}
+
+// --- Through the queue: the limits as store::enqueue applies them -----------------------------
+
+namespace {
+
+store_options with_limits() {
+  store_options o;
+  o.limits = limits_config{};
+  return o;
+}
+
+enqueue_outcome enqueue(store& s, enqueue_request const& r) {
+  auto out = s.enqueue(r);
+  if (!out) FAIL("enqueue: " << out.error().message);
+  return std::move(*out);
+}
+
+std::int64_t messages(store& s) {
+  auto counts = s.count_by_state().value();
+  std::int64_t n = 0;
+  for (auto c : counts) n += c;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("store: the 6th OTP in 15 min is refused, stored nowhere, and says when",
+          "[rate_limits][store]") {
+  queue::test::temp_dir dir;
+  auto s = queue::test::open_store(dir.file(), t0, with_limits());
+  for (int i = 0; i < 5; ++i) {
+    auto out = enqueue(s, queue::test::otp("6281234567890", "login", t0 + i * 1min));
+    REQUIRE(out.what == enqueue_outcome::kind::accepted);
+  }
+  auto out = enqueue(s, queue::test::otp("6281234567890", "login", t0 + 5min));
+  REQUIRE(out.what == enqueue_outcome::kind::refused);
+  REQUIRE(out.refusal.has_value());
+  CHECK(out.refusal->limit == "5 per 15 min");
+  CHECK(out.refusal->retry_after == t0 + 34min);
+  CHECK(messages(s) == 5);
+  // Another number is unaffected.
+  CHECK(enqueue(s, queue::test::otp("6281234567891", "login", t0 + 5min)).what ==
+        enqueue_outcome::kind::accepted);
+}
+
+TEST_CASE("store: an idempotent repeat is not a new request", "[rate_limits][store]") {
+  queue::test::temp_dir dir;
+  auto s = queue::test::open_store(dir.file(), t0, with_limits());
+  auto first = queue::test::otp("6281234567890", "login", t0);
+  first.idempotency_key = "req-1";
+  REQUIRE(enqueue(s, first).what == enqueue_outcome::kind::accepted);
+  for (int i = 1; i <= 10; ++i) {  // the caller retries its HTTP call ten times
+    auto again = first;
+    again.now = t0 + i * 1s;
+    REQUIRE(enqueue(s, again).what == enqueue_outcome::kind::duplicate);
+  }
+  for (int i = 1; i < 5; ++i) {  // four genuinely new requests: 5 in total
+    REQUIRE(enqueue(s, queue::test::otp("6281234567890", "login", t0 + i * 1min)).what ==
+            enqueue_outcome::kind::accepted);
+  }
+  CHECK(enqueue(s, queue::test::otp("6281234567890", "login", t0 + 5min)).what ==
+        enqueue_outcome::kind::refused);
+}
+
+TEST_CASE("store: limits apply within one group-commit batch and after a restart",
+          "[rate_limits][store]") {
+  queue::test::temp_dir dir;
+  {
+    auto s = queue::test::open_store(dir.file(), t0, with_limits());
+    std::vector<enqueue_request> batch;
+    for (int i = 0; i < 7; ++i) {
+      batch.push_back(queue::test::otp("6281234567890", "p" + std::to_string(i), t0 + i * 1s));
+    }
+    auto outs = s.enqueue_batch(batch).value();
+    REQUIRE(outs.size() == 7);
+    for (int i = 0; i < 7; ++i) {
+      CAPTURE(i);
+      CHECK(outs[static_cast<std::size_t>(i)].value().what ==
+            (i < 5 ? enqueue_outcome::kind::accepted : enqueue_outcome::kind::refused));
+    }
+  }
+  auto s = queue::test::open_store(dir.file(), t0 + 10min, with_limits());
+  auto out = enqueue(s, queue::test::otp("6281234567890", "login", t0 + 10min));
+  REQUIRE(out.what == enqueue_outcome::kind::refused);
+  CHECK(out.refusal->retry_after == t0 + 4s + 30min);
+  CHECK(enqueue(s, queue::test::otp("6281234567890", "login", t0 + 4s + 30min)).what ==
+        enqueue_outcome::kind::accepted);
 }
