@@ -6,9 +6,15 @@
 
 #include <system_error>
 
+#include <boost/system/result.hpp>
+
 #include "smpp/command_status.hpp"
 
 namespace smsgw::smpp {
+
+/// Result of the content helpers: a value or a content_errc (as std::error_code).
+template <class T>
+using content_result = boost::system::result<T, std::error_code>;
 
 enum class content_errc {
   invalid_utf8 = 1,         ///< encoder input is not well-formed UTF-8 (overlong, surrogate, truncated, > U+10FFFF)

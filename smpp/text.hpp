@@ -14,14 +14,9 @@
 #include <system_error>
 #include <vector>
 
-#include <boost/system/result.hpp>
-
 #include "smpp/content_errc.hpp"
 
 namespace smsgw::smpp {
-
-template <class T>
-using content_result = boost::system::result<T, std::error_code>;
 
 enum class text_encoding : std::uint8_t {
   gsm7,    ///< GSM 03.38 default alphabet + extension table (data_coding per route, default 0)

@@ -2,6 +2,7 @@
 #include "smpp/validity.hpp"
 
 #include <cstdio>
+#include <optional>
 
 namespace smsgw::smpp {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "smpp/text.hpp"  // content_result
+#include "smpp/content_errc.hpp"
 
 namespace smsgw::smpp {
 
