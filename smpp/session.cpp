@@ -125,7 +125,7 @@ void session::on_pdu(pdu p, steady_time now, actions& out) {
   if (is_response(p.id()))
     handle_response(p, now, out);
   else
-    handle_request(p, now, out);
+    handle_request(p, out);
 }
 
 // Anything from the peer proves it alive: the enquire_link probe is only needed when idle.
@@ -135,7 +135,7 @@ void session::note_peer_alive(steady_time now) {
     enquire_link_due_ = now + config_.enquire_link_interval;
 }
 
-void session::handle_request(pdu& p, steady_time now, actions& out) {
+void session::handle_request(pdu& p, actions& out) {
   switch (p.id()) {
     case command_id::enquire_link:
       // Answered in every state, also before the bind completes (be liberal).
@@ -147,27 +147,9 @@ void session::handle_request(pdu& p, steady_time now, actions& out) {
       terminate(close_reason::peer_unbound, unknown_reason::peer_unbound, true, out);
       return;
     case command_id::deliver_sm:
-    case command_id::data_sm: {
-      bool const is_deliver = p.id() == command_id::deliver_sm;
-      if (!receive_allowed()) {
-        // A well-framed request in the wrong state gets its own response type with
-        // ESME_RINVBNDSTS (spec §2.3); generic_nack is for PDUs we cannot answer otherwise.
-        if (is_deliver)
-          reply(p, deliver_sm_resp{}, command_status::invbndsts, out);
-        else
-          reply(p, data_sm_resp{}, command_status::invbndsts, out);
-        out.push_back(request_rejected{static_cast<std::uint32_t>(p.id()), p.sequence_number,
-                                       command_status::invbndsts,
-                                       std::string("not allowed in state ") +
-                                           std::string(to_string(state_))});
-        return;
-      }
-      pending_delivers_[p.sequence_number] =
-          is_deliver ? command_id::deliver_sm_resp : command_id::data_sm_resp;
-      std::uint32_t const seq = p.sequence_number;
-      out.push_back(deliver_received{seq, std::move(p)});
+    case command_id::data_sm:
+      handle_deliver(p, out);
       return;
-    }
     case command_id::alert_notification:
       out.push_back(alert_received{std::move(p)});
       return;
@@ -179,9 +161,29 @@ void session::handle_request(pdu& p, steady_time now, actions& out) {
       // does not serve.
       nack(p.sequence_number, static_cast<std::uint32_t>(p.id()), command_status::invcmdid,
            "request an ESME does not serve", out);
-      (void)now;
       return;
   }
+}
+
+// deliver_sm / data_sm: reported with its sequence_number; the response waits for
+// ack_deliver(). Refused with ESME_RINVBNDSTS in its own response type when this bind cannot
+// receive (spec: a well-framed request in the wrong state gets a response with that status;
+// generic_nack is for PDUs that cannot be answered otherwise).
+void session::handle_deliver(pdu& p, actions& out) {
+  bool const is_deliver = p.id() == command_id::deliver_sm;
+  if (!receive_allowed()) {
+    if (is_deliver)
+      reply(p, deliver_sm_resp{}, command_status::invbndsts, out);
+    else
+      reply(p, data_sm_resp{}, command_status::invbndsts, out);
+    out.push_back(request_rejected{static_cast<std::uint32_t>(p.id()), p.sequence_number,
+                                   command_status::invbndsts,
+                                   "not allowed in state " + std::string(to_string(state_))});
+    return;
+  }
+  std::uint32_t const seq = p.sequence_number;
+  pending_delivers_[seq] = is_deliver ? command_id::deliver_sm_resp : command_id::data_sm_resp;
+  out.push_back(deliver_received{seq, std::move(p)});
 }
 
 void session::handle_response(pdu const& p, steady_time now, actions& out) {

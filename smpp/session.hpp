@@ -302,7 +302,8 @@ class session {
   std::uint32_t next_sequence_number();
   void set_state(session_state to, actions& out);
   void send_request(request_kind kind, std::uint32_t seq, pdu p, actions& out);
-  void handle_request(pdu& p, steady_time now, actions& out);
+  void handle_request(pdu& p, actions& out);
+  void handle_deliver(pdu& p, actions& out);
   void handle_response(pdu const& p, steady_time now, actions& out);
   void handle_bind_resp(pdu const& p, steady_time now, actions& out);
   void handle_submit_resp(std::uint32_t seq, outstanding const& o, pdu const& p, actions& out);
