@@ -151,7 +151,8 @@ std::optional<std::string> validate(limits_config const& cfg) {
         return fmt::format("{}: max_count must be 1..{}", where, max_count_limit);
       if (l.window <= 0ms) return where + ": window must be > 0";
       if (l.cooldown < 0ms) return where + ": cooldown must be >= 0";
-      if (l.window + l.cooldown > max_span) return where + ": window + cooldown exceed a year";
+      if (l.window > max_span || l.cooldown > max_span || l.window + l.cooldown > max_span)
+        return where + ": window + cooldown exceed a year";
     }
     return std::nullopt;
   };

@@ -383,6 +383,8 @@ TEST_CASE("bad input and bad config are error values", "[rate_limits]") {
   bad_config(only_number({1, 0ms, 0ms, ""}), "window must be > 0");
   bad_config(only_number({1, 1min, -1ms, ""}), "cooldown must be >= 0");
   bad_config(only_number({1, 24h * 300, 24h * 100, ""}), "exceed a year");
+  bad_config(only_number({1, std::chrono::milliseconds::max(), 1ms, ""}), "exceed a year");
+  bad_config(only_number({1, 1ms, std::chrono::milliseconds::max(), ""}), "exceed a year");
   limits_config c;
   c.prefix_hidden_digits = 0;
   bad_config(c, "prefix_hidden_digits");
