@@ -47,15 +47,31 @@ constexpr std::array<ext_entry, 10> ext_table = {{
     {0x65, 0x20AC},  // €
 }};
 
+// Reverse lookup for code points below U+0400 (all GSM characters but €): 0 = not GSM,
+// 0x100 | s = basic septet s, 0x200 | c = ESC + extension code c. Built once from the tables.
+std::array<std::uint16_t, 0x400> const& reverse_table() noexcept {
+  static auto const table = [] {
+    std::array<std::uint16_t, 0x400> t{};
+    for (std::size_t s = 0; s < basic_table.size(); ++s)
+      if (s != escape) t[basic_table[s]] = static_cast<std::uint16_t>(0x100 | s);
+    for (auto const& e : ext_table)
+      if (e.cp < t.size()) t[e.cp] = static_cast<std::uint16_t>(0x200 | e.code);
+    return t;
+  }();
+  return table;
+}
+
 }  // namespace
 
 std::optional<septets> to_septets(char32_t cp) noexcept {
-  for (std::size_t s = 0; s < basic_table.size(); ++s) {
-    if (s != escape && basic_table[s] == cp) return septets{1, static_cast<std::uint8_t>(s), 0};
+  if (cp >= 0x400) {  // only € (extension 0x65) lives up here
+    for (auto const& e : ext_table)
+      if (e.cp == cp) return septets{2, escape, e.code};
+    return std::nullopt;
   }
-  for (auto const& e : ext_table) {
-    if (e.cp == cp) return septets{2, escape, e.code};
-  }
+  std::uint16_t const v = reverse_table()[cp];
+  if (v & 0x100) return septets{1, static_cast<std::uint8_t>(v & 0x7F), 0};
+  if (v & 0x200) return septets{2, escape, static_cast<std::uint8_t>(v & 0x7F)};
   return std::nullopt;
 }
 
