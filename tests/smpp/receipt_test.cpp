@@ -308,3 +308,12 @@ TEST_CASE("DLR 24: Latin-1 octets in the text are converted to UTF-8") {
   sm.short_message.push_back(0xE9);  // é in Latin-1, not valid UTF-8 on its own
   CHECK(parse_receipt(sm, {}).value().text == "Caf\xC3\xA9");
 }
+
+TEST_CASE("parse_receipt_text: two-word key spellings") {
+  auto const f = parse_receipt_text("id:1 submitdate:2501011200 done  date:2501011201 stat:DELIVRD");
+  CHECK(f.submit_date == "2501011200");
+  CHECK(f.done_date == "2501011201");
+  auto const g = parse_receipt_text("id:1 Submit Date:2501011200 DONE_DATE:2501011201");
+  CHECK(g.submit_date == "2501011200");
+  CHECK(g.done_date == "2501011201");
+}
