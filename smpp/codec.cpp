@@ -373,8 +373,10 @@ std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out,
   std::visit(
       [&](auto const& b) {
         using B = std::decay_t<decltype(b)>;
+        // Header only, as SMPP 3.4 sends error responses -- unless TLVs follow: then the
+        // (empty) mandatory fields must precede them or the peer would misparse the TLVs.
         bool const omit = is_response(B::id) && p.status != cs::ok &&
-                          !options.error_response_body && b == B{};
+                          !options.error_response_body && p.tlvs.empty() && b == B{};
         if (!omit) layout(w, b);
       },
       p.body);

@@ -43,8 +43,9 @@ boost::system::result<pdu, codec_error> decode(std::span<std::uint8_t const> byt
 
 /// Appends the wire form of `p` to `out`, command_length filled in. Fails (and appends
 /// nothing) if a field exceeds its spec size, e.g. a 10-character password.
-/// A response with command_status != 0 whose body fields are all empty/zero is sent as the
-/// 16-octet header only (SMPP 3.4); see encode_options to send the body anyway.
+/// A response with command_status != 0 whose body fields are all empty/zero and that has
+/// no TLVs is sent as the 16-octet header only (SMPP 3.4); see encode_options to send the
+/// body anyway.
 std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out);
 
 struct encode_options {

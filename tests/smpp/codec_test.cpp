@@ -255,6 +255,23 @@ TEST_CASE("submit_sm_resp golden vectors") {
   }
 }
 
+TEST_CASE("an error response with TLVs keeps its (empty) body so the TLVs parse") {
+  bytes const wire = cat({
+      {0x00, 0x00, 0x00, 0x1C},  // command_length 28
+      {0x80, 0x00, 0x00, 0x03},  // command_id query_sm_resp
+      {0x00, 0x00, 0x00, 0x67},  // command_status ESME_RQUERYFAIL
+      {0x00, 0x00, 0x00, 0x04},  // sequence_number 4
+      {0x00},                    // message_id ""
+      {0x00},                    // final_date ""
+      {0x00},                    // message_state
+      {0x00},                    // error_code
+      {0x00, 0x1D}, {0x00, 0x04},  // TLV additional_status_info_text, length 4
+      cstr("why"),               //   "why\0"
+  });
+  check_golden(wire, make(command_status::queryfail, 4, query_sm_resp{},
+                          {{tag::additional_status_info_text, cstr("why")}}));
+}
+
 TEST_CASE("deliver_sm golden vector (delivery receipt with TLVs)") {
   bytes const wire = cat({
       {0x00, 0x00, 0x00, 0x68},          // command_length 104
