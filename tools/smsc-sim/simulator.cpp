@@ -1,0 +1,323 @@
+// tools/smsc-sim/simulator.cpp: the simulator's core (acceptor, receipt scheduler, routing
+// of receipts to receiver binds) and the thread-safe public facade. Receipts owed to an
+// account with no receiver bound are parked and handed over when one binds, as a real
+// SMSC stores them; one scheduler coroutine with a min-heap runs every timed job.
+#include "tools/smsc-sim/simulator.hpp"
+
+#include <future>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "tools/smsc-sim/sim_core.hpp"
+#include "tools/smsc-sim/sim_session.hpp"
+
+namespace smsgw::sim {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace detail {
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+/// co_spawn completion: a coroutine that escapes with an exception is a bug; say which.
+auto log_exception(std::string what) {
+  return [what = std::move(what)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (std::exception const& ex) {
+      spdlog::error("{}: {}", what, ex.what());
+    }
+  };
+}
+
+asio::ip::tcp::acceptor open_acceptor(asio::any_io_executor ex, sim_config const& cfg) {
+  asio::ip::tcp::acceptor acceptor(ex);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(cfg.bind_address, ec);
+  if (ec) throw std::system_error(ec, "smsc-sim " + cfg.name + ": bad bind address '" + cfg.bind_address + "'");
+  asio::ip::tcp::endpoint ep(address, cfg.port);
+  acceptor.open(ep.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(ep, ec);
+  if (ec)
+    throw std::system_error(ec, fmt::format("smsc-sim {}: bind {}:{}", cfg.name, cfg.bind_address, cfg.port));
+  acceptor.listen();
+  return acceptor;
+}
+
+}  // namespace
+
+sim_core::sim_core(asio::any_io_executor ex, sim_config cfg)
+    : ex_(ex), cfg_(std::move(cfg)), acceptor_(open_acceptor(ex, cfg_)),
+      port_(acceptor_.local_endpoint().port()), next_message_number_(cfg_.first_message_id),
+      rng_(cfg_.seed), wake_(ex, 1), timer_(ex) {
+  observed_.current = cfg_.initial_faults;
+  observed_.fault_closes_left = cfg_.initial_faults.close_max_times;
+}
+
+void sim_core::start() {
+  asio::co_spawn(ex_, accept_loop(), log_exception("smsc-sim " + cfg_.name + " accept"));
+  asio::co_spawn(ex_, run_scheduler(), log_exception("smsc-sim " + cfg_.name + " receipts"));
+}
+
+void sim_core::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  auto sessions = sessions_;
+  for (auto const& s : sessions) s->close();
+  wake_.close();
+  timer_.cancel();
+  parked_.clear();
+  events_ = {};
+  spdlog::info("[{}] stopped", cfg_.name);
+}
+
+asio::awaitable<void> sim_core::accept_loop() {
+  auto self = shared_from_this();
+  while (!stopped_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(tuple_awaitable);
+    if (stopped_) co_return;
+    if (ec) {
+      // e.g. EMFILE: say so and pause briefly instead of spinning.
+      spdlog::warn("[{}] accept: {}", cfg_.name, ec.message());
+      asio::steady_timer pause(ex_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(tuple_awaitable);
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto id = next_connection_id_++;
+    with_observed([](observed& o) { ++o.counters.connections_accepted; });
+    auto session = std::make_shared<sim_session>(std::move(socket), self, id);
+    sessions_.insert(session);
+    asio::co_spawn(ex_, session->run(), log_exception(fmt::format("smsc-sim {} #{}", cfg_.name, id)));
+  }
+}
+
+asio::awaitable<void> sim_core::run_scheduler() {
+  auto self = shared_from_this();
+  while (!stopped_) {
+    if (events_.empty()) {
+      auto [ec] = co_await wake_.async_receive(tuple_awaitable);
+      if (ec) co_return;
+      continue;
+    }
+    if (events_.top().due > std::chrono::steady_clock::now()) {
+      // Sleep until the earliest job, or until an earlier one is pushed.
+      timer_.expires_at(events_.top().due);
+      co_await (timer_.async_wait(tuple_awaitable) || wake_.async_receive(tuple_awaitable));
+      continue;
+    }
+    timed_event ev = events_.top();
+    events_.pop();
+    if (!ev.check_ack) {
+      route_receipt(std::move(ev.job));
+      continue;
+    }
+    if (auto s = ev.session.lock()) {
+      if (auto job = s->take_outstanding(ev.sequence_number)) {
+        with_observed([](observed& o) { ++o.counters.receipts_timed_out; });
+        redeliver(std::move(*job), "no deliver_sm_resp in time");
+      }
+    }
+  }
+}
+
+void sim_core::push_event(timed_event ev) {
+  if (stopped_) return;
+  ev.order = event_order_++;
+  bool earliest = events_.empty() || ev.due < events_.top().due;
+  events_.push(std::move(ev));
+  if (earliest) wake_.try_send(boost::system::error_code{});
+}
+
+outcome sim_core::draw_outcome() {
+  auto const& m = cfg_.outcomes;
+  auto total = m.total();
+  if (total == 0) return outcome::delivrd;
+  auto r = static_cast<unsigned>(rng_() % total);
+  if (r < m.delivrd) return outcome::delivrd;
+  r -= m.delivrd;
+  if (r < m.undeliv) return outcome::undeliv;
+  r -= m.undeliv;
+  if (r < m.rejectd) return outcome::rejectd;
+  r -= m.rejectd;
+  if (r < m.expired) return outcome::expired;
+  return outcome::none;
+}
+
+bool sim_core::draw_throttle(faults const& f) {
+  bool every = f.throttle_every != 0 && with_observed([&](observed& o) {
+    return ++o.throttle_count % f.throttle_every == 0;
+  });
+  bool random = f.throttle_rate > 0.0 &&
+                std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < f.throttle_rate;
+  return every || random;
+}
+
+void sim_core::schedule_receipt(receipt_job job, std::chrono::milliseconds delay) {
+  timed_event ev;
+  ev.due = std::chrono::steady_clock::now() + delay;
+  ev.job = std::move(job);
+  push_event(std::move(ev));
+}
+
+void sim_core::watch_ack(std::shared_ptr<sim_session> const& s, std::uint32_t sequence_number) {
+  timed_event ev;
+  ev.due = std::chrono::steady_clock::now() + cfg_.deliver_resp_timeout;
+  ev.check_ack = true;
+  ev.session = s;
+  ev.sequence_number = sequence_number;
+  push_event(std::move(ev));
+}
+
+void sim_core::route_receipt(receipt_job job) {
+  if (stopped_) return;
+  bool stalled = with_observed([](observed& o) { return o.current.stall; });
+  std::vector<std::shared_ptr<sim_session>> receivers;
+  if (!stalled)
+    for (auto const& s : sessions_)
+      if (s->receives() && s->system_id() == job.system_id) receivers.push_back(s);
+  if (receivers.empty()) {
+    parked_[job.system_id].push_back(std::move(job));
+    return;
+  }
+  // Sessions live in a set ordered by address: sort by connection id so the rotation is stable.
+  std::sort(receivers.begin(), receivers.end(),
+            [](auto const& a, auto const& b) { return a->connection_id() < b->connection_id(); });
+  auto& next = round_robin_[job.system_id];
+  receivers[next++ % receivers.size()]->deliver(std::move(job));
+}
+
+void sim_core::redeliver(receipt_job job, std::string_view why) {
+  if (stopped_) return;
+  if (job.attempts >= cfg_.max_deliveries) {
+    with_observed([](observed& o) { ++o.counters.receipts_dropped; });
+    spdlog::warn("[{}] receipt {} dropped after {} attempts ({})", cfg_.name,
+                 format_message_id(job.message_number, cfg_.receipt_id_format), job.attempts, why);
+    return;
+  }
+  spdlog::info("[{}] receipt {} will be redelivered ({})", cfg_.name,
+               format_message_id(job.message_number, cfg_.receipt_id_format), why);
+  schedule_receipt(std::move(job), cfg_.redelivery_delay);
+}
+
+void sim_core::flush_parked(std::string const& system_id) {
+  auto it = parked_.find(system_id);
+  if (it == parked_.end()) return;
+  auto jobs = std::move(it->second);
+  parked_.erase(it);
+  for (auto& job : jobs) route_receipt(std::move(job));
+}
+
+void sim_core::forget(std::shared_ptr<sim_session> const& s) { sessions_.erase(s); }
+
+void sim_core::unbind_all() {
+  auto sessions = sessions_;
+  for (auto const& s : sessions) s->unbind();
+}
+
+void sim_core::enquire_link_all() {
+  auto sessions = sessions_;
+  for (auto const& s : sessions)
+    if (s->bound()) s->enquire_link();
+}
+
+void sim_core::set_faults(faults f) {
+  bool stall_cleared = with_observed([&](observed& o) {
+    bool was_stalled = o.current.stall;
+    o.current = f;
+    o.fault_closes_left = f.close_max_times;
+    o.throttle_count = 0;
+    return was_stalled && !f.stall;
+  });
+  if (!stall_cleared) return;
+  // Receipts parked while stalled go out now.
+  asio::post(ex_, [self = shared_from_this()] {
+    std::vector<std::string> ids;
+    for (auto const& [id, jobs] : self->parked_) ids.push_back(id);
+    for (auto const& id : ids) self->flush_parked(id);
+  });
+}
+
+}  // namespace detail
+
+simulator::simulator(asio::any_io_executor ex, sim_config cfg)
+    : core_(std::make_shared<detail::sim_core>(ex, std::move(cfg))) {}
+
+simulator::~simulator() { stop(); }
+
+void simulator::start() {
+  asio::post(core_->executor(), [core = core_] { core->start(); });
+}
+
+void simulator::stop() {
+  asio::post(core_->executor(), [core = core_] { core->stop(); });
+}
+
+std::uint16_t simulator::port() const noexcept { return core_->port(); }
+sim_config const& simulator::config() const noexcept { return core_->config(); }
+
+void simulator::set_faults(faults f) { core_->set_faults(std::move(f)); }
+
+faults simulator::current_faults() const {
+  return core_->with_observed([](detail::observed& o) { return o.current; });
+}
+
+stats simulator::counters() const {
+  return core_->with_observed([](detail::observed& o) { return o.counters; });
+}
+
+std::vector<received_submit> simulator::submits() const {
+  return core_->with_observed([](detail::observed& o) { return o.submits; });
+}
+
+std::uint32_t simulator::active_binds(std::string_view system_id) const {
+  return core_->with_observed([&](detail::observed& o) {
+    auto it = o.binds.find(system_id);
+    return it == o.binds.end() ? 0u : it->second.active;
+  });
+}
+
+std::uint32_t simulator::max_concurrent_binds(std::string_view system_id) const {
+  return core_->with_observed([&](detail::observed& o) {
+    auto it = o.binds.find(system_id);
+    return it == o.binds.end() ? 0u : it->second.max;
+  });
+}
+
+void simulator::unbind_all() {
+  asio::post(core_->executor(), [core = core_] { core->unbind_all(); });
+}
+
+void simulator::enquire_link_all() {
+  asio::post(core_->executor(), [core = core_] { core->enquire_link_all(); });
+}
+
+simulator_thread::simulator_thread(sim_config cfg)
+    : sim_(std::make_unique<simulator>(io_.get_executor(), std::move(cfg))) {
+  sim_->start();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+simulator_thread::~simulator_thread() {
+  // Stop on the simulator's thread, let its coroutines unwind, and only then give up on them.
+  std::promise<void> stopped;
+  auto done = stopped.get_future();
+  sim_->stop();
+  asio::post(io_, [&stopped] { stopped.set_value(); });
+  done.wait_for(std::chrono::seconds(2));
+  for (int i = 0; i < 200 && !io_.stopped(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  io_.stop();
+  thread_.join();
+}
+
+}  // namespace smsgw::sim
