@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -790,4 +793,163 @@ TEST_CASE("session: every emitted PDU survives smpp::encode / smpp::decode", "[s
     INFO(command_name(p.id()));
     CHECK(wire(p) == p);
   }
+}
+
+// Fault-loop style property: random interleavings of submits, responses (in any order, some
+// throttled, some errors, some generic_nack, some undecodable), stray responses, receipts,
+// acks, time jumps past every timer, SMSC unbinds, our close(), disconnects and restarts.
+// Whatever happens, every submitted ref is handed back exactly once, with the ref that went
+// out under that sequence_number, the window is never exceeded and never leaks, and every
+// request we send carries a sequence_number in 1..0x7FFFFFFF not already outstanding.
+TEST_CASE("session: random event sequences never lose, duplicate or leak a submit",
+          "[session][property]") {
+  auto const seed = GENERATE(range(1u, 41u));
+  CAPTURE(seed);
+  std::mt19937 rng(seed);
+  auto pick = [&rng](std::uint32_t n) {
+    return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng);
+  };
+  auto cfg = test_config();
+  cfg.window = 1 + pick(6);
+  session s(cfg);
+  s.set_next_sequence_number(0x7FFFFFFF - pick(20));  // wrap inside the run
+  steady_time now = t0;
+  std::map<std::uint32_t, submit_ref> in_flight;    // our view: seq -> ref
+  std::map<submit_ref, int> handed_back;
+  std::set<std::uint32_t> pending_delivers;
+  std::map<std::uint32_t, command_id> our_requests;  // seq -> request id still unanswered
+  submit_ref next_ref = 1;
+  std::uint32_t smsc_seq = 1;
+  actions a;
+
+  auto absorb = [&] {
+    for (auto& x : a) {
+      if (auto* sp = std::get_if<send_pdu>(&x)) {
+        auto const& p = sp->p;
+        if (is_response(p.id())) continue;
+        REQUIRE(p.sequence_number >= 1);
+        REQUIRE(p.sequence_number <= 0x7FFFFFFFu);
+        REQUIRE(our_requests.count(p.sequence_number) == 0);
+        our_requests[p.sequence_number] = p.id();
+      }
+      auto resolve = [&](submit_ref ref, std::uint32_t seq) {
+        REQUIRE(in_flight.count(seq) == 1);
+        REQUIRE(in_flight[seq] == ref);
+        in_flight.erase(seq);
+        our_requests.erase(seq);
+        ++handed_back[ref];
+        REQUIRE(handed_back[ref] == 1);
+      };
+      if (auto* r = std::get_if<submit_result>(&x)) resolve(r->ref, r->sequence_number);
+      if (auto* r = std::get_if<submit_throttled>(&x)) resolve(r->ref, r->sequence_number);
+      if (auto* r = std::get_if<submit_unknown>(&x)) resolve(r->ref, r->sequence_number);
+      if (std::holds_alternative<state_changed>(x) &&
+          std::get<state_changed>(x).to == session_state::closed) {
+        our_requests.clear();  // nothing of ours is awaited any more
+        pending_delivers.clear();
+      }
+    }
+    a.clear();
+    REQUIRE(s.in_flight() == in_flight.size());
+    REQUIRE(s.in_flight() <= cfg.window);
+    REQUIRE(s.pending_acks() == pending_delivers.size());
+  };
+  auto answer = [&](std::uint32_t seq, pdu_body body, command_status st) {
+    s.on_pdu(make(seq, std::move(body), st), now, a);
+  };
+
+  s.start(now, a);
+  absorb();
+  for (int step = 0; step < 1500; ++step) {
+    switch (pick(16)) {
+      case 0: case 1: case 2: case 3: {  // submit as fast as the window allows
+        a.clear();
+        submit_ref const ref = next_ref;
+        if (s.submit(ref, otp("62811"), {}, now, a) == submit_refusal::none) {
+          ++next_ref;
+          in_flight[std::get<send_pdu>(a.back()).p.sequence_number] = ref;
+        }
+        absorb();
+        break;
+      }
+      case 4: case 5: case 6: {  // the SMSC answers one of our requests, any order
+        if (our_requests.empty()) break;
+        auto it = std::next(our_requests.begin(), static_cast<long>(pick(static_cast<std::uint32_t>(our_requests.size()))));
+        auto const [seq, id] = *it;
+        static constexpr command_status statuses[] = {
+            command_status::ok, command_status::ok, command_status::ok, command_status::throttled,
+            command_status::msgqful, command_status::invdstadr, command_status::syserr};
+        auto const st = statuses[pick(7)];
+        if (id == command_id::submit_sm) {
+          if (pick(10) == 0)
+            answer(seq, generic_nack{}, command_status::invcmdlen);
+          else if (pick(10) == 0)
+            s.on_decode_error(codec_error{command_status::invcmdlen, 0x80000004, seq, "", 0, "x"},
+                              now, a);
+          else
+            answer(seq, submit_sm_resp{st == command_status::ok ? "M" : ""}, st);
+        } else if (id == command_id::bind_transceiver) {
+          answer(seq, bind_transceiver_resp{"S"}, pick(5) == 0 ? command_status::bindfail
+                                                               : command_status::ok);
+        } else if (id == command_id::enquire_link) {
+          answer(seq, enquire_link_resp{}, command_status::ok);
+        } else if (id == command_id::unbind) {
+          answer(seq, unbind_resp{}, command_status::ok);
+        }
+        our_requests.erase(seq);
+        absorb();
+        break;
+      }
+      case 7:  // stray or duplicate response
+        answer(1 + pick(0x7FFFFFFF), submit_sm_resp{"X"}, command_status::ok);
+        absorb();
+        break;
+      case 8: {  // a receipt arrives
+        std::uint32_t const q = smsc_seq++;
+        s.on_pdu(make(q, deliver_sm{}), now, a);
+        if (!collect<deliver_received>(a).empty()) pending_delivers.insert(q);
+        absorb();
+        break;
+      }
+      case 9:  // the consumer acks one
+        if (!pending_delivers.empty()) {
+          auto const q = *pending_delivers.begin();
+          REQUIRE(s.ack_deliver(q, command_status::ok, now, a));
+          pending_delivers.erase(q);
+        }
+        absorb();
+        break;
+      case 10: case 11:  // time passes, now and then past every timer
+        now += std::chrono::milliseconds(pick(4) == 0 ? pick(90000) : pick(3000));
+        s.on_tick(now, a);
+        absorb();
+        break;
+      case 12:
+        s.on_pdu(make(smsc_seq++, enquire_link{}), now, a);
+        absorb();
+        break;
+      case 13:  // rare: the SMSC unbinds, or we close
+        if (pick(6) != 0) break;
+        if (pick(3) == 0) s.on_pdu(make(smsc_seq++, unbind{}), now, a);
+        else s.close(now, a);
+        absorb();
+        break;
+      case 14:  // rare: the connection drops
+        if (pick(8) == 0) s.on_disconnect(now, a);
+        absorb();
+        break;
+      case 15:
+        if (s.state() == session_state::closed) s.start(now, a);
+        absorb();
+        break;
+    }
+    if (s.state() == session_state::closed) REQUIRE(in_flight.empty());
+    if (auto d = s.next_deadline()) REQUIRE(s.state() != session_state::closed);
+  }
+  s.on_disconnect(now, a);
+  absorb();
+  REQUIRE(in_flight.empty());
+  REQUIRE(s.in_flight() == 0);
+  for (submit_ref r = 1; r < next_ref; ++r) REQUIRE(handed_back[r] == 1);
+  CHECK(next_ref > 50);  // the run did exercise the window
 }
