@@ -67,6 +67,8 @@ class framer {
   /// Octets received but not yet returned by next().
   std::size_t buffered() const noexcept { return end_ - begin_; }
   std::size_t max_command_length() const noexcept { return max_; }
+  /// Size of the internal buffer: grows to fit the largest PDU plus one read, then stays.
+  std::size_t capacity() const noexcept { return capacity_; }
 
  private:
   std::size_t max_;

@@ -202,6 +202,27 @@ TEST_CASE("framer: a PDU of exactly the maximum length passes") {
   CHECK(r->size() == 64);
 }
 
+TEST_CASE("framer: the buffer does not grow with the number of PDUs streamed through it") {
+  auto const pdus = sample_pdus(60);
+  auto const stream = join(pdus);
+  framer f;
+  std::size_t count = 0;
+  std::size_t capacity_after_first_pass = 0;
+  for (int pass = 0; pass < 100; ++pass) {
+    std::size_t pos = 0;
+    while (pos < stream.size()) {
+      std::size_t const n = std::min<std::size_t>(37, stream.size() - pos);
+      f.feed(std::span<std::uint8_t const>(stream).subspan(pos, n));
+      pos += n;
+      for (auto r = f.next(); r.has_value() && !r->empty(); r = f.next()) ++count;
+    }
+    if (pass == 0) capacity_after_first_pass = f.capacity();
+  }
+  CHECK(count == 100 * pdus.size());
+  CHECK(f.capacity() == capacity_after_first_pass);
+  CHECK(f.capacity() <= 4096);  // the initial allocation: PDUs here are < 320 octets
+}
+
 TEST_CASE("framer: max_command_length below 16 is a configuration error") {
   CHECK_THROWS_AS(framer(15), std::invalid_argument);
   CHECK_NOTHROW(framer(16));
