@@ -1,7 +1,7 @@
 // smpp/codec.hpp: pure encode/decode of whole PDUs (no I/O, no clocks, no logging).
 // decode() is strict: it validates command_length against the bytes given, every C-octet
 // string's max size and NUL, sm_length, TLV framing and the lengths of known TLVs, and
-// returns a decode_error carrying the command_status to answer with. It never reads out of
+// returns a codec_error carrying the command_status to answer with. It never reads out of
 // bounds and never throws on peer input. Unknown TLVs are kept in pdu::tlvs.
 #pragma once
 
