@@ -16,8 +16,8 @@ backoff::random_source default_random() {
 }
 
 std::chrono::milliseconds scale(std::chrono::milliseconds d, double f) {
-  return std::chrono::milliseconds(
-      static_cast<std::chrono::milliseconds::rep>(std::llround(static_cast<double>(d.count()) * f)));
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(
+      std::llround(static_cast<double>(d.count()) * f)));
 }
 
 }  // namespace

@@ -19,9 +19,12 @@ bool is_bound(session_state s) noexcept {
 
 session_state bound_state(bind_mode m) noexcept {
   switch (m) {
-    case bind_mode::transmitter: return session_state::bound_tx;
-    case bind_mode::receiver: return session_state::bound_rx;
-    case bind_mode::transceiver: break;
+    case bind_mode::transmitter:
+      return session_state::bound_tx;
+    case bind_mode::receiver:
+      return session_state::bound_rx;
+    case bind_mode::transceiver:
+      break;
   }
   return session_state::bound_trx;
 }
@@ -35,7 +38,9 @@ void earliest(std::optional<steady_time>& acc, std::optional<steady_time> t) {
   if (t && (!acc || *t < *acc)) acc = t;
 }
 
-bool due(std::optional<steady_time> const& t, steady_time now) { return t && *t <= now; }
+bool due(std::optional<steady_time> const& t, steady_time now) {
+  return t && *t <= now;
+}
 
 std::optional<std::uint8_t> find_sc_interface_version(tlv_list const& tlvs) {
   for (auto const& t : tlvs)
@@ -101,9 +106,15 @@ void session::start(steady_time now, actions& out) {
     return b;
   };
   switch (config_.mode) {
-    case bind_mode::transmitter: p.body = fill(bind_transmitter{}); break;
-    case bind_mode::receiver: p.body = fill(bind_receiver{}); break;
-    case bind_mode::transceiver: p.body = fill(bind_transceiver{}); break;
+    case bind_mode::transmitter:
+      p.body = fill(bind_transmitter{});
+      break;
+    case bind_mode::receiver:
+      p.body = fill(bind_receiver{});
+      break;
+    case bind_mode::transceiver:
+      p.body = fill(bind_transceiver{});
+      break;
   }
   bind_deadline_ = now + config_.bind_timeout;
   set_state(session_state::binding, out);
@@ -192,10 +203,14 @@ void session::handle_response(pdu const& p, steady_time now, actions& out) {
   auto matches = [&](request_kind k) {
     if (nacked) return true;
     switch (k) {
-      case request_kind::bind: return is_bind_resp(p.id());
-      case request_kind::submit: return p.id() == command_id::submit_sm_resp;
-      case request_kind::enquire_link: return p.id() == command_id::enquire_link_resp;
-      case request_kind::unbind: return p.id() == command_id::unbind_resp;
+      case request_kind::bind:
+        return is_bind_resp(p.id());
+      case request_kind::submit:
+        return p.id() == command_id::submit_sm_resp;
+      case request_kind::enquire_link:
+        return p.id() == command_id::enquire_link_resp;
+      case request_kind::unbind:
+        return p.id() == command_id::unbind_resp;
     }
     return false;
   };
@@ -238,7 +253,8 @@ void session::handle_bind_resp(pdu const& p, steady_time now, actions& out) {
     enquire_link_due_ = now + config_.enquire_link_interval;
     return;
   }
-  command_status const status = p.status == command_status::ok ? command_status::bindfail : p.status;
+  command_status const status =
+      p.status == command_status::ok ? command_status::bindfail : p.status;
   out.push_back(bind_failed{status, is_credential_error(status), false, nacked});
   terminate(close_reason::bind_failed, unknown_reason::session_closed, true, out);
 }
@@ -333,7 +349,8 @@ void session::on_tick(steady_time now, actions& out) {
     return;
   }
   if (freed) maybe_finish_drain(now, out);
-  if (state_ != session_state::unbinding && due(enquire_link_due_, now)) send_enquire_link(now, out);
+  if (state_ != session_state::unbinding && due(enquire_link_due_, now))
+    send_enquire_link(now, out);
 }
 
 void session::send_enquire_link(steady_time now, actions& out) {
@@ -365,13 +382,12 @@ submit_refusal session::submit(submit_ref ref, submit_sm sm, tlv_list tlvs, stea
   return submit_refusal::none;
 }
 
-bool session::ack_deliver(std::uint32_t sequence_number, command_status status,
-                          actions& out) {
+bool session::ack_deliver(std::uint32_t sequence_number, command_status status, actions& out) {
   return ack_deliver(sequence_number, status, last_now_, out);
 }
 
-bool session::ack_deliver(std::uint32_t sequence_number, command_status status,
-                          steady_time now, actions& out) {
+bool session::ack_deliver(std::uint32_t sequence_number, command_status status, steady_time now,
+                          actions& out) {
   last_now_ = std::max(last_now_, now);
   auto it = pending_delivers_.find(sequence_number);
   if (it == pending_delivers_.end() || state_ == session_state::closed) return false;
@@ -476,58 +492,86 @@ std::size_t session::window_free() const noexcept {
 
 std::string_view to_string(session_state s) noexcept {
   switch (s) {
-    case session_state::open: return "open";
-    case session_state::binding: return "binding";
-    case session_state::bound_tx: return "bound_tx";
-    case session_state::bound_rx: return "bound_rx";
-    case session_state::bound_trx: return "bound_trx";
-    case session_state::draining: return "draining";
-    case session_state::unbinding: return "unbinding";
-    case session_state::closed: return "closed";
+    case session_state::open:
+      return "open";
+    case session_state::binding:
+      return "binding";
+    case session_state::bound_tx:
+      return "bound_tx";
+    case session_state::bound_rx:
+      return "bound_rx";
+    case session_state::bound_trx:
+      return "bound_trx";
+    case session_state::draining:
+      return "draining";
+    case session_state::unbinding:
+      return "unbinding";
+    case session_state::closed:
+      return "closed";
   }
   return "unknown";
 }
 
 std::string_view to_string(close_reason r) noexcept {
   switch (r) {
-    case close_reason::unbound: return "unbound";
-    case close_reason::unbind_timeout: return "unbind_timeout";
-    case close_reason::peer_unbound: return "peer_unbound";
-    case close_reason::enquire_link_timeout: return "enquire_link_timeout";
-    case close_reason::bind_failed: return "bind_failed";
-    case close_reason::bind_timeout: return "bind_timeout";
-    case close_reason::closed_unbound: return "closed_unbound";
+    case close_reason::unbound:
+      return "unbound";
+    case close_reason::unbind_timeout:
+      return "unbind_timeout";
+    case close_reason::peer_unbound:
+      return "peer_unbound";
+    case close_reason::enquire_link_timeout:
+      return "enquire_link_timeout";
+    case close_reason::bind_failed:
+      return "bind_failed";
+    case close_reason::bind_timeout:
+      return "bind_timeout";
+    case close_reason::closed_unbound:
+      return "closed_unbound";
   }
   return "unknown";
 }
 
 std::string_view to_string(unknown_reason r) noexcept {
   switch (r) {
-    case unknown_reason::response_timeout: return "response_timeout";
-    case unknown_reason::disconnected: return "disconnected";
-    case unknown_reason::peer_dead: return "peer_dead";
-    case unknown_reason::peer_unbound: return "peer_unbound";
-    case unknown_reason::session_closed: return "session_closed";
-    case unknown_reason::undecodable_response: return "undecodable_response";
+    case unknown_reason::response_timeout:
+      return "response_timeout";
+    case unknown_reason::disconnected:
+      return "disconnected";
+    case unknown_reason::peer_dead:
+      return "peer_dead";
+    case unknown_reason::peer_unbound:
+      return "peer_unbound";
+    case unknown_reason::session_closed:
+      return "session_closed";
+    case unknown_reason::undecodable_response:
+      return "undecodable_response";
   }
   return "unknown";
 }
 
 std::string_view to_string(bind_mode m) noexcept {
   switch (m) {
-    case bind_mode::transmitter: return "transmitter";
-    case bind_mode::receiver: return "receiver";
-    case bind_mode::transceiver: return "transceiver";
+    case bind_mode::transmitter:
+      return "transmitter";
+    case bind_mode::receiver:
+      return "receiver";
+    case bind_mode::transceiver:
+      return "transceiver";
   }
   return "unknown";
 }
 
 std::string_view to_string(submit_refusal r) noexcept {
   switch (r) {
-    case submit_refusal::none: return "accepted";
-    case submit_refusal::not_bound: return "not_bound";
-    case submit_refusal::window_full: return "window_full";
-    case submit_refusal::closing: return "closing";
+    case submit_refusal::none:
+      return "accepted";
+    case submit_refusal::not_bound:
+      return "not_bound";
+    case submit_refusal::window_full:
+      return "window_full";
+    case submit_refusal::closing:
+      return "closing";
   }
   return "unknown";
 }

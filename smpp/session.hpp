@@ -40,13 +40,13 @@ enum class bind_mode : std::uint8_t { transmitter, receiver, transceiver };
 /// zero window to 1 rather than deadlocking.
 struct session_config {
   bind_mode mode = bind_mode::transceiver;
-  std::string system_id;           ///< bind system_id (C-string, max 15 chars)
-  std::string password;            ///< bind password (max 8 chars); never log it
-  std::string system_type;         ///< bind system_type (max 12 chars), often empty
+  std::string system_id;                  ///< bind system_id (C-string, max 15 chars)
+  std::string password;                   ///< bind password (max 8 chars); never log it
+  std::string system_type;                ///< bind system_type (max 12 chars), often empty
   std::uint8_t interface_version = 0x34;  ///< 0x34 = SMPP 3.4
-  std::uint8_t addr_ton = 0;       ///< bind addr_ton
-  std::uint8_t addr_npi = 0;       ///< bind addr_npi
-  std::string address_range;       ///< bind address_range (max 40 chars), usually empty
+  std::uint8_t addr_ton = 0;              ///< bind addr_ton
+  std::uint8_t addr_npi = 0;              ///< bind addr_npi
+  std::string address_range;              ///< bind address_range (max 40 chars), usually empty
 
   /// Maximum submit_sm outstanding (sent, no response yet). Default 10 (spec guideline).
   std::size_t window = 10;
@@ -76,7 +76,7 @@ enum class session_state : std::uint8_t {
   bound_tx,   ///< bound as transmitter
   bound_rx,   ///< bound as receiver
   bound_trx,  ///< bound as transceiver
-  draining,   ///< close() called while bound: no new submits; waiting for outstanding responses and acks
+  draining,   ///< close() while bound: no new submits; awaiting responses and acks
   unbinding,  ///< unbind sent, waiting for unbind_resp
   closed,     ///< terminal for this connection: the I/O side closes the socket
 };
@@ -94,11 +94,11 @@ enum class close_reason : std::uint8_t {
 
 /// Why a submitted message's outcome is unknown (it may or may not have been accepted).
 enum class unknown_reason : std::uint8_t {
-  response_timeout,      ///< no submit_sm_resp within response_timeout
-  disconnected,          ///< on_disconnect() with the message outstanding
-  peer_dead,             ///< enquire_link timed out with the message outstanding
-  peer_unbound,          ///< the SMSC unbound with the message outstanding
-  session_closed,        ///< our close()/unbind finished (or timed out) with the message outstanding
+  response_timeout,  ///< no submit_sm_resp within response_timeout
+  disconnected,      ///< on_disconnect() with the message outstanding
+  peer_dead,         ///< enquire_link timed out with the message outstanding
+  peer_unbound,      ///< the SMSC unbound with the message outstanding
+  session_closed,    ///< our close()/unbind finished (or timed out) with the message outstanding
   undecodable_response,  ///< a response with its sequence_number arrived but failed to decode
 };
 
@@ -207,10 +207,10 @@ struct request_rejected {
   std::string detail;
 };
 
-using action = std::variant<send_pdu, close_connection, state_changed, bound, bind_failed,
-                            submit_result, submit_throttled, submit_unknown, deliver_received,
-                            alert_received, outbind_received, peer_unbound, response_ignored,
-                            request_rejected>;
+using action =
+    std::variant<send_pdu, close_connection, state_changed, bound, bind_failed, submit_result,
+                 submit_throttled, submit_unknown, deliver_received, alert_received,
+                 outbind_received, peer_unbound, response_ignored, request_rejected>;
 using actions = std::vector<action>;
 
 /// Why submit() did not take a message. Backpressure, not an error: keep the message queued.
@@ -247,8 +247,7 @@ class session {
 
   /// Send one submit_sm (+ TLVs), remembering `ref`. Refused (nothing appended) when not
   /// bound as TX/TRX, when the window is full, or when closing. On success appends send_pdu.
-  submit_refusal submit(submit_ref ref, submit_sm sm, tlv_list tlvs, steady_time now,
-                        actions& out);
+  submit_refusal submit(submit_ref ref, submit_sm sm, tlv_list tlvs, steady_time now, actions& out);
 
   /// The consumer durably recorded the deliver_sm/data_sm with this sequence_number: send
   /// its deliver_sm_resp/data_sm_resp with `status` (ok, or e.g. ESME_RX_T_APPN to ask for
@@ -295,8 +294,8 @@ class session {
   enum class request_kind : std::uint8_t { bind, submit, enquire_link, unbind };
   struct outstanding {
     request_kind kind;
-    submit_ref ref = 0;        // submit only
-    steady_time deadline{};    // submit only (others use the timers below)
+    submit_ref ref = 0;      // submit only
+    steady_time deadline{};  // submit only (others use the timers below)
   };
 
   std::uint32_t next_sequence_number();

@@ -79,8 +79,12 @@ bool token_bucket::on_throttled(time_point now) {
   return true;
 }
 
-double token_bucket::rate(time_point now) const { return advance(now).rate; }
+double token_bucket::rate(time_point now) const {
+  return advance(now).rate;
+}
 
-double token_bucket::tokens(time_point now) const { return advance(now).tokens; }
+double token_bucket::tokens(time_point now) const {
+  return advance(now).tokens;
+}
 
 }  // namespace smsgw::smpp

@@ -38,7 +38,7 @@ TEST_CASE("backoff: full jitter scales the ceiling; never below min_delay", "[ba
   CHECK(b.next() == 500ms);   // ceiling 1 s
   CHECK(b.next() == 1000ms);  // ceiling 2 s
   r = 0.0;
-  CHECK(b.next() == 100ms);   // ceiling 4 s, draw 0 -> floor
+  CHECK(b.next() == 100ms);  // ceiling 4 s, draw 0 -> floor
   r = 0.25;
   CHECK(b.next() == 2000ms);  // ceiling 8 s
 }

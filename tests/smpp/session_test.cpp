@@ -238,7 +238,8 @@ TEST_CASE("session: bind answered with generic_nack, and bind timeout", "[sessio
   }
 }
 
-TEST_CASE("session: enquire_link: sent after the idle interval, traffic postpones it", "[session]") {
+TEST_CASE("session: enquire_link: sent after the idle interval, traffic postpones it",
+          "[session]") {
   session s(test_config());
   bind_ok(s);  // bound at t0: probe due at t0+30s
   actions a;
@@ -267,7 +268,8 @@ TEST_CASE("session: enquire_link: sent after the idle interval, traffic postpone
   CHECK(s.state() == session_state::bound_trx);
 }
 
-TEST_CASE("session: enquire_link unanswered: peer declared dead, in-flight handed back", "[session]") {
+TEST_CASE("session: enquire_link unanswered: peer declared dead, in-flight handed back",
+          "[session]") {
   session s(test_config());
   bind_ok(s);
   auto const seq = submit_one(s, 42, t0 + 1s);  // response deadline t0+61s
@@ -339,7 +341,8 @@ TEST_CASE("session: responses matched by sequence_number, out of order", "[sessi
   CHECK(collect<submit_result>(a).empty());
 }
 
-TEST_CASE("session: response timeout: outcome unknown, slot freed, late response ignored", "[session]") {
+TEST_CASE("session: response timeout: outcome unknown, slot freed, late response ignored",
+          "[session]") {
   auto cfg = test_config();
   cfg.window = 1;
   session s(cfg);
@@ -435,7 +438,8 @@ TEST_CASE("session: generic_nack for a submit_sm is the SMSC's answer", "[sessio
   CHECK(s.in_flight() == 0);
 }
 
-TEST_CASE("session: the SMSC's enquire_link is answered, also before the bind completes", "[session]") {
+TEST_CASE("session: the SMSC's enquire_link is answered, also before the bind completes",
+          "[session]") {
   session s(test_config());
   actions a;
   s.start(t0, a);
@@ -510,7 +514,8 @@ TEST_CASE("session: deliver_sm / data_sm: the response only after ack_deliver", 
   CHECK(s.pending_acks() == 0);
 }
 
-TEST_CASE("session: deliver_sm before bind_resp is tolerated; a transmitter refuses it", "[session]") {
+TEST_CASE("session: deliver_sm before bind_resp is tolerated; a transmitter refuses it",
+          "[session]") {
   SECTION("transceiver, receipt queued at the SMSC arrives first") {
     session s(test_config());
     actions a;
@@ -543,9 +548,9 @@ TEST_CASE("session: deliver_sm before bind_resp is tolerated; a transmitter refu
 TEST_CASE("session: unexpected requests get generic_nack ESME_RINVCMDID", "[session]") {
   session s(test_config());
   bind_ok(s);
-  pdu_body const body = GENERATE(pdu_body{submit_sm{}}, pdu_body{bind_transmitter{}},
-                                 pdu_body{query_sm{}}, pdu_body{cancel_sm{}},
-                                 pdu_body{replace_sm{}});
+  pdu_body const body =
+      GENERATE(pdu_body{submit_sm{}}, pdu_body{bind_transmitter{}}, pdu_body{query_sm{}},
+               pdu_body{cancel_sm{}}, pdu_body{replace_sm{}});
   actions a;
   s.on_pdu(make(808, body), t0, a);
   auto const r = sent_one(a);
@@ -573,13 +578,14 @@ TEST_CASE("session: alert_notification and outbind are reported, never answered"
   CHECK(sent(a).empty());
 }
 
-TEST_CASE("session: responses to nothing, or of the wrong type, are ignored and reported", "[session]") {
+TEST_CASE("session: responses to nothing, or of the wrong type, are ignored and reported",
+          "[session]") {
   session s(test_config());
   bind_ok(s);
   auto const seq = submit_one(s, 1, t0);
   actions a;
-  s.on_pdu(make(12345, submit_sm_resp{"x"}), t0, a);   // never sent
-  s.on_pdu(make(seq, enquire_link_resp{}), t0, a);      // wrong type for that seq
+  s.on_pdu(make(12345, submit_sm_resp{"x"}), t0, a);  // never sent
+  s.on_pdu(make(seq, enquire_link_resp{}), t0, a);    // wrong type for that seq
   s.on_pdu(make(seq, data_sm_resp{"x"}), t0, a);
   s.on_pdu(make(0, generic_nack{}, command_status::invcmdlen), t0, a);  // seq 0: ours undecodable
   auto const ig = collect<response_ignored>(a);
@@ -594,13 +600,14 @@ TEST_CASE("session: responses to nothing, or of the wrong type, are ignored and 
   CHECK(one<submit_result>(a).message_id == "ok");
 }
 
-TEST_CASE("session: decode errors: generic_nack for requests, unknown outcome for our submit's response",
-          "[session]") {
+TEST_CASE(
+    "session: decode errors: generic_nack for requests, unknown outcome for our submit's response",
+    "[session]") {
   session s(test_config());
   bind_ok(s);
   auto const seq = submit_one(s, 77, t0);
   actions a;
-  codec_error bad_req{command_status::invsrcadr, 0x00000005, 900, "source_addr", 27,
+  codec_error bad_req{command_status::invsrcadr,         0x00000005, 900, "source_addr", 27,
                       "C-octet string exceeds 21 octets"};
   s.on_decode_error(bad_req, t0, a);
   auto const n = sent_one(a);
@@ -716,7 +723,7 @@ TEST_CASE("session: sequence_number wraps at 0x7FFFFFFF to 1, skipping outstandi
   auto cfg = test_config();
   cfg.window = 6;
   session s(cfg);
-  bind_ok(s);                           // bind used 1 (answered)
+  bind_ok(s);                            // bind used 1 (answered)
   auto const a2 = submit_one(s, 2, t0);  // 2, left outstanding
   auto const a3 = submit_one(s, 3, t0);  // 3, left outstanding
   REQUIRE(a2 == 2);
@@ -786,7 +793,7 @@ TEST_CASE("session: every emitted PDU survives smpp::encode / smpp::decode", "[s
   drain();
   s.on_tick(t0 + 31s, a);  // enquire_link
   drain();
-  s.close(t0 + 32s, a);    // unbind
+  s.close(t0 + 32s, a);  // unbind
   drain();
   REQUIRE(emitted.size() == 8);
   for (auto const& p : emitted) {
@@ -814,7 +821,7 @@ TEST_CASE("session: random event sequences never lose, duplicate or leak a submi
   session s(cfg);
   s.set_next_sequence_number(0x7FFFFFFF - pick(20));  // wrap inside the run
   steady_time now = t0;
-  std::map<std::uint32_t, submit_ref> in_flight;    // our view: seq -> ref
+  std::map<std::uint32_t, submit_ref> in_flight;  // our view: seq -> ref
   std::map<submit_ref, int> handed_back;
   std::set<std::uint32_t> pending_delivers;
   std::map<std::uint32_t, command_id> our_requests;  // seq -> request id still unanswered
@@ -862,7 +869,10 @@ TEST_CASE("session: random event sequences never lose, duplicate or leak a submi
   absorb();
   for (int step = 0; step < 1500; ++step) {
     switch (pick(16)) {
-      case 0: case 1: case 2: case 3: {  // submit as fast as the window allows
+      case 0:
+      case 1:
+      case 2:
+      case 3: {  // submit as fast as the window allows
         a.clear();
         submit_ref const ref = next_ref;
         if (s.submit(ref, otp("62811"), {}, now, a) == submit_refusal::none) {
@@ -872,13 +882,18 @@ TEST_CASE("session: random event sequences never lose, duplicate or leak a submi
         absorb();
         break;
       }
-      case 4: case 5: case 6: {  // the SMSC answers one of our requests, any order
+      case 4:
+      case 5:
+      case 6: {  // the SMSC answers one of our requests, any order
         if (our_requests.empty()) break;
-        auto it = std::next(our_requests.begin(), static_cast<long>(pick(static_cast<std::uint32_t>(our_requests.size()))));
+        auto it =
+            std::next(our_requests.begin(),
+                      static_cast<long>(pick(static_cast<std::uint32_t>(our_requests.size()))));
         auto const [seq, id] = *it;
         static constexpr command_status statuses[] = {
-            command_status::ok, command_status::ok, command_status::ok, command_status::throttled,
-            command_status::msgqful, command_status::invdstadr, command_status::syserr};
+            command_status::ok,        command_status::ok,      command_status::ok,
+            command_status::throttled, command_status::msgqful, command_status::invdstadr,
+            command_status::syserr};
         auto const st = statuses[pick(7)];
         if (id == command_id::submit_sm) {
           if (pick(10) == 0)
@@ -889,8 +904,8 @@ TEST_CASE("session: random event sequences never lose, duplicate or leak a submi
           else
             answer(seq, submit_sm_resp{st == command_status::ok ? "M" : ""}, st);
         } else if (id == command_id::bind_transceiver) {
-          answer(seq, bind_transceiver_resp{"S"}, pick(5) == 0 ? command_status::bindfail
-                                                               : command_status::ok);
+          answer(seq, bind_transceiver_resp{"S"},
+                 pick(5) == 0 ? command_status::bindfail : command_status::ok);
         } else if (id == command_id::enquire_link) {
           answer(seq, enquire_link_resp{}, command_status::ok);
         } else if (id == command_id::unbind) {
@@ -919,7 +934,8 @@ TEST_CASE("session: random event sequences never lose, duplicate or leak a submi
         }
         absorb();
         break;
-      case 10: case 11:  // time passes, now and then past every timer
+      case 10:
+      case 11:  // time passes, now and then past every timer
         now += std::chrono::milliseconds(pick(4) == 0 ? pick(90000) : pick(3000));
         s.on_tick(now, a);
         absorb();
@@ -930,8 +946,10 @@ TEST_CASE("session: random event sequences never lose, duplicate or leak a submi
         break;
       case 13:  // rare: the SMSC unbinds, or we close
         if (pick(6) != 0) break;
-        if (pick(3) == 0) s.on_pdu(make(smsc_seq++, unbind{}), now, a);
-        else s.close(now, a);
+        if (pick(3) == 0)
+          s.on_pdu(make(smsc_seq++, unbind{}), now, a);
+        else
+          s.close(now, a);
         absorb();
         break;
       case 14:  // rare: the connection drops

@@ -30,8 +30,8 @@ token_bucket_config cfg(double rate, double burst) {
 TEST_CASE("token_bucket: starts full, burst then refill at rate", "[token_bucket]") {
   token_bucket b(cfg(100, 10), t0);
   for (int i = 0; i < 10; ++i) REQUIRE(b.try_take(1, t0));
-  CHECK_FALSE(b.try_take(1, t0));                       // burst spent
-  CHECK(b.time_until(1, t0) == 10ms);                   // 1 token at 100/s
+  CHECK_FALSE(b.try_take(1, t0));      // burst spent
+  CHECK(b.time_until(1, t0) == 10ms);  // 1 token at 100/s
   CHECK_FALSE(b.try_take(1, t0 + 9ms));
   CHECK(b.try_take(1, t0 + 10ms));
   // A long idle spell refills only up to burst.
@@ -44,7 +44,7 @@ TEST_CASE("token_bucket: a 3-part message costs 3 tokens", "[token_bucket]") {
   CHECK(b.try_take(3, t0));
   CHECK(b.try_take(3, t0));
   CHECK(b.tokens(t0) == Approx(1));
-  CHECK_FALSE(b.try_take(3, t0));   // refused whole: nothing taken
+  CHECK_FALSE(b.try_take(3, t0));  // refused whole: nothing taken
   CHECK(b.tokens(t0) == Approx(1));
   CHECK(b.time_until(3, t0) == 20ms);
   CHECK(b.try_take(3, t0 + 20ms));
@@ -102,13 +102,13 @@ TEST_CASE("token_bucket: after a cut the rate recovers additively back to the ca
   CHECK(again.rate(t0 + 2s) == Approx(40));
 }
 
-TEST_CASE("token_bucket: recovery is the same whether observed often or rarely",
-          "[token_bucket]") {
+TEST_CASE("token_bucket: recovery is the same whether observed often or rarely", "[token_bucket]") {
   token_bucket often(cfg(100, 10), t0);
   token_bucket rarely(cfg(100, 10), t0);
   often.on_throttled(t0);
   rarely.on_throttled(t0);
-  for (int ms = 0; ms <= 3500; ms += 50) (void)often.try_take(0, t0 + std::chrono::milliseconds(ms));
+  for (int ms = 0; ms <= 3500; ms += 50)
+    (void)often.try_take(0, t0 + std::chrono::milliseconds(ms));
   CHECK(often.rate(t0 + 3500ms) == Approx(rarely.rate(t0 + 3500ms)));
   CHECK(rarely.rate(t0 + 3500ms) == Approx(80));
 }
