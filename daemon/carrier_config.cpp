@@ -25,9 +25,10 @@ std::vector<std::string> validate(carrier_config const& c) {
     bad("tls.cert_file is set but tls.key_file is not");
   if (c.tls.enabled && c.tls.cert_file.empty() && !c.tls.key_file.empty())
     bad("tls.key_file is set but tls.cert_file is not");
-  if (c.throttle.rate > 0 && c.throttle.min_rate > c.throttle.rate)
-    bad("throttle.min_rate exceeds throttle.rate");
-  if (c.throttle.rate > 0 && c.throttle.burst < 1) bad("throttle.burst must be at least 1");
+  if (!(c.throttle.rate > 0)) bad("throttle.rate must be positive (segments per second)");
+  if (c.throttle.min_rate <= 0 || c.throttle.min_rate > c.throttle.rate)
+    bad("throttle.min_rate must be positive and <= throttle.rate");
+  if (c.throttle.burst < 1) bad("throttle.burst must be at least 1");
   if (c.throttle.throttle_factor <= 0 || c.throttle.throttle_factor >= 1)
     bad("throttle.throttle_factor must be between 0 and 1");
   auto const& t = c.timeouts;

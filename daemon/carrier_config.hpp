@@ -53,8 +53,8 @@ struct link_timeouts {
 using reconnect_config = smpp::backoff_config;
 
 /// Throttling (smpp::token_bucket_config): one bucket per carrier counting SMS segments
-/// (a 3-part message costs 3); `rate` is the contract's cap in segments/s, and a rate <= 0
-/// means unlimited. ESME_RTHROTTLED / ESME_RMSGQFUL cut the rate by `throttle_factor`, which
+/// (a 3-part message costs 3); `rate` is the contract's cap in segments/s (required: every
+/// carrier contract has one). ESME_RTHROTTLED / ESME_RMSGQFUL cut the rate by `throttle_factor`, which
 /// then recovers by `recovery_step` every `recovery_interval` (AIMD).
 using throttle_config = smpp::token_bucket_config;
 
