@@ -179,8 +179,23 @@ std::string tlv_size_text(std::uint16_t tag, std::size_t size) {
   return "TLV " + hex16(tag) + " has length " + std::to_string(size) + ", expected " + want;
 }
 
+/// How many TLV headers follow, walking their lengths (no validation: read_tlvs does it).
+/// Lets read_tlvs allocate the list once instead of growing it.
+std::size_t count_tlvs(std::span<std::uint8_t const> rest) noexcept {
+  std::size_t n = 0;
+  while (rest.size() >= 4) {
+    std::size_t const len = (std::size_t{rest[2]} << 8) | rest[3];
+    ++n;
+    if (len > rest.size() - 4) break;
+    rest = rest.subspan(4 + len);
+  }
+  return n;
+}
+
 /// TLVs from the reader's position to the end of the PDU, in wire order.
 void read_tlvs(wire_reader& r, tlv_list& tlvs) {
+  if (!r.ok() || r.at_end()) return;
+  tlvs.reserve(count_tlvs(r.rest()));
   while (r.ok() && !r.at_end()) {
     std::size_t const at = r.offset();
     if (r.remaining() < 4) {
@@ -204,7 +219,9 @@ void read_tlvs(wire_reader& r, tlv_list& tlvs) {
       return;
     }
     auto const v = r.take(len, "tlv", cs::invoptparstream);
-    tlvs.push_back(tlv{tag, std::vector<std::uint8_t>(v.begin(), v.end())});
+    auto& t = tlvs.emplace_back();
+    t.tag = tag;
+    t.value.assign(v.begin(), v.end());
   }
 }
 

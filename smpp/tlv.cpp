@@ -53,10 +53,15 @@ std::optional<std::span<std::uint8_t const>> value_of_size(tlv_list const& tlvs,
 
 }  // namespace
 
+static_assert(std::is_sorted(known_tlvs.begin(), known_tlvs.end(),
+                             [](tlv_spec const& a, tlv_spec const& b) { return a.tag < b.tag; }),
+              "known_tlvs must stay sorted by tag: find_tlv_spec binary-searches it");
+
+// On the decode hot path (once per TLV), hence the binary search.
 tlv_spec const* find_tlv_spec(std::uint16_t tag) noexcept {
-  for (auto const& s : known_tlvs)
-    if (s.tag == tag) return &s;
-  return nullptr;
+  auto const it = std::lower_bound(known_tlvs.begin(), known_tlvs.end(), tag,
+                                   [](tlv_spec const& s, std::uint16_t t) { return s.tag < t; });
+  return it != known_tlvs.end() && it->tag == tag ? &*it : nullptr;
 }
 
 std::string_view tlv_name(std::uint16_t tag) noexcept {

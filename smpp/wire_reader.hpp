@@ -36,6 +36,8 @@ class wire_reader {
   std::size_t remaining() const noexcept { return bytes_.size() - pos_; }
   bool at_end() const noexcept { return pos_ == bytes_.size(); }
   wire_failure const& failure() const noexcept { return failure_; }
+  /// The unread octets (a view; does not advance).
+  std::span<std::uint8_t const> rest() const noexcept { return bytes_.subspan(pos_); }
 
   /// Records a failure at the current offset unless one is already recorded.
   void fail(command_status status, std::string_view field, std::string what) {
