@@ -216,9 +216,9 @@ using actions = std::vector<action>;
 /// Why submit() did not take a message. Backpressure, not an error: keep the message queued.
 enum class submit_refusal : std::uint8_t {
   none,         ///< accepted: a send_pdu was appended
-  not_bound,    ///< not bound yet (open/binding), or bound as receiver
+  not_bound,    ///< not bound (open/binding/closed), or bound as receiver
   window_full,  ///< `window` submit_sm already outstanding
-  closing,      ///< draining/unbinding/closed
+  closing,      ///< draining/unbinding after close()
 };
 
 /// One ESME bind over one connection. Call start() when the connection is up; after the
