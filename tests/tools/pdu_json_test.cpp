@@ -277,6 +277,15 @@ TEST_CASE("a delivery receipt's decoded block carries the parsed receipt") {
   CHECK(r.at("err") == "0b1");
   CHECK(r.at("done_date") == "2025-11-26 01:04:09");
 
+  // A receipted_message_id that is not UTF-8 (found by fuzzing) still yields valid JSON.
+  p = pdu_from(R"({"command_name":"deliver_sm","body":{"esm_class":4,"text":"stat:DELIVRD"},
+                   "tlvs":[{"tag":"0x001e","hex":"33b5c600"}]})");
+  auto const printed = json::serialize(to_json(p, 0));
+  boost::system::error_code ec;
+  auto const back = json::parse(printed, ec);
+  REQUIRE_FALSE(ec);
+  CHECK(back.at("decoded").at("receipt").at("message_id").at("hex") == "33b5c6");
+
   // esm_class says receipt but nothing identifies the message: the error is shown, not hidden.
   p = pdu_from(R"({"command_name":"deliver_sm","body":{"esm_class":4,"text":"hello"}})");
   CHECK(to_json(p, 0).at("decoded").at("receipt_error") == "delivery receipt carries no message id");

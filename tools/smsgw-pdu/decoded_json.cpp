@@ -11,6 +11,7 @@
 #include "smpp/tlv.hpp"
 #include "tools/smsgw-pdu/body_fields.hpp"
 #include "tools/smsgw-pdu/hex.hpp"
+#include "tools/smsgw-pdu/json_fields.hpp"
 #include "tools/smsgw-pdu/receipt_json.hpp"
 
 namespace smsgw::pdu_tool {
@@ -71,7 +72,7 @@ void add_text(json::object& o, content const& c, smpp::tlv_list const& tlvs) {
     return;
   }
   o["encoding"] = encoding_name(text->encoding);
-  o["text"] = text->text;
+  o["text"] = detail::c_string_to_json(text->text);  // decode_text promises UTF-8; be sure
   if (text->replaced > 0) o["replaced_characters"] = text->replaced;
   if (!text->udh.empty()) o["udh"] = to_hex(text->udh);
   if (text->concat) {

@@ -1,10 +1,13 @@
 // tools/smsgw-pdu/receipt_json.cpp: see receipt_json.hpp. Dates print as "2025-01-01 12:00"
 // (":ss" when the receipt had seconds), in the SMSC's local time as the receipt gives them.
+// Strings are raw peer octets (a receipted_message_id TLV may hold anything), so each goes
+// through c_string_to_json: a JSON string if valid UTF-8, else {"hex": ...}. Found by fuzzing.
 #include "tools/smsgw-pdu/receipt_json.hpp"
 
 #include <cstdio>
 
 #include "smpp/receipt.hpp"
+#include "tools/smsgw-pdu/json_fields.hpp"
 
 namespace smsgw::pdu_tool {
 namespace {
@@ -25,7 +28,7 @@ std::string date_text(smpp::receipt_date const& d) {
 json::object fields_json(smpp::receipt_text_fields const& f) {
   json::object o;
   auto put = [&](char const* key, std::optional<std::string> const& v) {
-    if (v) o[key] = *v;
+    if (v) o[key] = detail::c_string_to_json(*v);
   };
   put("id", f.id);
   put("sub", f.sub);
@@ -40,7 +43,7 @@ json::object fields_json(smpp::receipt_text_fields const& f) {
 
 json::object receipt_json(smpp::delivery_receipt const& r) {
   json::object o;
-  o["message_id"] = r.message_id;
+  o["message_id"] = detail::c_string_to_json(r.message_id);
   o["id_from_tlv"] = r.id_from_tlv;
   o["message_state"] = static_cast<unsigned>(r.state);
   o["state_name"] = smpp::stat_text(r.state);
@@ -48,14 +51,14 @@ json::object receipt_json(smpp::delivery_receipt const& r) {
   o["final"] = r.is_final;
   o["success"] = r.success;
   o["intermediate"] = r.intermediate;
-  if (!r.stat.empty()) o["stat"] = r.stat;
-  if (!r.err.empty()) o["err"] = r.err;
+  if (!r.stat.empty()) o["stat"] = detail::c_string_to_json(r.stat);
+  if (!r.err.empty()) o["err"] = detail::c_string_to_json(r.err);
   if (r.network_error_code)
     o["network_error_code"] = json::object{{"network_type", r.network_error_code->network_type},
                                            {"error_code", r.network_error_code->error_code}};
   if (r.submit_date) o["submit_date"] = date_text(*r.submit_date);
   if (r.done_date) o["done_date"] = date_text(*r.done_date);
-  if (!r.text.empty()) o["text"] = r.text;
+  if (!r.text.empty()) o["text"] = detail::c_string_to_json(r.text);
   if (auto f = fields_json(r.fields); !f.empty()) o["text_fields"] = std::move(f);
   return o;
 }
