@@ -20,12 +20,13 @@ using message_id = std::int64_t;
 /// Lower value is claimed first.
 enum class priority : std::uint8_t { otp = 0, transactional = 1, bulk = 2 };
 
-/// A message's state. Values are stored in the database: never renumber.
+/// A message's state. Values are stored in the database: never renumber. The order matters:
+/// < submitted = not yet accepted by an SMSC, >= delivered = final (see queue/schema.cpp).
 enum class state : std::uint8_t {
   queued = 0,           ///< waiting to be claimed (maybe not before `not_before`)
   in_flight = 1,        ///< claimed by the dispatcher; `sending_at` set once handed to a link
-  submitted = 2,        ///< the SMSC accepted it (submit_sm_resp OK): has smsc_message_id + route
-  outcome_unknown = 3,  ///< sent, but no response came (timeout, dropped link, crash)
+  outcome_unknown = 2,  ///< sent, but no response came (timeout, dropped link, crash)
+  submitted = 3,        ///< the SMSC accepted it (submit_sm_resp OK): has smsc_message_id + route
   delivered = 4,        ///< final: a receipt said delivered
   undeliverable = 5,    ///< final: a receipt said it cannot be delivered
   expired = 6,          ///< final: its expiry passed before it was (re)sent

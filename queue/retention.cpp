@@ -15,7 +15,8 @@ result<std::size_t> store::expire_due(time_point now) {
     std::vector<message_id> ids;
     {
       sqlite::statement st(impl_->db,
-          "SELECT id FROM messages WHERE state IN (0, 3) AND expires_at <= ?1 ORDER BY id");
+          "SELECT id FROM messages WHERE state <= 2 AND state IN (0, 2) AND expires_at <= ?1 "
+          "ORDER BY id");
       st.bind(1, now_ms);
       while (st.step()) ids.push_back(st.column_int64(0));
     }
@@ -42,7 +43,7 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
     std::size_t total = 0;
     auto& db = impl_->db;
     sqlite::statement pick(db,
-        "SELECT id FROM messages WHERE state NOT IN (0, 1, 3) AND updated_at < ?1 LIMIT ?2");
+        "SELECT id FROM messages WHERE state >= 3 AND updated_at < ?1 LIMIT ?2");
     sqlite::statement del_msg(db, "DELETE FROM messages WHERE id = ?1");
     sqlite::statement del_events(db, "DELETE FROM events WHERE message_id = ?1");
     sqlite::statement del_receipts(db,

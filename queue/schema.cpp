@@ -25,7 +25,10 @@ namespace {
 //   idempotency_key  caller's key; NULL = none. Unique: the same key returns the first message
 //   carrier          carrier chosen at enqueue (claims are per carrier)
 //   route            route of the current or last attempt; '' = daemon's default for carrier
-//   state            see message.hpp (0 queued .. 9 rejected)
+//   state            see message.hpp: 0 queued, 1 in_flight, 2 outcome_unknown, 3 submitted,
+//                    4 delivered, 5 undeliverable, 6 expired, 7 cancelled, 8 superseded,
+//                    9 rejected. Ordered so that "< 3" = not yet accepted by an SMSC and
+//                    ">= 4" = final; queries rely on these ranges (partial indexes)
 //   created_at       enqueue time
 //   expires_at       never handed out at or after this time
 //   not_before       not claimed before this time (retry scheduling)
@@ -79,14 +82,16 @@ CREATE UNIQUE INDEX messages_idempotency ON messages(idempotency_key)
 -- claim(): queued messages of one carrier, highest priority then oldest.
 CREATE INDEX messages_due ON messages(carrier, priority, id) WHERE state = 0;
 -- supersede: older OTPs for the same recipient and purpose not yet handed out.
-CREATE INDEX messages_supersede ON messages(recipient, purpose) WHERE state IN (0, 3);
--- expire_due() and crash recovery: the live, not-yet-sent states.
-CREATE INDEX messages_live ON messages(state, expires_at) WHERE state IN (0, 1, 3);
+CREATE INDEX messages_supersede ON messages(recipient, purpose) WHERE state IN (0, 2);
+-- expire_due() and crash recovery: the states before the SMSC accepted it (0, 1, 2).
+-- Partial-index conditions avoid IN lists of 3+ values: SQLite evaluates those with a
+-- temporary b-tree on every row written, which cost more than the whole insert.
+CREATE INDEX messages_live ON messages(state, expires_at) WHERE state <= 2;
 -- receipts: correlation by (carrier, normalised SMSC id).
 CREATE INDEX messages_smsc_id ON messages(carrier, smsc_message_id)
   WHERE smsc_message_id IS NOT NULL;
 -- purge(): messages that will not be sent again (submitted and the final states).
-CREATE INDEX messages_purgeable ON messages(updated_at) WHERE state NOT IN (0, 1, 3);
+CREATE INDEX messages_purgeable ON messages(updated_at) WHERE state >= 3;
 
 CREATE TABLE events (
   message_id       INTEGER NOT NULL,

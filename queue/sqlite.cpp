@@ -18,7 +18,7 @@ error::error(int extended_code, int system_errno, std::string const& what, std::
 database database::open(std::string const& path, open_options const& opts) {
   database db;
   db.path_ = path;
-  int flags = SQLITE_OPEN_FULLMUTEX;
+  int flags = SQLITE_OPEN_NOMUTEX;  // one thread per connection (sqlite.hpp)
   flags |= opts.read_only ? SQLITE_OPEN_READONLY
                           : (SQLITE_OPEN_READWRITE | (opts.create ? SQLITE_OPEN_CREATE : 0));
   int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags, nullptr);

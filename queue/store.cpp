@@ -32,7 +32,7 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
   find_key = sqlite::statement(db,
       "SELECT id, state FROM messages WHERE idempotency_key = ?1");
   find_supersedable = sqlite::statement(db,
-      "SELECT id FROM messages WHERE recipient = ?1 AND purpose = ?2 AND state IN (0, 3) "
+      "SELECT id FROM messages WHERE recipient = ?1 AND purpose = ?2 AND state IN (0, 2) "
       "AND priority = 0 AND id <> ?3");
   select_message = sqlite::statement(db,
       fmt::format("SELECT {} FROM messages WHERE id = ?1", k_message_columns));
@@ -48,7 +48,8 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "SELECT status, message_id FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 "
       "AND outcome = ?3 AND status <> 3 LIMIT 1");
   any_sending = sqlite::statement(db,
-      "SELECT 1 FROM messages WHERE state = 1 AND carrier = ?1 AND sending_at IS NOT NULL "
+      "SELECT 1 FROM messages WHERE state <= 2 AND state = 1 AND carrier = ?1 "
+      "AND sending_at IS NOT NULL "
       "LIMIT 1");
   insert_receipt = sqlite::statement(db,
       "INSERT INTO receipts (carrier, smsc_message_id, outcome, received_at, detail, status, "
@@ -141,7 +142,7 @@ void store::impl::recover(std::int64_t now_ms) {
   sqlite::transaction tx(db);
   std::vector<message_id> ids;
   {
-    sqlite::statement st(db, "SELECT id FROM messages WHERE state = 1 ORDER BY id");
+    sqlite::statement st(db, "SELECT id FROM messages WHERE state <= 2 AND state = 1 ORDER BY id");
     while (st.step()) ids.push_back(st.column_int64(0));
   }
   for (auto id : ids) {

@@ -1,0 +1,210 @@
+// bench/queue_bench.cpp: figures for docs/queue.md, printed, never asserted. A plain main (not
+// Google Benchmark) because the cases are multi-threaded and measure RSS. On a real file in
+// $TMPDIR (or argv[1]) with synchronous=FULL unless said otherwise:
+//   1. durable enqueue rate through group_commit, P producer threads x W outstanding each;
+//   2. claim + mark_sending + mark_submitted + apply_receipt, batched, transitions/s;
+//   3. RSS before/after 1,000,000 queued messages (and a claim from that queue).
+// Every loop is bounded in count. Usage: queue_bench [dir] [messages for case 3]
+#include "queue/group_commit.hpp"
+#include "queue/store.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace smsgw::queue;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(steady::time_point t) {
+  return std::chrono::duration<double>(steady::now() - t).count();
+}
+
+long rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+enqueue_request request(int i) {
+  enqueue_request r;
+  r.recipient = "628" + std::to_string(1100000000 + i % 900000000);
+  r.sender = "ACME";
+  r.text = "Your ACME code is 123456. Do not share it with anyone.";
+  r.prio = priority::otp;
+  r.purpose = "login";
+  r.idempotency_key = "k" + std::to_string(i);
+  r.carrier = "telkomsel";
+  r.now = clock::now();
+  return r;
+}
+
+store open_fresh(std::filesystem::path const& path, bool full_sync = true) {
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+  store_options opts;
+  opts.sqlite.synchronous_full = full_sync;
+  auto s = store::open(path.string(), opts);
+  if (!s) {
+    fmt::print(stderr, "{}\n", s.error().message);
+    std::exit(1);
+  }
+  return std::move(*s);
+}
+
+// Case 1: P threads, each keeping W enqueues outstanding, `per_thread` each.
+void durable_enqueue(std::filesystem::path const& path, int threads, int window, int per_thread) {
+  group_commit q(open_fresh(path));
+  std::atomic<long> ok{0}, failed{0};
+  auto start = steady::now();
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      std::deque<std::future<result<enqueue_outcome>>> pending;
+      for (int i = 0; i < per_thread; ++i) {
+        pending.push_back(q.enqueue(request(t * per_thread + i)));
+        if (static_cast<int>(pending.size()) >= window) {
+          (pending.front().get() ? ok : failed)++;
+          pending.pop_front();
+        }
+      }
+      for (auto& f : pending) (f.get() ? ok : failed)++;
+    });
+  }
+  for (auto& t : ts) t.join();
+  double s = seconds_since(start);
+  fmt::print("  {:3} producers x {:4} outstanding: {:8} enqueues in {:6.2f} s = {:9.0f}/s"
+             " (failed {})\n", threads, window, ok.load(), s, static_cast<double>(ok) / s,
+             failed.load());
+}
+
+// Case 2: the dispatch cycle over `total` messages in batches of `batch`.
+void transitions(std::filesystem::path const& path, int total, int batch, bool full_sync) {
+  auto s = open_fresh(path, full_sync);
+  std::vector<enqueue_request> reqs;
+  for (int i = 0; i < total; ++i) {
+    auto r = request(i);
+    r.purpose.clear();
+    reqs.push_back(std::move(r));
+  }
+  for (std::size_t i = 0; i < reqs.size(); i += 5000) {
+    auto n = std::min<std::size_t>(5000, reqs.size() - i);
+    (void)s.enqueue_batch(std::span(reqs).subspan(i, n)).value();
+  }
+  long moved = 0;
+  auto start = steady::now();
+  for (int round = 0; round < total / batch + 1; ++round) {
+    auto now = clock::now();
+    auto claimed = s.claim("telkomsel", static_cast<std::size_t>(batch), now).value();
+    if (claimed.empty()) break;
+    std::vector<message_id> ids;
+    for (auto& m : claimed) ids.push_back(m.id);
+    auto may_send = s.mark_sending(ids, now).value();
+    std::vector<submission> subs;
+    std::vector<receipt> rcpts;
+    for (auto id : may_send) {
+      subs.push_back({id, "tsel-a", fmt::format("{:x}", id)});
+      rcpts.push_back({"telkomsel", fmt::format("{:x}", id), receipt_outcome::delivered,
+                       "stat:DELIVRD err:000"});
+    }
+    (void)s.mark_submitted_batch(subs, now).value();
+    (void)s.apply_receipts(rcpts, now).value();
+    moved += static_cast<long>(claimed.size() + may_send.size() * 2);  // 3 transitions each
+  }
+  double secs = seconds_since(start);
+  fmt::print("  batch {:4}, synchronous={}: {:8} transitions in {:6.2f} s = {:9.0f}/s\n", batch,
+             full_sync ? "FULL  " : "NORMAL", moved, secs, static_cast<double>(moved) / secs);
+}
+
+// Case 2b: the same cycle with one transaction per message and per step (no batching).
+void transitions_unbatched(std::filesystem::path const& path, int total) {
+  auto s = open_fresh(path);
+  for (int i = 0; i < total; ++i) (void)s.enqueue(request(i)).value();
+  long moved = 0;
+  auto start = steady::now();
+  for (int i = 0; i < total; ++i) {
+    auto now = clock::now();
+    auto claimed = s.claim("telkomsel", 1, now).value();
+    if (claimed.empty()) break;
+    auto id = claimed[0].id;
+    (void)s.mark_sending(std::span(&id, 1), now).value();
+    (void)s.mark_submitted(id, "tsel-a", fmt::format("{:x}", id), now).value();
+    (void)s.apply_receipt("telkomsel", fmt::format("{:x}", id), receipt_outcome::delivered, "",
+                          now).value();
+    moved += 3;
+  }
+  double secs = seconds_since(start);
+  fmt::print("  one transaction per step:     {:8} transitions in {:6.2f} s = {:9.0f}/s\n",
+             moved, secs, static_cast<double>(moved) / secs);
+}
+
+// Case 3: RSS with `count` queued messages.
+void memory(std::filesystem::path const& path, int count) {
+  long before = rss_kib();
+  auto s = open_fresh(path, false);
+  std::vector<enqueue_request> reqs;
+  auto start = steady::now();
+  long peak = before;
+  for (int i = 0; i < count; i += 10000) {
+    reqs.clear();
+    for (int k = i; k < std::min(count, i + 10000); ++k) {
+      auto r = request(k);
+      r.purpose.clear();
+      reqs.push_back(std::move(r));
+    }
+    (void)s.enqueue_batch(reqs).value();
+    peak = std::max(peak, rss_kib());
+  }
+  reqs = {};
+  double secs = seconds_since(start);
+  long after = rss_kib();
+  auto claim_start = steady::now();
+  auto claimed = s.claim("telkomsel", 500, clock::now()).value();
+  double claim_ms = seconds_since(claim_start) * 1000;
+  auto queued = s.count_by_state().value()[0];
+  fmt::print("  {} queued (loaded in {:.1f} s): RSS {} MiB before, {} MiB after, peak {} MiB;"
+             " file {} MiB; claim of {} from it: {:.2f} ms\n",
+             queued, secs, before / 1024, after / 1024, peak / 1024,
+             std::filesystem::file_size(path) / (1024 * 1024), claimed.size(), claim_ms);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::filesystem::path dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path();
+  int million = argc > 2 ? std::atoi(argv[2]) : 1'000'000;
+  auto path = dir / "queue_bench.db";
+  fmt::print("queue_bench on {} ({} hardware threads)\n", path.string(),
+             std::thread::hardware_concurrency());
+
+  fmt::print("1. durable enqueue (group commit, synchronous=FULL, WAL)\n");
+  durable_enqueue(path, 1, 1, 300);
+  durable_enqueue(path, 64, 1, 300);
+  durable_enqueue(path, 16, 64, 10000);
+  durable_enqueue(path, 64, 64, 4000);
+
+  fmt::print("2. claim + mark_sending + mark_submitted + apply_receipt\n");
+  transitions(path, 100000, 500, true);
+  transitions(path, 100000, 100, true);
+  transitions(path, 100000, 500, false);
+  transitions_unbatched(path, 2000);
+
+  fmt::print("3. memory\n");
+  memory(path, million);
+
+  for (auto ext : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + ext);
+  return 0;
+}
