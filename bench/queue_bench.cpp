@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -27,6 +29,17 @@ namespace {
 
 double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
+}
+
+// User + system CPU seconds of the whole process so far: the machine is shared, so a rate
+// per CPU-second says more about the code than a rate per wall-clock second.
+double cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
 long rss_kib() {
@@ -70,6 +83,7 @@ void durable_enqueue(std::filesystem::path const& path, int threads, int window,
   group_commit q(open_fresh(path));
   std::atomic<long> ok{0}, failed{0};
   auto start = steady::now();
+  double cpu0 = cpu_seconds();
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&, t] {
@@ -86,9 +100,10 @@ void durable_enqueue(std::filesystem::path const& path, int threads, int window,
   }
   for (auto& t : ts) t.join();
   double s = seconds_since(start);
+  double cpu = cpu_seconds() - cpu0;
   fmt::print("  {:3} producers x {:4} outstanding: {:8} enqueues in {:6.2f} s = {:9.0f}/s"
-             " (failed {})\n", threads, window, ok.load(), s, static_cast<double>(ok) / s,
-             failed.load());
+             " ({:.2f} CPU s, {:.0f} per CPU s; failed {})\n", threads, window, ok.load(), s,
+             static_cast<double>(ok) / s, cpu, static_cast<double>(ok) / cpu, failed.load());
 }
 
 // Case 2: the dispatch cycle over `total` messages in batches of `batch`.
@@ -106,6 +121,7 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
   }
   long moved = 0;
   auto start = steady::now();
+  double cpu0 = cpu_seconds();
   for (int round = 0; round < total / batch + 1; ++round) {
     auto now = clock::now();
     auto claimed = s.claim("telkomsel", static_cast<std::size_t>(batch), now).value();
@@ -125,8 +141,10 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
     moved += static_cast<long>(claimed.size() + may_send.size() * 2);  // 3 transitions each
   }
   double secs = seconds_since(start);
-  fmt::print("  batch {:4}, synchronous={}: {:8} transitions in {:6.2f} s = {:9.0f}/s\n", batch,
-             full_sync ? "FULL  " : "NORMAL", moved, secs, static_cast<double>(moved) / secs);
+  double cpu = cpu_seconds() - cpu0;
+  fmt::print("  batch {:4}, synchronous={}: {:8} transitions in {:6.2f} s = {:9.0f}/s"
+             " ({:.2f} CPU s, {:.0f} per CPU s)\n", batch, full_sync ? "FULL  " : "NORMAL", moved,
+             secs, static_cast<double>(moved) / secs, cpu, static_cast<double>(moved) / cpu);
 }
 
 // Case 2b: the same cycle with one transaction per message and per step (no batching).
@@ -187,8 +205,10 @@ int main(int argc, char** argv) {
   std::filesystem::path dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path();
   int million = argc > 2 ? std::atoi(argv[2]) : 1'000'000;
   auto path = dir / "queue_bench.db";
-  fmt::print("queue_bench on {} ({} hardware threads)\n", path.string(),
-             std::thread::hardware_concurrency());
+  double load[3] = {};
+  ::getloadavg(load, 3);
+  fmt::print("queue_bench on {} ({} hardware threads, load average {:.1f})\n", path.string(),
+             std::thread::hardware_concurrency(), load[0]);
 
   fmt::print("1. durable enqueue (group commit, synchronous=FULL, WAL)\n");
   durable_enqueue(path, 1, 1, 300);

@@ -393,3 +393,24 @@ TEST_CASE("the database is in WAL mode with synchronous=FULL") {
   CHECK(jm.column_text(0) == "wal");
   CHECK(s.database().query_int("PRAGMA synchronous") == 2);
 }
+
+TEST_CASE("claim looks past messages that are not yet due, in order") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  std::vector<message_id> later, now;
+  for (int i = 0; i < 40; ++i) {
+    auto id = enqueue_ok(s, otp("628111111" + std::to_string(1000 + i), ""));
+    (i < 30 ? later : now).push_back(id);
+  }
+  // The 30 oldest are retried later: claimed, then requeued with a not_before.
+  REQUIRE(s.claim("telkomsel", 30, t0())->size() == 30);
+  for (auto id : later) {
+    REQUIRE(s.requeue(id, "", t0() + 1min, "retry", t0()).has_value());
+  }
+  auto got = s.claim("telkomsel", 5, t0() + 1s);
+  REQUIRE(got->size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) CHECK((*got)[i].id == now[i]);
+  auto rest = s.claim("telkomsel", 100, t0() + 2s);
+  CHECK(rest->size() == 5);
+  CHECK(s.claim("telkomsel", 100, t0() + 1min)->size() == 30);
+}
