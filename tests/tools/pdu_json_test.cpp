@@ -290,3 +290,15 @@ TEST_CASE("a delivery receipt's decoded block carries the parsed receipt") {
   p = pdu_from(R"({"command_name":"deliver_sm","body":{"esm_class":4,"text":"hello"}})");
   CHECK(to_json(p, 0).at("decoded").at("receipt_error") == "delivery receipt carries no message id");
 }
+
+TEST_CASE("message id keys show which route id format makes a response and a receipt meet") {
+  // smpp-notes §12: submit_sm_resp says 33E95179, the receipt text says id:0870928761.
+  auto resp = pdu_from(R"({"command_name":"submit_sm_resp","body":{"message_id":"33E95179"}})");
+  auto const resp_keys = to_json(resp, 0).at("decoded").at("message_id_keys");
+  auto dlr = pdu_from(R"({"command_name":"deliver_sm","body":{"esm_class":4,
+                          "text":"id:0870928761 sub:001 dlvrd:001 stat:DELIVRD err:000"}})");
+  auto const dlr_keys = to_json(dlr, 0).at("decoded").at("receipt").at("message_id_keys");
+  CHECK(resp_keys.at("resp_hex_dlr_dec") == dlr_keys.at("resp_hex_dlr_dec"));
+  CHECK(resp_keys.at("resp_hex_dlr_dec") == "33e95179");
+  CHECK(resp_keys.at("same") != dlr_keys.at("same"));
+}

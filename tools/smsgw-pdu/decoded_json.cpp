@@ -100,6 +100,10 @@ void add_sar(json::object& o, smpp::tlv_list const& tlvs) {
 
 json::object decoded_to_json(smpp::pdu const& p) {
   json::object o;
+  std::string const* resp_id = nullptr;
+  if (auto const* r = std::get_if<smpp::submit_sm_resp>(&p.body)) resp_id = &r->message_id;
+  if (auto const* r = std::get_if<smpp::data_sm_resp>(&p.body)) resp_id = &r->message_id;
+  if (resp_id != nullptr && !resp_id->empty()) o["message_id_keys"] = message_id_keys(*resp_id, false);
   auto const c = content_of(p.body);
   if (!c.has_content) return o;
   add_text(o, c, p.tlvs);

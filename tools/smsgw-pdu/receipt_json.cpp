@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "smpp/message_id.hpp"
 #include "smpp/receipt.hpp"
 #include "tools/smsgw-pdu/json_fields.hpp"
 
@@ -44,6 +45,9 @@ json::object fields_json(smpp::receipt_text_fields const& f) {
 json::object receipt_json(smpp::delivery_receipt const& r) {
   json::object o;
   o["message_id"] = detail::c_string_to_json(r.message_id);
+  o["message_id_keys"] = message_id_keys(r.message_id, true);
+  if (r.fields.id && *r.fields.id != r.message_id)  // TLV id won; the text's may differ in form
+    o["text_id_keys"] = message_id_keys(*r.fields.id, true);
   o["id_from_tlv"] = r.id_from_tlv;
   o["message_state"] = static_cast<unsigned>(r.state);
   o["state_name"] = smpp::stat_text(r.state);
@@ -74,6 +78,14 @@ void add_for(json::object& decoded, Body const& b, smpp::tlv_list const& tlvs) {
 }
 
 }  // namespace
+
+json::object message_id_keys(std::string const& raw, bool from_receipt) {
+  auto const side = from_receipt ? smpp::message_id_side::receipt : smpp::message_id_side::submit_sm_resp;
+  auto key = [&](smpp::message_id_format f) { return detail::c_string_to_json(smpp::message_id_key(raw, side, f)); };
+  return json::object{{"same", key(smpp::message_id_format::same)},
+                      {"resp_hex_dlr_dec", key(smpp::message_id_format::resp_hex_dlr_dec)},
+                      {"resp_dec_dlr_hex", key(smpp::message_id_format::resp_dec_dlr_hex)}};
+}
 
 void add_receipt(json::object& decoded, smpp::pdu const& p) {
   if (auto const* d = std::get_if<smpp::deliver_sm>(&p.body)) add_for(decoded, *d, p.tlvs);

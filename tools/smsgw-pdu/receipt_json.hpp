@@ -4,6 +4,8 @@
 // then the text), or "receipt_error" saying why it could not be parsed.
 #pragma once
 
+#include <string>
+
 #include <boost/json/object.hpp>
 
 #include "smpp/pdu.hpp"
@@ -11,5 +13,10 @@
 namespace smsgw::pdu_tool {
 
 void add_receipt(boost::json::object& decoded, smpp::pdu const& p);
+
+/// {"same": k, "resp_hex_dlr_dec": k, "resp_dec_dlr_hex": k}: the lookup key of a message id
+/// under each per-route id format (smpp/message_id.hpp), so an operator can see which route
+/// setting makes a submit_sm_resp id and a receipt id meet. `from_receipt` picks the side.
+boost::json::object message_id_keys(std::string const& raw, bool from_receipt);
 
 }  // namespace smsgw::pdu_tool
