@@ -4,8 +4,6 @@
 // SMSC stores them; one scheduler coroutine with a min-heap runs every timed job.
 #include "tools/smsc-sim/simulator.hpp"
 
-#include <future>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -187,6 +185,7 @@ void sim_core::route_receipt(receipt_job job) {
     for (auto const& s : sessions_)
       if (s->receives() && s->system_id() == job.system_id) receivers.push_back(s);
   if (receivers.empty()) {
+    with_observed([](observed& o) { ++o.counters.receipts_parked; });
     parked_[job.system_id].push_back(std::move(job));
     return;
   }
@@ -309,13 +308,10 @@ simulator_thread::simulator_thread(sim_config cfg)
 }
 
 simulator_thread::~simulator_thread() {
-  // Stop on the simulator's thread, let its coroutines unwind, and only then give up on them.
-  std::promise<void> stopped;
-  auto done = stopped.get_future();
+  // Stop on the simulator's thread and let its coroutines unwind: run() returns once no work
+  // is left. Only if that hangs (a bug) are the remaining handlers abandoned.
   sim_->stop();
-  asio::post(io_, [&stopped] { stopped.set_value(); });
-  done.wait_for(std::chrono::seconds(2));
-  for (int i = 0; i < 200 && !io_.stopped(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 200 && !io_.stopped(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   io_.stop();
   thread_.join();
 }

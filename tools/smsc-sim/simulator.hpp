@@ -35,6 +35,7 @@ struct stats {
   std::uint64_t submits_throttled = 0;   ///< answered ESME_RTHROTTLED
   std::uint64_t submits_rejected = 0;    ///< answered another error (bad bind state, bad address)
   std::uint64_t receipts_scheduled = 0;  ///< messages that will get a receipt
+  std::uint64_t receipts_parked = 0;     ///< times a receipt waited for a receiver bind of its account
   std::uint64_t receipts_sent = 0;
   std::uint64_t receipts_acked = 0;      ///< deliver_sm_resp ESME_ROK
   std::uint64_t receipts_retry_requested = 0;  ///< deliver_sm_resp ESME_RX_T_APPN
