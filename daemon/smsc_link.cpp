@@ -49,10 +49,14 @@ asio::awaitable<void> smsc_link::run() {
     outcome result;
     if (!r.stream) {
       ++stats_.connect_failures;
-      spdlog::warn("{} {} {}: {}", r.op, config_.id.bind, r.peer, r.ec.message());
+      // The same failure on every retry is said once; a change (or success) resets it.
+      auto line = fmt::format("{} {} {}: {}", r.op, config_.id.bind, r.peer, r.ec.message());
+      if (line != last_connect_error_) spdlog::warn("{}", line);
+      last_connect_error_ = std::move(line);
       set_state(link_state::disconnected, fmt::format("{} failed: {}", r.op, r.ec.message()));
     } else {
       ++stats_.connects;
+      last_connect_error_.clear();
       config_.id.peer = r.peer;
       result = co_await run_connection(std::move(*r.stream));
     }

@@ -116,7 +116,8 @@ class smsc_link : public std::enable_shared_from_this<smsc_link> {
   asio::experimental::channel<void(error_code)> stop_signal_;
   bool stopping_ = false;
   link_state state_ = link_state::disconnected;
-  std::string last_bind_error_;  // a repeated bind refusal is logged once
+  std::string last_bind_error_;     // a repeated bind refusal is logged once
+  std::string last_connect_error_;  // likewise a repeated connect/handshake failure
   link_stats stats_;
 };
 
