@@ -204,26 +204,31 @@ void memory(std::filesystem::path const& path, int count) {
 int main(int argc, char** argv) {
   std::filesystem::path dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path();
   int million = argc > 2 ? std::atoi(argv[2]) : 1'000'000;
+  std::string cases = argc > 3 ? argv[3] : "123";  // which of the three cases to run
   auto path = dir / "queue_bench.db";
   double load[3] = {};
   ::getloadavg(load, 3);
   fmt::print("queue_bench on {} ({} hardware threads, load average {:.1f})\n", path.string(),
              std::thread::hardware_concurrency(), load[0]);
 
-  fmt::print("1. durable enqueue (group commit, synchronous=FULL, WAL)\n");
-  durable_enqueue(path, 1, 1, 300);
-  durable_enqueue(path, 64, 1, 300);
-  durable_enqueue(path, 16, 64, 10000);
-  durable_enqueue(path, 64, 64, 4000);
-
-  fmt::print("2. claim + mark_sending + mark_submitted + apply_receipt\n");
-  transitions(path, 100000, 500, true);
-  transitions(path, 100000, 100, true);
-  transitions(path, 100000, 500, false);
-  transitions_unbatched(path, 2000);
-
-  fmt::print("3. memory\n");
-  memory(path, million);
+  if (cases.find('1') != std::string::npos) {
+    fmt::print("1. durable enqueue (group commit, synchronous=FULL, WAL)\n");
+    durable_enqueue(path, 1, 1, 300);
+    durable_enqueue(path, 64, 1, 300);
+    durable_enqueue(path, 16, 64, 10000);
+    durable_enqueue(path, 64, 64, 4000);
+  }
+  if (cases.find('2') != std::string::npos) {
+    fmt::print("2. claim + mark_sending + mark_submitted + apply_receipt\n");
+    transitions(path, 100000, 500, true);
+    transitions(path, 100000, 100, true);
+    transitions(path, 100000, 500, false);
+    transitions_unbatched(path, 2000);
+  }
+  if (cases.find('3') != std::string::npos) {
+    fmt::print("3. memory\n");
+    memory(path, million);
+  }
 
   for (auto ext : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + ext);
   return 0;
