@@ -1,0 +1,95 @@
+// daemon/config.hpp: the daemon's whole configuration as one struct of documented fields
+// (unit, default, meaning), parsed from TOML (toml++) and validated once at start-up.
+// Design decision: every problem is reported as "FILE:LINE: KEY: what is wrong" and the daemon
+// refuses to start; unknown keys are errors too (a typo must not silently mean "default").
+// An embedded default (five local simulators on 127.0.0.1:2775..2779) is used without --config.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "daemon/carrier_config.hpp"
+#include "queue/rate_limits.hpp"
+#include "smpp/message_id.hpp"
+
+namespace smsgw {
+
+/// One carrier account plus what the dispatcher needs to route to it.
+struct route_config {
+  carrier_config link;  ///< connection, binds, window, throughput, timeouts (daemon/carrier_config.hpp)
+  /// How the SMSC writes ids in submit_sm_resp vs receipts; key `message_id_format`,
+  /// "same" (default) | "resp_hex_dlr_dec" | "resp_dec_dlr_hex".
+  smpp::message_id_format id_format = smpp::message_id_format::same;
+  /// Carriers (by name) an OTP may be retried through after this one failed it; key `alternates`.
+  std::vector<std::string> alternates;
+  /// source_addr of submit_sm when the request names none; key `sender`, default "SMSGW".
+  std::string sender = "SMSGW";
+};
+
+struct queue_settings {
+  std::string db_path = "/var/lib/smsgw/queue.db";  ///< `db_path`: the SQLite file
+  bool synchronous_full = true;  ///< `synchronous` = "full" (fsync per commit, default) | "normal"
+  std::chrono::hours retention{72};  ///< `retention_hours`: finished messages kept this long, default 72
+  std::chrono::milliseconds housekeeping_interval{1000};  ///< `housekeeping_ms`: expire_due cadence, default 1000
+};
+
+struct limits_settings {
+  bool enabled = true;           ///< `enabled`: apply per-number OTP limits, default true
+  queue::limits_config limits;   ///< `per_number`, `per_prefix`, `prefix_hidden_digits` (docs/limits.md)
+};
+
+struct api_settings {
+  std::string socket_path = "/run/smsgw/api.sock";  ///< `socket_path`: Unix socket for HTTP/1.1
+  std::uint32_t socket_mode = 0660;                 ///< `socket_mode`: octal string, never o+w, default "0660"
+  std::size_t body_limit = 16 * 1024;               ///< `body_limit`: bytes per request body, default 16384
+  std::chrono::milliseconds read_timeout{10000};    ///< `read_timeout_ms`: whole request, default 10000
+  std::chrono::seconds default_ttl{300};            ///< `default_ttl_seconds`: OTP validity if not given, default 300
+  std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
+};
+
+struct logging_settings {
+  std::string level = "info";  ///< `level`: trace|debug|info|warn|error|off, default info
+  std::string dlr_log = "/var/log/smsgw/dlr.log";  ///< `dlr_log`: receipt log path ("" = off)
+};
+
+struct daemon_config {
+  std::vector<route_config> carriers;  ///< `[[carrier]]` tables, at least one
+  queue_settings queue;                ///< `[queue]`
+  limits_settings limits;              ///< `[limits]`
+  api_settings api;                    ///< `[api]`
+  logging_settings logging;            ///< `[logging]`
+  std::chrono::milliseconds stop_timeout{15000};  ///< `stop_timeout_ms` (top level): drain bound on SIGTERM
+
+  route_config const* find_carrier(std::string_view name) const noexcept;
+};
+
+/// "FILE:LINE: KEY: what" (line 0 when the problem is not at one place).
+struct config_error {
+  std::string file;
+  std::size_t line = 0;
+  std::string key;
+  std::string what;
+  std::string message() const;
+};
+
+using config_result = boost::system::result<daemon_config, config_error>;
+
+/// Parses TOML text; `file` names it in errors. Validates everything (carrier names unique,
+/// alternates known, credentials within SMPP lengths, socket mode not world-writable...).
+config_result parse_config(std::string_view toml_text, std::string const& file);
+/// Reads and parses a file.
+config_result load_config_file(std::string const& path);
+
+/// The compiled-in default: five simulators on 127.0.0.1, queue and socket under /tmp/smsgw.
+std::string_view embedded_default_config() noexcept;
+
+[[noreturn]] void throw_exception_from_error(config_error const& e,
+                                             boost::source_location const& loc);
+
+}  // namespace smsgw

@@ -1,0 +1,264 @@
+// daemon/dispatcher.cpp: what the dispatcher does with the links' reports. Every queue write
+// is posted to the queue thread (queue_post) and its follow-up (DLR log line, deliver_sm_resp,
+// retry) runs back on the network thread. A report about a ref we never handed out (a bug or a
+// late report after restart) is logged and recorded nowhere.
+#include "daemon/dispatcher.hpp"
+#include "daemon/dispatcher_source.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/queue_bridge.hpp"
+#include "queue/state.hpp"
+#include "smpp/message_id.hpp"
+#include "smpp/receipt.hpp"
+
+namespace smsgw {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
+                       daemon_config const& config, dlr_log& log)
+    : executor_(std::move(ex)), gc_(gc), config_(config), log_(log), stop_signal_(executor_, 1) {
+  for (auto const& c : config_.carriers) {
+    std::vector<std::string> keys{c.link.name};
+    for (auto const& other : config_.carriers) {
+      for (auto const& alt : other.alternates)
+        if (alt == c.link.name) keys.push_back(other.link.name);
+    }
+    sources_.emplace(c.link.name, std::make_unique<dispatcher_source>(*this, c.link.name, keys));
+  }
+}
+
+dispatcher::~dispatcher() = default;
+
+message_source& dispatcher::source_for(std::string const& carrier) {
+  return *sources_.at(carrier);
+}
+
+void dispatcher::notify(std::string_view carrier) {
+  if (auto it = sources_.find(carrier); it != sources_.end()) it->second->wake();
+}
+
+void dispatcher::stop_dequeuing() {
+  stopping_ = true;
+  for (auto& [name, s] : sources_) s->wake();
+  stop_signal_.try_send(boost::system::error_code{});
+}
+
+asio::awaitable<void> dispatcher::run_housekeeping() {
+  asio::steady_timer timer(executor_);
+  auto last_purge = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    timer.expires_after(config_.queue.housekeeping_interval);
+    co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
+              stop_signal_.async_receive(asio::as_tuple(asio::use_awaitable)));
+    if (stopping_) break;
+    bool purge = std::chrono::steady_clock::now() - last_purge > std::chrono::hours(1);
+    if (purge) last_purge = std::chrono::steady_clock::now();
+    auto retention = config_.queue.retention;
+    auto r = co_await queue_call(gc_, [purge, retention](queue::store& s) -> queue::result<std::size_t> {
+      auto now = queue::clock::now();
+      auto n = s.expire_due(now);
+      if (n && purge) {
+        if (auto p = s.purge(now - retention); !p) return p.error();
+      }
+      return n;
+    });
+    if (!r) spdlog::error("housekeeping: {}", r.error().message);
+    else if (*r > 0) spdlog::info("housekeeping: {} message(s) expired unsent", *r);
+  }
+}
+
+void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) {
+  auto now = queue::clock::now();
+  for (auto& m : msgs) {
+    ++stats_.claimed;
+    auto const& target_name = m.route.empty() ? m.carrier : m.route;
+    auto it = sources_.find(target_name);
+    dispatcher_source& target = it != sources_.end() ? *it->second : claimer;
+    auto out = make_outbound(m, now);
+    if (!out) {
+      auto id = m.id;
+      auto why = out.error();
+      spdlog::error("message {}: {}", id, why);
+      queue_post(gc_, executor_, [id, why](queue::store& s) {
+        return s.mark_rejected(id, why, queue::clock::now());
+      }, [](queue::result<void>) {});
+      log_final(m, "rejected", "", why);
+      continue;
+    }
+    handed_out_[static_cast<std::uint64_t>(m.id)] = std::move(m);
+    target.push(std::move(*out));
+  }
+}
+
+void dispatcher::log_final(queue::message const& m, std::string_view state, std::string_view err,
+                           std::string_view detail) {
+  log_.write({queue::clock::now(), m.id, m.route.empty() ? m.carrier : m.route, m.recipient,
+              state, err, detail});
+}
+
+std::string const& dispatcher::key_carrier(std::string const& link_carrier,
+                                           std::string const& smsc_key) const {
+  auto it = alt_keys_.find({link_carrier, smsc_key});
+  return it == alt_keys_.end() ? link_carrier : it->second;
+}
+
+void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
+                                  std::string_view message_id, smpp::command_status status) {
+  auto it = handed_out_.find(ref);
+  if (it == handed_out_.end()) {
+    spdlog::warn("{}: submit result for unknown ref {}", link.bind, ref);
+    return;
+  }
+  if (status != smpp::command_status::ok) {
+    ++stats_.rejected;
+    auto detail = fmt::format("submit_sm_resp {}: {} (0x{:08x})", link.carrier,
+                              smpp::make_error_code(status).message(),
+                              static_cast<std::uint32_t>(status));
+    retry_or_fail(ref, link.carrier, detail, false);
+    return;
+  }
+  ++stats_.submitted;
+  auto const* rc = config_.find_carrier(link.carrier);
+  auto key = smpp::message_id_key(message_id, smpp::message_id_side::submit_sm_resp,
+                                  rc ? rc->id_format : smpp::message_id_format::same);
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  if (m.carrier != link.carrier) alt_keys_[{link.carrier, key}] = m.carrier;
+  m.route = link.carrier;
+  auto id = m.id;
+  queue_post(gc_, executor_,
+      [id, route = link.carrier, key](queue::store& s) -> queue::result<queue::message> {
+        auto now = queue::clock::now();
+        if (auto r = s.mark_submitted(id, route, key, now); !r) return r.error();
+        return s.get(id);  // a receipt held for this id may have made it final already
+      },
+      [this, m = std::move(m)](queue::result<queue::message> r) {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("mark_submitted {}: {}", m.id, r.error().message);
+          return;
+        }
+        if (queue::is_final(r->st)) log_final(*r, queue::to_string(r->st), "", r->detail);
+      });
+}
+
+void dispatcher::on_outcome_unknown(link_identity const& link, std::uint64_t ref,
+                                    std::string_view why) {
+  ++stats_.unknown;
+  retry_or_fail(ref, link.carrier, fmt::format("outcome unknown on {}: {}", link.bind, why), true);
+}
+
+// An OTP goes to the next route of [carrier, alternates...] while attempts remain (the queue
+// turns it expired if it would not be due before its expiry); anything else is final
+// (rejected) or left outcome_unknown for an operator: resending bulk could duplicate it.
+void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
+                               std::string detail, bool unknown) {
+  auto it = handed_out_.find(ref);
+  if (it == handed_out_.end()) {
+    spdlog::warn("{}: report for unknown ref {}: {}", used_route, ref, detail);
+    return;
+  }
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  std::optional<std::string> next;
+  if (m.prio == queue::priority::otp && m.attempts < max_otp_attempts) {
+    std::vector<std::string> routes{m.carrier};
+    if (auto const* rc = config_.find_carrier(m.carrier))
+      routes.insert(routes.end(), rc->alternates.begin(), rc->alternates.end());
+    next = routes[static_cast<std::size_t>(m.attempts) % routes.size()];
+  }
+  auto id = m.id;
+  spdlog::warn("message {}: {}{}", id, detail, next ? fmt::format("; retry via {}", *next) : "");
+  queue_post(gc_, executor_,
+      [id, next, detail, unknown](queue::store& s) -> queue::result<queue::state> {
+        auto now = queue::clock::now();
+        if (next) return s.requeue(id, *next, now, detail, now);
+        auto r = unknown ? s.mark_outcome_unknown(id, detail, now) : s.mark_rejected(id, detail, now);
+        if (!r) return r.error();
+        return unknown ? queue::state::outcome_unknown : queue::state::rejected;
+      },
+      [this, m = std::move(m), next, detail](queue::result<queue::state> r) {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("retry/fail {}: {}", m.id, r.error().message);
+          return;
+        }
+        if (*r == queue::state::queued) {
+          ++stats_.retried;
+          notify(*next);
+        } else {
+          log_final(m, queue::to_string(*r), "", detail);
+        }
+      });
+}
+
+void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliver_ack ack) {
+  smpp::content_result<smpp::delivery_receipt> rcpt = make_error_code(smpp::content_errc::not_a_receipt);
+  if (auto const* d = std::get_if<smpp::deliver_sm>(&p.body)) rcpt = smpp::parse_receipt(*d, p.tlvs);
+  else if (auto const* ds = std::get_if<smpp::data_sm>(&p.body)) rcpt = smpp::parse_receipt(*ds, p.tlvs);
+  if (!rcpt) {
+    // An MO message or a receipt we cannot read: nothing to record; answering OK stops the
+    // SMSC from redelivering something we would never understand.
+    ++stats_.mo_ignored;
+    spdlog::info("{}: deliver ignored ({})", link.bind, rcpt.error().message());
+    ack(smpp::command_status::ok);
+    return;
+  }
+  if (!rcpt->is_final) {
+    ack(smpp::command_status::ok);
+    return;
+  }
+  ++stats_.receipts;
+  auto const* rc = config_.find_carrier(link.carrier);
+  auto key = smpp::message_id_key(rcpt->message_id, smpp::message_id_side::receipt,
+                                  rc ? rc->id_format : smpp::message_id_format::same);
+  auto carrier_key = key_carrier(link.carrier, key);
+  auto outcome = rcpt->success ? queue::receipt_outcome::delivered : queue::receipt_outcome::undeliverable;
+  auto detail = fmt::format("stat:{} err:{}", rcpt->stat.empty() ? smpp::stat_text(rcpt->state) : rcpt->stat,
+                            rcpt->err.empty() ? "-" : rcpt->err);
+  using reply = queue::result<std::pair<queue::receipt_result, std::optional<queue::message>>>;
+  queue_post(gc_, executor_,
+      [carrier_key, key, outcome, detail](queue::store& s) -> reply {
+        auto r = s.apply_receipt(carrier_key, key, outcome, detail, queue::clock::now());
+        if (!r) return r.error();
+        std::optional<queue::message> m;
+        if (r->id) {
+          if (auto got = s.get(*r->id)) m = std::move(*got);
+        }
+        return std::pair{*r, std::move(m)};
+      },
+      [this, ack, err = rcpt->err, detail, link_carrier = link.carrier,
+       key](reply r) mutable {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("apply_receipt {} {}: {}", link_carrier, key, r.error().message);
+          ack(smpp::command_status::x_t_appn);  // not recorded: ask the SMSC to redeliver later
+          return;
+        }
+        ack(smpp::command_status::ok);  // committed: now the SMSC may forget it
+        auto const& [res, m] = *r;
+        if (res.status == queue::receipt_status::duplicate) return;
+        if (!m) {
+          ++stats_.receipts_unmatched;
+          log_.write({queue::clock::now(), 0, link_carrier, "", queue::to_string(res.status), err,
+                      "smsc_id=" + key});
+          return;
+        }
+        log_final(*m, queue::to_string(m->st), err, detail);
+      });
+}
+
+void dispatcher::on_link_state(link_identity const& link, link_state state,
+                               std::string_view detail) {
+  spdlog::info("link {} ({}): {}{}{}", link.bind, link.peer, to_string(state),
+               detail.empty() ? "" : ": ", detail);
+}
+
+}  // namespace smsgw

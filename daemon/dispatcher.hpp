@@ -1,0 +1,91 @@
+// daemon/dispatcher.hpp: the bridge between the SMPP links and the durable queue. It is each
+// carrier's message_source (claims run on the queue thread, never on the network thread) and
+// the links' smpp_events sink (submit results, outcome unknown, receipts: deliver_sm_resp is
+// sent only after the receipt is committed). It owns the retry policy and housekeeping.
+// Retry policy: an OTP refused by an SMSC or whose outcome is unknown is requeued on the next
+// route of [its carrier, alternates...] while still valid and under max_otp_attempts; an
+// expired message is never handed out (the queue checks expiry at claim and mark_sending).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/channel.hpp>
+
+#include "daemon/config.hpp"
+#include "daemon/dlr_log.hpp"
+#include "daemon/smpp_events.hpp"
+#include "queue/group_commit.hpp"
+
+namespace smsgw {
+
+class dispatcher_source;
+
+/// Builds the submit_sm of a stored message (text encoded, long texts in message_payload,
+/// receipt requested, validity = time left). Pure; nullopt-like error text if not encodable.
+boost::system::result<outbound_message, std::string> make_outbound(queue::message const& m,
+                                                                   queue::time_point now);
+
+struct dispatcher_stats {
+  std::uint64_t claimed = 0, submitted = 0, rejected = 0, unknown = 0, retried = 0;
+  std::uint64_t receipts = 0, receipts_unmatched = 0, mo_ignored = 0, queue_errors = 0;
+};
+
+class dispatcher final : public smpp_events {
+ public:
+  static constexpr int max_otp_attempts = 3;
+
+  /// `gc`, `config` and `log` must outlive the dispatcher. Call everything on `ex`.
+  dispatcher(boost::asio::any_io_executor ex, queue::group_commit& gc,
+             daemon_config const& config, dlr_log& log);
+  ~dispatcher() override;
+
+  /// The message_source a carrier's links take from (one per configured carrier).
+  message_source& source_for(std::string const& carrier);
+  /// A message was enqueued for `carrier`: wake its source now rather than at the next poll.
+  void notify(std::string_view carrier);
+  /// Stop dequeuing: every take() completes empty from now on. Idempotent.
+  void stop_dequeuing();
+  /// expire_due() every housekeeping interval, purge() hourly; returns after stop_dequeuing().
+  boost::asio::awaitable<void> run_housekeeping();
+
+  dispatcher_stats const& stats() const noexcept { return stats_; }
+
+  // smpp_events
+  void on_submit_result(link_identity const& link, std::uint64_t ref,
+                        std::string_view message_id, smpp::command_status status) override;
+  void on_outcome_unknown(link_identity const& link, std::uint64_t ref,
+                          std::string_view why) override;
+  void on_deliver(link_identity const& link, smpp::pdu const& p, deliver_ack ack) override;
+  void on_link_state(link_identity const& link, link_state state,
+                     std::string_view detail) override;
+
+ private:
+  friend class dispatcher_source;
+
+  void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer);
+  void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
+                     bool unknown);
+  void log_final(queue::message const& m, std::string_view state, std::string_view err,
+                 std::string_view detail);
+  std::string const& key_carrier(std::string const& link_carrier, std::string const& smsc_key) const;
+
+  boost::asio::any_io_executor executor_;
+  queue::group_commit& gc_;
+  daemon_config const& config_;
+  dlr_log& log_;
+  std::map<std::string, std::unique_ptr<dispatcher_source>, std::less<>> sources_;
+  std::unordered_map<std::uint64_t, queue::message> handed_out_;  // ref -> message, until answered
+  std::map<std::pair<std::string, std::string>, std::string> alt_keys_;  // (route, smsc key) -> carrier
+  boost::asio::experimental::channel<void(boost::system::error_code)> stop_signal_;
+  bool stopping_ = false;
+  dispatcher_stats stats_;
+};
+
+}  // namespace smsgw

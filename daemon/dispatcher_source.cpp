@@ -1,0 +1,127 @@
+// daemon/dispatcher_source.cpp: the dispatcher's per-carrier message_source and make_outbound.
+// A source keeps a small in-memory buffer (messages already claimed and marked sending) in
+// (priority, ref) order; when it is empty, take() claims from the queue on the queue thread:
+// from its own carrier's messages and from those of carriers naming it as an alternate route.
+// A claimed message whose route names another carrier goes to that carrier's buffer.
+#include "daemon/dispatcher.hpp"
+#include "daemon/dispatcher_source.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/queue_bridge.hpp"
+#include "smpp/text.hpp"
+#include "smpp/validity.hpp"
+
+namespace smsgw {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+boost::system::result<outbound_message, std::string> make_outbound(queue::message const& m,
+                                                                   queue::time_point now) {
+  outbound_message out;
+  out.ref = static_cast<std::uint64_t>(m.id);
+  out.priority = static_cast<int>(m.prio);
+  auto counted = smpp::encode_text(m.text);  // udh8 parts: what the SMSC bills
+  if (!counted) return std::string("text cannot be encoded: ") + counted.error().message();
+  out.segments = static_cast<unsigned>(counted->segments.size());
+  auto& sm = out.submit;
+  bool alpha = m.sender.find_first_not_of("+0123456789") != std::string::npos;
+  sm.source_addr = m.sender;
+  sm.source_addr_ton = alpha ? 5 : 1;  // alphanumeric : international
+  sm.source_addr_npi = alpha ? 0 : 1;
+  sm.destination_addr = m.recipient;
+  sm.dest_addr_ton = 1;
+  sm.dest_addr_npi = 1;
+  sm.registered_delivery = 1;  // receipt on success and failure
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(m.expires_at - now);
+  if (left.count() >= 1) {
+    if (auto v = smpp::encode_relative_time(left)) sm.validity_period = *v;
+  }
+  if (counted->segments.size() == 1) {
+    sm.data_coding = counted->data_coding;
+    sm.short_message = std::move(counted->segments.front());
+    return out;
+  }
+  // Several parts: one PDU with the whole text in message_payload (the SMSC splits it).
+  smpp::text_options opt;
+  opt.split = smpp::split_mode::payload;
+  auto whole = smpp::encode_text(m.text, opt);
+  if (!whole) return std::string("text cannot be encoded: ") + whole.error().message();
+  sm.data_coding = whole->data_coding;
+  out.tlvs.push_back({0x0424, std::move(whole->segments.front())});
+  return out;
+}
+
+dispatcher_source::dispatcher_source(dispatcher& owner, std::string carrier,
+                                     std::vector<std::string> keys)
+    : owner_(owner), carrier_(std::move(carrier)), keys_(std::move(keys)),
+      wake_(owner.executor_, 1) {}
+
+void dispatcher_source::push(outbound_message m) {
+  buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m));
+  wake();
+}
+
+void dispatcher_source::wake() { wake_.try_send(boost::system::error_code{}); }
+
+asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size_t max) {
+  auto cs = co_await asio::this_coro::cancellation_state;
+  asio::steady_timer poll(owner_.executor_);
+  while (!owner_.stopping_ && cs.cancelled() == asio::cancellation_type::none) {
+    if (!buffer_.empty()) co_return pop(max);
+    owner_.accept_claimed(co_await claim(max), *this);
+    if (!buffer_.empty() || owner_.stopping_) continue;
+    // Nothing due: wait for an enqueue for this carrier, or poll (a retry's not_before may
+    // pass, another process may not notify us). Cancellation ends both waits.
+    poll.expires_after(std::chrono::milliseconds(250));
+    co_await (wake_.async_receive(asio::as_tuple(asio::use_awaitable)) ||
+              poll.async_wait(asio::as_tuple(asio::use_awaitable)));
+  }
+  co_return std::vector<outbound_message>{};
+}
+
+std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
+  std::vector<outbound_message> out;
+  while (!buffer_.empty() && out.size() < std::max<std::size_t>(max, 1)) {
+    out.push_back(std::move(buffer_.begin()->second));
+    buffer_.erase(buffer_.begin());
+  }
+  return out;
+}
+
+asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_t max) {
+  auto keys = keys_;
+  auto r = co_await queue_call(owner_.gc_, [keys, max](queue::store& s)
+                                               -> queue::result<std::vector<queue::message>> {
+    auto const now = queue::clock::now();
+    std::vector<queue::message> all;
+    for (auto const& k : keys) {
+      if (all.size() >= max) break;
+      auto got = s.claim(k, max - all.size(), now);
+      if (!got) return got.error();
+      for (auto& m : *got) all.push_back(std::move(m));
+    }
+    if (all.empty()) return all;
+    std::vector<queue::message_id> ids;
+    for (auto const& m : all) ids.push_back(m.id);
+    auto ok = s.mark_sending(ids, now);
+    if (!ok) return ok.error();
+    std::erase_if(all, [&](queue::message const& m) {
+      return std::find(ok->begin(), ok->end(), m.id) == ok->end();
+    });
+    return all;
+  });
+  if (!r) {
+    ++owner_.stats_.queue_errors;
+    spdlog::error("claim for {}: {}", carrier_, r.error().message);
+    co_return std::vector<queue::message>{};
+  }
+  co_return std::move(*r);
+}
+
+}  // namespace smsgw

@@ -1,0 +1,44 @@
+// daemon/dispatcher_source.hpp: one carrier's message_source inside the dispatcher (private
+// to dispatcher*.cpp). Single-threaded on the dispatcher's executor; one taker at a time (the
+// carrier's gate guarantees it).
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/experimental/channel.hpp>
+
+#include "daemon/smpp_events.hpp"
+#include "queue/message.hpp"
+
+namespace smsgw {
+
+class dispatcher;
+
+class dispatcher_source final : public message_source {
+ public:
+  /// `keys`: queue carrier keys this source claims from (its own, then those it backs up).
+  dispatcher_source(dispatcher& owner, std::string carrier, std::vector<std::string> keys);
+
+  boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) override;
+  void put_back(outbound_message msg) override { push(std::move(msg)); }
+
+  void push(outbound_message m);
+  void wake();
+  std::string const& carrier() const noexcept { return carrier_; }
+  std::size_t buffered() const noexcept { return buffer_.size(); }
+
+ private:
+  std::vector<outbound_message> pop(std::size_t max);
+  boost::asio::awaitable<std::vector<queue::message>> claim(std::size_t max);
+
+  dispatcher& owner_;
+  std::string carrier_;
+  std::vector<std::string> keys_;
+  std::map<std::pair<int, std::uint64_t>, outbound_message> buffer_;
+  boost::asio::experimental::channel<void(boost::system::error_code)> wake_;
+};
+
+}  // namespace smsgw

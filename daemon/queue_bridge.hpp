@@ -1,0 +1,108 @@
+// daemon/queue_bridge.hpp: awaiting queue work from a coroutine without blocking the network
+// thread. queue_call() runs `f(store&)` on the queue's writer thread (group_commit::run) and
+// posts its result back to the awaiting coroutine's executor (asio::async_initiate).
+// enqueue_batcher gives HTTP requests group commit: requests arriving while a commit runs are
+// gathered on the network thread and committed together in ONE transaction next.
+// Assumption: one network thread; the batcher is used only from it (no locks).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "queue/group_commit.hpp"
+
+namespace smsgw {
+
+/// Runs `f` on the queue thread; `callback(result)` is then invoked on `ex`. The outstanding
+/// work keeps `ex`'s io_context running until it is delivered.
+template <class F, class Callback>
+void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, Callback callback) {
+  auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
+  gc.run([f = std::move(f), cb = std::move(callback), tracked](queue::store& s) mutable {
+    auto r = f(s);
+    boost::asio::post(tracked, [cb = std::move(cb), r = std::move(r)]() mutable { cb(std::move(r)); });
+  });
+}
+
+/// co_await queue_call(gc, [](queue::store& s) { return s.get(id); }) -> its result.
+template <class F>
+auto queue_call(queue::group_commit& gc, F f)
+    -> boost::asio::awaitable<std::invoke_result_t<F&, queue::store&>> {
+  using R = std::invoke_result_t<F&, queue::store&>;
+  auto ex = co_await boost::asio::this_coro::executor;
+  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
+      [&gc, ex](auto handler, F fn) {
+        queue_post(gc, ex, std::move(fn),
+                   [h = std::move(handler)](R r) mutable { std::move(h)(std::move(r)); });
+      },
+      boost::asio::use_awaitable, std::move(f));
+}
+
+/// Group commit for enqueues issued by coroutines on one executor.
+class enqueue_batcher {
+ public:
+  using outcome = queue::result<queue::enqueue_outcome>;
+  enqueue_batcher(queue::group_commit& gc, boost::asio::any_io_executor ex)
+      : gc_(gc), executor_(std::move(ex)) {}
+
+  /// Completes after the request was committed (or refused/failed).
+  boost::asio::awaitable<outcome> enqueue(queue::enqueue_request req) {
+    co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                   void(outcome)>(
+        [this](auto handler, queue::enqueue_request r) {
+          // std::function needs a copyable target: share the move-only handler.
+          auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
+          pending_.push_back({std::move(r), [h](outcome o) { std::move(*h)(std::move(o)); }});
+          if (!busy_) flush();
+        },
+        boost::asio::use_awaitable, std::move(req));
+  }
+
+ private:
+  struct waiting {
+    queue::enqueue_request req;
+    std::function<void(outcome)> done;
+  };
+  struct batch {
+    std::vector<queue::enqueue_request> reqs;
+    std::vector<std::function<void(outcome)>> done;
+  };
+
+  void flush() {
+    if (pending_.empty()) return;
+    busy_ = true;
+    auto b = std::make_shared<batch>();
+    for (auto& w : pending_) {
+      b->reqs.push_back(std::move(w.req));
+      b->done.push_back(std::move(w.done));
+    }
+    pending_.clear();
+    queue_post(
+        gc_, executor_, [b](queue::store& s) { return s.enqueue_batch(b->reqs); },
+        [this, b](queue::result<std::vector<outcome>> r) {
+          for (std::size_t i = 0; i < b->done.size(); ++i)
+            b->done[i](r ? std::move((*r)[i]) : outcome(r.error()));
+          busy_ = false;
+          flush();
+        });
+  }
+
+  queue::group_commit& gc_;
+  boost::asio::any_io_executor executor_;
+  std::vector<waiting> pending_;
+  bool busy_ = false;
+};
+
+}  // namespace smsgw
