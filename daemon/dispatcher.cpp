@@ -61,14 +61,15 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     bool purge = std::chrono::steady_clock::now() - last_purge > std::chrono::hours(1);
     if (purge) last_purge = std::chrono::steady_clock::now();
     auto retention = config_.queue.retention;
-    auto r = co_await queue_call(gc_, [purge, retention](queue::store& s) -> queue::result<std::size_t> {
+    auto work = [purge, retention](queue::store& s) -> queue::result<std::size_t> {
       auto now = queue::clock::now();
       auto n = s.expire_due(now);
       if (n && purge) {
         if (auto p = s.purge(now - retention); !p) return p.error();
       }
       return n;
-    });
+    };
+    auto r = co_await queue_call(gc_, std::move(work));
     if (!r) spdlog::error("housekeeping: {}", r.error().message);
     else if (*r > 0) spdlog::info("housekeeping: {} message(s) expired unsent", *r);
   }

@@ -96,8 +96,8 @@ std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
 
 asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_t max) {
   auto keys = keys_;
-  auto r = co_await queue_call(owner_.gc_, [keys, max](queue::store& s)
-                                               -> queue::result<std::vector<queue::message>> {
+  // A named callable: gcc 12 destroys lambda temporaries inside co_await expressions twice.
+  auto work = [keys, max](queue::store& s) -> queue::result<std::vector<queue::message>> {
     auto const now = queue::clock::now();
     std::vector<queue::message> all;
     for (auto const& k : keys) {
@@ -115,7 +115,8 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
       return std::find(ok->begin(), ok->end(), m.id) == ok->end();
     });
     return all;
-  });
+  };
+  auto r = co_await queue_call(owner_.gc_, std::move(work));
   if (!r) {
     ++owner_.stats_.queue_errors;
     spdlog::error("claim for {}: {}", carrier_, r.error().message);

@@ -87,11 +87,10 @@ json::object parse_body(http_request const& req) {
   json::parse_options opt;
   opt.max_depth = 4;  // a request is one flat object: deep nesting is hostile
   boost::system::error_code ec;
-  json::monotonic_resource mr;
-  auto v = json::parse(req.body(), ec, &mr, opt);
+  auto v = json::parse(req.body(), ec, {}, opt);
   if (ec) throw bad_request{"", fmt::format("body is not valid JSON: {}", ec.message())};
   if (!v.is_object()) throw bad_request{"", "body must be a JSON object"};
-  return json::object(v.get_object());  // copy out of the monotonic resource
+  return std::move(v.get_object());
 }
 
 queue::priority parse_priority(std::optional<std::string> const& p, queue::priority def) {

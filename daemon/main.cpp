@@ -56,13 +56,14 @@ class daemon_deps final : public api_deps {
     co_return co_await batcher_.enqueue(std::move(r));
   }
   asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) override {
-    co_return co_await queue_call(gc_, [id](queue::store& s) -> queue::result<message_view> {
+    auto work = [id](queue::store& s) -> queue::result<message_view> {
       auto m = s.get(id);
       if (!m) return m.error();
       auto h = s.history(id);
       if (!h) return h.error();
       return message_view{std::move(*m), std::move(*h)};
-    });
+    };
+    co_return co_await queue_call(gc_, std::move(work));
   }
   void enqueued(std::string_view carrier) override { dispatcher_.notify(carrier); }
   boost::json::object health() override {

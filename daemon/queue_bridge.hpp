@@ -36,18 +36,31 @@ void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, C
   });
 }
 
-/// co_await queue_call(gc, [](queue::store& s) { return s.get(id); }) -> its result.
+namespace detail {
+/// The initiation of queue_call (a named type, not a lambda: gcc 12 mishandles lambda
+/// temporaries inside co_await expressions).
+struct queue_call_init {
+  queue::group_commit* gc;
+  boost::asio::any_io_executor ex;
+  template <class Handler, class F>
+  void operator()(Handler handler, F fn) const {
+    using R = std::invoke_result_t<F&, queue::store&>;
+    auto h = std::make_shared<Handler>(std::move(handler));
+    queue_post(*gc, ex, std::move(fn), [h](R r) { std::move(*h)(std::move(r)); });
+  }
+};
+}  // namespace detail
+
+/// co_await queue_call(gc, f) -> f(store&)'s result, computed on the queue thread.
 template <class F>
 auto queue_call(queue::group_commit& gc, F f)
     -> boost::asio::awaitable<std::invoke_result_t<F&, queue::store&>> {
   using R = std::invoke_result_t<F&, queue::store&>;
   auto ex = co_await boost::asio::this_coro::executor;
-  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
-      [&gc, ex](auto handler, F fn) {
-        queue_post(gc, ex, std::move(fn),
-                   [h = std::move(handler)](R r) mutable { std::move(h)(std::move(r)); });
-      },
-      boost::asio::use_awaitable, std::move(f));
+  detail::queue_call_init init{&gc, ex};
+  auto r = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
+      init, boost::asio::use_awaitable, std::move(f));
+  co_return r;
 }
 
 /// Group commit for enqueues issued by coroutines on one executor.
