@@ -2,7 +2,9 @@
 # tools/demo.sh: the main job. Installs dependencies, builds (Release, build/demo), starts five
 # simulated carrier SMSCs on loopback (Telkomsel, Indosat, XL, Tri, Smartfren; each with its own
 # quirks), binds to all five through smsgw's carrier/link code (tools/otp-demo), sends OTPs,
-# prints each message's submit_sm_resp and delivery receipt, shows what the simulators logged,
+# prints each message's submit_sm_resp and delivery receipt; then starts the smsgw daemon on its
+# embedded default config (ports pointed at these simulators), sends OTPs over its Unix socket
+# with curl and shows the delivery-receipt log and a message's history; shows what the simulators logged,
 # and stops everything it started (by PID, also on Ctrl-C or error). Idempotent; a second run
 # only re-checks packages and re-links nothing.
 # Env: JOBS (build parallelism, default 2), DEMO_DIR (default build/demo).
@@ -12,6 +14,7 @@ demo_dir=${DEMO_DIR:-build/demo}
 run_dir=$demo_dir/run
 sim=$demo_dir/tools/smsc-sim/smsc-sim
 client=$demo_dir/tools/otp-demo/smsgw-otp-demo
+daemon=$demo_dir/daemon/smsgw
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -21,13 +24,13 @@ bash tools/install-deps.sh
 step "build (Release, $demo_dir)"
 cmake -S . -B "$demo_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
   -DSMSGW_BENCH=OFF >/dev/null
-cmake --build "$demo_dir" -j "${JOBS:-2}" --target smsc-sim smsgw-otp-demo
+cmake --build "$demo_dir" -j "${JOBS:-2}" --target smsc-sim smsgw-otp-demo smsgw
 
 mkdir -p "$run_dir"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # One at a time, in order: the daemon (first, once started) unbinds before the simulators stop.
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -75,6 +78,31 @@ set +e
   --send "Smartfren:6288100000009:Kode OTP Anda 918264"
 client_rc=$?
 set -e
+
+step "OTPs through the smsgw daemon (HTTP/JSON on its Unix socket, curl)"
+# The daemon's embedded default config, pointed at this run's simulator ports and state dir.
+state=$PWD/$run_dir/daemon
+rm -rf "$state" && mkdir -p "$state"
+"$daemon" --print-default-config | sed \
+  -e "s/= 2775$/= $PORT_Telkomsel\nmessage_id_format = \"resp_hex_dlr_dec\"/" \
+  -e "s/= 2776$/= $PORT_Indosat/" -e "s/= 2777$/= $PORT_XL/" \
+  -e "s/= 2778$/= $PORT_Tri/" -e "s/= 2779$/= $PORT_Smartfren/" \
+  -e "s|/tmp/smsgw|$state|g" >"$state/smsgw.toml"
+"$daemon" --config "$state/smsgw.toml" >"$state/daemon.log" 2>&1 &
+pids=("$!" "${pids[@]}")  # stopped first, so it can unbind before the simulators go
+for _ in $(seq 100); do [[ -S $state/api.sock ]] && break; sleep 0.05; done
+post() { curl -s --unix-socket "$state/api.sock" -H 'content-type: application/json' -d "$2" "http://smsgw$1"; echo; }
+printf '  socket: %s\n' "$(ls -l "$state/api.sock" | cut -c1-10) $state/api.sock"
+post /v1/otp '{"to":"0812-1111-0001","code":"482913","purpose":"login"}'
+post /v1/otp '{"to":"+62 857 1111 0002","code":"105577","purpose":"login"}'
+post /v1/otp '{"to":"6281711110003","code":"390016","purpose":"reset-password"}'
+post /v1/otp '{"to":"089511110004","code":"014488","purpose":"login"}'
+post /v1/otp '{"to":"088111110005","code":"918264","purpose":"login"}'
+echo "  a refused number:"; post /v1/otp '{"to":"021-5550123","code":"111111","purpose":"login"}'
+sleep 2
+echo "  delivery-receipt log ($state/dlr.log, what operators tail -F):"
+sed 's/^/    /' "$state/dlr.log"
+echo "  history of message 1:"; curl -s --unix-socket "$state/api.sock" http://smsgw/v1/messages/1; echo
 
 step "what the simulators saw (their logs; OTP digits are redacted)"
 for name in Telkomsel Indosat XL Tri Smartfren; do

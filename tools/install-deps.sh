@@ -10,7 +10,7 @@ packages=(
   libfmt-dev libspdlog-dev libtomlplusplus-dev
   catch2 libbenchmark-dev libsystemd-dev
   clang libclang-rt-14-dev
-  nodejs npm openssl
+  nodejs npm openssl curl
 )
 
 missing=()
