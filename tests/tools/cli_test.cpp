@@ -124,6 +124,19 @@ TEST_CASE("smsgw-pdu decode prints an OTP submit_sm capture as JSON") {
   CHECK(p.at("decoded").at("text") == "Kode OTP: 482913");
 }
 
+TEST_CASE("smsgw-pdu decode --redact hides the OTP code of a capture") {
+  auto const r = run_tool({"decode", "--compact", "--redact", "-"},
+                          slurp(capture("otp_submit_sm.hex")));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("482913") == std::string::npos);
+  auto const p = json_lines(r.out).at(0);
+  CHECK(p.at("body").at("destination_addr") == "6281234567890");
+  CHECK(p.at("decoded").at("text") == "Kode OTP: ******");
+  // encode does not take --redact: a redacted capture is for reading, not for replaying.
+  CHECK(run_tool({"encode", "--redact", "{}"}).exit_code == 2);
+}
+
 TEST_CASE("smsgw-pdu decode of a receipt shows the parsed receipt") {
   auto const r = run_tool({"decode", "--compact", "-"}, slurp(capture("receipt_deliver_sm.hex")));
   INFO(r.err);

@@ -15,6 +15,7 @@
 #include "tools/smsgw-pdu/hex.hpp"
 #include "tools/smsgw-pdu/json_print.hpp"
 #include "tools/smsgw-pdu/pdu_json.hpp"
+#include "tools/smsgw-pdu/redact_json.hpp"
 
 namespace smsgw::pdu_tool {
 namespace {
@@ -22,8 +23,10 @@ namespace {
 namespace json = boost::json;
 
 constexpr char usage[] = R"(usage:
-  smsgw-pdu decode [--compact] HEX...     decode the PDU(s) in HEX and print them as JSON
-  smsgw-pdu decode [--compact] -          read hex from stdin, one capture per line
+  smsgw-pdu decode [--compact] [--redact] HEX...
+                                          decode the PDU(s) in HEX and print them as JSON
+  smsgw-pdu decode [--compact] [--redact] -
+                                          read hex from stdin, one capture per line
                                           ('#' starts a comment line)
   smsgw-pdu encode [--spaced] [JSON | -]  read PDU JSON (argument or stdin) and print hex
   smsgw-pdu --help
@@ -34,6 +37,8 @@ decode: HEX may contain spaces, tabs, ':', '-', '.' and "0x" prefixes; several a
   sequence_number), "body" (every mandatory field by its SMPP 3.4 name), "tlvs" (tag,
   name, length and a typed "value" or raw "hex") and "decoded" (text of short_message or
   message_payload, UDH concatenation info, parsed delivery receipt).
+  --redact: for sharing a capture: passwords and message octets are replaced, every digit
+  of a message text is masked ("Kode OTP ******"); receipts keep id, stat, err and dates.
 encode: the JSON decode prints (or an array / a sequence of such objects). Derived keys
   (command_length, names, sm_length, "decoded") are ignored. "command_name" or
   "command_id" is required; command_status defaults to 0, sequence_number to 1, absent
@@ -51,6 +56,7 @@ example:
 
 struct options {
   bool compact = false;
+  bool redact = false;
   bool spaced = false;
   std::vector<std::string> operands;
 };
@@ -109,7 +115,9 @@ bool decode_capture(std::string_view hex, std::string const& where, options cons
         several ? "PDU " + std::to_string(index) + " (capture offset " + std::to_string(pos) + "): " : "";
     auto decoded = smpp::decode(one);
     if (decoded) {
-      print_json(out, to_json(*decoded, one.size()), opt.compact);
+      auto printed = to_json(*decoded, one.size());
+      if (opt.redact) redact_pdu_json(printed);
+      print_json(out, printed, opt.compact);
     } else {
       auto const& e = decoded.error();
       err << "smsgw-pdu: " << where << label << "decode" << pdu_context(e) << ": " << e.message() << "\n";
@@ -232,6 +240,8 @@ int run_cli(std::vector<std::string> const& args, std::istream& in, std::ostream
     auto const& a = args[i];
     if (a == "--compact" && command == "decode") {
       opt.compact = true;
+    } else if (a == "--redact" && command == "decode") {
+      opt.redact = true;
     } else if (a == "--spaced" && command == "encode") {
       opt.spaced = true;
     } else if (a == "--help" || a == "-h") {
