@@ -83,7 +83,8 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
 }
 
 void store::impl::mark_submitted_one(message_id id, std::string_view route,
-                                     std::string_view smsc_id, std::int64_t now_ms) {
+                                     std::string_view smsc_id, std::string_view via_carrier,
+                                     std::int64_t now_ms) {
   if (smsc_id.empty()) fail(errc::invalid_argument, "empty smsc_message_id");
   row r = load(id);
   if (r.st != state::in_flight && r.st != state::outcome_unknown) {
@@ -92,12 +93,13 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
   }
   r.route = std::string(route);
   r.smsc_message_id = std::string(smsc_id);
+  r.via_carrier = via_carrier.empty() ? r.carrier : std::string(via_carrier);
   r.sending_at.reset();
   r.detail = "submit_sm_resp OK";
   transition(r, state::submitted, now_ms);
 
   // A receipt that overtook this submit_sm_resp was held; apply it now (earliest first).
-  pending_for_id.bind(1, r.carrier).bind(2, smsc_id);
+  pending_for_id.bind(1, r.via_carrier).bind(2, smsc_id);
   std::vector<std::tuple<std::int64_t, receipt_outcome, std::string>> held;
   while (pending_for_id.step()) {
     held.emplace_back(pending_for_id.column_int64(0),
@@ -108,9 +110,13 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
   for (auto const& [receipt_id, outcome, detail] : held) {
     bool first = r.st == state::submitted;
     if (first) {
-      r.detail = fmt::format("receipt (held until submit_sm_resp): {}", detail);
-      transition(r, outcome == receipt_outcome::delivered ? state::delivered
-                                                          : state::undeliverable, now_ms);
+      constexpr std::string_view prefix = "receipt (held until submit_sm_resp)";
+      if (outcome == receipt_outcome::delivered) {
+        r.detail = fmt::format("{}: {}", prefix, detail);
+        transition(r, state::delivered, now_ms);
+      } else {
+        fail_or_retry(r, prefix, detail, now_ms);
+      }
     }
     resolve_receipt.bind(1, receipt_id)
         .bind(2, static_cast<std::int64_t>(first ? receipt_status::applied
@@ -120,10 +126,11 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
 }
 
 result<void> store::mark_submitted(message_id id, std::string_view route,
-                                   std::string_view smsc_message_id, time_point now) {
+                                   std::string_view smsc_message_id, time_point now,
+                                   std::string_view via_carrier) {
   return guarded("mark_submitted", [&] {
     sqlite::transaction tx(impl_->db);
-    impl_->mark_submitted_one(id, route, smsc_message_id, to_ms(now));
+    impl_->mark_submitted_one(id, route, smsc_message_id, via_carrier, to_ms(now));
     tx.commit();
   });
 }
@@ -138,7 +145,7 @@ result<std::vector<result<void>>> store::mark_submitted_batch(std::span<submissi
       // A refused transition (not_found, invalid_state) changes nothing before it throws:
       // the checks precede the writes, so the others in the batch are unaffected.
       try {
-        impl_->mark_submitted_one(s.id, s.route, s.smsc_message_id, to_ms(now));
+        impl_->mark_submitted_one(s.id, s.route, s.smsc_message_id, s.via_carrier, to_ms(now));
         out.emplace_back();
       } catch (failure const& f) {
         out.emplace_back(f.err);

@@ -64,6 +64,9 @@ struct message {
   std::optional<time_point> sending_at;
   std::string smsc_message_id;
   std::string detail;
+  /// Carrier whose SMSC issued smsc_message_id (receipts are matched on it): `carrier`, or
+  /// the alternate the last attempt was submitted through.
+  std::string via_carrier{};
 };
 
 /// Why the per-number limits refused a request (see queue/rate_limits.hpp).
@@ -112,6 +115,9 @@ std::string_view to_string(receipt_status s) noexcept;
 struct receipt_result {
   receipt_status status = receipt_status::orphan;
   std::optional<message_id> id;  ///< the matched message (applied or duplicate of an applied)
+  /// The matched message's state after the receipt (when `id` is set): delivered,
+  /// undeliverable, queued (a failed receipt the retry policy retried), or the state it kept.
+  state st = state::queued;
 };
 
 /// Milliseconds since the epoch, the stored form of a time.

@@ -1,9 +1,11 @@
-// queue/receipts.cpp: delivery receipts. Matched by (carrier, normalised SMSC message id),
-// whichever bind of the carrier delivered it. Every receipt is recorded in `receipts` and
-// committed before apply_receipt() returns, so the daemon may answer deliver_sm_resp after.
+// queue/receipts.cpp: delivery receipts. Matched by (via_carrier, normalised SMSC message id):
+// the carrier whose SMSC issued the id, whichever of its binds delivered it. Every receipt is
+// recorded in `receipts` and committed before apply_receipt() returns, so the daemon may
+// answer deliver_sm_resp after.
 // Rules: the same (carrier, id, outcome) twice is applied once; an id not known yet while a
 // submit is awaiting its response on that carrier is held (pending) and applied by
 // mark_submitted(); otherwise it is an orphan (expire_due() also turns stale pending ones so).
+// An undeliverable receipt for a submitted message asks the retry policy (store_options).
 #include "queue/store_impl.hpp"
 
 #include "queue/state.hpp"
@@ -33,7 +35,10 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   bool seen = find_same_receipt.step();
   if (seen && !find_same_receipt.is_null(1)) res.id = find_same_receipt.column_int64(1);
   find_same_receipt.reset();
-  if (seen) return record(receipt_status::duplicate);
+  if (seen) {
+    if (res.id) res.st = load(*res.id).st;
+    return record(receipt_status::duplicate);
+  }
 
   find_by_smsc_id.bind(1, carrier).bind(2, smsc_id);
   bool found = find_by_smsc_id.step();
@@ -48,7 +53,9 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
 
   row r = load(*res.id);
   state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
-  if (can_transition(r.st, to) && r.st != state::in_flight) {
+  if (to == state::undeliverable && r.st == state::submitted) {
+    fail_or_retry(r, "receipt", detail, now_ms);  // the retry policy may queue it again
+  } else if (can_transition(r.st, to) && r.st != state::in_flight) {
     r.detail = fmt::format("receipt: {}", detail);
     transition(r, to, now_ms);
   } else {
@@ -59,6 +66,7 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     sqlite::statement bump(db, "UPDATE messages SET history_len = history_len + 1 WHERE id = ?1");
     bump.bind(1, r.id).run();
   }
+  res.st = r.st;
   return record(receipt_status::applied);
 }
 

@@ -122,11 +122,24 @@ CREATE INDEX receipts_pending ON receipts(received_at) WHERE status = 1;
 CREATE INDEX receipts_age ON receipts(received_at);
 )sql";
 
-// Append new steps here (next: version 2). The per-number limits helper adds its tables as a
-// step of its own, e.g. {2, "rate limits", rate_limits_schema_sql}.
+// Step 3: receipts are correlated by the carrier whose SMSC issued the id. An OTP retried on
+// an alternate carrier gets its submit_sm_resp id from that carrier, and its receipt arrives
+// on that carrier's binds, so the key is (via_carrier, smsc_message_id), not (carrier, ...).
+//   messages.via_carrier  carrier the current/last attempt was submitted through (set by
+//                         mark_submitted; = carrier at enqueue and for rows of older versions)
+constexpr std::string_view k_step3 = R"sql(
+ALTER TABLE messages ADD COLUMN via_carrier TEXT NOT NULL DEFAULT '';
+UPDATE messages SET via_carrier = carrier;
+DROP INDEX messages_smsc_id;
+CREATE INDEX messages_smsc_id ON messages(via_carrier, smsc_message_id)
+  WHERE smsc_message_id IS NOT NULL;
+)sql";
+
+// Append new steps here (next: version 4); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
+    {3, "via_carrier", k_step3},
 };
 
 }  // namespace

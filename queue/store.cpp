@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace smsgw::queue {
 
 void fail(errc code, std::string message) { throw failure{error{code, std::move(message)}}; }
@@ -17,18 +19,18 @@ void fail(errc code, std::string message) { throw failure{error{code, std::move(
 store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(std::move(o)) {
   load_row = sqlite::statement(db,
       "SELECT state, route, not_before, attempts, sending_at, smsc_message_id, detail, "
-      "history_len, expires_at, carrier FROM messages WHERE id = ?1");
+      "history_len, expires_at, carrier, via_carrier FROM messages WHERE id = ?1");
   write_row = sqlite::statement(db,
       "UPDATE messages SET state = ?2, updated_at = ?3, route = ?4, not_before = ?5, "
-      "attempts = ?6, sending_at = ?7, smsc_message_id = ?8, detail = ?9, history_len = ?10 "
-      "WHERE id = ?1");
+      "attempts = ?6, sending_at = ?7, smsc_message_id = ?8, detail = ?9, history_len = ?10, "
+      "via_carrier = ?11 WHERE id = ?1");
   insert_event_st = sqlite::statement(db,
       "INSERT INTO events (message_id, seq, at, from_state, to_state, attempt, route, "
       "smsc_message_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   insert_message = sqlite::statement(db,
       "INSERT INTO messages (recipient, sender, text, priority, purpose, idempotency_key, "
-      "carrier, route, state, created_at, expires_at, not_before, updated_at, history_len) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?9, ?9, 1)");
+      "carrier, route, state, created_at, expires_at, not_before, updated_at, history_len, "
+      "via_carrier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?9, ?9, 1, ?7)");
   find_key = sqlite::statement(db,
       "SELECT id, state FROM messages WHERE idempotency_key = ?1");
   find_supersedable = sqlite::statement(db,
@@ -42,15 +44,14 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
                   "AND (priority, id) > (?2, ?3) ORDER BY priority, id LIMIT ?4",
                   k_message_columns));
   find_by_smsc_id = sqlite::statement(db,
-      "SELECT id FROM messages WHERE carrier = ?1 AND smsc_message_id = ?2 "
+      "SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
       "ORDER BY id DESC LIMIT 1");
   find_same_receipt = sqlite::statement(db,
       "SELECT status, message_id FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 "
       "AND outcome = ?3 AND status <> 3 LIMIT 1");
   any_sending = sqlite::statement(db,
-      "SELECT 1 FROM messages WHERE state <= 2 AND state = 1 AND carrier = ?1 "
-      "AND sending_at IS NOT NULL "
-      "LIMIT 1");
+      "SELECT 1 FROM messages WHERE state <= 2 AND state = 1 AND sending_at IS NOT NULL "
+      "AND (carrier = ?1 OR route = ?1) LIMIT 1");
   insert_receipt = sqlite::statement(db,
       "INSERT INTO receipts (carrier, smsc_message_id, outcome, received_at, detail, status, "
       "message_id, resolved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -80,6 +81,7 @@ row store::impl::load(message_id id) {
   r.history_len = load_row.column_int64(7);
   r.expires_at = load_row.column_int64(8);
   r.carrier = load_row.column_string(9);
+  r.via_carrier = load_row.column_string(10);
   load_row.reset();
   return r;
 }
@@ -93,7 +95,7 @@ void store::impl::transition(row& r, state to, std::int64_t now_ms) {
   write_row.bind(4, r.route).bind(5, r.not_before).bind(6, std::int64_t{r.attempts});
   if (r.sending_at) write_row.bind(7, *r.sending_at); else write_row.bind_null(7);
   if (r.smsc_message_id) write_row.bind(8, *r.smsc_message_id); else write_row.bind_null(8);
-  write_row.bind(9, r.detail).bind(10, r.history_len + 1);
+  write_row.bind(9, r.detail).bind(10, r.history_len + 1).bind(11, r.via_carrier);
   write_row.run();
   insert_event(r.id, r.history_len, now_ms, r.st, to, r.attempts, r.route, r.smsc_message_id,
                r.detail);
@@ -113,6 +115,60 @@ void store::impl::insert_event(message_id id, std::int64_t seq, std::int64_t at,
   if (smsc_message_id) st.bind(8, *smsc_message_id); else st.bind_null(8);
   st.bind(9, detail);
   st.run();
+}
+
+std::optional<retry_plan> store::impl::ask_retry(row const& r, retry_reason why,
+                                                 std::optional<std::string_view> receipt_detail,
+                                                 std::int64_t now_ms) {
+  if (!opts.retry) return std::nullopt;
+  select_message.bind(1, r.id);
+  if (!select_message.step()) {
+    select_message.reset();
+    fail(errc::not_found, fmt::format("no message {}", r.id));
+  }
+  message m = read_message(select_message);
+  select_message.reset();
+  // The row may hold changes not written yet (the caller's transition writes them).
+  m.st = r.st;
+  m.attempts = r.attempts;
+  m.route = r.route;
+  m.via_carrier = r.via_carrier;
+  m.smsc_message_id = r.smsc_message_id.value_or("");
+  m.detail = receipt_detail ? std::string(*receipt_detail) : r.detail;
+  std::optional<retry_plan> plan;
+  try {
+    plan = opts.retry(m, why);
+  } catch (std::exception const& e) {
+    throw policy_error(fmt::format("retry policy for message {}: {}", r.id, e.what()));
+  }
+  if (!plan) return std::nullopt;
+  plan->not_before = from_ms(std::max(to_ms(plan->not_before), now_ms));
+  if (to_ms(plan->not_before) >= r.expires_at) return std::nullopt;
+  return plan;
+}
+
+void store::impl::apply_retry(row& r, retry_plan const& plan, std::int64_t now_ms) {
+  r.route = plan.route;
+  r.not_before = to_ms(plan.not_before);
+  r.sending_at.reset();
+  r.detail = fmt::format("retry via {}: {}", plan.route.empty() ? r.carrier : plan.route,
+                         plan.detail);
+  transition(r, state::queued, now_ms);
+}
+
+void store::impl::fail_or_retry(row& r, std::string_view prefix, std::string_view detail,
+                                std::int64_t now_ms) {
+  if (auto plan = ask_retry(r, retry_reason::failed_receipt, detail, now_ms)) {
+    // Two history rows: the receipt (state kept: submitted), then the retry.
+    insert_event(r.id, r.history_len, now_ms, r.st, r.st, r.attempts, r.route,
+                 r.smsc_message_id, fmt::format("{}: {} (undeliverable; retried)", prefix,
+                                                detail));
+    ++r.history_len;
+    apply_retry(r, *plan, now_ms);
+    return;
+  }
+  r.detail = fmt::format("{}: {}", prefix, detail);
+  transition(r, state::undeliverable, now_ms);
 }
 
 message read_message(sqlite::statement const& st) {
@@ -135,6 +191,7 @@ message read_message(sqlite::statement const& st) {
   if (!st.is_null(15)) m.sending_at = from_ms(st.column_int64(15));
   m.smsc_message_id = st.column_string(16);
   m.detail = st.column_string(17);
+  m.via_carrier = st.column_string(18);
   return m;
 }
 
@@ -151,6 +208,10 @@ void store::impl::recover(std::int64_t now_ms) {
       r.detail = "recovery: was being sent when smsgw stopped; may have reached the SMSC";
       transition(r, state::outcome_unknown, now_ms);
       ++recovery.outcome_unknown;
+      if (auto plan = ask_retry(r, retry_reason::recovered_unknown, std::nullopt, now_ms)) {
+        apply_retry(r, *plan, now_ms);
+        ++recovery.retried;
+      }
     } else {
       r.detail = "recovery: claimed but never handed to a link";
       transition(r, state::queued, now_ms);
@@ -176,6 +237,8 @@ result<store> store::open(std::string const& path, store_options opts, time_poin
     return from_sqlite(e, "open queue");
   } catch (failure const& e) {
     return e.err;
+  } catch (policy_error const& e) {
+    return error{errc::internal, fmt::format("open queue {}: {}", path, e.what())};
   } catch (std::runtime_error const& e) {
     return error{errc::schema_too_new, fmt::format("open queue {}: {}", path, e.what())};
   }

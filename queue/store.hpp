@@ -25,6 +25,25 @@
 
 namespace smsgw::queue {
 
+/// Why the store asks the daemon's retry policy.
+enum class retry_reason {
+  failed_receipt,     ///< a receipt said undeliverable for a submitted message
+  recovered_unknown,  ///< crash recovery made an in_flight (sending) message outcome_unknown
+};
+/// The daemon's answer: queue it again on `route` (a carrier name), not before `not_before`.
+struct retry_plan {
+  std::string route;
+  time_point not_before{};
+  std::string detail;  ///< why, for the history ("retry via <route>: <detail>")
+};
+/// Called inside the store's transaction, on the queue thread. Empty = never retry.
+/// It sees the message as stored (for failed_receipt: still submitted, `detail` = the
+/// receipt's detail; for recovered_unknown: outcome_unknown). It must not call the store and
+/// should not throw: an exception fails the operation (error internal, nothing stored).
+/// A plan is taken only if max(not_before, now) < expires_at; otherwise the message ends
+/// as without a policy (undeliverable; outcome_unknown until expire_due).
+using retry_policy = std::function<std::optional<retry_plan>(message const&, retry_reason)>;
+
 struct store_options {
   sqlite::open_options sqlite;  ///< WAL + synchronous=FULL by default
   /// How long a receipt for an unknown id is held (pending) waiting for its submit_sm_resp to
@@ -34,12 +53,16 @@ struct store_options {
   /// transaction, after validation and the idempotency check, before the insert. A refusal
   /// is a normal outcome (enqueue_outcome::kind::refused). Empty = no limits.
   std::optional<limits_config> limits;
+  /// Asked on a failed receipt and after crash recovery (see retry_policy). Set at open()
+  /// because recovery runs there.
+  retry_policy retry;
 };
 
 /// What crash recovery did at open().
 struct recovery_report {
   std::size_t requeued = 0;         ///< in_flight, never handed to a link -> queued
   std::size_t outcome_unknown = 0;  ///< in_flight, handed to a link -> outcome_unknown
+  std::size_t retried = 0;          ///< of those, queued again by the retry policy
 };
 
 /// One submit_sm_resp OK to record.
@@ -47,6 +70,7 @@ struct submission {
   message_id id = 0;
   std::string route;
   std::string smsc_message_id;  ///< normalised (smpp/message_id.hpp)
+  std::string via_carrier{};    ///< carrier whose SMSC issued the id; '' = the message's own
 };
 
 /// One delivery receipt to record.
@@ -97,8 +121,11 @@ class store {
   /// are left out. Only in_flight messages are accepted (invalid_state otherwise).
   result<std::vector<message_id>> mark_sending(std::span<message_id const> ids, time_point now);
   /// submit_sm_resp OK: in_flight -> submitted; applies a receipt held for that id.
+  /// `via_carrier` is the carrier whose SMSC answered (issued the id), '' = the message's own
+  /// carrier: its receipts will arrive on that carrier and are matched by (via_carrier, id).
   result<void> mark_submitted(message_id id, std::string_view route,
-                              std::string_view smsc_message_id, time_point now);
+                              std::string_view smsc_message_id, time_point now,
+                              std::string_view via_carrier = {});
   /// The same for many in one transaction; inner errors per submission.
   result<std::vector<result<void>>> mark_submitted_batch(std::span<submission const> subs,
                                                          time_point now);
@@ -116,8 +143,11 @@ class store {
 
   // --- receipts ------------------------------------------------------------------------------
   /// Records a delivery receipt durably (committed before return) and applies it: matched by
-  /// (carrier, normalised SMSC id); held if the id is not known yet but a submit is awaiting
-  /// its response on that carrier; applied once; orphan otherwise.
+  /// (via_carrier, normalised SMSC id), `carrier` being the one whose bind delivered it; held
+  /// if the id is not known yet but a submit is awaiting its response on that carrier (an
+  /// in_flight message with its sending mark whose carrier or route is `carrier`); applied
+  /// once; orphan otherwise. An undeliverable receipt for a submitted message asks the retry
+  /// policy: a valid plan queues it again (result st == queued) instead of undeliverable.
   result<receipt_result> apply_receipt(std::string_view carrier, std::string_view smsc_message_id,
                                        receipt_outcome outcome, std::string_view detail,
                                        time_point now);

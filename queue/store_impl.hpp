@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -36,13 +37,19 @@ struct row {
   std::int64_t history_len = 0;
   std::int64_t expires_at = 0;
   std::string carrier;
+  std::string via_carrier;
+};
+
+/// The retry policy threw: fails the whole operation (the transaction is rolled back).
+struct policy_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 /// Columns of messages in the order read_message() expects.
 inline constexpr std::string_view k_message_columns =
     "id, recipient, sender, text, priority, purpose, idempotency_key, carrier, route, state, "
     "created_at, expires_at, not_before, updated_at, attempts, sending_at, smsc_message_id, "
-    "detail";
+    "detail, via_carrier";
 
 message read_message(sqlite::statement const& st);
 
@@ -62,11 +69,24 @@ struct store::impl {
   /// Stores one validated request (see validate()).
   enqueue_outcome enqueue_one(enqueue_request const& req);
   void mark_submitted_one(message_id id, std::string_view route, std::string_view smsc_id,
-                          std::int64_t now_ms);
+                          std::string_view via_carrier, std::int64_t now_ms);
   receipt_result apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                    receipt_outcome outcome, std::string_view detail,
                                    std::int64_t now_ms);
   void recover(std::int64_t now_ms);
+  /// Asks opts.retry about `r` (its stored message; for a failed receipt `receipt_detail`
+  /// replaces the message's detail). Returns the plan, its not_before raised to now, only if
+  /// the message would be due before its expiry.
+  std::optional<retry_plan> ask_retry(row const& r, retry_reason why,
+                                      std::optional<std::string_view> receipt_detail,
+                                      std::int64_t now_ms);
+  /// Moves `r` to queued on the plan's route and time ("retry via <route>: <detail>").
+  void apply_retry(row& r, retry_plan const& plan, std::int64_t now_ms);
+  /// An undeliverable receipt for submitted `r`: retried (queued) if the policy says so,
+  /// after an event recording the receipt; otherwise undeliverable. `prefix` starts the
+  /// receipt's event detail ("receipt" or "receipt (held until submit_sm_resp)").
+  void fail_or_retry(row& r, std::string_view prefix, std::string_view detail,
+                     std::int64_t now_ms);
 
   sqlite::database db;
   store_options opts;
