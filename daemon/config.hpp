@@ -49,9 +49,14 @@ struct api_settings {
   std::uint32_t socket_mode = 0660;                 ///< `socket_mode`: octal string, never o+w, default "0660"
   std::size_t body_limit = 16 * 1024;               ///< `body_limit`: bytes per request body, default 16384
   std::chrono::milliseconds read_timeout{10000};    ///< `read_timeout_ms`: whole request, default 10000
+  std::size_t max_connections = 64;                 ///< `max_connections`: open API connections, 1..10000, default 64;
+                                                    ///< past it a new connection gets 503 and is closed
   std::chrono::seconds default_ttl{300};            ///< `default_ttl_seconds`: OTP validity if not given, default 300
   std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
 };
+
+/// The longest `max_ttl_seconds` accepted: 7 days (carriers hold a message at most a few days).
+inline constexpr std::chrono::seconds max_ttl_limit{7 * 24 * 3600};
 
 struct logging_settings {
   std::string level = "info";  ///< `level`: trace|debug|info|warn|error|off, default info
@@ -81,9 +86,12 @@ struct config_error {
 using config_result = boost::system::result<daemon_config, config_error>;
 
 /// Parses TOML text; `file` names it in errors. Validates everything (carrier names unique,
-/// alternates known, credentials within SMPP lengths, socket mode not world-writable...).
+/// alternates known, credentials within SMPP lengths, socket mode not world-writable, every
+/// number in its range...). Files it names are not opened here. No error text holds a password.
+/// Required in each [[carrier]]: name, host, system_id, throughput. With [carrier.tls]
+/// enabled = true, ca_file is required (a PEM file, or "system" for the default store).
 config_result parse_config(std::string_view toml_text, std::string const& file);
-/// Reads and parses a file.
+/// Reads and parses a file ("FILE:0: cannot open: Permission denied" if it cannot).
 config_result load_config_file(std::string const& path);
 
 /// The compiled-in default: five simulators on 127.0.0.1, queue and socket under /tmp/smsgw.
