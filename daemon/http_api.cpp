@@ -1,14 +1,20 @@
 // daemon/http_api.cpp: request parsing and validation (every failure names its field), the
 // mapping of enqueue outcomes to status codes (202 accepted, 200 idempotent repeat, 429
 // refused with Retry-After, 503 queue unavailable) and the message view. Message text and OTP
-// codes are never echoed back nor logged.
+// codes are never echoed back nor logged. Bodies are hostile until proven otherwise: only
+// application/json, one flat object, depth-limited (no deep recursion), UTF-8 checked by the
+// parser, duplicate keys refused (Boost.JSON 1.81 would silently keep the last), no control
+// characters in any field.
 #include "daemon/http_api.hpp"
 
 #include <algorithm>
 #include <charconv>
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace smsgw {
 
@@ -37,6 +43,7 @@ namespace {
 
 struct bad_request {
   std::string field, message;
+  int status = 400;
 };
 
 http_response json_response(http_request const& req, http::status st, json::object const& o) {
@@ -66,6 +73,13 @@ class fields {
     auto const& s = v->get_string();
     if (s.size() > max_len)
       throw bad_request{std::string(key), fmt::format("longer than {} bytes", max_len)};
+    // NUL and other control characters have no place in a number, key or SMS (bar \n, \r, \t
+    // in a text): they would be truncated or garbled downstream.
+    bool const text_like = key == "text" || key == "template";
+    for (unsigned char c : s) {
+      if ((c < 0x20 && !(text_like && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f)
+        throw bad_request{std::string(key), "must not contain control characters"};
+    }
     return std::string(s);
   }
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t lo, std::int64_t hi) const {
@@ -73,7 +87,7 @@ class fields {
     if (!v || v->is_null()) return std::nullopt;
     std::int64_t n = 0;
     if (v->is_int64()) n = v->get_int64();
-    else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(hi)) n = static_cast<std::int64_t>(v->get_uint64());
+    else if (v->is_uint64()) n = std::numeric_limits<std::int64_t>::max();  // > any bound
     else throw bad_request{std::string(key), "must be an integer"};
     if (n < lo || n > hi) throw bad_request{std::string(key), fmt::format("must be {}..{}", lo, hi)};
     return n;
@@ -83,10 +97,84 @@ class fields {
   json::object const& o_;
 };
 
+/// basic_parser handler that builds nothing: it refuses a key seen twice in one object
+/// (Boost.JSON 1.81's value parser keeps the last one silently; a request saying "to" twice
+/// is ambiguous, so hostile). Depth is bounded by parse_options::max_depth before recursion.
+class duplicate_key_check {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  using ec_t = boost::system::error_code;
+  using sv = json::string_view;
+
+  std::string duplicate;  ///< the repeated key, once found
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, ec_t&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_key_part(sv s, std::size_t, ec_t&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(sv s, std::size_t, ec_t& ec) {
+    key_.append(s.data(), s.size());
+    auto& seen = keys_.back();
+    bool fresh = std::find(seen.begin(), seen.end(), key_) == seen.end();
+    if (fresh) seen.push_back(std::move(key_));
+    else duplicate = std::move(key_);
+    key_.clear();
+    if (!fresh) ec = make_error_code(boost::system::errc::invalid_argument);
+    return fresh;
+  }
+  bool on_string_part(sv, std::size_t, ec_t&) { return true; }
+  bool on_string(sv, std::size_t, ec_t&) { return true; }
+  bool on_number_part(sv, ec_t&) { return true; }
+  bool on_int64(std::int64_t, sv, ec_t&) { return true; }
+  bool on_uint64(std::uint64_t, sv, ec_t&) { return true; }
+  bool on_double(double, sv, ec_t&) { return true; }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+
+ private:
+  std::vector<std::vector<std::string>> keys_;
+  std::string key_;
+};
+
+void check_content_type(http_request const& req) {
+  auto ct = std::string_view(req[http::field::content_type]);
+  auto media = ct.substr(0, ct.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); };
+  constexpr std::string_view want = "application/json";
+  if (media.size() != want.size() ||
+      !std::equal(media.begin(), media.end(), want.begin(), [&](char a, char b) { return lower(a) == b; }))
+    throw bad_request{"Content-Type", "must be application/json", 415};
+}
+
 json::object parse_body(http_request const& req) {
+  check_content_type(req);
+  if (req.body().empty()) throw bad_request{"", "body is empty: expected a JSON object"};
   json::parse_options opt;
   opt.max_depth = 4;  // a request is one flat object: deep nesting is hostile
   boost::system::error_code ec;
+  json::basic_parser<duplicate_key_check> checker(opt);
+  checker.write_some(false, req.body().data(), req.body().size(), ec);
+  if (!checker.handler().duplicate.empty())
+    throw bad_request{checker.handler().duplicate, "given more than once"};
+  if (ec) throw bad_request{"", fmt::format("body is not valid JSON: {}", ec.message())};
   auto v = json::parse(req.body(), ec, {}, opt);
   if (ec) throw bad_request{"", fmt::format("body is not valid JSON: {}", ec.message())};
   if (!v.is_object()) throw bad_request{"", "body must be a JSON object"};
@@ -116,7 +204,7 @@ std::string otp_text(fields const& f) {
   std::string t = tmpl.value_or("Kode OTP Anda: {code}. Jangan berikan kode ini kepada siapa pun.");
   auto pos = t.find("{code}");
   if (pos == std::string::npos) throw bad_request{"template", "must contain {code}"};
-  t.replace(pos, 6, *code);
+  for (; pos != std::string::npos; pos = t.find("{code}", pos + code->size())) t.replace(pos, 6, *code);
   return t;
 }
 
@@ -168,14 +256,19 @@ http_response outcome_response(http_request const& req, api_deps& deps,
     auto const& ref = *out->refusal;
     auto secs = std::chrono::ceil<std::chrono::seconds>(ref.retry_after - r.now).count();
     secs = std::max<std::int64_t>(secs, 1);
+    auto at = std::chrono::time_point_cast<std::chrono::seconds>(ref.retry_after);
     auto res = json_response(req, http::status::too_many_requests,
-                             {{"error", "rate_limited"}, {"limit", ref.limit},
+                             {{"error", "rate_limited"}, {"field", "to"}, {"limit", ref.limit},
                               {"retry_after_seconds", secs},
+                              {"retry_at", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", at)},
+                              {"retry_at_ms", queue::to_ms(ref.retry_after)},
                               {"message", fmt::format("too many OTP requests for this number ({}); retry in {} s", ref.limit, secs)}});
     res.set(http::field::retry_after, std::to_string(secs));
     return res;
   }
   json::object o{{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier}};
+  spdlog::debug("api enqueue id={} carrier={} outcome={} superseded={}", out->id, r.carrier,
+                out->what == kind::duplicate ? "duplicate" : "accepted", out->superseded.size());
   if (out->what == kind::duplicate) {
     o["duplicate"] = true;
     return json_response(req, http::status::ok, o);
@@ -230,7 +323,9 @@ boost::asio::awaitable<http_response> post_message(http_request const& req, api_
   try {
     r = build_request(req, deps, otp);
   } catch (bad_request const& e) {
-    co_return error_response(req.version(), req.keep_alive(), 400, "invalid_request", e.message, e.field);
+    co_return error_response(req.version(), req.keep_alive(), e.status,
+                             e.status == 415 ? "unsupported_media_type" : "invalid_request",
+                             e.message, e.field);
   }
   auto out = co_await deps.enqueue(r);
   co_return outcome_response(req, deps, r, out);
@@ -238,30 +333,56 @@ boost::asio::awaitable<http_response> post_message(http_request const& req, api_
 
 }  // namespace
 
-boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps) {
-  auto target = std::string_view(req.target().data(), req.target().size());
-  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-  auto method_not_allowed = [&] {
-    return error_response(req.version(), req.keep_alive(), 405, "method_not_allowed",
-                          fmt::format("{} is not allowed on {}", std::string_view(req.method_string()), target));
-  };
-  constexpr std::string_view messages_prefix = "/v1/messages/";
-  if (target == "/v1/otp" || target == "/v1/messages") {
-    if (req.method() != http::verb::post) co_return method_not_allowed();
-    co_return co_await post_message(req, deps, target == "/v1/otp");
+namespace {
+
+/// The endpoint a path names ("" if none), for routing and for log lines: the raw target is
+/// never logged (a client could put anything, an OTP code included, in a path or query).
+std::string_view route_of(std::string_view path) {
+  if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz") return path;
+  if (path.starts_with("/v1/messages/")) return "/v1/messages/{id}";
+  return "";
+}
+
+boost::asio::awaitable<http_response> route(http_request const& req, api_deps& deps,
+                                            std::string_view path, std::string_view endpoint) {
+  auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" ? http::verb::post : http::verb::get;
+  if (endpoint.empty())
+    co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no such endpoint");
+  if (req.method() != wanted) {
+    auto res = error_response(req.version(), req.keep_alive(), 405, "method_not_allowed",
+                              fmt::format("{} is not allowed on {}; use {}", std::string_view(req.method_string()),
+                                          endpoint, std::string_view(http::to_string(wanted))));
+    res.set(http::field::allow, http::to_string(wanted));
+    co_return res;
   }
-  if (target.starts_with(messages_prefix)) {
-    if (req.method() != http::verb::get) co_return method_not_allowed();
-    co_return co_await get_message(req, deps, target.substr(messages_prefix.size()));
-  }
-  if (target == "/healthz") {
-    if (req.method() != http::verb::get) co_return method_not_allowed();
+  if (endpoint == "/healthz") {
     auto o = deps.health();
     o["status"] = "ok";
     co_return json_response(req, http::status::ok, o);
   }
-  co_return error_response(req.version(), req.keep_alive(), 404, "not_found",
-                           fmt::format("no endpoint {}", target));
+  if (endpoint == "/v1/messages/{id}")
+    co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
+  co_return co_await post_message(req, deps, endpoint == "/v1/otp");
+}
+
+}  // namespace
+
+boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps) {
+  auto path = std::string_view(req.target().data(), req.target().size());
+  if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  auto endpoint = route_of(path);
+  std::optional<http_response> res;
+  try {
+    res = co_await route(req, deps, path, endpoint);
+  } catch (std::exception const& e) {
+    // A bug or a dependency's surprise: the client gets 500 (nothing acknowledged), the log the
+    // exception's text (never the body).
+    spdlog::error("api {} {}: {}", std::string_view(req.method_string()), endpoint, e.what());
+  }
+  if (!res) res = error_response(req.version(), req.keep_alive(), 500, "internal", "internal error");
+  spdlog::debug("api {} {} -> {}", std::string_view(req.method_string()),
+                endpoint.empty() ? "(unknown path)" : endpoint, res->result_int());
+  co_return std::move(*res);
 }
 
 }  // namespace smsgw
