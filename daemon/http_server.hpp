@@ -1,7 +1,9 @@
 // daemon/http_server.hpp: HTTP/1.1 over a Unix stream socket (Boost.Beast), feeding
 // handle_request(). Removes a stale socket path before bind, chmods the socket (0660 by
-// default: never world-writable), bounds every request (parser body/header limits, a read
-// deadline) and answers 413/400/408 before closing. One coroutine per connection.
+// default: never world-writable), refuses to remove a non-socket file or a socket another
+// process still listens on, bounds every request (parser body/header limits, a read deadline)
+// and answers 413/400/408 before closing; at most max_connections at once (503 past it).
+// One coroutine per connection.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +22,7 @@ namespace smsgw {
 
 struct http_server_stats {
   std::uint64_t connections = 0, requests = 0, bad_requests = 0, too_large = 0, timeouts = 0;
+  std::uint64_t rejected = 0;  ///< connections refused (503) past api_settings::max_connections
 };
 
 class http_server {
@@ -40,6 +43,7 @@ class http_server {
 
  private:
   boost::asio::awaitable<void> serve(boost::asio::local::stream_protocol::socket socket);
+  void reject(boost::asio::local::stream_protocol::socket& socket);
 
   boost::asio::any_io_executor executor_;
   api_settings settings_;
