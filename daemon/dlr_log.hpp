@@ -1,11 +1,17 @@
 // daemon/dlr_log.hpp: the append-only delivery-receipt log operators `tail -F`: one line per
-// receipt or final state, "TIME id=N carrier=C to=62812****7890 state=S err=E detail=..."
-// (never the message text). Design decision: opened O_APPEND and flushed per line (no fsync:
-// the queue is the durable record; this is a view of it); reopen() on SIGHUP for logrotate.
+// final state (or unmatched receipt), never the message text nor a full number. Line format,
+// fields separated by one space, each value a single token (spaces/control characters -> '_',
+// empty -> '-', at most 200 bytes each):
+//   2026-01-01T00:00:05.123Z id=42 carrier=telkomsel to=62812****7890 state=delivered err=000 detail=stat:DELIVRD_err:000
+//   TIME (UTC, ms) id=QUEUE_ID (0 = receipt matched no message) carrier=NAME to=MASKED (first 5
+//   and last 4 digits; all '*' if 9 digits or fewer) state=STATE err=CARRIER_ERR detail=REASON
+// Design decision: O_APPEND file descriptor, each line handed to ONE write(2), so lines are never
+// partial or interleaved, even with other writers of the same file; no fsync (the queue is the
+// durable record; this is a view of it). reopen() on SIGHUP for logrotate (rename, then HUP).
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -29,6 +35,7 @@ struct dlr_entry {
 /// The log line of an entry (no trailing newline). Pure; tests use it.
 std::string format_dlr_line(dlr_entry const& e);
 
+/// Thread-safe (a mutex around the descriptor: reopen() may race a write from another thread).
 class dlr_log {
  public:
   dlr_log() = default;  ///< disabled: write() does nothing
@@ -38,13 +45,16 @@ class dlr_log {
   dlr_log& operator=(dlr_log const&) = delete;
 
   /// Opens (or reopens after rotation) the file; returns the error text, or "" on success.
+  /// On failure the previous file stays in use.
   std::string reopen();
-  void write(dlr_entry const& e);
+  /// Appends one line; returns false if it could not be written (disabled, disk full...).
+  bool write(dlr_entry const& e);
   std::string const& path() const noexcept { return path_; }
 
  private:
   std::string path_;
-  std::FILE* file_ = nullptr;
+  std::mutex mutex_;
+  int fd_ = -1;
 };
 
 }  // namespace smsgw
