@@ -1,0 +1,104 @@
+// tests/e2e/api_client.hpp: a blocking HTTP/1.1 client for smsgw's Unix-socket API (Beast),
+// one connection per request. Transport failures are values (`ok == false`, `error` says
+// why), because the durability tests kill the daemon mid-request on purpose.
+// Every read and write is bounded by SO_RCVTIMEO/SO_SNDTIMEO, so no call can hang a test.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json.hpp>
+
+namespace smsgw::e2e {
+
+struct api_reply {
+  bool ok = false;         ///< a whole response arrived
+  std::string error;       ///< transport failure, when !ok
+  int status = 0;          ///< HTTP status
+  boost::json::value body; ///< parsed JSON body (null if not JSON)
+  std::string raw;         ///< the body as received
+
+  /// body[key] as an object member, or null.
+  boost::json::value const& at(std::string_view key) const {
+    static boost::json::value const null;
+    if (!body.is_object()) return null;
+    auto const* v = body.as_object().if_contains(key);
+    return v ? *v : null;
+  }
+};
+
+class api_client {
+ public:
+  explicit api_client(std::string socket_path, std::chrono::seconds timeout = std::chrono::seconds(30))
+      : path_(std::move(socket_path)), timeout_(timeout) {}
+
+  api_reply post(std::string const& target, boost::json::object const& body) const {
+    return call(boost::beast::http::verb::post, target, boost::json::serialize(body));
+  }
+  api_reply get(std::string const& target) const {
+    return call(boost::beast::http::verb::get, target, "");
+  }
+
+  /// True if a connection to the socket succeeds now (the daemon is accepting).
+  bool connectable() const {
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::socket s(io);
+    boost::system::error_code ec;
+    s.connect(boost::asio::local::stream_protocol::endpoint(path_), ec);
+    return !ec;
+  }
+
+ private:
+  api_reply call(boost::beast::http::verb verb, std::string const& target, std::string body) const {
+    namespace http = boost::beast::http;
+    api_reply out;
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::socket s(io);
+    boost::system::error_code ec;
+    s.connect(boost::asio::local::stream_protocol::endpoint(path_), ec);
+    if (ec) return fail(out, "connect", ec);
+    timeval tv{static_cast<time_t>(timeout_.count()), 0};
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    http::request<http::string_body> req{verb, target, 11};
+    req.set(http::field::host, "smsgw");
+    req.keep_alive(false);
+    if (verb == http::verb::post) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = std::move(body);
+    }
+    req.prepare_payload();
+    http::write(s, req, ec);
+    if (ec) return fail(out, "write", ec);
+    boost::beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(s, buf, res, ec);
+    if (ec) return fail(out, "read", ec);
+    out.ok = true;
+    out.status = static_cast<int>(res.result_int());
+    out.raw = res.body();
+    boost::system::error_code jec;
+    out.body = boost::json::parse(out.raw, jec);
+    if (jec) out.body = nullptr;
+    return out;
+  }
+
+  static api_reply& fail(api_reply& r, char const* what, boost::system::error_code ec) {
+    r.error = std::string(what) + ": " + ec.message();
+    return r;
+  }
+
+  std::string path_;
+  std::chrono::seconds timeout_;
+};
+
+}  // namespace smsgw::e2e
