@@ -47,9 +47,13 @@ std::optional<std::string> http_server::listen() {
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) return fmt::format("{}: exists and is not a socket; not removing it", path);
     // A socket someone still accepts on belongs to a running daemon: never steal it.
+    // Non-blocking: a listener with a full backlog makes connect() fail with EAGAIN, not hang.
     local::socket probe(executor_);
-    probe.connect(local::endpoint(path), ec);
-    if (!ec) return fmt::format("{}: another process is listening on it", path);
+    probe.open(local(), ec);
+    if (!ec) probe.non_blocking(true, ec);
+    if (!ec) probe.connect(local::endpoint(path), ec);
+    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again)
+      return fmt::format("{}: another process is listening on it", path);
     ::unlink(path.c_str());  // stale socket of a previous run
   }
   // Create it with no permissions for others from the first instant, then set the mode.

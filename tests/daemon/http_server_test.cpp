@@ -222,6 +222,24 @@ TEST_CASE("a stale socket file is replaced; a live socket or a regular file is l
     CHECK(err->find("another process is listening") != std::string::npos);
     CHECK(std::filesystem::is_socket(f.path()));
   }
+  SECTION("a listener whose backlog is full is detected, not waited on") {
+    server_fixture f;
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    auto a = address_of(f.path());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 0) == 0);
+    std::vector<int> pending;  // fill the backlog: never accepted
+    for (int i = 0; i < 4; ++i) {
+      int c = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      pending.push_back(c);
+    }
+    auto err = f.start();
+    for (int c : pending) ::close(c);
+    ::close(fd);
+    REQUIRE(err);
+    CHECK(err->find("another process is listening") != std::string::npos);
+  }
 }
 
 TEST_CASE("keep-alive: two requests on one connection, stored once") {
