@@ -22,8 +22,9 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
-                       daemon_config const& config, dlr_log& log)
-    : executor_(std::move(ex)), gc_(gc), config_(config), log_(log), stop_signal_(executor_, 1) {
+                       daemon_config const& config, dlr_log& log, retry_settings retry)
+    : executor_(std::move(ex)), gc_(gc), config_(config), log_(log),
+      routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_, 1) {
   for (auto const& c : config_.carriers) {
     std::vector<std::string> keys{c.link.name};
     for (auto const& other : config_.carriers) {
@@ -52,14 +53,16 @@ void dispatcher::stop_dequeuing() {
 
 asio::awaitable<void> dispatcher::run_housekeeping() {
   asio::steady_timer timer(executor_);
-  auto last_purge = std::chrono::steady_clock::now();
+  // The first tick purges too: a daemon restarted more often than hourly must still purge.
+  std::optional<std::chrono::steady_clock::time_point> last_purge;
   while (!stopping_) {
     timer.expires_after(config_.queue.housekeeping_interval);
     co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
               stop_signal_.async_receive(asio::as_tuple(asio::use_awaitable)));
     if (stopping_) break;
-    bool purge = std::chrono::steady_clock::now() - last_purge > std::chrono::hours(1);
-    if (purge) last_purge = std::chrono::steady_clock::now();
+    auto const tick = std::chrono::steady_clock::now();
+    bool purge = !last_purge || tick - *last_purge > std::chrono::hours(1);
+    if (purge) last_purge = tick;
     auto retention = config_.queue.retention;
     auto work = [purge, retention](queue::store& s) -> queue::result<std::size_t> {
       auto now = queue::clock::now();
@@ -99,15 +102,9 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
 }
 
 void dispatcher::log_final(queue::message const& m, std::string_view state, std::string_view err,
-                           std::string_view detail) {
-  log_.write({queue::clock::now(), m.id, m.route.empty() ? m.carrier : m.route, m.recipient,
-              state, err, detail});
-}
-
-std::string const& dispatcher::key_carrier(std::string const& link_carrier,
-                                           std::string const& smsc_key) const {
-  auto it = alt_keys_.find({link_carrier, smsc_key});
-  return it == alt_keys_.end() ? link_carrier : it->second;
+                           std::string_view detail, std::string_view carrier) {
+  if (carrier.empty()) carrier = m.route.empty() ? m.carrier : m.route;
+  log_.write({queue::clock::now(), m.id, carrier, m.recipient, state, err, detail});
 }
 
 void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
@@ -122,7 +119,7 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
     auto detail = fmt::format("submit_sm_resp {}: {} (0x{:08x})", link.carrier,
                               smpp::make_error_code(status).message(),
                               static_cast<std::uint32_t>(status));
-    retry_or_fail(ref, link.carrier, detail, false);
+    retry_or_fail(ref, link.carrier, detail, retry_cause::refused);
     return;
   }
   ++stats_.submitted;
@@ -131,13 +128,13 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
                                   rc ? rc->id_format : smpp::message_id_format::same);
   queue::message m = std::move(it->second);
   handed_out_.erase(it);
-  if (m.carrier != link.carrier) alt_keys_[{link.carrier, key}] = m.carrier;
   m.route = link.carrier;
   auto id = m.id;
+  // via_carrier = the link's carrier: its SMSC issued the id and will send the receipt.
   queue_post(gc_, executor_,
       [id, route = link.carrier, key](queue::store& s) -> queue::result<queue::message> {
         auto now = queue::clock::now();
-        if (auto r = s.mark_submitted(id, route, key, now); !r) return r.error();
+        if (auto r = s.mark_submitted(id, route, key, now, route); !r) return r.error();
         return s.get(id);  // a receipt held for this id may have made it final already
       },
       [this, m = std::move(m)](queue::result<queue::message> r) {
@@ -153,14 +150,14 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
 void dispatcher::on_outcome_unknown(link_identity const& link, std::uint64_t ref,
                                     std::string_view why) {
   ++stats_.unknown;
-  retry_or_fail(ref, link.carrier, fmt::format("outcome unknown on {}: {}", link.bind, why), true);
+  retry_or_fail(ref, link.carrier, fmt::format("outcome unknown on {}: {}", link.bind, why),
+                retry_cause::outcome_unknown);
 }
 
-// An OTP goes to the next route of [carrier, alternates...] while attempts remain (the queue
-// turns it expired if it would not be due before its expiry); anything else is final
-// (rejected) or left outcome_unknown for an operator: resending bulk could duplicate it.
+// What retry_policy plans (requeue on its route), or else the end of this attempt: rejected
+// (final) after a refusal, outcome_unknown (an operator's call: a resend may duplicate) else.
 void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
-                               std::string detail, bool unknown) {
+                               std::string detail, retry_cause why) {
   auto it = handed_out_.find(ref);
   if (it == handed_out_.end()) {
     spdlog::warn("{}: report for unknown ref {}: {}", used_route, ref, detail);
@@ -168,24 +165,21 @@ void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
   }
   queue::message m = std::move(it->second);
   handed_out_.erase(it);
-  std::optional<std::string> next;
-  if (m.prio == queue::priority::otp && m.attempts < max_otp_attempts) {
-    std::vector<std::string> routes{m.carrier};
-    if (auto const* rc = config_.find_carrier(m.carrier))
-      routes.insert(routes.end(), rc->alternates.begin(), rc->alternates.end());
-    next = routes[static_cast<std::size_t>(m.attempts) % routes.size()];
-  }
+  m.route = used_route;
+  auto plan = plan_retry(m, why, routes_, retry_, queue::clock::now());
+  if (plan) detail = fmt::format("{}; {}", detail, plan->detail);
   auto id = m.id;
-  spdlog::warn("message {}: {}{}", id, detail, next ? fmt::format("; retry via {}", *next) : "");
+  spdlog::warn("message {}: {}", id, detail);
+  bool unknown = why == retry_cause::outcome_unknown;
   queue_post(gc_, executor_,
-      [id, next, detail, unknown](queue::store& s) -> queue::result<queue::state> {
+      [id, plan, detail, unknown](queue::store& s) -> queue::result<queue::state> {
         auto now = queue::clock::now();
-        if (next) return s.requeue(id, *next, now, detail, now);
+        if (plan) return s.requeue(id, plan->route, plan->not_before, detail, now);
         auto r = unknown ? s.mark_outcome_unknown(id, detail, now) : s.mark_rejected(id, detail, now);
         if (!r) return r.error();
         return unknown ? queue::state::outcome_unknown : queue::state::rejected;
       },
-      [this, m = std::move(m), next, detail](queue::result<queue::state> r) {
+      [this, m = std::move(m), plan, detail](queue::result<queue::state> r) {
         if (!r) {
           ++stats_.queue_errors;
           spdlog::error("retry/fail {}: {}", m.id, r.error().message);
@@ -193,7 +187,7 @@ void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
         }
         if (*r == queue::state::queued) {
           ++stats_.retried;
-          notify(*next);
+          notify(plan->route);
         } else {
           log_final(m, queue::to_string(*r), "", detail);
         }
@@ -220,14 +214,13 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
   auto const* rc = config_.find_carrier(link.carrier);
   auto key = smpp::message_id_key(rcpt->message_id, smpp::message_id_side::receipt,
                                   rc ? rc->id_format : smpp::message_id_format::same);
-  auto carrier_key = key_carrier(link.carrier, key);
   auto outcome = rcpt->success ? queue::receipt_outcome::delivered : queue::receipt_outcome::undeliverable;
   auto detail = fmt::format("stat:{} err:{}", rcpt->stat.empty() ? smpp::stat_text(rcpt->state) : rcpt->stat,
                             rcpt->err.empty() ? "-" : rcpt->err);
   using reply = queue::result<std::pair<queue::receipt_result, std::optional<queue::message>>>;
   queue_post(gc_, executor_,
-      [carrier_key, key, outcome, detail](queue::store& s) -> reply {
-        auto r = s.apply_receipt(carrier_key, key, outcome, detail, queue::clock::now());
+      [carrier = link.carrier, key, outcome, detail](queue::store& s) -> reply {
+        auto r = s.apply_receipt(carrier, key, outcome, detail, queue::clock::now());
         if (!r) return r.error();
         std::optional<queue::message> m;
         if (r->id) {
@@ -252,7 +245,14 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
                       "smsc_id=" + key});
           return;
         }
-        log_final(*m, queue::to_string(m->st), err, detail);
+        // A failed receipt the store's retry policy requeued: logged as such ("queued",
+        // with the plan in detail); the final line comes with the next attempt's receipt.
+        bool retried = m->st == queue::state::queued;
+        log_final(*m, queue::to_string(m->st), err, retried ? m->detail : detail, link_carrier);
+        if (retried) {
+          ++stats_.retried;
+          notify(m->route);
+        }
       });
 }
 

@@ -1,15 +1,16 @@
 // daemon/dispatcher.hpp: the bridge between the SMPP links and the durable queue. It is each
 // carrier's message_source (claims run on the queue thread, never on the network thread) and
 // the links' smpp_events sink (submit results, outcome unknown, receipts: deliver_sm_resp is
-// sent only after the receipt is committed). It owns the retry policy and housekeeping.
-// Retry policy: an OTP refused by an SMSC or whose outcome is unknown is requeued on the next
-// route of [its carrier, alternates...] while still valid and under max_otp_attempts; an
-// expired message is never handed out (the queue checks expiry at claim and mark_sending).
+// sent only after the receipt is committed). It also runs housekeeping (expire_due, purge).
+// Retries follow daemon/retry_policy.hpp: here for submit refusals and lost responses; inside
+// the store (store_options::retry, with_retry_policy) for failed receipts and crash recovery.
+// Receipts are matched by (via_carrier, smsc id), persisted at mark_submitted: nothing in memory.
 #pragma once
 
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,6 +21,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/dlr_log.hpp"
+#include "daemon/retry_policy.hpp"
 #include "daemon/smpp_events.hpp"
 #include "queue/group_commit.hpp"
 
@@ -39,11 +41,10 @@ struct dispatcher_stats {
 
 class dispatcher final : public smpp_events {
  public:
-  static constexpr int max_otp_attempts = 3;
-
-  /// `gc`, `config` and `log` must outlive the dispatcher. Call everything on `ex`.
+  /// `gc`, `config` and `log` must outlive the dispatcher. Call everything on `ex`. `retry`
+  /// should be the settings given to with_retry_policy() for the store.
   dispatcher(boost::asio::any_io_executor ex, queue::group_commit& gc,
-             daemon_config const& config, dlr_log& log);
+             daemon_config const& config, dlr_log& log, retry_settings retry = {});
   ~dispatcher() override;
 
   /// The message_source a carrier's links take from (one per configured carrier).
@@ -52,7 +53,8 @@ class dispatcher final : public smpp_events {
   void notify(std::string_view carrier);
   /// Stop dequeuing: every take() completes empty from now on. Idempotent.
   void stop_dequeuing();
-  /// expire_due() every housekeeping interval, purge() hourly; returns after stop_dequeuing().
+  /// expire_due() every housekeeping interval, purge() at the first tick and then hourly;
+  /// returns after stop_dequeuing().
   boost::asio::awaitable<void> run_housekeeping();
 
   dispatcher_stats const& stats() const noexcept { return stats_; }
@@ -71,10 +73,10 @@ class dispatcher final : public smpp_events {
 
   void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer);
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
-                     bool unknown);
+                     retry_cause why);
+  /// One DLR log line; `carrier` defaults to the route the message last used.
   void log_final(queue::message const& m, std::string_view state, std::string_view err,
-                 std::string_view detail);
-  std::string const& key_carrier(std::string const& link_carrier, std::string const& smsc_key) const;
+                 std::string_view detail, std::string_view carrier = {});
 
   boost::asio::any_io_executor executor_;
   queue::group_commit& gc_;
@@ -82,7 +84,8 @@ class dispatcher final : public smpp_events {
   dlr_log& log_;
   std::map<std::string, std::unique_ptr<dispatcher_source>, std::less<>> sources_;
   std::unordered_map<std::uint64_t, queue::message> handed_out_;  // ref -> message, until answered
-  std::map<std::pair<std::string, std::string>, std::string> alt_keys_;  // (route, smsc key) -> carrier
+  route_table routes_;
+  retry_settings retry_;
   boost::asio::experimental::channel<void(boost::system::error_code)> stop_signal_;
   bool stopping_ = false;
   dispatcher_stats stats_;

@@ -54,6 +54,7 @@ struct faults {
   double throttle_rate = 0.0;             ///< fraction of submit_sm answered ESME_RTHROTTLED (random, seeded)
   std::uint32_t throttle_every = 0;       ///< every Nth submit_sm (simulator-wide) answered ESME_RTHROTTLED
   bool receipt_before_resp = false;       ///< send the receipt at once, before the submit_sm_resp
+  std::optional<smpp::command_status> refuse_submits;  ///< answer every submit_sm with this status (a permanent refusal)
   malformed_kind malformed = malformed_kind::none;  ///< send this once per connection...
   std::uint32_t malformed_after_submits = 0;        ///< ...after this many submit_sm (0 = right after bind_resp)
 };

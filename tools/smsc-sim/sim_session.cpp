@@ -388,6 +388,7 @@ void sim_session::on_submit(smpp::pdu& p) {
   if (state_ != state::bound_tx && state_ != state::bound_trx) rec.status = command_status::invbndsts;
   else if (core_->draw_throttle(f)) rec.status = command_status::throttled;
   else if (sm.destination_addr.empty()) rec.status = command_status::invdstadr;
+  else if (f.refuse_submits) rec.status = *f.refuse_submits;
   if (rec.status != command_status::ok) {
     spdlog::info("{} submit_sm {} -> {}: {}", log_prefix(), sm.destination_addr,
                  smpp::command_status_name(rec.status), loggable_text(sm));
