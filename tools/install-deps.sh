@@ -11,6 +11,7 @@ packages=(
   catch2 libbenchmark-dev libsystemd-dev
   clang libclang-rt-14-dev
   nodejs npm openssl curl
+  systemd logrotate
 )
 
 missing=()
