@@ -28,6 +28,7 @@
 #include "daemon/dlr_log.hpp"
 #include "daemon/http_api.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/logging.hpp"
 #include "daemon/queue_bridge.hpp"
 #include "daemon/systemd_notify.hpp"
 
@@ -153,6 +154,7 @@ asio::awaitable<void> stop_all(daemon_config const& cfg, http_server& api, dispa
 
 int run_daemon(daemon_config const& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.logging.level));
+  setup_logging(cfg.logging.level);  // stderr: journal "<N>" lines under systemd, else timestamped
   make_parent_dir(cfg.queue.db_path);
   make_parent_dir(cfg.api.socket_path);
   if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);
