@@ -4,7 +4,9 @@
 //   1. durable enqueue rate through group_commit, P producer threads x W outstanding each;
 //   2. claim + mark_sending + mark_submitted + apply_receipt, batched, transitions/s;
 //   3. RSS before/after 1,000,000 queued messages (and a claim from that queue).
-// Every loop is bounded in count. Usage: queue_bench [dir] [messages for case 3]
+// Every loop is bounded in count.
+// Usage: queue_bench [dir] [messages for case 3] [cases, e.g. "123"; "h" = only case 2's
+//        batch 500 FULL run] [messages for case 2 (100,000)]
 #include "queue/group_commit.hpp"
 #include "queue/store.hpp"
 
@@ -205,6 +207,7 @@ int main(int argc, char** argv) {
   std::filesystem::path dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path();
   int million = argc > 2 ? std::atoi(argv[2]) : 1'000'000;
   std::string cases = argc > 3 ? argv[3] : "123";  // which of the three cases to run
+  int cycle = argc > 4 ? std::atoi(argv[4]) : 100'000;  // messages through case 2
   auto path = dir / "queue_bench.db";
   double load[3] = {};
   ::getloadavg(load, 3);
@@ -220,10 +223,13 @@ int main(int argc, char** argv) {
   }
   if (cases.find('2') != std::string::npos) {
     fmt::print("2. claim + mark_sending + mark_submitted + apply_receipt\n");
-    transitions(path, 100000, 500, true);
-    transitions(path, 100000, 100, true);
-    transitions(path, 100000, 500, false);
+    transitions(path, cycle, 500, true);
+    transitions(path, cycle, 100, true);
+    transitions(path, cycle, 500, false);
     transitions_unbatched(path, 2000);
+  } else if (cases.find('h') != std::string::npos) {
+    fmt::print("2. claim + mark_sending + mark_submitted + apply_receipt (headline run only)\n");
+    transitions(path, cycle, 500, true);
   }
   if (cases.find('3') != std::string::npos) {
     fmt::print("3. memory\n");

@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <tuple>
+
 namespace smsgw::queue {
 
 result<std::vector<message>> store::claim(std::string_view carrier, std::size_t max,
@@ -15,41 +18,28 @@ result<std::vector<message>> store::claim(std::string_view carrier, std::size_t 
   return guarded("claim", [&] {
     auto const now_ms = to_ms(now);
     std::vector<message> claimed;
-    std::vector<message> page;
-    sqlite::transaction tx(impl_->db);
-    std::int64_t after_prio = -1, after_id = 0;
-    auto& due = impl_->select_due;
-    while (claimed.size() < max) {
-      // Read a page first, then change it: never update rows under an open cursor.
-      page.clear();
-      due.bind(1, carrier).bind(2, after_prio).bind(3, after_id);
-      due.bind(4, static_cast<std::int64_t>(max - claimed.size() + 16));
-      while (due.step()) page.push_back(read_message(due));
-      due.reset();
-      if (page.empty()) break;
-      after_prio = static_cast<std::int64_t>(page.back().prio);
-      after_id = page.back().id;
-      for (auto& m : page) {
-        if (claimed.size() == max) break;
-        if (to_ms(m.not_before) > now_ms) continue;
-        row r = impl_->load(m.id);
-        if (now_ms >= r.expires_at) {
-          r.detail = "expired before it could be sent";
-          impl_->transition(r, state::expired, now_ms);
-          continue;
-        }
-        ++r.attempts;
-        r.sending_at.reset();
-        r.detail = "claimed";
-        impl_->transition(r, state::in_flight, now_ms);
-        m.st = state::in_flight;
-        m.attempts = r.attempts;
-        m.updated_at = from_ms(now_ms);
-        m.sending_at.reset();
-        m.detail = r.detail;
-        claimed.push_back(std::move(m));
+    if (max == 0) return claimed;
+    auto& s = *impl_;
+    sqlite::transaction tx(s.db);
+    // One UPDATE takes the next batch in claim order and returns the rows; the trigger
+    // records each one's event. Expired ones took places: ask again for those.
+    std::size_t expired = 1;
+    while (claimed.size() < max && expired > 0) {
+      expired = 0;
+      s.claim_due.bind(1, carrier).bind(2, now_ms);
+      s.claim_due.bind(3, static_cast<std::int64_t>(max - claimed.size()));
+      while (s.claim_due.step()) {
+        if (static_cast<state>(s.claim_due.column_int64(9)) == state::in_flight)
+          claimed.push_back(read_message(s.claim_due));
+        else
+          ++expired;
       }
+      s.claim_due.reset();
     }
+    // RETURNING's order is unspecified.
+    std::sort(claimed.begin(), claimed.end(), [](message const& a, message const& b) {
+      return std::pair(a.prio, a.id) < std::pair(b.prio, b.id);
+    });
     tx.commit();
     return claimed;
   });
@@ -60,22 +50,24 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
   return guarded("mark_sending", [&] {
     auto const now_ms = to_ms(now);
     std::vector<message_id> may_send;
+    may_send.reserve(ids.size());
     sqlite::transaction tx(impl_->db);
     for (auto id : ids) {
+      // Not a state change: the in_flight row gets its sending mark, without a history row
+      // (the submitted/outcome_unknown event that follows records the attempt). One
+      // conditional UPDATE; the reason is looked up only when it changed nothing.
+      impl_->set_sending.bind(1, id).bind(2, now_ms).run();
+      if (impl_->db.changes() == 1) {
+        may_send.push_back(id);
+        continue;
+      }
       row r = impl_->load(id);
       if (r.st != state::in_flight || r.sending_at) {
         fail(errc::invalid_state, fmt::format("message {} is {}{}, not claimed", id,
                                               to_string(r.st), r.sending_at ? " (sending)" : ""));
       }
-      if (now_ms >= r.expires_at) {
-        r.detail = "expired before it could be sent";
-        impl_->transition(r, state::expired, now_ms);
-        continue;
-      }
-      // Not a state change: the in_flight row gets its sending mark, without a history row
-      // (the submitted/outcome_unknown event that follows records the attempt).
-      impl_->set_sending.bind(1, id).bind(2, now_ms).run();
-      may_send.push_back(id);
+      r.detail = "expired before it could be sent";  // the only other reason
+      impl_->transition(r, state::expired, now_ms);
     }
     tx.commit();
     return may_send;
@@ -84,22 +76,22 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
 
 void store::impl::mark_submitted_one(message_id id, std::string_view route,
                                      std::string_view smsc_id, std::string_view via_carrier,
-                                     std::int64_t now_ms) {
+                                     std::int64_t now_ms, bool check_held) {
   if (smsc_id.empty()) fail(errc::invalid_argument, "empty smsc_message_id");
-  row r = load(id);
-  if (r.st != state::in_flight && r.st != state::outcome_unknown) {
+  // One UPDATE when the state allows it (the trigger records the event); load() only to
+  // explain a refusal.
+  submit_row.bind(1, id).bind(2, now_ms).bind(3, route).bind(4, smsc_id).bind(5, via_carrier);
+  submit_row.run();
+  if (db.changes() != 1) {
+    row r = load(id);
     fail(errc::invalid_state, fmt::format("message {} is {}, cannot become submitted", id,
                                           to_string(r.st)));
   }
-  r.route = std::string(route);
-  r.smsc_message_id = std::string(smsc_id);
-  r.via_carrier = via_carrier.empty() ? r.carrier : std::string(via_carrier);
-  r.sending_at.reset();
-  r.detail = "submit_sm_resp OK";
-  transition(r, state::submitted, now_ms);
+  if (!check_held) return;
 
   // A receipt that overtook this submit_sm_resp was held; apply it now (earliest first).
-  pending_for_id.bind(1, r.via_carrier).bind(2, smsc_id);
+  // receipts_held is a partial index of the held ones only: usually empty, one cheap seek.
+  pending_for_id.bind(1, id).bind(2, smsc_id);
   std::vector<std::tuple<std::int64_t, receipt_outcome, std::string>> held;
   while (pending_for_id.step()) {
     held.emplace_back(pending_for_id.column_int64(0),
@@ -107,6 +99,8 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
                       pending_for_id.column_string(2));
   }
   pending_for_id.reset();
+  if (held.empty()) return;
+  row r = load(id);
   for (auto const& [receipt_id, outcome, detail] : held) {
     bool first = r.st == state::submitted;
     if (first) {
@@ -130,7 +124,8 @@ result<void> store::mark_submitted(message_id id, std::string_view route,
                                    std::string_view via_carrier) {
   return guarded("mark_submitted", [&] {
     sqlite::transaction tx(impl_->db);
-    impl_->mark_submitted_one(id, route, smsc_message_id, via_carrier, to_ms(now));
+    impl_->mark_submitted_one(id, route, smsc_message_id, via_carrier, to_ms(now),
+                              impl_->any_receipt_held());
     tx.commit();
   });
 }
@@ -141,11 +136,14 @@ result<std::vector<result<void>>> store::mark_submitted_batch(std::span<submissi
     std::vector<result<void>> out;
     out.reserve(subs.size());
     sqlite::transaction tx(impl_->db);
+    // No receipt is held by this call: one probe serves the whole batch.
+    bool const check_held = impl_->any_receipt_held();
     for (auto const& s : subs) {
       // A refused transition (not_found, invalid_state) changes nothing before it throws:
       // the checks precede the writes, so the others in the batch are unaffected.
       try {
-        impl_->mark_submitted_one(s.id, s.route, s.smsc_message_id, s.via_carrier, to_ms(now));
+        impl_->mark_submitted_one(s.id, s.route, s.smsc_message_id, s.via_carrier, to_ms(now),
+                                  check_held);
         out.emplace_back();
       } catch (failure const& f) {
         out.emplace_back(f.err);

@@ -51,8 +51,19 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     return record(awaiting ? receipt_status::pending : receipt_status::orphan);
   }
 
-  row r = load(*res.id);
   state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
+  // The common case, a submitted message and no retry decision to make: one conditional
+  // UPDATE (the trigger records the event). Anything else goes the general way below.
+  if (to == state::delivered || !opts.retry) {
+    receipt_row.bind(1, *res.id).bind(2, static_cast<std::int64_t>(to)).bind(3, now_ms);
+    receipt_row.bind(4, fmt::format("receipt: {}", detail)).run();
+    if (db.changes() == 1) {
+      res.st = to;
+      return record(receipt_status::applied);
+    }
+  }
+
+  row r = load(*res.id);
   if (to == state::undeliverable && r.st == state::submitted) {
     fail_or_retry(r, "receipt", detail, now_ms);  // the retry policy may queue it again
   } else if (can_transition(r.st, to) && r.st != state::in_flight) {

@@ -135,11 +135,36 @@ CREATE INDEX messages_smsc_id ON messages(via_carrier, smsc_message_id)
   WHERE smsc_message_id IS NOT NULL;
 )sql";
 
-// Append new steps here (next: version 4); never edit a released step.
+// Step 4 (speed, issue #3):
+// - messages_history: the history row of every state change is written by the database
+//   itself, in the UPDATE that changes the state: seq = the new history_len - 1 (every
+//   state-changing UPDATE bumps history_len; one that forgot would collide on the key and
+//   fail loudly), at = updated_at, from/to = old/new state, and the new row's attempts,
+//   route, smsc_message_id and detail. A set-based UPDATE (claim) thus records one event per
+//   row without a round trip per row. Events without a state change (the enqueue, a receipt
+//   recorded with the state kept) are still inserted by the store.
+// - receipts_held: held receipts get a partial index on their correlation key, so the lookup
+//   a mark_submitted makes is one seek in an (almost always empty) index; it replaces
+//   receipts_pending (expire_due scans it whole: it is tiny).
+constexpr std::string_view k_step4 = R"sql(
+CREATE TRIGGER messages_history AFTER UPDATE OF state ON messages
+  WHEN new.state IS NOT old.state
+BEGIN
+  INSERT INTO events (message_id, seq, at, from_state, to_state, attempt, route,
+                      smsc_message_id, detail)
+  VALUES (new.id, new.history_len - 1, new.updated_at, old.state, new.state, new.attempts,
+          new.route, new.smsc_message_id, new.detail);
+END;
+DROP INDEX receipts_pending;
+CREATE INDEX receipts_held ON receipts(carrier, smsc_message_id) WHERE status = 1;
+)sql";
+
+// Append new steps here (next: version 5); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
     {3, "via_carrier", k_step3},
+    {4, "held receipts index", k_step4},
 };
 
 }  // namespace

@@ -1,8 +1,9 @@
 // queue/store_impl.hpp: internal to queue/store*.cpp. The connection, its prepared statements
-// and the two primitives every transition is built from: load() a message's mutable columns,
-// then transition() writes them back with the new state and appends the event, so that no
-// state change can happen without its history row. Helpers throw (sqlite::error, failure);
-// guarded() at each public entry point turns that into a queue::error.
+// and the general transition primitives: load() a message's mutable columns, transition()
+// writes them back with the new state. The history row is written by the database (trigger
+// messages_history, schema step 4) inside any UPDATE that changes a state, so no state change
+// can happen without it, also on the fast paths that update without load() (claim, submitted,
+// receipts). Helpers throw (sqlite::error, failure); guarded() turns that into a queue::error.
 #pragma once
 
 #include "queue/store.hpp"
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace smsgw::queue {
 
@@ -53,13 +55,16 @@ inline constexpr std::string_view k_message_columns =
 
 message read_message(sqlite::statement const& st);
 
+/// Detail of the submitted transition from in_flight (from outcome_unknown it says "late").
+inline constexpr std::string_view k_submitted_detail = "submit_sm_resp OK";
+
 struct store::impl {
   impl(sqlite::database d, store_options o);
 
   /// Reads the row of `id`; failure{not_found} if there is none.
   row load(message_id id);
-  /// Writes `r` back with state `to` at `now_ms` and records the event (from r.st to `to`,
-  /// with r.detail). Updates r.st and r.history_len.
+  /// Writes `r` back with state `to` at `now_ms`; the messages_history trigger records the
+  /// event (from r.st to `to`, with r.detail). Updates r.st and r.history_len.
   void transition(row& r, state to, std::int64_t now_ms);
   void insert_event(message_id id, std::int64_t seq, std::int64_t at, std::optional<state> from,
                     state to, int attempt, std::string_view route,
@@ -68,8 +73,11 @@ struct store::impl {
   // Operation bodies, run inside an open transaction.
   /// Stores one validated request (see validate()).
   enqueue_outcome enqueue_one(enqueue_request const& req);
+  /// `check_held`: whether any receipt may be held (see any_receipt_held()).
   void mark_submitted_one(message_id id, std::string_view route, std::string_view smsc_id,
-                          std::string_view via_carrier, std::int64_t now_ms);
+                          std::string_view via_carrier, std::int64_t now_ms, bool check_held);
+  /// Whether any receipt is held (status pending): one probe of the tiny receipts_held index.
+  bool any_receipt_held();
   receipt_result apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                    receipt_outcome outcome, std::string_view detail,
                                    std::int64_t now_ms);
@@ -95,7 +103,7 @@ struct store::impl {
 
   sqlite::statement load_row, write_row, insert_event_st;
   sqlite::statement insert_message, find_key, find_supersedable, select_message;
-  sqlite::statement select_due;
+  sqlite::statement claim_due, submit_row, receipt_row, any_held;
   sqlite::statement find_by_smsc_id, find_same_receipt, any_sending, insert_receipt;
   sqlite::statement pending_for_id, resolve_receipt, set_sending;
 };
