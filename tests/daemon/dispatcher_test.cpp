@@ -223,3 +223,24 @@ TEST_CASE("under SMSC throttling every message is submitted once and delivered o
     CHECK(count_to(h, state::delivered) == 1);
   }
 }
+
+TEST_CASE("no submit_sm_resp (link dropped): an OTP is retried via the alternate, bulk is left "
+          "outcome_unknown", "[dispatcher]") {
+  sim_spec a{"tsel", {"isat"}}, b{"isat", {}};
+  a.sim.initial_faults.close_after_submits = 1;  // every connection dies at its first submit_sm
+  dispatch_world w({a, b});
+  w.start();
+  auto bulk = otp_request(number(9), "tsel");
+  bulk.prio = queue::priority::bulk;
+  auto bulk_id = w.enqueue(bulk);
+  REQUIRE(w.wait_state(bulk_id, state::outcome_unknown));
+  auto otp_id = w.enqueue(otp_request(number(10), "tsel"));
+  REQUIRE(w.wait_state(otp_id, state::delivered));
+  auto on_a = w.submits_to("tsel", number(10));
+  REQUIRE(on_a.size() == 1);
+  CHECK_FALSE(on_a[0].answered);
+  CHECK(w.submits_to("isat", number(10)).size() == 1);
+  CHECK(w.submits_to("isat", number(9)).empty());  // a resend could duplicate it
+  CHECK(w.submits_to("tsel", number(9)).size() == 1);
+  CHECK(w.get(bulk_id).st == state::outcome_unknown);
+}
