@@ -98,7 +98,7 @@ TEST_CASE("nothing is planned for an expired OTP or one that would go out after 
   CHECK(plan_retry(m, retry_cause::refused, t, s, m.expires_at - s.same_route_delay - 1ms));
 }
 
-TEST_CASE("transactional: retried only after a certain failure; bulk never", "[retry_policy]") {
+TEST_CASE("transactional is retried only after a certain failure, bulk never", "[retry_policy]") {
   auto t = routes();
   retry_settings s;  // transactional: 2 attempts
   auto m = otp(1, "tsel");
