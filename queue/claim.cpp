@@ -7,6 +7,7 @@
 #include "queue/state.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <tuple>
@@ -52,22 +53,33 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
     std::vector<message_id> may_send;
     may_send.reserve(ids.size());
     sqlite::transaction tx(impl_->db);
-    for (auto id : ids) {
-      // Not a state change: the in_flight row gets its sending mark, without a history row
-      // (the submitted/outcome_unknown event that follows records the attempt). One
-      // conditional UPDATE; the reason is looked up only when it changed nothing.
-      impl_->set_sending.bind(1, id).bind(2, now_ms).run();
-      if (impl_->db.changes() == 1) {
-        may_send.push_back(id);
-        continue;
+    // Not a state change: the in_flight rows get their sending mark, without a history row
+    // (the submitted/outcome_unknown event that follows records the attempt). Fast path: one
+    // UPDATE for the batch; if it did not mark every id (one expired, refused, unknown or
+    // repeated), it is undone and the ids are taken one by one, which explains each.
+    auto& s = *impl_;
+    s.db.exec("SAVEPOINT mark_sending");
+    s.set_sending_all.bind(1, fmt::format("[{}]", fmt::join(ids, ","))).bind(2, now_ms).run();
+    if (static_cast<std::size_t>(s.db.changes()) == ids.size()) {
+      s.db.exec("RELEASE mark_sending");
+      may_send.assign(ids.begin(), ids.end());
+    } else {
+      s.db.exec("ROLLBACK TO mark_sending; RELEASE mark_sending");
+      for (auto id : ids) {
+        s.set_sending.bind(1, id).bind(2, now_ms).run();
+        if (s.db.changes() == 1) {
+          may_send.push_back(id);
+          continue;
+        }
+        row r = s.load(id);
+        if (r.st != state::in_flight || r.sending_at) {
+          fail(errc::invalid_state, fmt::format("message {} is {}{}, not claimed", id,
+                                                to_string(r.st),
+                                                r.sending_at ? " (sending)" : ""));
+        }
+        r.detail = "expired before it could be sent";  // the only other reason
+        s.transition(r, state::expired, now_ms);
       }
-      row r = impl_->load(id);
-      if (r.st != state::in_flight || r.sending_at) {
-        fail(errc::invalid_state, fmt::format("message {} is {}{}, not claimed", id,
-                                              to_string(r.st), r.sending_at ? " (sending)" : ""));
-      }
-      r.detail = "expired before it could be sent";  // the only other reason
-      impl_->transition(r, state::expired, now_ms);
     }
     tx.commit();
     return may_send;

@@ -31,25 +31,27 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     return res;
   };
 
-  find_same_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
-  bool seen = find_same_receipt.step();
-  if (seen && !find_same_receipt.is_null(1)) res.id = find_same_receipt.column_int64(1);
-  find_same_receipt.reset();
+  lookup_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
+  lookup_receipt.step();
+  bool const seen = !lookup_receipt.is_null(0);
+  auto const seen_id = lookup_receipt.column_int64(0);
+  bool const found = !lookup_receipt.is_null(1);
+  auto const found_id = lookup_receipt.column_int64(1);
+  lookup_receipt.reset();
   if (seen) {
-    if (res.id) res.st = load(*res.id).st;
+    if (seen_id != 0) {
+      res.id = seen_id;
+      res.st = load(seen_id).st;
+    }
     return record(receipt_status::duplicate);
   }
-
-  find_by_smsc_id.bind(1, carrier).bind(2, smsc_id);
-  bool found = find_by_smsc_id.step();
-  if (found) res.id = find_by_smsc_id.column_int64(0);
-  find_by_smsc_id.reset();
   if (!found) {
     any_sending.bind(1, carrier);
     bool awaiting = any_sending.step();
     any_sending.reset();
     return record(awaiting ? receipt_status::pending : receipt_status::orphan);
   }
+  res.id = found_id;
 
   state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
   // The common case, a submitted message and no retry decision to make: one conditional

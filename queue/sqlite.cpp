@@ -42,9 +42,6 @@ database database::open(std::string const& path, open_options const& opts) {
     db.fail(rc, "open");
   }
   sqlite3_extended_result_codes(db.db_, 1);
-  // A larger lookaside pool (default 100 slots): the queue keeps ~20 prepared statements whose
-  // cursors and registers otherwise fall through to malloc on every step.
-  (void)sqlite3_db_config(db.db_, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 1200, 1000);
   sqlite3_busy_timeout(db.db_, opts.busy_timeout_ms);
   // Reading the schema is the first real access: a file of garbage fails here with SQLITE_NOTADB.
   db.query_int("SELECT count(*) FROM sqlite_schema");

@@ -62,12 +62,13 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "UPDATE messages SET state = ?2, updated_at = ?3, detail = ?4, "
       "history_len = history_len + 1 WHERE id = ?1 AND state = 3");
   any_held = sqlite::statement(db, "SELECT 1 FROM receipts WHERE status = 1 LIMIT 1");
-  find_by_smsc_id = sqlite::statement(db,
-      "SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
-      "ORDER BY id DESC LIMIT 1");
-  find_same_receipt = sqlite::statement(db,
-      "SELECT status, message_id FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 "
-      "AND outcome = ?3 AND status <> 3 LIMIT 1");
+  // Both lookups of a receipt in one statement: the same receipt seen before (NULL: no; 0:
+  // yes, not matched to a message; else its message id), and the newest message with the id.
+  lookup_receipt = sqlite::statement(db,
+      "SELECT (SELECT coalesce(message_id, 0) FROM receipts WHERE carrier = ?1 "
+      "AND smsc_message_id = ?2 AND outcome = ?3 AND status <> 3 LIMIT 1), "
+      "(SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
+      "ORDER BY id DESC LIMIT 1)");
   any_sending = sqlite::statement(db,
       "SELECT 1 FROM messages WHERE state <= 2 AND state = 1 AND sending_at IS NOT NULL "
       "AND (carrier = ?1 OR route = ?1) LIMIT 1");
@@ -83,6 +84,10 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
   set_sending = sqlite::statement(db,
       "UPDATE messages SET sending_at = ?2 WHERE id = ?1 AND state = 1 "
       "AND sending_at IS NULL AND expires_at > ?2");
+  // mark_sending's fast path: the whole batch (ids as a JSON array) in one statement.
+  set_sending_all = sqlite::statement(db,
+      "UPDATE messages SET sending_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) "
+      "AND state = 1 AND sending_at IS NULL AND expires_at > ?2");
 }
 
 row store::impl::load(message_id id) {

@@ -104,8 +104,8 @@ struct store::impl {
   sqlite::statement load_row, write_row, insert_event_st;
   sqlite::statement insert_message, find_key, find_supersedable, select_message;
   sqlite::statement claim_due, submit_row, receipt_row, any_held;
-  sqlite::statement find_by_smsc_id, find_same_receipt, any_sending, insert_receipt;
-  sqlite::statement pending_for_id, resolve_receipt, set_sending;
+  sqlite::statement lookup_receipt, any_sending, insert_receipt;
+  sqlite::statement pending_for_id, resolve_receipt, set_sending, set_sending_all;
 };
 
 /// Runs `f` and converts what it throws into an error value naming `op`.
