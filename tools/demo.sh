@@ -4,7 +4,8 @@
 # quirks), binds to all five through smsgw's carrier/link code (tools/otp-demo), sends OTPs,
 # prints each message's submit_sm_resp and delivery receipt; then starts the smsgw daemon on its
 # embedded default config (ports pointed at these simulators), sends OTPs over its Unix socket
-# with curl and shows the delivery-receipt log and a message's history; shows what the simulators logged,
+# with curl and shows the delivery-receipt log, a message's history and the daemon's log; checks
+# the production example config (conf/smsgw.toml); shows what the simulators logged,
 # and stops everything it started (by PID, also on Ctrl-C or error). Idempotent; a second run
 # only re-checks packages and re-links nothing.
 # Env: JOBS (build parallelism, default 2), DEMO_DIR (default build/demo).
@@ -103,6 +104,12 @@ sleep 2
 echo "  delivery-receipt log ($state/dlr.log, what operators tail -F):"
 sed 's/^/    /' "$state/dlr.log"
 echo "  history of message 1:"; curl -s --unix-socket "$state/api.sock" http://smsgw/v1/messages/1; echo
+echo "  the daemon's own log (stderr; under systemd the same lines go to the journal as <N>text):"
+head -6 "$state/daemon.log" | sed 's/^/    /'
+
+step "the production example (conf/smsgw.toml, docs/daemon.md) passes the config check"
+"$daemon" --check-config --config conf/smsgw.toml | sed 's/^/  /' ||
+  echo "  (it names TLS files under /etc/smsgw/tls/ that this machine does not have)"
 
 step "what the simulators saw (their logs; OTP digits are redacted)"
 for name in Telkomsel Indosat XL Tri Smartfren; do
