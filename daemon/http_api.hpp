@@ -61,7 +61,11 @@ class api_deps {
 };
 
 /// Answers one request. Never throws for any input: bad requests get a 4xx with a JSON body
-/// {"error": kind, "field": name?, "message": text}; queue failures get 503.
+/// {"error": kind, "field": name?, "message": text} (400 invalid field or body, 404 unknown
+/// path or id, 405 + Allow, 415 unless Content-Type is application/json, 429 + Retry-After with
+/// "limit", "retry_after_seconds", "retry_at", "retry_at_ms"); queue failures get 503 and an
+/// exception from `deps` 500, both with nothing acknowledged. Logs (debug) the endpoint and
+/// status only: never the body, the raw target, the text or the code.
 boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps);
 
 /// A JSON error response (also used by the transport for 413/408).
