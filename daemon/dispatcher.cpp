@@ -82,9 +82,7 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
   auto now = queue::clock::now();
   for (auto& m : msgs) {
     ++stats_.claimed;
-    auto const& target_name = m.route.empty() ? m.carrier : m.route;
-    auto it = sources_.find(target_name);
-    dispatcher_source& target = it != sources_.end() ? *it->second : claimer;
+    dispatcher_source& target = source_of(m, claimer);
     auto out = make_outbound(m, now);
     if (!out) {
       auto id = m.id;
@@ -99,6 +97,25 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
     handed_out_[static_cast<std::uint64_t>(m.id)] = std::move(m);
     target.push(std::move(*out));
   }
+}
+
+// The source of the message's route. An OTP routed to a carrier with no bound link (its retry
+// went to an alternate that is down) goes with the claimer, which is up (it is asking) and is
+// one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
+dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_source& claimer) {
+  auto const& route = m.route.empty() ? m.carrier : m.route;
+  auto it = sources_.find(route);
+  if (it == sources_.end()) return claimer;
+  if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route)) {
+    spdlog::info("message {}: route {} has no bound link; via {}", m.id, route, claimer.carrier());
+    return claimer;
+  }
+  return *it->second;
+}
+
+bool dispatcher::is_up(std::string_view carrier) const {
+  auto it = bound_.find(carrier);
+  return it != bound_.end() && !it->second.empty();
 }
 
 void dispatcher::log_final(queue::message const& m, std::string_view state, std::string_view err,
@@ -258,6 +275,11 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
 
 void dispatcher::on_link_state(link_identity const& link, link_state state,
                                std::string_view detail) {
+  // A carrier is up while one of its submitting binds is bound ("-rx" binds of a
+  // transmitter_receiver pair only receive: daemon/carrier.cpp names them so).
+  auto& binds = bound_[link.carrier];
+  if (state == link_state::bound && !link.bind.ends_with("-rx")) binds.insert(link.bind);
+  else binds.erase(link.bind);
   spdlog::info("link {} ({}): {}{}{}", link.bind, link.peer, to_string(state),
                detail.empty() ? "" : ": ", detail);
 }

@@ -11,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -72,6 +74,8 @@ class dispatcher final : public smpp_events {
   friend class dispatcher_source;
 
   void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer);
+  dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
+  bool is_up(std::string_view carrier) const;
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.
@@ -84,6 +88,7 @@ class dispatcher final : public smpp_events {
   dlr_log& log_;
   std::map<std::string, std::unique_ptr<dispatcher_source>, std::less<>> sources_;
   std::unordered_map<std::uint64_t, queue::message> handed_out_;  // ref -> message, until answered
+  std::map<std::string, std::set<std::string>, std::less<>> bound_;  // carrier -> binds bound now
   route_table routes_;
   retry_settings retry_;
   boost::asio::experimental::channel<void(boost::system::error_code)> stop_signal_;

@@ -244,3 +244,19 @@ TEST_CASE("no submit_sm_resp (link dropped): an OTP is retried via the alternate
   CHECK(w.submits_to("tsel", number(9)).size() == 1);
   CHECK(w.get(bulk_id).st == state::outcome_unknown);
 }
+
+TEST_CASE("an OTP routed to a carrier with no bound link goes out via one that is up",
+          "[dispatcher]") {
+  sim_spec a{"tsel", {"isat"}}, b{"isat", {}};
+  b.sim.initial_faults.refuse_binds = smpp::command_status::bindfail;  // isat never binds
+  dispatch_world w({a, b});
+  w.start();
+  REQUIRE(w.wait_until([&] { return w.carriers[0]->bound_links() == 1; }));
+  auto r = otp_request(number(11), "tsel");
+  r.route = "isat";  // as a retry to the alternate would have left it
+  auto id = w.enqueue(r);
+  REQUIRE(w.wait_state(id, state::delivered));
+  CHECK(w.get(id).route == "tsel");
+  CHECK(w.submits_to("tsel", number(11)).size() == 1);
+  CHECK(w.sim("isat").counters().submits_received == 0);
+}
