@@ -93,6 +93,16 @@ struct args {
 
 int run_daemon(daemon_config const& cfg);
 
+/// The network thread's io_context. ~io_context destroys the handlers still pending (suspended
+/// coroutine frames of links, HTTP connections...), and those frames refer to the carriers,
+/// dispatcher and server declared after it, so already destroyed: destroy_pending() runs that
+/// shutdown first, while everything they refer to is alive.
+class daemon_io final : public asio::io_context {
+ public:
+  using asio::io_context::io_context;
+  void destroy_pending() { shutdown(); }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,6 +165,9 @@ asio::awaitable<void> stop_all(daemon_config const& cfg, http_server& api, dispa
 int run_daemon(daemon_config const& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.logging.level));
   setup_logging(cfg.logging.level);  // stderr: journal "<N>" lines under systemd, else timestamped
+  // The queue holds OTP texts and the DLR log numbers: nothing we create is for others
+  // (the API socket sets its own mode, socket_mode).
+  ::umask(027);
   make_parent_dir(cfg.queue.db_path);
   make_parent_dir(cfg.api.socket_path);
   if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);
@@ -162,7 +175,7 @@ int run_daemon(daemon_config const& cfg) {
   queue::store_options opts;
   opts.sqlite.synchronous_full = cfg.queue.synchronous_full;
   if (cfg.limits.enabled) opts.limits = cfg.limits.limits;
-  auto store = queue::store::open(cfg.queue.db_path, opts);
+  auto store = queue::store::open(cfg.queue.db_path, with_retry_policy(opts, cfg));
   if (!store) {
     spdlog::critical("queue {}: {}", cfg.queue.db_path, store.error().message);
     return 1;
@@ -178,26 +191,31 @@ int run_daemon(daemon_config const& cfg) {
     return 1;
   }
 
-  asio::io_context io(1);
+  daemon_io io(1);
   auto ex = io.get_executor();
   dispatcher disp(ex, gc, cfg, dlr);
   std::vector<std::unique_ptr<carrier>> carriers;
-  for (auto const& rc : cfg.carriers) {
+  for (auto const& rc : cfg.carriers)
     carriers.push_back(std::make_unique<carrier>(ex, rc.link, disp, disp.source_for(rc.link.name)));
-    if (auto err = carriers.back()->start()) {
-      spdlog::critical("{}", *err);
-      return 1;
-    }
-  }
   daemon_deps deps(cfg, gc, ex, disp, carriers);
   http_server api(ex, cfg.api, deps);
   if (auto err = api.listen()) {
     spdlog::critical("api: {}", *err);
     return 1;
   }
+  for (auto& c : carriers) {
+    if (auto err = c->start()) {
+      spdlog::critical("{}", *err);
+      api.stop();
+      io.destroy_pending();  // links of the carriers started before this one
+      return 1;
+    }
+  }
   asio::co_spawn(ex, api.run(), asio::detached);
   asio::co_spawn(ex, disp.run_housekeeping(), asio::detached);
-  asio::steady_timer watchdog_stop(ex);
+  // A default-constructed timer has already expired: without the expiry set, the || below
+  // would end the watchdog right after its first ping.
+  asio::steady_timer watchdog_stop(ex, asio::steady_timer::time_point::max());
   asio::co_spawn(ex, run_watchdog() || watchdog_stop.async_wait(asio::as_tuple(asio::use_awaitable)),
                  asio::detached);
 
@@ -226,6 +244,7 @@ int run_daemon(daemon_config const& cfg) {
   notify_ready(fmt::format("listening on {}", cfg.api.socket_path));
   io.run();
   gc.stop();  // everything acknowledged is committed; later work is refused
+  io.destroy_pending();
   spdlog::info("smsgw stopped");
   return 0;
 }
