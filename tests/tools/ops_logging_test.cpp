@@ -5,10 +5,9 @@
 // JOURNAL_STREAM it is given.
 #include <catch2/catch.hpp>
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
 
+#include <algorithm>
 #include <regex>
 
 #include <fmt/format.h>
@@ -42,45 +41,18 @@ std::string log_sample(log_setup const& setup) {
   return out.str();
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
-std::uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("cannot bind a probe socket");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 /// Runs smsgw (one carrier on a closed port) with stderr in `dir`/stderr.log and `env`, until
 /// its log holds `until` (bounded), then stops it; returns the log.
-std::string run_daemon(temp_dir const& dir, std::vector<std::string> env, bool journal,
-                       std::string const& until) {
+std::string run_daemon(temp_dir const& dir, env_changes env, bool journal, std::string const& until) {
   auto log = dir / "stderr.log";
   spit(log, "");
-  if (journal) env.push_back("JOURNAL_STREAM=" + dev_ino(log));
-  spit(dir / "smsgw.toml", fmt::format(R"([[carrier]]
-name = "telkomsel"
-host = "127.0.0.1"
-port = {1}
-system_id = "smsgw"
-password = "pw"
-throughput = 10
-[queue]
-db_path = "{0}/queue.db"
-[api]
-socket_path = "{0}/api.sock"
-[logging]
-level = "info"
-dlr_log = ""
-)", dir.path().string(), closed_port()));
-  background_process daemon({SMSGW_DAEMON_EXE, "--config", (dir / "smsgw.toml").string()}, log, env);
+  if (journal) env.emplace_back("JOURNAL_STREAM", dev_ino(log));
+  else if (std::none_of(env.begin(), env.end(), [](auto const& e) { return e.first == "JOURNAL_STREAM"; }))
+    env.emplace_back("JOURNAL_STREAM", std::nullopt);  // ctest itself may run under systemd
+  auto config = write_one_carrier_config(dir, "level = \"info\"\ndlr_log = \"\"");
+  child_process daemon({SMSGW_DAEMON_EXE, "--config", config.string()}, log, log, env);
   bool seen = wait_until([&] { return slurp(log).find(until) != std::string::npos; }, 30s);
-  CHECK(daemon.stop() == 0);
+  CHECK(describe_status(daemon.stop()) == "exit 0");
   auto text = slurp(log);
   INFO(text);
   CHECK(seen);
@@ -162,7 +134,7 @@ TEST_CASE("level: config, overridden by a valid SMSGW_LOG_LEVEL") {
 
 TEST_CASE("smsgw under systemd (JOURNAL_STREAM is its stderr) writes <N> lines without timestamps") {
   temp_dir dir;
-  auto text = run_daemon(dir, {"SMSGW_LOG_LEVEL=debug"}, true, "<7>");
+  auto text = run_daemon(dir, {{"SMSGW_LOG_LEVEL", "debug"}}, true, "<7>");
   auto lines = lines_of(text);
   REQUIRE_FALSE(lines.empty());
   for (auto const& l : lines) {
@@ -177,7 +149,7 @@ TEST_CASE("smsgw under systemd (JOURNAL_STREAM is its stderr) writes <N> lines w
 TEST_CASE("smsgw with stderr elsewhere (a file, JOURNAL_STREAM not its own) writes timestamped lines") {
   temp_dir dir;
   spit(dir / "other", "");
-  auto text = run_daemon(dir, {"JOURNAL_STREAM=" + dev_ino(dir / "other")}, false, "smsgw listening on");
+  auto text = run_daemon(dir, {{"JOURNAL_STREAM", dev_ino(dir / "other")}}, false, "smsgw listening on");
   auto lines = lines_of(text);
   REQUIRE_FALSE(lines.empty());
   std::regex stamp(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info|warning|error|critical) .*)");
@@ -190,11 +162,11 @@ TEST_CASE("smsgw with stderr elsewhere (a file, JOURNAL_STREAM not its own) writ
 
 TEST_CASE("smsgw with SMSGW_LOG_LEVEL=warn logs no info lines, and a bad value is reported") {
   temp_dir dir;
-  auto text = run_daemon(dir, {"SMSGW_LOG_LEVEL=warn"}, true, "<4>");
+  auto text = run_daemon(dir, {{"SMSGW_LOG_LEVEL", "warn"}}, true, "<4>");
   CHECK(text.find("<6>") == std::string::npos);
   CHECK(text.find("<7>") == std::string::npos);
 
   temp_dir dir2;
-  text = run_daemon(dir2, {"SMSGW_LOG_LEVEL=loud"}, true, "smsgw listening on");
+  text = run_daemon(dir2, {{"SMSGW_LOG_LEVEL", "loud"}}, true, "smsgw listening on");
   CHECK(text.find("<4>SMSGW_LOG_LEVEL=\"loud\" is not") != std::string::npos);
 }

@@ -148,21 +148,9 @@ TEST_CASE("logrotate rotates a running daemon's DLR log and the daemon reopens i
   }
   temp_dir dir;
   auto dlr = dir / "dlr.log";
-  spit(dir / "smsgw.toml", fmt::format(R"([[carrier]]
-name = "telkomsel"
-host = "127.0.0.1"
-port = 9
-system_id = "smsgw"
-throughput = 10
-[queue]
-db_path = "{0}/queue.db"
-[api]
-socket_path = "{0}/api.sock"
-[logging]
-dlr_log = "{0}/dlr.log"
-)", dir.path().string()));
-  background_process daemon({SMSGW_DAEMON_EXE, "--config", (dir / "smsgw.toml").string()},
-                            dir / "daemon.log", {});
+  auto config = write_one_carrier_config(dir, fmt::format("dlr_log = \"{}\"", dlr.string()));
+  child_process daemon({SMSGW_DAEMON_EXE, "--config", config.string()}, dir / "daemon.log",
+                       dir / "daemon.log");
   REQUIRE(wait_until([&] { return fs::exists(dir / "api.sock"); }, 30s));
   REQUIRE(fs::exists(dlr));
   spit(dlr, "2026-11-26T00:00:00Z id=1 carrier=telkomsel to=62812****0001 state=delivered err=000 detail=-\n");
@@ -188,5 +176,5 @@ dlr_log = "{0}/dlr.log"
       CHECK(slurp(e.path()).find("id=1 carrier=telkomsel") != std::string::npos);  // delaycompress
     }
   CHECK(rotated == 1);
-  CHECK(daemon.stop() == 0);
+  CHECK(describe_status(daemon.stop()) == "exit 0");
 }

@@ -1,43 +1,31 @@
-// tests/tools/ops_util.hpp: small helpers for the ops_* tests (conf/, systemd/, logging): a
-// temp directory, whole-file read/write, running a command to completion with its output,
-// and one background child (the daemon) with stderr in a file and a chosen environment.
-// Every wait is bounded; only our own child is signalled, by PID.
+// tests/tools/ops_util.hpp: helpers for the ops_* tests (conf/, systemd/, logging) on top of the
+// e2e tests' process kit (tests/e2e/child_process.hpp: temp dir, files, bounded waits, a child
+// stopped by PID): running a command to completion with its output, and a minimal one-carrier
+// daemon config whose carrier port nothing listens on (the daemon runs, its link retries).
 #pragma once
 
-#include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
-#include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
 #include <string>
-#include <thread>
-#include <vector>
+
+#include <fmt/format.h>
+
+#include "tests/e2e/child_process.hpp"
 
 namespace smsgw::ops_test {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-inline std::string slurp(fs::path const& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline void spit(fs::path const& p, std::string const& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + p.string());
-}
+using e2e::child_process;
+using e2e::describe_status;
+using e2e::env_changes;
+using e2e::temp_dir;
+using e2e::wait_until;
+inline std::string slurp(fs::path const& p) { return e2e::read_file(p); }
+inline void spit(fs::path const& p, std::string const& text) { e2e::write_file(p, text); }
 
 /// Replaces every occurrence of `from` in `s` by `to`.
 inline std::string replace_all(std::string s, std::string const& from, std::string const& to) {
@@ -45,26 +33,6 @@ inline std::string replace_all(std::string s, std::string const& from, std::stri
     s.replace(pos, from.size(), to);
   return s;
 }
-
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = fs::temp_directory_path() / "smsgw-ops-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(temp_dir const&) = delete;
-  temp_dir& operator=(temp_dir const&) = delete;
-  fs::path operator/(std::string const& name) const { return path_ / name; }
-  fs::path const& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
-};
 
 struct command_result {
   int exit_code = -1;  ///< -1 if it did not exit normally
@@ -87,64 +55,39 @@ inline bool have_command(std::string const& name) {
   return run_command("command -v " + name + " >/dev/null").exit_code == 0;
 }
 
-template <class Pred>
-bool wait_until(Pred&& done, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
+/// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
+inline std::uint16_t closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("cannot bind a probe socket");
+  return ntohs(a.sin_port);
 }
 
-/// One background process: stdout and stderr appended to `log`, `env` ("NAME=value") added
-/// to our environment. The destructor stops it (SIGTERM, then SIGKILL after 30 s).
-class background_process {
- public:
-  background_process(std::vector<std::string> argv, fs::path const& log,
-                     std::vector<std::string> env) {
-    std::vector<char*> av, ev;
-    for (auto& a : argv) av.push_back(a.data());
-    av.push_back(nullptr);
-    for (char** e = environ; *e; ++e) ev.push_back(*e);
-    for (auto& e : env) ev.push_back(e.data());
-    ev.push_back(nullptr);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot open " + log.string());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-      ::execve(av[0], av.data(), ev.data());
-      ::_exit(127);
-    }
-    ::close(fd);
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-  }
-  ~background_process() { stop(); }
-  background_process(background_process const&) = delete;
-  background_process& operator=(background_process const&) = delete;
-
-  pid_t pid() const noexcept { return pid_; }
-
-  /// SIGTERM and wait (bounded); returns the exit code, or -1 if it had to be killed.
-  int stop() {
-    if (pid_ <= 0) return exit_code_;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    bool done = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, 30s);
-    if (!done) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    exit_code_ = done && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    pid_ = -1;
-    return exit_code_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-};
+/// Writes `dir`/smsgw.toml: one carrier on a closed port, state in `dir`, `logging` as the
+/// body of [logging]. Returns its path.
+inline fs::path write_one_carrier_config(temp_dir const& dir, std::string const& logging) {
+  auto path = dir / "smsgw.toml";
+  spit(path, fmt::format(R"([[carrier]]
+name = "telkomsel"
+host = "127.0.0.1"
+port = {1}
+system_id = "smsgw"
+password = "pw"
+throughput = 10
+[queue]
+db_path = "{0}/queue.db"
+[api]
+socket_path = "{0}/api.sock"
+[logging]
+{2}
+)", dir.path().string(), closed_port(), logging));
+  return path;
+}
 
 }  // namespace smsgw::ops_test
