@@ -113,6 +113,34 @@ dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_sou
   return *it->second;
 }
 
+bool dispatcher::still_sendable(outbound_message& out, queue::time_point now) {
+  auto it = handed_out_.find(out.ref);
+  if (it == handed_out_.end()) return true;  // not ours to judge (never happens in the daemon)
+  if (refresh_validity(out, it->second.expires_at, now)) return true;
+  ++stats_.expired_unsent;
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  auto const id = m.id;
+  auto const expires_at = m.expires_at;
+  std::string const route = m.route.empty() ? m.carrier : m.route;
+  spdlog::info("message {}: validity ran out while waiting for a link; not sent", id);
+  // requeue with a not_before at its expiry: the queue records it as expired, never sent.
+  queue_post(gc_, executor_,
+      [id, route, expires_at](queue::store& s) {
+        return s.requeue(id, route, expires_at, "validity ran out while waiting for a link",
+                         queue::clock::now());
+      },
+      [this, m = std::move(m)](queue::result<queue::state> r) {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("expire {}: {}", m.id, r.error().message);
+          return;
+        }
+        log_final(m, queue::to_string(*r), "", "validity ran out while waiting for a link");
+      });
+  return false;
+}
+
 bool dispatcher::is_up(std::string_view carrier) const {
   auto it = bound_.find(carrier);
   return it != bound_.end() && !it->second.empty();

@@ -36,9 +36,16 @@ class dispatcher_source;
 boost::system::result<outbound_message, std::string> make_outbound(queue::message const& m,
                                                                    queue::time_point now);
 
+/// Just before a buffered message is handed to a link (it may have waited for tokens, a
+/// throttled retry or a reconnect since make_outbound): false if it must not be sent any more
+/// (less than a second of validity left); else its relative validity_period is recomputed
+/// so the SMSC gives up at the same instant as the queue. Pure.
+bool refresh_validity(outbound_message& m, queue::time_point expires_at, queue::time_point now);
+
 struct dispatcher_stats {
   std::uint64_t claimed = 0, submitted = 0, rejected = 0, unknown = 0, retried = 0;
   std::uint64_t receipts = 0, receipts_unmatched = 0, mo_ignored = 0, queue_errors = 0;
+  std::uint64_t expired_unsent = 0;  ///< dropped from a buffer at hand-out: validity ran out
 };
 
 class dispatcher final : public smpp_events {
@@ -76,6 +83,9 @@ class dispatcher final : public smpp_events {
   void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer);
   dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
   bool is_up(std::string_view carrier) const;
+  /// refresh_validity() for a buffered message; an expired one is recorded (expired, DLR
+  /// line) and forgotten, and false is returned.
+  bool still_sendable(outbound_message& m, queue::time_point now);
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.

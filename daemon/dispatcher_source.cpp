@@ -38,10 +38,7 @@ boost::system::result<outbound_message, std::string> make_outbound(queue::messag
   sm.dest_addr_ton = 1;
   sm.dest_addr_npi = 1;
   sm.registered_delivery = 1;  // receipt on success and failure
-  auto left = std::chrono::duration_cast<std::chrono::seconds>(m.expires_at - now);
-  if (left.count() >= 1) {
-    if (auto v = smpp::encode_relative_time(left)) sm.validity_period = *v;
-  }
+  refresh_validity(out, m.expires_at, now);  // set again when a link takes it (pop)
   if (counted->segments.size() == 1) {
     sm.data_coding = counted->data_coding;
     sm.short_message = std::move(counted->segments.front());
@@ -55,6 +52,13 @@ boost::system::result<outbound_message, std::string> make_outbound(queue::messag
   sm.data_coding = whole->data_coding;
   out.tlvs.push_back({0x0424, std::move(whole->segments.front())});
   return out;
+}
+
+bool refresh_validity(outbound_message& m, queue::time_point expires_at, queue::time_point now) {
+  auto const left = std::chrono::floor<std::chrono::seconds>(expires_at - now);
+  if (left.count() < 1) return false;
+  if (auto v = smpp::encode_relative_time(left)) m.submit.validity_period = *v;
+  return true;
 }
 
 dispatcher_source::dispatcher_source(dispatcher& owner, std::string carrier,
@@ -87,9 +91,12 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size
 
 std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
   std::vector<outbound_message> out;
+  auto const now = queue::clock::now();
   while (!buffer_.empty() && out.size() < std::max<std::size_t>(max, 1)) {
-    out.push_back(std::move(buffer_.begin()->second));
+    auto m = std::move(buffer_.begin()->second);
     buffer_.erase(buffer_.begin());
+    // It may have waited here (tokens, throttling, a reconnect) past its expiry.
+    if (owner_.still_sendable(m, now)) out.push_back(std::move(m));
   }
   return out;
 }

@@ -260,3 +260,37 @@ TEST_CASE("an OTP routed to a carrier with no bound link goes out via one that i
   CHECK(w.submits_to("tsel", number(11)).size() == 1);
   CHECK(w.sim("isat").counters().submits_received == 0);
 }
+
+TEST_CASE("an OTP whose validity runs out while the SMSC throttles it is never sent after",
+          "[dispatcher]") {
+  sim_spec tsel{"tsel", {}};
+  tsel.sim.initial_faults.throttle_rate = 1.0;  // every submit_sm answered ESME_RTHROTTLED
+  dispatch_world w({tsel});
+  w.start();
+  auto id = w.enqueue(otp_request(number(12), "tsel", std::chrono::seconds(3)));
+  // It cycles between the link and the carrier's buffer until its validity runs out.
+  REQUIRE(w.wait_state(id, state::expired));
+  CHECK(w.wait_dlr(id, "expired"));
+  CHECK(w.disp().stats().expired_unsent == 1);
+  CHECK(w.sim("tsel").counters().submits_throttled > 0);
+
+  // The SMSC accepts again: a later OTP goes out, the expired one (older, so first in the
+  // buffer's order had it still been there) never does.
+  w.sim("tsel").set_faults({});
+  auto later = w.enqueue(otp_request(number(13), "tsel"));
+  REQUIRE(w.wait_state(later, state::delivered));
+  for (auto const& s : w.submits_to("tsel", number(12)))
+    CHECK(s.status == smpp::command_status::throttled);
+  CHECK(count_to(w.history(id), state::submitted) == 0);
+}
+
+TEST_CASE("refresh_validity gives the SMSC the validity left at hand-out, or refuses") {
+  outbound_message m;
+  auto const now = queue::clock::now();
+  REQUIRE(refresh_validity(m, now + std::chrono::seconds(90) + std::chrono::milliseconds(400), now));
+  CHECK(m.submit.validity_period == "000000000130000R");  // 1 min 30 s, relative
+  REQUIRE(refresh_validity(m, now + std::chrono::seconds(2), now));
+  CHECK(m.submit.validity_period == "000000000002000R");
+  CHECK_FALSE(refresh_validity(m, now + std::chrono::milliseconds(999), now));
+  CHECK_FALSE(refresh_validity(m, now - std::chrono::seconds(1), now));
+}

@@ -537,7 +537,15 @@ TEST_CASE("fault: the connection is closed mid-window after N submits", "[smsc_s
   {
     test_client c(s.port());
     c.bind(command_id::bind_transmitter);
-    for (int i = 0; i < 5; ++i) c.submit("6281234567890", "x", 0);  // a window of 5
+    // A window of 5. The simulator may close while we still write the 4th or 5th (EPIPE or
+    // ECONNRESET on a loaded machine): the rest of the window is then simply never sent.
+    for (int i = 0; i < 5; ++i) {
+      try {
+        c.submit("6281234567890", "x", 0);
+      } catch (boost::system::system_error const&) {
+        break;
+      }
+    }
     int answered = 0;
     for (;;) {
       auto r = c.read_frame();
