@@ -1,13 +1,17 @@
 // tests/tools/ops_conf_test.cpp: conf/smsgw.toml, the production example, cannot go stale.
 // The real smsgw accepts it with --check-config; it sets every key the parser reads
 // (daemon/config.cpp) and every key daemon/config.hpp documents; docs/daemon.md's reference
-// names each of them; and it says what the brief asks (five carriers, TLS with a CA, limits).
+// names each of them with the parser's real default; and it says what the brief asks (five
+// carriers, TLS with a CA, limits).
 // The check opens the TLS files the example names (/etc/smsgw/tls/...), so the tests run it on
 // a copy whose /etc/smsgw/tls/ points at readable stand-in files in a temp dir.
 #include <catch2/catch.hpp>
 
 #include <regex>
+#include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include <toml++/toml.h>
 
@@ -155,4 +159,59 @@ TEST_CASE("conf/smsgw.toml is the production set-up the operators asked for") {
   CHECK((n[0].max_count == 5 && n[0].window == minutes(15) && n[0].cooldown == minutes(30)));
   CHECK((n[1].max_count == 10 && n[1].window == hours(1)));
   CHECK((n[2].max_count == 30 && n[2].window == hours(24)));
+}
+
+TEST_CASE("docs/daemon.md gives the parser's real defaults") {
+  // A config with only the required keys: everything else is the default.
+  auto cfg = parse_config(R"([[carrier]]
+name = "telkomsel"
+host = "127.0.0.1"
+system_id = "smsgw"
+throughput = 10
+[carrier.tls]
+enabled = true
+ca_file = "system"
+)", "minimal");
+  REQUIRE(cfg.has_value());
+  auto const& c = cfg->carriers.at(0);
+  auto const& l = c.link;
+  auto q = [](std::string const& s) { return "\"" + s + "\""; };
+  auto n = [](auto v) { return fmt::format("{}", v); };
+  std::map<std::string, std::string> const defaults{
+      {"stop_timeout_ms", n(cfg->stop_timeout.count())},
+      {"port", n(l.port)}, {"password", q(l.password)}, {"system_type", q(l.system_type)},
+      {"address_range", q(l.address_range)}, {"bind_mode", q("transceiver")}, {"binds", n(l.binds)},
+      {"window", n(l.window)}, {"burst", n(l.throttle.burst)},
+      {"connect_timeout_ms", n(l.timeouts.connect.count())},
+      {"tls_handshake_timeout_ms", n(l.timeouts.tls_handshake.count())},
+      {"bind_timeout_ms", n(l.timeouts.bind_response.count())},
+      {"response_timeout_ms", n(l.timeouts.response.count())},
+      {"enquire_link_interval_ms", n(l.timeouts.enquire_link_interval.count())},
+      {"enquire_link_timeout_ms", n(l.timeouts.enquire_link_response.count())},
+      {"unbind_timeout_ms", n(l.timeouts.unbind_response.count())},
+      {"drain_timeout_ms", n(l.timeouts.drain.count())},
+      {"reconnect_initial_ms", n(l.reconnect.initial.count())},
+      {"reconnect_max_ms", n(l.reconnect.max.count())},
+      {"message_id_format", q("same")}, {"sender", q(c.sender)}, {"alternates", "[]"},
+      {"cert_file", q(l.tls.cert_file)}, {"key_file", q(l.tls.key_file)},
+      {"verify", l.tls.verify ? "true" : "false"},
+      {"db_path", q(cfg->queue.db_path)}, {"synchronous", q(cfg->queue.synchronous_full ? "full" : "normal")},
+      {"retention_hours", n(cfg->queue.retention.count())},
+      {"housekeeping_ms", n(cfg->queue.housekeeping_interval.count())},
+      {"prefix_hidden_digits", n(cfg->limits.limits.prefix_hidden_digits)},
+      {"socket_path", q(cfg->api.socket_path)}, {"socket_mode", q(fmt::format("0{:o}", cfg->api.socket_mode))},
+      {"body_limit", n(cfg->api.body_limit)}, {"read_timeout_ms", n(cfg->api.read_timeout.count())},
+      {"max_connections", n(cfg->api.max_connections)},
+      {"default_ttl_seconds", n(cfg->api.default_ttl.count())},
+      {"max_ttl_seconds", n(cfg->api.max_ttl.count())},
+      {"level", q(cfg->logging.level)}, {"dlr_log", q(cfg->logging.dlr_log)}};
+  auto doc = slurp(source_dir / "docs/daemon.md");
+  for (auto const& [key, value] : defaults) {
+    std::smatch m;
+    INFO(key);
+    REQUIRE(std::regex_search(doc, m, std::regex("\\n\\| `" + key + "` \\| ([^|]+) \\|")));
+    auto documented = m[1].str();
+    documented.erase(documented.find_last_not_of(' ') + 1);
+    CHECK(documented == value);
+  }
 }
