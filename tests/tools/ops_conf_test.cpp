@@ -3,8 +3,9 @@
 // (daemon/config.cpp) and every key daemon/config.hpp documents; docs/daemon.md's reference
 // names each of them with the parser's real default; and it says what the brief asks (five
 // carriers, TLS with a CA, limits).
-// The check opens the TLS files the example names (/etc/smsgw/tls/...), so the tests run it on
-// a copy whose /etc/smsgw/tls/ points at readable stand-in files in a temp dir.
+// The TLS files the example names (/etc/smsgw/tls/...) do not exist here: in case the check
+// opens them (config.cpp's choice; today the start does), it runs on a copy whose
+// /etc/smsgw/tls/ points at readable stand-in files in a temp dir.
 #include <catch2/catch.hpp>
 
 #include <regex>
