@@ -7,6 +7,8 @@
 // characters in any field.
 #include "daemon/http_api.hpp"
 
+#include "queue/store.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -20,6 +22,14 @@ namespace smsgw {
 
 namespace http = boost::beast::http;
 namespace json = boost::json;
+
+queue::result<message_view> read_message_view(queue::store& s, queue::message_id id) {
+  auto m = s.get(id);
+  if (!m) return m.error();
+  auto h = s.history(id);
+  if (!h) return h.error();
+  return message_view{std::move(*m), std::move(*h)};
+}
 
 route_config const* api_deps::carrier(std::string_view name) const noexcept {
   for (auto const& c : carriers_)

@@ -22,6 +22,10 @@
 #include "queue/message.hpp"
 #include "queue/msisdn.hpp"
 
+namespace smsgw::queue {
+class store;
+}
+
 namespace smsgw {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -32,6 +36,10 @@ struct message_view {
   queue::message msg;
   std::vector<queue::event> history;
 };
+
+/// The store work behind api_deps::lookup (run it on the queue thread): the message and its
+/// whole history, or the store's error (not_found for an unknown id).
+queue::result<message_view> read_message_view(queue::store& s, queue::message_id id);
 
 /// What the API needs from the daemon.
 class api_deps {

@@ -6,10 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <filesystem>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -25,23 +23,9 @@
 #include "daemon/queue_bridge.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/store.hpp"
+#include "tests/daemon/temp_dir.hpp"
 
 namespace smsgw::test {
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("smsgw-api-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(std::string const& name) const { return (path / name).string(); }
-};
 
 /// 2026-01-01T00:00:00Z.
 inline queue::time_point t0() { return queue::from_ms(1'767'225'600'000); }
@@ -57,14 +41,7 @@ class store_deps final : public api_deps {
     co_return co_await batcher_.enqueue(std::move(r));
   }
   boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) override {
-    auto work = [id](queue::store& s) -> queue::result<message_view> {
-      auto m = s.get(id);
-      if (!m) return m.error();
-      auto h = s.history(id);
-      if (!h) return h.error();
-      return message_view{std::move(*m), std::move(*h)};
-    };
-    co_return co_await queue_call(gc_, std::move(work));
+    co_return co_await queue_call(gc_, [id](queue::store& s) { return read_message_view(s, id); });
   }
   void enqueued(std::string_view carrier) override { notified.emplace_back(carrier); }
   queue::time_point now() override { return now_; }

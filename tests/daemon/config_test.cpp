@@ -11,8 +11,10 @@
 #include <string>
 
 #include "daemon/config.hpp"
+#include "tests/daemon/temp_dir.hpp"
 
 using namespace smsgw;
+using smsgw::test::temp_dir;
 using namespace std::chrono_literals;
 
 namespace {
@@ -35,20 +37,6 @@ std::string error_of(std::string const& text) {
   CHECK(msg.rfind("test.toml:", 0) == 0);
   return msg;
 }
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/smsgw-config-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  std::string write(std::string const& name, std::string const& text) const {
-    auto p = path / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-};
 
 }  // namespace
 

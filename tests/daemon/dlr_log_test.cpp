@@ -10,22 +10,14 @@
 #include <vector>
 
 #include "daemon/dlr_log.hpp"
+#include "tests/daemon/temp_dir.hpp"
 
 using namespace smsgw;
+using smsgw::test::temp_dir;
 
 namespace {
 
 queue::time_point t0() { return queue::from_ms(1'767'225'600'000); }  // 2026-01-01T00:00:00Z
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/smsgw-dlr-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  std::string file(std::string const& name) const { return (path / name).string(); }
-};
 
 std::vector<std::string> lines_of(std::string const& path) {
   std::ifstream in(path);
