@@ -1,11 +1,8 @@
 // tests/e2e/api_client.hpp: a blocking HTTP/1.1 client for smsgw's Unix-socket API (Beast),
 // one connection per request. Transport failures are values (`ok == false`, `error` says
 // why), because the durability tests kill the daemon mid-request on purpose.
-// Every read and write is bounded by SO_RCVTIMEO/SO_SNDTIMEO, so no call can hang a test.
+// Every request is bounded by `timeout` (the io_context runs for that long at most).
 #pragma once
-
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <chrono>
 #include <string>
@@ -14,6 +11,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
@@ -53,22 +51,22 @@ class api_client {
     boost::asio::io_context io;
     boost::asio::local::stream_protocol::socket s(io);
     boost::system::error_code ec;
-    s.connect(boost::asio::local::stream_protocol::endpoint(path_), ec);
+    s.open(boost::asio::local::stream_protocol(), ec);
+    if (!ec) s.non_blocking(true, ec);  // a full backlog answers EAGAIN instead of blocking
+    if (!ec) s.connect(boost::asio::local::stream_protocol::endpoint(path_), ec);
     return !ec;
   }
 
  private:
+  // Async operations driven by run_for(): a blocking Asio read ignores SO_RCVTIMEO (it
+  // polls without a timeout after EAGAIN), and a daemon whose loop hangs must fail the
+  // test, not hang it.
   api_reply call(boost::beast::http::verb verb, std::string const& target, std::string body) const {
     namespace http = boost::beast::http;
+    using boost::system::error_code;
     api_reply out;
     boost::asio::io_context io;
     boost::asio::local::stream_protocol::socket s(io);
-    boost::system::error_code ec;
-    s.connect(boost::asio::local::stream_protocol::endpoint(path_), ec);
-    if (ec) return fail(out, "connect", ec);
-    timeval tv{static_cast<time_t>(timeout_.count()), 0};
-    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "smsgw");
     req.keep_alive(false);
@@ -77,16 +75,25 @@ class api_client {
       req.body() = std::move(body);
     }
     req.prepare_payload();
-    http::write(s, req, ec);
-    if (ec) return fail(out, "write", ec);
     boost::beast::flat_buffer buf;
     http::response<http::string_body> res;
-    http::read(s, buf, res, ec);
-    if (ec) return fail(out, "read", ec);
+    std::string step = "connect";
+    error_code result = boost::asio::error::timed_out;
+    s.async_connect(boost::asio::local::stream_protocol::endpoint(path_), [&](error_code ec) {
+      if (ec) return void(result = ec);
+      step = "write";
+      http::async_write(s, req, [&](error_code ec, std::size_t) {
+        if (ec) return void(result = ec);
+        step = "read";
+        http::async_read(s, buf, res, [&](error_code ec, std::size_t) { result = ec; });
+      });
+    });
+    io.run_for(timeout_);
+    if (result) return fail(out, step.c_str(), result);
     out.ok = true;
     out.status = static_cast<int>(res.result_int());
     out.raw = res.body();
-    boost::system::error_code jec;
+    error_code jec;
     out.body = boost::json::parse(out.raw, jec);
     if (jec) out.body = nullptr;
     return out;
