@@ -53,6 +53,14 @@ inline store open_store(std::string const& path, time_point now = t0(),
   return std::move(*s);
 }
 
+/// Number of receipts rows with status `st`.
+inline std::int64_t receipts_with_status(store& s, receipt_status st) {
+  smsgw::sqlite::statement q(s.database(), "SELECT count(*) FROM receipts WHERE status = ?1");
+  q.bind(1, static_cast<std::int64_t>(st));
+  q.step();
+  return q.column_int64(0);
+}
+
 inline message_id enqueue_ok(store& s, enqueue_request const& r) {
   auto res = s.enqueue(r);
   if (!res) FAIL("enqueue: " << res.error().message);

@@ -23,13 +23,6 @@ message_id submitted(store& s, std::string recipient, std::string carrier, std::
   return id;
 }
 
-std::int64_t receipts_with_status(store& s, receipt_status st) {
-  smsgw::sqlite::statement q(s.database(), "SELECT count(*) FROM receipts WHERE status = ?1");
-  q.bind(1, static_cast<std::int64_t>(st));
-  q.step();
-  return q.column_int64(0);
-}
-
 }  // namespace
 
 TEST_CASE("a receipt is matched by carrier and SMSC id") {

@@ -58,13 +58,6 @@ bool has_detail(std::vector<event> const& h, std::string_view text) {
   });
 }
 
-std::int64_t receipts_with_status(store& s, receipt_status st) {
-  smsgw::sqlite::statement q(s.database(), "SELECT count(*) FROM receipts WHERE status = ?1");
-  q.bind(1, static_cast<std::int64_t>(st));
-  q.step();
-  return q.column_int64(0);
-}
-
 }  // namespace
 
 TEST_CASE("a failed receipt is retried on the plan's route and can be claimed again") {
