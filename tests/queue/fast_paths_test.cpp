@@ -1,0 +1,145 @@
+// tests/queue/fast_paths_test.cpp: the set-based paths the store takes for speed (issue #3)
+// behave like the one-by-one paths they replaced: mark_sending for a batch with one message
+// refused or expired, claim over expired messages in the middle of the queue, a late
+// submit_sm_resp's history, and the history trigger that records every state change (schema
+// step 4). On real SQLite files, fake time.
+#include "queue/store.hpp"
+
+#include "queue_fixture.hpp"
+
+using namespace smsgw::queue;
+using namespace smsgw::queue::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<message_id> enqueue_n(store& s, int n, std::chrono::milliseconds validity = 5min) {
+  std::vector<message_id> ids;
+  for (int i = 0; i < n; ++i) {
+    auto req = otp("62811111" + std::to_string(10000 + i), "");
+    req.validity = validity;
+    ids.push_back(enqueue_ok(s, req));
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("mark_sending marks a whole batch, or explains the one it refuses") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto ids = enqueue_n(s, 3);
+  REQUIRE(s.claim("telkomsel", 3, t0())->size() == 3);
+
+  SECTION("all claimed: all marked, in the order given") {
+    std::vector<message_id> order{ids[2], ids[0], ids[1]};
+    CHECK(*s.mark_sending(order, t0() + 1s) == order);
+    for (auto id : ids) CHECK(s.get(id)->sending_at == t0() + 1s);
+  }
+  SECTION("one not claimed: invalid_state, and none is marked") {
+    auto extra = enqueue_ok(s, otp("6289999999999", ""));
+    std::vector<message_id> batch{ids[0], extra, ids[1]};
+    auto r = s.mark_sending(batch, t0() + 1s);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == errc::invalid_state);
+    for (auto id : ids) CHECK_FALSE(s.get(id)->sending_at.has_value());
+  }
+  SECTION("the same id twice: invalid_state, none marked") {
+    std::vector<message_id> batch{ids[0], ids[0]};
+    CHECK(s.mark_sending(batch, t0() + 1s).error().code == errc::invalid_state);
+    CHECK_FALSE(s.get(ids[0])->sending_at.has_value());
+  }
+  SECTION("an unknown id: not_found") {
+    std::vector<message_id> batch{ids[0], 4242};
+    CHECK(s.mark_sending(batch, t0() + 1s).error().code == errc::not_found);
+  }
+}
+
+TEST_CASE("mark_sending leaves out the one that expired and marks the others") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto keep = enqueue_n(s, 2);
+  auto req = otp("6287777777777", "");
+  req.validity = 10s;
+  auto short_lived = enqueue_ok(s, req);
+  REQUIRE(s.claim("telkomsel", 3, t0())->size() == 3);
+  std::vector<message_id> batch{keep[0], short_lived, keep[1]};
+  auto r = s.mark_sending(batch, t0() + 10s);
+  REQUIRE(r.has_value());
+  CHECK(*r == std::vector<message_id>{keep[0], keep[1]});
+  CHECK(s.get(short_lived)->st == state::expired);
+  CHECK(s.history(short_lived)->back().detail == "expired before it could be sent");
+  CHECK(s.get(keep[1])->sending_at == t0() + 10s);
+}
+
+TEST_CASE("claim expires the stale ones it walks past and still fills the batch") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  // Queue order: 2 valid, 3 expiring at t0 + 10 s, 4 valid.
+  auto a = enqueue_n(s, 2);
+  std::vector<message_id> stale;
+  for (int i = 0; i < 3; ++i) {
+    auto req = otp("62822222" + std::to_string(10000 + i), "");
+    req.validity = 10s;
+    stale.push_back(enqueue_ok(s, req));
+  }
+  std::vector<message_id> b;
+  for (int i = 0; i < 4; ++i)
+    b.push_back(enqueue_ok(s, otp("62833333" + std::to_string(10000 + i), "")));
+
+  auto got = s.claim("telkomsel", 4, t0() + 10s);
+  REQUIRE(got->size() == 4);
+  CHECK((*got)[0].id == a[0]);
+  CHECK((*got)[1].id == a[1]);
+  CHECK((*got)[2].id == b[0]);
+  CHECK((*got)[3].id == b[1]);
+  for (auto const& m : *got) {
+    CHECK(m.st == state::in_flight);
+    CHECK(m.attempts == 1);
+    CHECK(m.detail == "claimed");
+  }
+  for (auto id : stale) {
+    CHECK(s.get(id)->st == state::expired);
+    CHECK(s.get(id)->attempts == 0);
+    CHECK(s.history(id)->back().from == state::queued);
+  }
+  CHECK(s.get(b[2])->st == state::queued);  // not reached: left alone
+}
+
+TEST_CASE("a late submit_sm_resp after outcome_unknown is recorded as such") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto id = enqueue_ok(s, otp());
+  REQUIRE(s.claim("telkomsel", 1, t0())->size() == 1);
+  std::vector<message_id> ids{id};
+  REQUIRE(s.mark_sending(ids, t0())->size() == 1);
+  REQUIRE(s.mark_outcome_unknown(id, "submit_sm_resp timeout", t0() + 30s).has_value());
+  REQUIRE(s.mark_submitted(id, "tsel-a", "77", t0() + 31s).has_value());
+  auto h = *s.history(id);
+  CHECK(h.back().from == state::outcome_unknown);
+  CHECK(h.back().to == state::submitted);
+  CHECK(h.back().at == t0() + 31s);
+  CHECK(h.back().detail.find("late") != std::string::npos);
+  CHECK(h.back().smsc_message_id == "77");
+}
+
+TEST_CASE("the database records every state change; one without a history bump fails") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto id = enqueue_ok(s, otp());
+  auto& db = s.database();
+  // A state change made outside the store's code still gets its history row.
+  db.exec("UPDATE messages SET state = 7, updated_at = 1767225605000, detail = 'by hand', "
+          "history_len = history_len + 1 WHERE id = " + std::to_string(id));
+  auto h = *s.history(id);
+  REQUIRE(h.size() == 2);
+  CHECK(h[1].from == state::queued);
+  CHECK(h[1].to == state::cancelled);
+  CHECK(h[1].at == t0() + 5s);
+  CHECK(h[1].detail == "by hand");
+  // Forgetting to bump history_len collides with the existing row: refused, nothing changes.
+  CHECK_THROWS_AS(db.exec("UPDATE messages SET state = 8 WHERE id = " + std::to_string(id)),
+                  smsgw::sqlite::error);
+  CHECK(s.get(id)->st == state::cancelled);
+  CHECK(s.history(id)->size() == 2);
+}
