@@ -6,7 +6,9 @@
 // Assumption: one network thread; the batcher is used only from it (no locks).
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -26,14 +28,28 @@
 namespace smsgw {
 
 /// Runs `f` on the queue thread; `callback(result)` is then invoked on `ex`. The outstanding
-/// work keeps `ex`'s io_context running until it is delivered.
+/// work keeps `ex`'s io_context running until it is delivered. If the writer is stopped
+/// (group_commit::run refuses the task), `callback` gets errc::stopped instead: a waiting
+/// coroutine or the enqueue batcher must never wait for an answer that cannot come.
 template <class F, class Callback>
 void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, Callback callback) {
+  using R = std::invoke_result_t<F&, queue::store&>;
   auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
-  gc.run([f = std::move(f), cb = std::move(callback), tracked](queue::store& s) mutable {
+  auto cb = std::make_shared<Callback>(std::move(callback));
+  auto ran = gc.run([f = std::move(f), cb, tracked](queue::store& s) mutable {
     auto r = f(s);
-    boost::asio::post(tracked, [cb = std::move(cb), r = std::move(r)]() mutable { cb(std::move(r)); });
+    boost::asio::post(tracked, [cb, r = std::move(r)]() mutable { (*cb)(std::move(r)); });
   });
+  // A refused task is destroyed inside run(), so its future is already broken here; a task
+  // that ran (or will) leaves a future holding void, never an exception.
+  if (ran.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+  try {
+    ran.get();
+  } catch (std::future_error const&) {
+    boost::asio::post(tracked, [cb]() mutable {
+      (*cb)(R(queue::error{queue::errc::stopped, "the queue writer is stopped"}));
+    });
+  }
 }
 
 namespace detail {
