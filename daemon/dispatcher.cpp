@@ -308,8 +308,7 @@ void dispatcher::on_link_state(link_identity const& link, link_state state,
   auto& binds = bound_[link.carrier];
   if (state == link_state::bound && !link.bind.ends_with("-rx")) binds.insert(link.bind);
   else binds.erase(link.bind);
-  spdlog::info("link {} ({}): {}{}{}", link.bind, link.peer, to_string(state),
-               detail.empty() ? "" : ": ", detail);
+  (void)detail;  // the link itself logs every change (smsc_link::set_state): not twice
 }
 
 }  // namespace smsgw
