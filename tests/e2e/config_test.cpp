@@ -38,7 +38,7 @@ throughput = 50
 
 }  // namespace
 
-TEST_CASE("--check-config names FILE:LINE: KEY of a broken config", "[e2e][config]") {
+TEST_CASE("check-config names FILE:LINE: KEY of a broken config", "[e2e][config]") {
   temp_dir dir;
   struct broken {
     std::string toml;
@@ -100,7 +100,7 @@ TEST_CASE("the daemon refuses to start on a broken config", "[e2e][config]") {
   CHECK(!fs::exists(socket));
 }
 
-TEST_CASE("--print-default-config passes --check-config with writable paths", "[e2e][config]") {
+TEST_CASE("print-default-config output passes check-config with writable paths", "[e2e][config]") {
   temp_dir dir;
   auto r = run_smsgw(dir, {"--print-default-config"});
   REQUIRE(r.status == "exit 0");

@@ -69,10 +69,14 @@ class smsc_sim {
   fs::path log_path() const { return dir_ / (spec_.name + ".sim.log"); }
 
   void kill9() { proc_->kill9(); }
-  /// Starts it again on the same port, with the same options plus `extra`.
+  /// Starts it again on the same port, with the same options plus `extra`. Its message ids
+  /// start from a new base, as a real SMSC's would not repeat the ids it gave before.
   void restart(std::vector<std::string> const& extra = {}) {
     proc_.reset();
-    start(port_, extra);
+    ++restarts_;
+    auto args = extra;
+    args.insert(args.end(), {"--first-message-id", std::to_string(0x2A000000u + restarts_ * 0x01000000u)});
+    start(port_, args);
   }
 
  private:
@@ -102,6 +106,7 @@ class smsc_sim {
   fs::path dir_;
   carrier_spec spec_;
   std::uint16_t port_ = 0;
+  unsigned restarts_ = 0;
   std::unique_ptr<child_process> proc_;
 };
 

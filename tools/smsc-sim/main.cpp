@@ -44,6 +44,8 @@ constexpr char usage[] = R"(usage: smsc-sim [options]
   --id-format hex|dec         message_id in submit_sm_resp (default hex)
   --receipt-id-format hex|dec id in receipts (default: same as --id-format)
   --receipt-delay-ms N        delay before the receipt (default 200)
+  --first-message-id N        message ids count up from N (default 704643072 = 0x2A000000);
+                              a restarted simulator given a new N never reuses an id
   --receipt-form text|tlv|both  (default both)
   --outcomes LIST             e.g. "DELIVRD=90,UNDELIV=5,REJECTD=3,EXPIRED=1,NONE=1" (default DELIVRD=100)
   --rejectd-err CODE          err: of REJECTD, "spam filtered" (default 069)
@@ -128,6 +130,7 @@ options parse_args(int argc, char** argv) {
       (flag == "--id-format" ? c.resp_id_format : receipt_ids.emplace()) = *v;
     }
     else if (flag == "--receipt-delay-ms") c.receipt_delay = ms();
+    else if (flag == "--first-message-id") c.first_message_id = to_number(flag, take(), 0xFFFFFFFFULL);
     else if (flag == "--receipt-form") {
       auto v = sim::parse_receipt_form(take());
       if (!v) fail("--receipt-form wants text, tlv or both");
