@@ -1,7 +1,8 @@
 // queue/retention.cpp: housekeeping the daemon runs periodically: expire_due() ends messages
 // whose expiry passed while waiting (queued or outcome_unknown) and turns stale held receipts
-// into orphans; purge() deletes old finished messages, their history and old receipts in
-// small transactions, so the single writer is never held for long (senders keep going).
+// into orphans; purge() deletes old finished messages, their history, old receipts and the
+// per-number limit events no limit can need any more in small transactions, so the single
+// writer is never held for long (senders keep going).
 #include "queue/store_impl.hpp"
 
 #include <fmt/format.h>
@@ -60,10 +61,18 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
         del_msg.bind(1, id).run();
       }
       del_receipts.bind(1, cutoff).bind(2, limit).run();
-      auto receipts_deleted = db.changes();
+      auto const receipts_deleted = db.changes();
+      // Limit events older than the longest window + cooldown before the cutoff (older_than
+      // is never later than now, so none of them can count against a later request).
+      std::size_t limit_events_deleted = 0;
+      if (impl_->limiter) {
+        auto n = impl_->limiter->purge(older_than, batch_size);
+        if (!n) throw failure{n.error()};  // the transaction rolls back
+        limit_events_deleted = *n;
+      }
       tx.commit();
       total += ids.size();
-      if (ids.empty() && receipts_deleted == 0) break;
+      if (ids.empty() && receipts_deleted == 0 && limit_events_deleted == 0) break;
     }
     return total;
   });

@@ -159,8 +159,10 @@ class store {
   /// receipt_hold -> orphan. Returns the number of messages expired.
   result<std::size_t> expire_due(time_point now);
   /// Deletes messages that will not be sent again (submitted and final states) last updated
-  /// before `older_than`, with their history, and receipts received before it: `batch_size`
-  /// rows per transaction, at most `max_batches` transactions. Returns messages deleted.
+  /// before `older_than`, with their history, receipts received before it, and per-number
+  /// limit events older than `older_than` minus the longest window + cooldown of their scope
+  /// (no limit can count them any more): `batch_size` rows of each per transaction, at most
+  /// `max_batches` transactions. Returns messages deleted.
   result<std::size_t> purge(time_point older_than, std::size_t batch_size = 500,
                             std::size_t max_batches = std::numeric_limits<std::size_t>::max());
 

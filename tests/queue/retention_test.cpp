@@ -9,7 +9,7 @@ using namespace smsgw::queue::test;
 using namespace std::chrono_literals;
 
 namespace {
-std::int64_t count(store& s, char const* sql) { return s.database().query_int(sql); }
+std::int64_t count(store& s, std::string_view sql) { return s.database().query_int(sql); }
 }  // namespace
 
 TEST_CASE("purge deletes old finished messages in batches and keeps live ones") {
@@ -67,4 +67,37 @@ TEST_CASE("purge also deletes old receipts") {
               .has_value());
   REQUIRE(s.purge(t0() + 1h, 10).has_value());
   CHECK(count(s, "SELECT count(*) FROM receipts") == 1);
+}
+
+TEST_CASE("purge deletes the per-number limit events no limit can count any more") {
+  temp_dir dir;
+  store_options opts;
+  opts.limits = limits_config{};  // per number: longest window + cooldown 48 h; range: 40 min
+  auto s = open_store(dir.file(), t0(), opts);
+  for (int i = 0; i < 3; ++i) {
+    auto r = otp("6281111111111", "p" + std::to_string(i), t0());
+    REQUIRE(s.enqueue(r)->what == enqueue_outcome::kind::accepted);
+  }
+  auto const late = t0() + 48h - 5min;  // five requests for another number, 47:55 .. 47:59
+  for (int i = 0; i < 5; ++i) {
+    auto r = otp("6281111112222", "p" + std::to_string(i), late + std::chrono::minutes(i));
+    REQUIRE(s.enqueue(r)->what == enqueue_outcome::kind::accepted);
+  }
+  CHECK(count(s, "SELECT count(*) FROM rate_number_events") == 8);
+  CHECK(count(s, "SELECT count(*) FROM rate_prefix_events") == 8);
+
+  // Cutoff 48:01: number events up to 00:01 are dead, range events up to 47:21.
+  REQUIRE(s.purge(t0() + 48h + 1min, 2).has_value());  // batches of 2: several transactions
+  CHECK(count(s, "SELECT count(*) FROM rate_number_events") == 5);
+  CHECK(count(s, "SELECT count(*) FROM rate_number_events WHERE msisdn = 6281111111111") == 0);
+  CHECK(count(s, "SELECT count(*) FROM rate_prefix_events") == 5);
+  CHECK(count(s, "SELECT count(*) FROM rate_prefix_events WHERE at < " +
+                     std::to_string(to_ms(late))) == 0);
+
+  // The events kept still count: the sixth request within 15 minutes is refused.
+  CHECK(s.enqueue(otp("6281111112222", "p9", t0() + 48h + 2min))->what ==
+        enqueue_outcome::kind::refused);
+  // And the reopened file agrees.
+  auto s2 = open_store(dir.file(), t0() + 48h + 3min, opts);
+  CHECK(count(s2, "SELECT count(*) FROM rate_number_events") == 5);
 }
