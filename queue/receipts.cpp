@@ -1,7 +1,8 @@
 // queue/receipts.cpp: delivery receipts. Matched by (via_carrier, normalised SMSC message id):
 // the carrier whose SMSC issued the id, whichever of its binds delivered it. Every receipt is
-// recorded in `receipts` and committed before apply_receipt() returns, so the daemon may
-// answer deliver_sm_resp after.
+// recorded and committed before apply_receipt() returns, so the daemon may answer
+// deliver_sm_resp after: one that makes a submitted message final by the message's history
+// row alone, held, orphan, duplicate and the other applied ones in `receipts`.
 // Rules: the same (carrier, id, outcome) twice is applied once; an id not known yet while a
 // submit is awaiting its response on that carrier is held (pending) and applied by
 // mark_submitted(); otherwise it is an orphan (expire_due() also turns stale pending ones so).
@@ -31,18 +32,26 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     return res;
   };
 
+  state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
   lookup_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
+  lookup_receipt.bind(4, static_cast<std::int64_t>(to));
   lookup_receipt.step();
   bool const seen = !lookup_receipt.is_null(0);
   auto const seen_id = lookup_receipt.column_int64(0);
   bool const found = !lookup_receipt.is_null(1);
-  auto const found_id = lookup_receipt.column_int64(1);
+  auto const found_id = lookup_receipt.column_int64(1) >> 1;
+  bool const final_by_receipt = found && (lookup_receipt.column_int64(1) & 1) != 0;
   lookup_receipt.reset();
   if (seen) {
     if (seen_id != 0) {
       res.id = seen_id;
       res.st = load(seen_id).st;
     }
+    return record(receipt_status::duplicate);
+  }
+  if (final_by_receipt) {  // applied before on the fast path (not in `receipts`)
+    res.id = found_id;
+    res.st = to;
     return record(receipt_status::duplicate);
   }
   if (!found) {
@@ -53,15 +62,17 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   }
   res.id = found_id;
 
-  state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
   // The common case, a submitted message and no retry decision to make: one conditional
-  // UPDATE (the trigger records the event). Anything else goes the general way below.
+  // UPDATE. The trigger's history row (state, time, "receipt: <detail>") is the receipt's
+  // only record: a repeat is recognised from the message (final by a receipt, above).
+  // Anything else goes the general way below and is recorded in `receipts` too.
   if (to == state::delivered || !opts.retry) {
     receipt_row.bind(1, *res.id).bind(2, static_cast<std::int64_t>(to)).bind(3, now_ms);
     receipt_row.bind(4, fmt::format("receipt: {}", detail)).run();
     if (db.changes() == 1) {
       res.st = to;
-      return record(receipt_status::applied);
+      res.status = receipt_status::applied;
+      return res;
     }
   }
 

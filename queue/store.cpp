@@ -67,13 +67,15 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "UPDATE OR FAIL messages SET state = ?2, updated_at = ?3, detail = ?4, "
       "history_len = history_len + 1 WHERE id = ?1 AND state = 3");
   any_held = sqlite::statement(db, "SELECT 1 FROM receipts WHERE status = 1 LIMIT 1");
-  // Both lookups of a receipt in one statement: the same receipt seen before (NULL: no; 0:
-  // yes, not matched to a message; else its message id), and the newest message with the id.
+  // Both lookups of a receipt in one statement: the same receipt recorded before (NULL: no;
+  // 0: yes, not matched to a message; else its message id), and the newest message with the
+  // id times 2, plus 1 if it was already made final (state ?4) by a receipt (one index probe):
+  // a receipt applied on the fast path is recorded only by the message's history row.
   lookup_receipt = sqlite::statement(db,
       "SELECT (SELECT coalesce(message_id, 0) FROM receipts WHERE carrier = ?1 "
       "AND smsc_message_id = ?2 AND outcome = ?3 AND status <> 3 LIMIT 1), "
-      "(SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
-      "ORDER BY id DESC LIMIT 1)");
+      "(SELECT id * 2 + (state = ?4 AND substr(detail, 1, 9) = 'receipt: ') FROM messages "
+      "WHERE via_carrier = ?1 AND smsc_message_id = ?2 ORDER BY id DESC LIMIT 1)");
   any_sending = sqlite::statement(db,
       "SELECT 1 FROM messages WHERE state <= 2 AND state = 1 AND sending_at IS NOT NULL "
       "AND (carrier = ?1 OR route = ?1) LIMIT 1");

@@ -55,6 +55,18 @@ TEST_CASE("the same receipt twice is applied once") {
   CHECK(std::count_if(h.begin(), h.end(), [](event const& e) {
           return e.to == state::delivered;
         }) == 1);
+  CHECK(receipts_with_status(s, receipt_status::duplicate) == 1);
+
+  // Another outcome for the same id is not a duplicate: recorded, the final state kept.
+  auto other = s.apply_receipt("telkomsel", "77", receipt_outcome::undeliverable, "u", t0() + 7s);
+  REQUIRE(other.has_value());
+  CHECK(other->status == receipt_status::applied);
+  CHECK(s.get(id)->st == state::delivered);
+  CHECK(s.history(id)->size() == h.size() + 1);
+  auto other_again =
+      s.apply_receipt("telkomsel", "77", receipt_outcome::undeliverable, "u", t0() + 8s);
+  CHECK(other_again->status == receipt_status::duplicate);
+  CHECK(s.history(id)->size() == h.size() + 1);
 }
 
 TEST_CASE("a receipt that overtakes its submit_sm_resp is held, then applied") {
@@ -117,7 +129,19 @@ TEST_CASE("a recorded receipt survives reopening (it was committed before return
   }
   auto s = open_store(dir.file());
   CHECK(s.get(id)->st == state::delivered);
-  CHECK(receipts_with_status(s, receipt_status::applied) == 1);
+  // Applied on the fast path: its record is the history row (time, detail), not `receipts`.
+  CHECK(receipts_with_status(s, receipt_status::applied) == 0);
+  auto h = *s.history(id);
+  CHECK(h.back().to == state::delivered);
+  CHECK(h.back().at == t0());
+  CHECK(h.back().detail == "receipt: x");
+  // A repeat after the restart is still recognised, and recorded as a duplicate.
+  auto again = s.apply_receipt("telkomsel", "abc", receipt_outcome::delivered, "x", t0() + 1s);
+  REQUIRE(again.has_value());
+  CHECK(again->status == receipt_status::duplicate);
+  CHECK(again->id == id);
+  CHECK(receipts_with_status(s, receipt_status::duplicate) == 1);
+  CHECK(s.history(id)->size() == h.size());
 }
 
 TEST_CASE("apply_receipts records a batch in one transaction") {
