@@ -43,25 +43,50 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
     auto const limit = static_cast<std::int64_t>(batch_size);
     std::size_t total = 0;
     auto& db = impl_->db;
-    sqlite::statement pick(db,
-        "SELECT id FROM messages WHERE state >= 3 AND updated_at < ?1 LIMIT ?2");
+    // Both tables are walked in rowid order from a cursor (ids grow with time: no index on
+    // the age is kept up to date on every write), `batch_size` rows per transaction, and the
+    // walk of a table ends at its first row created at or after the cutoff. Rows passed over
+    // (live messages, held receipts, messages changed since the cutoff) are looked at again
+    // by the next purge() call only.
+    sqlite::statement walk_msg(db,
+        "SELECT id, state >= 3 AND updated_at < ?1, created_at < ?1 FROM messages "
+        "WHERE id > ?2 ORDER BY id LIMIT ?3");
+    sqlite::statement walk_receipts(db,
+        "SELECT id, status <> 1, received_at < ?1 FROM receipts WHERE id > ?2 ORDER BY id "
+        "LIMIT ?3");
     sqlite::statement del_msg(db, "DELETE FROM messages WHERE id = ?1");
     sqlite::statement del_events(db, "DELETE FROM events WHERE message_id = ?1");
-    sqlite::statement del_receipts(db,
-        "DELETE FROM receipts WHERE id IN (SELECT id FROM receipts WHERE received_at < ?1 "
-        "AND status <> 1 LIMIT ?2)");
+    sqlite::statement del_receipt(db, "DELETE FROM receipts WHERE id = ?1");
+    // One step of a walk: the ids to delete among the next `limit` rows after `cursor`.
+    auto step = [&](sqlite::statement& walk, std::int64_t& cursor, bool& done) {
+      std::vector<std::int64_t> ids;
+      if (done) return ids;
+      walk.bind(1, cutoff).bind(2, cursor).bind(3, limit);
+      std::int64_t seen = 0;
+      while (walk.step()) {
+        ++seen;
+        if (walk.column_int64(2) == 0) {  // created after the cutoff: so are all later ones
+          done = true;
+          break;
+        }
+        cursor = walk.column_int64(0);
+        if (walk.column_int64(1) != 0) ids.push_back(cursor);
+      }
+      walk.reset();
+      if (seen < limit) done = true;
+      return ids;
+    };
+    std::int64_t msg_cursor = 0, receipt_cursor = 0;
+    bool msg_done = false, receipts_done = false;
     for (std::size_t batch = 0; batch < max_batches; ++batch) {
       sqlite::transaction tx(db);
-      std::vector<message_id> ids;
-      pick.bind(1, cutoff).bind(2, limit);
-      while (pick.step()) ids.push_back(pick.column_int64(0));
-      pick.reset();
+      auto ids = step(walk_msg, msg_cursor, msg_done);
       for (auto id : ids) {
         del_events.bind(1, id).run();
         del_msg.bind(1, id).run();
       }
-      del_receipts.bind(1, cutoff).bind(2, limit).run();
-      auto const receipts_deleted = db.changes();
+      auto receipt_ids = step(walk_receipts, receipt_cursor, receipts_done);
+      for (auto id : receipt_ids) del_receipt.bind(1, id).run();
       // Limit events older than the longest window + cooldown before the cutoff (older_than
       // is never later than now, so none of them can count against a later request).
       std::size_t limit_events_deleted = 0;
@@ -72,7 +97,7 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
       }
       tx.commit();
       total += ids.size();
-      if (ids.empty() && receipts_deleted == 0 && limit_events_deleted == 0) break;
+      if (msg_done && receipts_done && limit_events_deleted == 0) break;
     }
     return total;
   });

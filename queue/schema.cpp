@@ -159,12 +159,22 @@ DROP INDEX receipts_pending;
 CREATE INDEX receipts_held ON receipts(carrier, smsc_message_id) WHERE status = 1;
 )sql";
 
-// Append new steps here (next: version 5); never edit a released step.
+// Step 5: purge walks messages and receipts in rowid order (ids grow with time) in small
+// batches and stops at the first row created after the cutoff, so the two indexes only purge
+// used go: messages_purgeable was rewritten on every transition from submitted on (updated_at
+// changes each time), receipts_age on every receipt recorded.
+constexpr std::string_view k_step5 = R"sql(
+DROP INDEX messages_purgeable;
+DROP INDEX receipts_age;
+)sql";
+
+// Append new steps here (next: version 6); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
     {3, "via_carrier", k_step3},
     {4, "held receipts index", k_step4},
+    {5, "purge in rowid order", k_step5},
 };
 
 }  // namespace

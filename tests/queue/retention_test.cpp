@@ -101,3 +101,37 @@ TEST_CASE("purge deletes the per-number limit events no limit can count any more
   auto s2 = open_store(dir.file(), t0() + 48h + 3min, opts);
   CHECK(count(s2, "SELECT count(*) FROM rate_number_events") == 5);
 }
+
+TEST_CASE("purge walks in id order past live rows and stops at the first row after the cutoff") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto live = enqueue_ok(s, otp("6281111111100", ""));  // oldest id, never purgeable
+  std::vector<message_id> old;
+  for (int i = 0; i < 5; ++i) {
+    old.push_back(enqueue_ok(s, otp("62811111111" + std::to_string(10 + i), "")));
+  }
+  for (auto id : old) REQUIRE(s.cancel(id, t0()).has_value());
+  auto young = s.enqueue(otp("6281111111199", "", t0() + 2h));  // created after the cutoff
+  REQUIRE(young.has_value());
+  REQUIRE(s.cancel(young->id, t0() + 2h).has_value());
+  // Receipts: an orphan (old), a held one (old, kept), an orphan after the cutoff.
+  REQUIRE(s.apply_receipt("telkomsel", "o1", receipt_outcome::delivered, "", t0())->status ==
+          receipt_status::orphan);
+  REQUIRE(s.claim("telkomsel", 1, t0()).value().size() == 1);  // `live`, now in flight
+  REQUIRE(s.mark_sending(std::vector<message_id>{live}, t0())->size() == 1);
+  REQUIRE(s.apply_receipt("telkomsel", "h1", receipt_outcome::delivered, "", t0())->status ==
+          receipt_status::pending);
+  REQUIRE(s.mark_outcome_unknown(live, "timeout", t0()).has_value());
+  REQUIRE(s.apply_receipt("telkomsel", "o2", receipt_outcome::delivered, "", t0() + 2h)->status ==
+          receipt_status::orphan);
+
+  CHECK(*s.purge(t0() + 1h, 2) == 5);  // batches of 2, the live row in the first one
+  CHECK(s.get(live).has_value());
+  CHECK(s.get(young->id).has_value());
+  for (auto id : old) CHECK(s.get(id).error().code == errc::not_found);
+  CHECK(count(s, "SELECT count(*) FROM receipts") == 2);
+  CHECK(count(s, "SELECT count(*) FROM receipts WHERE smsc_message_id = 'o1'") == 0);
+  // The indexes only purge used are gone (schema step 5).
+  CHECK(count(s, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                 "('messages_purgeable', 'receipts_age')") == 0);
+}
