@@ -303,6 +303,13 @@ void read_sections(table_reader& top, daemon_config& cfg) {
     read_api(a, cfg.api);
   }
   {
+    auto r = sub(top, "retry", empty);
+    r.get_int("max_otp_attempts", cfg.retry.max_otp_attempts, 1, 10);
+    r.get_int("max_transactional_attempts", cfg.retry.max_transactional_attempts, 1, 10);
+    r.get_duration("same_route_delay_ms", cfg.retry.same_route_delay, 0, 600'000);
+    r.check_unknown();
+  }
+  {
     auto g = sub(top, "logging", empty);
     cfg.logging.level = read_enum<std::string_view>(
         g, "level", "info",

@@ -58,6 +58,13 @@ struct api_settings {
 /// The longest `max_ttl_seconds` accepted: 7 days (carriers hold a message at most a few days).
 inline constexpr std::chrono::seconds max_ttl_limit{7 * 24 * 3600};
 
+/// When a message that did not get through is tried again (rules: daemon/retry_policy.hpp).
+struct retry_settings {
+  int max_otp_attempts = 3;  ///< `max_otp_attempts`: submits per OTP, the first included, 1..10, default 3
+  int max_transactional_attempts = 2;  ///< `max_transactional_attempts`: submits per transactional message (after certain failures only), 1..10, default 2
+  std::chrono::milliseconds same_route_delay{2000};  ///< `same_route_delay_ms`: wait before a retry on the route just used (a switch to an alternate goes at once), 0..600000, default 2000
+};
+
 struct logging_settings {
   std::string level = "info";  ///< `level`: trace|debug|info|warn|error|off, default info
   std::string dlr_log = "/var/log/smsgw/dlr.log";  ///< `dlr_log`: receipt log path ("" = off)
@@ -69,6 +76,7 @@ struct daemon_config {
   limits_settings limits;              ///< `[limits]`
   api_settings api;                    ///< `[api]`
   logging_settings logging;            ///< `[logging]`
+  retry_settings retry;                ///< `[retry]`
   std::chrono::milliseconds stop_timeout{15000};  ///< `stop_timeout_ms` (top level): drain bound on SIGTERM
 
   route_config const* find_carrier(std::string_view name) const noexcept;

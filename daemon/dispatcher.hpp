@@ -53,7 +53,11 @@ class dispatcher final : public smpp_events {
   /// `gc`, `config` and `log` must outlive the dispatcher. Call everything on `ex`. `retry`
   /// should be the settings given to with_retry_policy() for the store.
   dispatcher(boost::asio::any_io_executor ex, queue::group_commit& gc,
-             daemon_config const& config, dlr_log& log, retry_settings retry = {});
+             daemon_config const& config, dlr_log& log, retry_settings retry);
+  /// The same with the configured `[retry]` settings (config.retry).
+  dispatcher(boost::asio::any_io_executor ex, queue::group_commit& gc,
+             daemon_config const& config, dlr_log& log)
+      : dispatcher(std::move(ex), gc, config, log, config.retry) {}
   ~dispatcher() override;
 
   /// The message_source a carrier's links take from (one per configured carrier).

@@ -15,11 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/config.hpp"
 #include "queue/store.hpp"
 
 namespace smsgw {
-
-struct daemon_config;
 
 /// Why a retry is considered.
 enum class retry_cause {
@@ -29,14 +28,6 @@ enum class retry_cause {
   recovered_unknown,  ///< in flight with its sending mark when smsgw stopped: maybe accepted
 };
 std::string_view to_string(retry_cause c) noexcept;
-
-struct retry_settings {
-  int max_otp_attempts = 3;            ///< submits per OTP, the first included
-  int max_transactional_attempts = 2;  ///< submits per transactional message (certain failures only)
-  /// Wait before retrying on the route just used (no alternate left to rotate to); a switch to
-  /// another carrier goes at once.
-  std::chrono::milliseconds same_route_delay{2000};
-};
 
 /// carrier -> [carrier, its alternates...] (the rotation an OTP's attempts follow).
 using route_table = std::map<std::string, std::vector<std::string>, std::less<>>;
@@ -54,6 +45,10 @@ std::optional<queue::retry_plan> plan_retry(queue::message const& m, retry_cause
 /// failed receipts and messages recovered as outcome_unknown at open() follow the same rules.
 /// main.cpp: `auto store = queue::store::open(path, with_retry_policy(opts, cfg));`
 queue::store_options with_retry_policy(queue::store_options opts, daemon_config const& cfg,
-                                       retry_settings const& s = {});
+                                       retry_settings const& s);
+/// The same with the configured `[retry]` settings (cfg.retry).
+inline queue::store_options with_retry_policy(queue::store_options opts, daemon_config const& cfg) {
+  return with_retry_policy(std::move(opts), cfg, cfg.retry);
+}
 
 }  // namespace smsgw

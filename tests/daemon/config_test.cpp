@@ -119,6 +119,11 @@ read_timeout_ms = 5000
 max_connections = 32
 default_ttl_seconds = 180
 max_ttl_seconds = 900
+[retry]
+max_otp_attempts = 4
+max_transactional_attempts = 1
+same_route_delay_ms = 500
+
 [logging]
 level = "info"
 dlr_log = "/var/log/smsgw/dlr.log"
@@ -202,6 +207,9 @@ TEST_CASE("every documented directive lands in its field") {
   CHECK(r->api.max_ttl == 900s);
   CHECK(r->logging.level == "info");
   CHECK(r->logging.dlr_log == "/var/log/smsgw/dlr.log");
+  CHECK(r->retry.max_otp_attempts == 4);
+  CHECK(r->retry.max_transactional_attempts == 1);
+  CHECK(r->retry.same_route_delay == 500ms);
 }
 
 TEST_CASE("the other enumerations and TLS keys are read") {
@@ -305,6 +313,9 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
   CHECK(error_of(base + "[limits]\nper_number = [{ max = 0, window_seconds = 60 }]\n").find("limits.per_number[0].max: 0 is out of range") != std::string::npos);
   CHECK(error_of(base + "[limits]\nper_number = [{ max = 5 }]\n").find("limits.per_number[0].window_seconds: required") != std::string::npos);
   CHECK(error_of(base + "[limits]\nper_number = [{ max = 5, window_seconds = 60, burst = 1 }]\n").find("limits.per_number[0].burst: unknown key") != std::string::npos);
+  CHECK(error_of(base + "[retry]\nmax_otp_attempts = 0\n").find("retry.max_otp_attempts: 0 is out of range (1..10)") != std::string::npos);
+  CHECK(error_of(base + "[retry]\nsame_route_delay_ms = -1\n").find("retry.same_route_delay_ms: -1 is out of range") != std::string::npos);
+  CHECK(error_of(base + "[retry]\nmax_attempts = 3\n").find("retry.max_attempts: unknown key") != std::string::npos);
   CHECK(error_of("stop_timeout_ms = -1\n" + base).find("test.toml:1: stop_timeout_ms: -1 is out of range") == 0);
 }
 
