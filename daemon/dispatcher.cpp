@@ -78,6 +78,37 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
   }
 }
 
+asio::awaitable<std::size_t> dispatcher::release_unsent() {
+  std::vector<std::pair<queue::message_id, std::string>> unsent;
+  for (auto& [name, source] : sources_) {
+    for (auto& out : source->drain()) {
+      auto it = handed_out_.find(out.ref);
+      if (it == handed_out_.end()) continue;
+      auto const& m = it->second;
+      unsent.emplace_back(m.id, m.route.empty() ? m.carrier : m.route);
+      handed_out_.erase(it);
+    }
+  }
+  if (unsent.empty()) co_return 0;
+  auto work = [unsent](queue::store& s) -> queue::result<std::size_t> {
+    auto const now = queue::clock::now();
+    std::size_t n = 0;
+    for (auto const& [id, route] : unsent) {
+      // Never written to a link: not an attempt that may have reached the SMSC.
+      if (s.requeue(id, route, now, "claimed but not sent before the daemon stopped", now)) ++n;
+    }
+    return n;
+  };
+  auto r = co_await queue_call(gc_, std::move(work));
+  if (!r) {
+    spdlog::error("stopping: returning {} unsent message(s) to the queue: {}", unsent.size(),
+                  r.error().message);
+    co_return 0;
+  }
+  spdlog::info("stopping: {} claimed but unsent message(s) returned to the queue", *r);
+  co_return *r;
+}
+
 void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) {
   auto now = queue::clock::now();
   for (auto& m : msgs) {

@@ -69,6 +69,10 @@ class dispatcher final : public smpp_events {
   /// expire_due() every housekeeping interval, purge() at the first tick and then hourly;
   /// returns after stop_dequeuing().
   boost::asio::awaitable<void> run_housekeeping();
+  /// Graceful stop, after the carriers stopped: messages claimed but never written to a link
+  /// (still in a buffer) go back to queued, committed before this returns, so a restart
+  /// sends them normally instead of finding them "outcome unknown". Returns how many.
+  boost::asio::awaitable<std::size_t> release_unsent();
 
   dispatcher_stats const& stats() const noexcept { return stats_; }
 

@@ -89,6 +89,13 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size
   co_return std::vector<outbound_message>{};
 }
 
+std::vector<outbound_message> dispatcher_source::drain() {
+  std::vector<outbound_message> out;
+  for (auto& [key, m] : buffer_) out.push_back(std::move(m));
+  buffer_.clear();
+  return out;
+}
+
 std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
   std::vector<outbound_message> out;
   auto const now = queue::clock::now();

@@ -29,6 +29,8 @@ class dispatcher_source final : public message_source {
   void wake();
   std::string const& carrier() const noexcept { return carrier_; }
   std::size_t buffered() const noexcept { return buffer_.size(); }
+  /// Empties the buffer (graceful stop: these were claimed but never written to a link).
+  std::vector<outbound_message> drain();
 
  private:
   std::vector<outbound_message> pop(std::size_t max);

@@ -160,6 +160,7 @@ asio::awaitable<void> stop_all(daemon_config const& cfg, http_server& api, dispa
   deadline.expires_after(cfg.stop_timeout);
   auto r = co_await (stop_carriers(carriers) || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (r.index() == 1) spdlog::warn("stopping: links did not finish within {} ms", cfg.stop_timeout.count());
+  co_await disp.release_unsent();  // claimed, never written: queued again, not "outcome unknown"
 }
 
 int run_daemon(daemon_config const& cfg) {

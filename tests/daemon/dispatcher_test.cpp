@@ -294,3 +294,37 @@ TEST_CASE("refresh_validity gives the SMSC the validity left at hand-out, or ref
   CHECK_FALSE(refresh_validity(m, now + std::chrono::milliseconds(999), now));
   CHECK_FALSE(refresh_validity(m, now - std::chrono::seconds(1), now));
 }
+
+TEST_CASE("a graceful stop returns claimed but unsent messages to the queue", "[dispatcher]") {
+  sim_spec tsel{"tsel", {}};
+  tsel.sim.initial_faults.throttle_rate = 1.0;  // nothing is accepted: messages wait in buffers
+  dispatch_world w({tsel});
+  w.start();
+  std::vector<queue::message_id> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto r = otp_request(number(400 + i), "tsel");
+    r.prio = queue::priority::bulk;  // bulk: an unknown outcome would never be retried
+    ids.push_back(w.enqueue(r));
+  }
+  REQUIRE(w.wait_until([&] { return w.sim("tsel").counters().submits_throttled >= 5; }));
+
+  // main.cpp's stop: no more claims, links unbound, then the unsent ones go back.
+  w.disp().stop_dequeuing();
+  for (auto& c : w.carriers) REQUIRE(stop_carrier(w.io, *c));
+  std::optional<std::size_t> released;
+  boost::asio::co_spawn(w.io, w.disp().release_unsent(),
+                        [&](std::exception_ptr, std::size_t n) { released = n; });
+  REQUIRE(w.wait_until([&] { return released.has_value(); }));
+  CHECK(*released == ids.size());
+  for (auto id : ids) CHECK(w.get(id).st == state::queued);
+  w.stop();
+
+  // Restarted with an SMSC that accepts: each is sent and delivered, none "outcome unknown".
+  w.sim("tsel").set_faults({});
+  w.start();
+  CHECK(w.recovery.outcome_unknown == 0);
+  for (auto id : ids) {
+    REQUIRE(w.wait_state(id, state::delivered));
+    CHECK(count_to(w.history(id), state::outcome_unknown) == 0);
+  }
+}
