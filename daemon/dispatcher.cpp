@@ -64,17 +64,23 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     bool purge = !last_purge || tick - *last_purge > std::chrono::hours(1);
     if (purge) last_purge = tick;
     auto retention = config_.queue.retention;
-    auto work = [purge, retention](queue::store& s) -> queue::result<std::size_t> {
+    auto work = [purge, retention](queue::store& s) -> queue::result<std::vector<queue::message>> {
       auto now = queue::clock::now();
-      auto n = s.expire_due(now);
-      if (n && purge) {
+      auto expired = s.expire_due_messages(now);
+      if (expired && purge) {
         if (auto p = s.purge(now - retention); !p) return p.error();
       }
-      return n;
+      return expired;
     };
     auto r = co_await queue_call(gc_, std::move(work));
-    if (!r) spdlog::error("housekeeping: {}", r.error().message);
-    else if (*r > 0) spdlog::info("housekeeping: {} message(s) expired unsent", *r);
+    if (!r) {
+      spdlog::error("housekeeping: {}", r.error().message);
+      continue;
+    }
+    if (!r->empty()) spdlog::info("housekeeping: {} message(s) expired unsent", r->size());
+    // Each one a DLR line: an OTP that expired waiting (no bound link, a retry too late) is
+    // exactly what an operator tailing the log must see.
+    for (auto const& m : *r) log_final(m, queue::to_string(m.st), "", m.detail);
   }
 }
 

@@ -10,6 +10,12 @@
 namespace smsgw::queue {
 
 result<std::size_t> store::expire_due(time_point now) {
+  auto expired = expire_due_messages(now);
+  if (!expired) return expired.error();
+  return expired->size();
+}
+
+result<std::vector<message>> store::expire_due_messages(time_point now) {
   return guarded("expire_due", [&] {
     auto const now_ms = to_ms(now);
     sqlite::transaction tx(impl_->db);
@@ -30,8 +36,16 @@ result<std::size_t> store::expire_due(time_point now) {
     sqlite::statement orphan(impl_->db,
         "UPDATE receipts SET status = 2, resolved_at = ?1 WHERE status = 1 AND received_at <= ?2");
     orphan.bind(1, now_ms).bind(2, now_ms - impl_->opts.receipt_hold.count()).run();
+    std::vector<message> expired;
+    expired.reserve(ids.size());
+    auto& select = impl_->select_message;
+    for (auto id : ids) {
+      select.bind(1, id);
+      if (select.step()) expired.push_back(read_message(select));
+      select.reset();
+    }
     tx.commit();
-    return ids.size();
+    return expired;
   });
 }
 

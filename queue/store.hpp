@@ -158,6 +158,9 @@ class store {
   /// queued/outcome_unknown messages past expiry -> expired; pending receipts older than
   /// receipt_hold -> orphan. Returns the number of messages expired.
   result<std::size_t> expire_due(time_point now);
+  /// The same, returning the messages it expired (as they are now: state expired), so the
+  /// daemon can report each one (DLR log).
+  result<std::vector<message>> expire_due_messages(time_point now);
   /// Deletes messages that will not be sent again (submitted and final states) last updated
   /// before `older_than`, with their history, receipts received before it, and per-number
   /// limit events older than `older_than` minus the longest window + cooldown of their scope

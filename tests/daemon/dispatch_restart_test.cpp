@@ -97,6 +97,7 @@ TEST_CASE("housekeeping expires what cannot be sent and purges what is finished"
   };
   REQUIRE(w.wait_until([&] { return gone(done); }));
   REQUIRE(w.wait_until([&] { return gone(stuck) || w.get(stuck).st == state::expired; }));
+  CHECK(w.wait_dlr(stuck, "expired"));  // the operator's log says so, not only the API
   CHECK(w.submits_to("isat", number(2)).empty());
   CHECK(w.sim("isat").counters().submits_received == 0);
 }

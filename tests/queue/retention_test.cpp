@@ -135,3 +135,26 @@ TEST_CASE("purge walks in id order past live rows and stops at the first row aft
   CHECK(count(s, "SELECT count(*) FROM sqlite_master WHERE name IN "
                  "('messages_purgeable', 'receipts_age')") == 0);
 }
+
+TEST_CASE("expire_due_messages returns what it expired, for the daemon's DLR log") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto first = enqueue_ok(s, otp("6281111111201", ""));   // 5 min validity
+  auto second = enqueue_ok(s, otp("6281111111202", ""));
+  auto young = enqueue_ok(s, otp("6281111111203", "", t0() + 4min));  // still valid at +5 min
+  REQUIRE(s.claim("telkomsel", 1, t0() + 1s)->size() == 1);  // the oldest, `first`, is sent
+  REQUIRE(s.mark_outcome_unknown(first, "timeout", t0() + 2s).has_value());  // ...no answer
+
+  CHECK(s.expire_due_messages(t0() + 4min)->empty());  // nothing past expiry yet
+  auto expired = s.expire_due_messages(t0() + 5min);
+  REQUIRE(expired.has_value());
+  REQUIRE(expired->size() == 2);
+  CHECK((*expired)[0].id == first);
+  CHECK((*expired)[0].st == state::expired);
+  CHECK((*expired)[0].detail == "expired while its outcome was unknown");
+  CHECK((*expired)[1].id == second);
+  CHECK((*expired)[1].detail == "expired while queued");
+  CHECK((*expired)[1].recipient == "6281111111202");
+  CHECK(s.get(young)->st == state::queued);
+  CHECK(s.expire_due_messages(t0() + 5min)->empty());  // each is reported once
+}
