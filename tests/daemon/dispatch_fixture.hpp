@@ -128,6 +128,17 @@ class dispatch_world {
           std::make_unique<carrier>(io.get_executor(), rc.link, tap, disp_->source_for(rc.link.name)));
       if (auto err = carriers.back()->start()) throw std::runtime_error(*err);
     }
+    // Every carrier whose simulator accepts binds is bound before the test goes on: otherwise
+    // an alternate that binds first takes the home carrier's OTPs (it backs it up), and a test
+    // expecting "tried on A, then B" races the binds (seen in CI).
+    auto all_bound = [&] {
+      for (std::size_t i = 0; i < carriers.size(); ++i) {
+        if (sims[i]->sim().current_faults().refuse_binds) continue;
+        if (carriers[i]->bound_links() == 0) return false;
+      }
+      return true;
+    };
+    if (!wait_until(all_bound)) throw std::runtime_error("carriers did not bind");
   }
 
   /// Graceful stop: no more claims, links unbound, the queue writer drained, then everything
