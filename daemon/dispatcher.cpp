@@ -1,5 +1,6 @@
 // daemon/dispatcher.cpp: what the dispatcher does with the links' reports. Every queue write
-// is posted to the queue thread (queue_post) and its follow-up (DLR log line, deliver_sm_resp,
+// is posted to the queue thread (queue_post; submit results and receipts through the
+// transition batcher, many per transaction) and its follow-up (DLR log line, deliver_sm_resp,
 // retry) runs back on the network thread. A report about a ref we never handed out (a bug or a
 // late report after restart) is logged and recorded nowhere.
 #include "daemon/dispatcher.hpp"
@@ -21,10 +22,17 @@ namespace smsgw {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
+namespace {
+/// Submit results + receipts per transaction at most: a burst's first reports must not wait
+/// for one huge commit, and one transaction must not grow without bound.
+constexpr std::size_t max_transition_batch = 1000;
+}  // namespace
+
 dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
                        daemon_config const& config, dlr_log& log, retry_settings retry)
     : executor_(std::move(ex)), gc_(gc), config_(config), log_(log),
-      routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_, 1) {
+      routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_, 1),
+      transitions_(gc, executor_, max_transition_batch) {
   for (auto const& c : config_.carriers) {
     std::vector<std::string> keys{c.link.name};
     for (auto const& other : config_.carriers) {
@@ -85,6 +93,10 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
 }
 
 asio::awaitable<std::size_t> dispatcher::release_unsent() {
+  // Reports the links made before they stopped may still wait in the batcher: committed
+  // before the daemon stops the queue writer, or a submitted message would come back after
+  // a restart as "outcome unknown" and a receipt already answered OK would be lost.
+  co_await transitions_.drained();
   std::vector<std::pair<queue::message_id, std::string>> unsent;
   for (auto& [name, source] : sources_) {
     for (auto& out : source->drain()) {
@@ -211,15 +223,11 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
   queue::message m = std::move(it->second);
   handed_out_.erase(it);
   m.route = link.carrier;
-  auto id = m.id;
   // via_carrier = the link's carrier: its SMSC issued the id and will send the receipt.
-  queue_post(gc_, executor_,
-      [id, route = link.carrier, key](queue::store& s) -> queue::result<queue::message> {
-        auto now = queue::clock::now();
-        if (auto r = s.mark_submitted(id, route, key, now, route); !r) return r.error();
-        return s.get(id);  // a receipt held for this id may have made it final already
-      },
-      [this, m = std::move(m)](queue::result<queue::message> r) {
+  // The answer is the message as stored after: a receipt held for it may have made it final.
+  queue::submission sub{m.id, link.carrier, std::move(key), link.carrier};
+  transitions_.submitted(std::move(sub),
+      [this, m = std::move(m)](transition_batcher::submit_answer r) {
         if (!r) {
           ++stats_.queue_errors;
           spdlog::error("mark_submitted {}: {}", m.id, r.error().message);
@@ -292,26 +300,26 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
     ack(smpp::command_status::ok);
     return;
   }
-  ++stats_.receipts;
   auto const* rc = config_.find_carrier(link.carrier);
   auto key = smpp::message_id_key(rcpt->message_id, smpp::message_id_side::receipt,
                                   rc ? rc->id_format : smpp::message_id_format::same);
+  if (key.empty() || link.carrier.empty()) {
+    // An id of blanks: as unreadable as a missing one, and the store would refuse the whole
+    // batch it joins. Redelivery cannot make it readable: answered OK like any unreadable one.
+    ++stats_.mo_ignored;
+    spdlog::info("{}: deliver ignored (receipt without a message id)", link.bind);
+    ack(smpp::command_status::ok);
+    return;
+  }
+  ++stats_.receipts;
   auto outcome = rcpt->success ? queue::receipt_outcome::delivered : queue::receipt_outcome::undeliverable;
   auto detail = fmt::format("stat:{} err:{}", rcpt->stat.empty() ? smpp::stat_text(rcpt->state) : rcpt->stat,
                             rcpt->err.empty() ? "-" : rcpt->err);
-  using reply = queue::result<std::pair<queue::receipt_result, std::optional<queue::message>>>;
-  queue_post(gc_, executor_,
-      [carrier = link.carrier, key, outcome, detail](queue::store& s) -> reply {
-        auto r = s.apply_receipt(carrier, key, outcome, detail, queue::clock::now());
-        if (!r) return r.error();
-        std::optional<queue::message> m;
-        if (r->id) {
-          if (auto got = s.get(*r->id)) m = std::move(*got);
-        }
-        return std::pair{*r, std::move(m)};
-      },
+  // An error answer means the whole batch was not recorded: each receipt in it asks the SMSC
+  // to redeliver; none is answered OK before the commit that recorded it.
+  transitions_.receipt({link.carrier, key, outcome, detail},
       [this, ack, err = rcpt->err, detail, link_carrier = link.carrier,
-       key](reply r) mutable {
+       key](transition_batcher::receipt_answer r) mutable {
         if (!r) {
           ++stats_.queue_errors;
           spdlog::error("apply_receipt {} {}: {}", link_carrier, key, r.error().message);
@@ -319,7 +327,8 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
           return;
         }
         ack(smpp::command_status::ok);  // committed: now the SMSC may forget it
-        auto const& [res, m] = *r;
+        auto const& res = r->res;
+        auto const& m = r->msg;
         if (res.status == queue::receipt_status::duplicate) return;
         if (!m) {
           ++stats_.receipts_unmatched;

@@ -5,6 +5,7 @@
 // Retries follow daemon/retry_policy.hpp: here for submit refusals and lost responses; inside
 // the store (store_options::retry, with_retry_policy) for failed receipts and crash recovery.
 // Receipts are matched by (via_carrier, smsc id), persisted at mark_submitted: nothing in memory.
+// Submit results and receipts are group-committed (daemon/transition_batcher.hpp).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +26,7 @@
 #include "daemon/dlr_log.hpp"
 #include "daemon/retry_policy.hpp"
 #include "daemon/smpp_events.hpp"
+#include "daemon/transition_batcher.hpp"
 #include "queue/group_commit.hpp"
 
 namespace smsgw {
@@ -72,9 +74,14 @@ class dispatcher final : public smpp_events {
   /// Graceful stop, after the carriers stopped: messages claimed but never written to a link
   /// (still in a buffer) go back to queued, committed before this returns, so a restart
   /// sends them normally instead of finding them "outcome unknown". Returns how many.
+  /// Waits first until every submit result and receipt reported so far is committed.
   boost::asio::awaitable<std::size_t> release_unsent();
 
   dispatcher_stats const& stats() const noexcept { return stats_; }
+  /// How submit results and receipts were grouped into store transactions.
+  transition_batcher_stats const& batch_stats() const noexcept { return transitions_.stats(); }
+  /// True while no submit result or receipt waits for (or is in) a commit.
+  bool transitions_idle() const noexcept { return transitions_.idle(); }
 
   // smpp_events
   void on_submit_result(link_identity const& link, std::uint64_t ref,
@@ -112,6 +119,7 @@ class dispatcher final : public smpp_events {
   boost::asio::experimental::channel<void(boost::system::error_code)> stop_signal_;
   bool stopping_ = false;
   dispatcher_stats stats_;
+  transition_batcher transitions_;  // after gc_ and executor_: built from them
 };
 
 }  // namespace smsgw
