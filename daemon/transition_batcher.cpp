@@ -46,7 +46,8 @@ answers commit(queue::store& s, std::span<queue::submission const> subs,
         continue;
       }
       transition_batcher::receipt_record rec{(*r)[i], std::nullopt};
-      if (rec.res.id) {
+      // A duplicate changed nothing and is not logged again: no need to read its message.
+      if (rec.res.id && rec.res.status != queue::receipt_status::duplicate) {
         if (auto got = s.get(*rec.res.id)) rec.msg = std::move(*got);
       }
       a.receipts.emplace_back(std::move(rec));

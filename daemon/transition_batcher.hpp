@@ -36,7 +36,8 @@ class transition_batcher {
   /// The message as stored after its mark_submitted (a receipt held for it may have made it
   /// final already), or why this one submission was refused (the others are unaffected).
   using submit_answer = queue::result<queue::message>;
-  /// What apply_receipts did with one receipt, and the matched message as stored after it.
+  /// What apply_receipts did with one receipt, and the matched message as stored after it
+  /// (not read for a duplicate: it changed nothing).
   struct receipt_record {
     queue::receipt_result res;
     std::optional<queue::message> msg;
