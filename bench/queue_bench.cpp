@@ -2,11 +2,13 @@
 // Google Benchmark) because the cases are multi-threaded and measure RSS. On a real file in
 // $TMPDIR (or argv[1]) with synchronous=FULL unless said otherwise:
 //   1. durable enqueue rate through group_commit, P producer threads x W outstanding each;
-//   2. claim + mark_sending + mark_submitted + apply_receipt, batched, transitions/s;
+//   2. the daemon's dispatch cycle: claim_for_sending + mark_submitted + apply_receipt, batched,
+//      state transitions/s (3 per message: queued -> in_flight -> submitted -> delivered); also
+//      with the two-commit claim + mark_sending;
 //   3. RSS before/after 1,000,000 queued messages (and a claim from that queue).
 // Every loop is bounded in count.
 // Usage: queue_bench [dir] [messages for case 3] [cases, e.g. "123"; "h" = only case 2's
-//        batch 500 FULL run] [messages for case 2 (100,000)]
+//        FULL run] [messages for case 2 (100,000)] [batch of the "h" run (500)]
 #include "queue/group_commit.hpp"
 #include "queue/store.hpp"
 
@@ -108,8 +110,11 @@ void durable_enqueue(std::filesystem::path const& path, int threads, int window,
              static_cast<double>(ok) / s, cpu, static_cast<double>(ok) / cpu, failed.load());
 }
 
-// Case 2: the dispatch cycle over `total` messages in batches of `batch`.
-void transitions(std::filesystem::path const& path, int total, int batch, bool full_sync) {
+// Case 2: the dispatch cycle over `total` messages in batches of `batch`. `one_step_claim`:
+// claim_for_sending (the daemon's way: claim and sending mark in one commit) instead of
+// claim + mark_sending (two commits).
+void transitions(std::filesystem::path const& path, int total, int batch, bool full_sync,
+                 bool one_step_claim = true) {
   auto s = open_fresh(path, full_sync);
   std::vector<enqueue_request> reqs;
   for (int i = 0; i < total; ++i) {
@@ -126,11 +131,14 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
   double cpu0 = cpu_seconds();
   for (int round = 0; round < total / batch + 1; ++round) {
     auto now = clock::now();
-    auto claimed = s.claim("telkomsel", static_cast<std::size_t>(batch), now).value();
+    auto claimed = one_step_claim
+                       ? s.claim_for_sending("telkomsel", static_cast<std::size_t>(batch), now)
+                             .value()
+                       : s.claim("telkomsel", static_cast<std::size_t>(batch), now).value();
     if (claimed.empty()) break;
-    std::vector<message_id> ids;
-    for (auto& m : claimed) ids.push_back(m.id);
-    auto may_send = s.mark_sending(ids, now).value();
+    std::vector<message_id> may_send;
+    for (auto& m : claimed) may_send.push_back(m.id);
+    if (!one_step_claim) may_send = s.mark_sending(may_send, now).value();
     std::vector<submission> subs;
     std::vector<receipt> rcpts;
     for (auto id : may_send) {
@@ -144,9 +152,10 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
   }
   double secs = seconds_since(start);
   double cpu = cpu_seconds() - cpu0;
-  fmt::print("  batch {:4}, synchronous={}: {:8} transitions in {:6.2f} s = {:9.0f}/s"
-             " ({:.2f} CPU s, {:.0f} per CPU s)\n", batch, full_sync ? "FULL  " : "NORMAL", moved,
-             secs, static_cast<double>(moved) / secs, cpu, static_cast<double>(moved) / cpu);
+  fmt::print("  batch {:4}, synchronous={}{}: {:8} transitions in {:6.2f} s = {:9.0f}/s"
+             " ({:.2f} CPU s, {:.0f} per CPU s)\n", batch, full_sync ? "FULL  " : "NORMAL",
+             one_step_claim ? "" : ", claim + mark_sending", moved, secs,
+             static_cast<double>(moved) / secs, cpu, static_cast<double>(moved) / cpu);
 }
 
 // Case 2b: the same cycle with one transaction per message and per step (no batching).
@@ -208,6 +217,7 @@ int main(int argc, char** argv) {
   int million = argc > 2 ? std::atoi(argv[2]) : 1'000'000;
   std::string cases = argc > 3 ? argv[3] : "123";  // which of the three cases to run
   int cycle = argc > 4 ? std::atoi(argv[4]) : 100'000;  // messages through case 2
+  int headline_batch = argc > 5 ? std::atoi(argv[5]) : 500;  // batch of the "h" run
   auto path = dir / "queue_bench.db";
   double load[3] = {};
   ::getloadavg(load, 3);
@@ -222,14 +232,16 @@ int main(int argc, char** argv) {
     durable_enqueue(path, 64, 64, 4000);
   }
   if (cases.find('2') != std::string::npos) {
-    fmt::print("2. claim + mark_sending + mark_submitted + apply_receipt\n");
+    fmt::print("2. claim_for_sending + mark_submitted + apply_receipt\n");
     transitions(path, cycle, 500, true);
+    transitions(path, cycle, 2000, true);
     transitions(path, cycle, 100, true);
     transitions(path, cycle, 500, false);
+    transitions(path, cycle, 500, true, false);
     transitions_unbatched(path, 2000);
   } else if (cases.find('h') != std::string::npos) {
-    fmt::print("2. claim + mark_sending + mark_submitted + apply_receipt (headline run only)\n");
-    transitions(path, cycle, 500, true);
+    fmt::print("2. claim_for_sending + mark_submitted + apply_receipt (headline run only)\n");
+    transitions(path, cycle, headline_batch, true);
   }
   if (cases.find('3') != std::string::npos) {
     fmt::print("3. memory\n");

@@ -114,20 +114,14 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
   auto work = [keys, max](queue::store& s) -> queue::result<std::vector<queue::message>> {
     auto const now = queue::clock::now();
     std::vector<queue::message> all;
+    // Claimed and marked as being sent in one commit: everything claimed here is written to a
+    // link from the buffer, so after a crash it counts as possibly sent (outcome_unknown).
     for (auto const& k : keys) {
       if (all.size() >= max) break;
-      auto got = s.claim(k, max - all.size(), now);
+      auto got = s.claim_for_sending(k, max - all.size(), now);
       if (!got) return got.error();
       for (auto& m : *got) all.push_back(std::move(m));
     }
-    if (all.empty()) return all;
-    std::vector<queue::message_id> ids;
-    for (auto const& m : all) ids.push_back(m.id);
-    auto ok = s.mark_sending(ids, now);
-    if (!ok) return ok.error();
-    std::erase_if(all, [&](queue::message const& m) {
-      return std::find(ok->begin(), ok->end(), m.id) == ok->end();
-    });
     return all;
   };
   auto r = co_await queue_call(owner_.gc_, std::move(work));

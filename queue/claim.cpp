@@ -1,5 +1,6 @@
 // queue/claim.cpp: the dispatch side of the state machine: claim a batch for a carrier, mark it
-// as being sent, then record what the SMSC said (submitted, rejected, no answer) or requeue it.
+// as being sent (or both at once: claim_for_sending), then record what the SMSC said
+// (submitted, rejected, no answer) or requeue it.
 // Invariant: a message is handed out only while now < expires_at; checked at claim and again
 // at mark_sending, so a message claimed just before its expiry is not sent after it.
 #include "queue/store_impl.hpp"
@@ -16,34 +17,42 @@ namespace smsgw::queue {
 
 result<std::vector<message>> store::claim(std::string_view carrier, std::size_t max,
                                           time_point now) {
-  return guarded("claim", [&] {
-    auto const now_ms = to_ms(now);
-    std::vector<message> claimed;
-    if (max == 0) return claimed;
-    auto& s = *impl_;
-    sqlite::transaction tx(s.db);
-    // One UPDATE takes the next batch in claim order and returns the rows; the trigger
-    // records each one's event. Expired ones took places: ask again for those.
-    std::size_t expired = 1;
-    while (claimed.size() < max && expired > 0) {
-      expired = 0;
-      s.claim_due.bind(1, carrier).bind(2, now_ms);
-      s.claim_due.bind(3, static_cast<std::int64_t>(max - claimed.size()));
-      while (s.claim_due.step()) {
-        if (static_cast<state>(s.claim_due.column_int64(9)) == state::in_flight)
-          claimed.push_back(read_message(s.claim_due));
-        else
-          ++expired;
-      }
-      s.claim_due.reset();
+  return guarded("claim", [&] { return impl_->claim(carrier, max, to_ms(now), false); });
+}
+
+result<std::vector<message>> store::claim_for_sending(std::string_view carrier,
+                                                      std::size_t max, time_point now) {
+  return guarded("claim_for_sending",
+                 [&] { return impl_->claim(carrier, max, to_ms(now), true); });
+}
+
+std::vector<message> store::impl::claim(std::string_view carrier, std::size_t max,
+                                        std::int64_t now_ms, bool sending) {
+  std::vector<message> claimed;
+  if (max == 0) return claimed;
+  sqlite::transaction tx(db);
+  // One UPDATE takes the next batch in claim order and returns the rows; the trigger
+  // records each one's event. Expired ones took places: ask again for those.
+  std::size_t expired = 1;
+  while (claimed.size() < max && expired > 0) {
+    expired = 0;
+    claim_due.bind(1, carrier).bind(2, now_ms);
+    claim_due.bind(3, static_cast<std::int64_t>(max - claimed.size()));
+    claim_due.bind(4, std::int64_t{sending});
+    while (claim_due.step()) {
+      if (static_cast<state>(claim_due.column_int64(9)) == state::in_flight)
+        claimed.push_back(read_message(claim_due));
+      else
+        ++expired;
     }
-    // RETURNING's order is unspecified.
-    std::sort(claimed.begin(), claimed.end(), [](message const& a, message const& b) {
-      return std::pair(a.prio, a.id) < std::pair(b.prio, b.id);
-    });
-    tx.commit();
-    return claimed;
+    claim_due.reset();
+  }
+  // RETURNING's order is unspecified.
+  std::sort(claimed.begin(), claimed.end(), [](message const& a, message const& b) {
+    return std::pair(a.prio, a.id) < std::pair(b.prio, b.id);
   });
+  tx.commit();
+  return claimed;
 }
 
 result<std::vector<message_id>> store::mark_sending(std::span<message_id const> ids,

@@ -44,12 +44,14 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       fmt::format("SELECT {} FROM messages WHERE id = ?1", k_message_columns));
   // claim(): the next `max` due messages of the carrier in claim order, in one statement; the
   // subquery walks messages_due. Those found past expiry become expired instead (they are
-  // returned too, and claim() asks again for the places they took).
+  // returned too, and claim() asks again for the places they took). ?4 = 1: claim_for_sending
+  // (sending_at = now in the same statement).
   claim_due = sqlite::statement(db, fmt::format(
       "UPDATE OR FAIL messages SET state = CASE WHEN expires_at > ?2 THEN 1 ELSE 6 END, "
-      "attempts = attempts + (expires_at > ?2), sending_at = NULL, updated_at = ?2, "
-      "detail = CASE WHEN expires_at > ?2 THEN 'claimed' "
-      "ELSE 'expired before it could be sent' END, history_len = history_len + 1 "
+      "attempts = attempts + (expires_at > ?2), "
+      "sending_at = CASE WHEN ?4 AND expires_at > ?2 THEN ?2 END, updated_at = ?2, "
+      "detail = CASE WHEN expires_at <= ?2 THEN 'expired before it could be sent' "
+      "WHEN ?4 THEN 'claimed for sending' ELSE 'claimed' END, history_len = history_len + 1 "
       "WHERE id IN (SELECT id FROM messages WHERE carrier = ?1 AND state = 0 "
       "AND not_before <= ?2 ORDER BY priority, id LIMIT ?3) "
       "RETURNING {}", k_message_columns));
@@ -58,7 +60,7 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
   submit_row = sqlite::statement(db, fmt::format(
       "UPDATE OR FAIL messages SET state = 3, updated_at = ?2, route = ?3, "
       "smsc_message_id = ?4, "
-      "via_carrier = coalesce(nullif(?5, ''), carrier), sending_at = NULL, "
+      "via_carrier = CASE ?5 WHEN '' THEN carrier ELSE ?5 END, sending_at = NULL, "
       "detail = CASE state WHEN 1 THEN '{}' ELSE 'submit_sm_resp OK (late: was "
       "outcome_unknown)' END, history_len = history_len + 1 "
       "WHERE id = ?1 AND state IN (1, 2)", k_submitted_detail));

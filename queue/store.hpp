@@ -116,6 +116,13 @@ class store {
   /// highest priority then oldest, and marks them in_flight. Queued messages of the carrier
   /// found past expiry on the way become expired instead.
   result<std::vector<message>> claim(std::string_view carrier, std::size_t max, time_point now);
+  /// claim() and mark_sending() of the whole batch in one statement and one transaction
+  /// (one commit instead of two): for a caller that writes every claimed message to a link
+  /// at once, as the daemon does. The messages come back in_flight with sending_at = now, so
+  /// crash recovery treats them as possibly sent (outcome_unknown), exactly as after
+  /// claim() + mark_sending().
+  result<std::vector<message>> claim_for_sending(std::string_view carrier, std::size_t max,
+                                                 time_point now);
   /// Marks claimed messages as handed to a link (call just before writing their submit_sm).
   /// Returns the ids that may be sent; any that expired since the claim become expired and
   /// are left out. Only in_flight messages are accepted (invalid_state otherwise).

@@ -70,6 +70,10 @@ struct store::impl {
                     state to, int attempt, std::string_view route,
                     std::optional<std::string_view> smsc_message_id, std::string_view detail);
 
+  /// claim() and claim_for_sending() (`sending`: the claimed get sending_at = now); commits.
+  std::vector<message> claim(std::string_view carrier, std::size_t max, std::int64_t now_ms,
+                             bool sending);
+
   // Operation bodies, run inside an open transaction.
   /// Stores one validated request (see validate()).
   enqueue_outcome enqueue_one(enqueue_request const& req);

@@ -143,3 +143,46 @@ TEST_CASE("the database records every state change; one without a history bump f
   CHECK(s.get(id)->st == state::cancelled);
   CHECK(s.history(id)->size() == 2);
 }
+
+TEST_CASE("claim_for_sending claims and marks a batch in one commit, as claim + mark_sending") {
+  temp_dir dir;
+  std::vector<message_id> ids;
+  {
+    auto s = open_store(dir.file());
+    auto stale = enqueue_n(s, 1, 1s);  // first in line, past its expiry at the claim
+    ids = enqueue_n(s, 3);
+    auto claimed = s.claim_for_sending("telkomsel", 2, t0() + 2s);
+    REQUIRE(claimed.has_value());
+    REQUIRE(claimed->size() == 2);
+    // Claim order, and every one comes back marked as handed to a link.
+    CHECK((*claimed)[0].id == ids[0]);
+    CHECK((*claimed)[1].id == ids[1]);
+    for (auto const& m : *claimed) {
+      CHECK(m.st == state::in_flight);
+      CHECK(m.sending_at == t0() + 2s);
+      CHECK(m.attempts == 1);
+      auto h = s.history(m.id).value();
+      REQUIRE(h.size() == 2);  // enqueue, then one event for claim + sending mark
+      CHECK(h[1].to == state::in_flight);
+      CHECK(h[1].detail == "claimed for sending");
+    }
+    // Not a second mark: mark_sending refuses what is already being sent.
+    std::vector<message_id> again{ids[0]};
+    CHECK(s.mark_sending(again, t0() + 3s).error().code == errc::invalid_state);
+    CHECK(s.get(ids[2])->st == state::queued);
+    CHECK(s.get(stale[0])->st == state::expired);
+    // The plain claim leaves the mark for mark_sending.
+    auto plain = s.claim("telkomsel", 1, t0() + 2s).value();
+    REQUIRE(plain.size() == 1);
+    CHECK_FALSE(plain[0].sending_at.has_value());
+    CHECK(s.history(plain[0].id).value().back().detail == "claimed");
+  }
+  // A crash now: the two claimed for sending may have reached the SMSC (outcome_unknown),
+  // the plainly claimed one surely did not (queued again).
+  auto s = open_store(dir.file(), t0() + 4s);
+  CHECK(s.last_recovery().outcome_unknown == 2);
+  CHECK(s.last_recovery().requeued == 1);
+  CHECK(s.get(ids[0])->st == state::outcome_unknown);
+  CHECK(s.get(ids[1])->st == state::outcome_unknown);
+  CHECK(s.get(ids[2])->st == state::queued);
+}
