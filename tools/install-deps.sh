@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-json1.81-dev
-  libssl-dev libsqlite3-dev sqlite3
+  libssl-dev libsqlite3-dev sqlite3 libjemalloc-dev
   libfmt-dev libspdlog-dev libtomlplusplus-dev
   catch2 libbenchmark-dev libsystemd-dev
   clang libclang-rt-14-dev
