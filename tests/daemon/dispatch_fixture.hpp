@@ -25,24 +25,9 @@
 #include "queue/group_commit.hpp"
 #include "queue/state.hpp"
 #include "tests/daemon/link_fixture.hpp"
+#include "tests/daemon/temp_dir.hpp"
 
 namespace smsgw::test {
-
-/// A fresh directory under $TMPDIR, removed with everything in it.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    auto pattern = (std::filesystem::temp_directory_path() / "smsgw-dispatch-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp " + pattern);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(temp_dir const&) = delete;
-  temp_dir& operator=(temp_dir const&) = delete;
-};
 
 /// Forwards every link report to the dispatcher; `on_deliver_hook` (if set) sees each
 /// deliver_sm first and returns false to swallow it (never answered: the SMSC redelivers
@@ -147,6 +132,8 @@ class dispatch_world {
     if (!disp_) return;
     disp_->stop_dequeuing();
     for (auto& c : carriers) stop_carrier(io, *c);
+    // Submit results and receipts still waiting in the batcher are committed first.
+    run_until(io, [&] { return disp_->transitions_idle(); });
     gc_->stop();
     io.restart();
     io.poll();

@@ -2,9 +2,11 @@
 // with everything in it afterwards (config files, queue databases, sockets, DLR logs).
 #pragma once
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
-#include <random>
+#include <stdexcept>
 #include <string>
 
 namespace smsgw::test {
@@ -12,10 +14,10 @@ namespace smsgw::test {
 struct temp_dir {
   std::filesystem::path path;
   temp_dir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("smsgw-daemon-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
+    // mkdtemp: created atomically with a name no other test (or process) holds.
+    auto pattern = (std::filesystem::temp_directory_path() / "smsgw-daemon-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+    path = pattern;
   }
   ~temp_dir() {
     std::error_code ec;
