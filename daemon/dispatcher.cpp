@@ -303,7 +303,7 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
   auto const* rc = config_.find_carrier(link.carrier);
   auto key = smpp::message_id_key(rcpt->message_id, smpp::message_id_side::receipt,
                                   rc ? rc->id_format : smpp::message_id_format::same);
-  if (key.empty() || link.carrier.empty()) {
+  if (key.empty()) {
     // An id of blanks: as unreadable as a missing one, and the store would refuse the whole
     // batch it joins. Redelivery cannot make it readable: answered OK like any unreadable one.
     ++stats_.mo_ignored;
