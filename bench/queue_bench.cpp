@@ -127,10 +127,12 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
     (void)s.enqueue_batch(std::span(reqs).subspan(i, n)).value();
   }
   long moved = 0;
+  double phase[3] = {};  // wall seconds in claim, mark_submitted, apply_receipts
   auto start = steady::now();
   double cpu0 = cpu_seconds();
   for (int round = 0; round < total / batch + 1; ++round) {
     auto now = clock::now();
+    auto t0 = steady::now();
     auto claimed = one_step_claim
                        ? s.claim_for_sending("telkomsel", static_cast<std::size_t>(batch), now)
                              .value()
@@ -139,6 +141,7 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
     std::vector<message_id> may_send;
     for (auto& m : claimed) may_send.push_back(m.id);
     if (!one_step_claim) may_send = s.mark_sending(may_send, now).value();
+    phase[0] += seconds_since(t0);
     std::vector<submission> subs;
     std::vector<receipt> rcpts;
     for (auto id : may_send) {
@@ -146,8 +149,12 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
       rcpts.push_back({"telkomsel", fmt::format("{:x}", id), receipt_outcome::delivered,
                        "stat:DELIVRD err:000"});
     }
+    auto t1 = steady::now();
     (void)s.mark_submitted_batch(subs, now).value();
+    auto t2 = steady::now();
+    phase[1] += seconds_since(t1);
     (void)s.apply_receipts(rcpts, now).value();
+    phase[2] += seconds_since(t2);
     moved += static_cast<long>(claimed.size() + may_send.size() * 2);  // 3 transitions each
   }
   double secs = seconds_since(start);
@@ -156,6 +163,8 @@ void transitions(std::filesystem::path const& path, int total, int batch, bool f
              " ({:.2f} CPU s, {:.0f} per CPU s)\n", batch, full_sync ? "FULL  " : "NORMAL",
              one_step_claim ? "" : ", claim + mark_sending", moved, secs,
              static_cast<double>(moved) / secs, cpu, static_cast<double>(moved) / cpu);
+  fmt::print("    of which claim {:.2f} s, mark_submitted {:.2f} s, apply_receipts {:.2f} s\n",
+             phase[0], phase[1], phase[2]);
 }
 
 // Case 2b: the same cycle with one transaction per message and per step (no batching).

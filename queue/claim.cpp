@@ -31,26 +31,49 @@ std::vector<message> store::impl::claim(std::string_view carrier, std::size_t ma
   std::vector<message> claimed;
   if (max == 0) return claimed;
   sqlite::transaction tx(db);
-  // One UPDATE takes the next batch in claim order and returns the rows; the trigger
-  // records each one's event. Expired ones took places: ask again for those.
+  // Read the next batch in claim order, then take exactly those rows with one UPDATE of that
+  // index range; the trigger records each one's event. Expired ones took places: ask again.
   std::size_t expired = 1;
   while (claimed.size() < max && expired > 0) {
     expired = 0;
-    claim_due.bind(1, carrier).bind(2, now_ms);
-    claim_due.bind(3, static_cast<std::int64_t>(max - claimed.size()));
-    claim_due.bind(4, std::int64_t{sending});
-    while (claim_due.step()) {
-      if (static_cast<state>(claim_due.column_int64(9)) == state::in_flight)
-        claimed.push_back(read_message(claim_due));
-      else
+    std::size_t const before = claimed.size();
+    // The last id read in each priority class: rows of a class are read in id order and
+    // the walk passed every due row of a class before the last one read.
+    std::int64_t last_id[3] = {0, 0, 0};
+    claim_select.bind(1, carrier).bind(2, now_ms);
+    claim_select.bind(3, static_cast<std::int64_t>(max - claimed.size()));
+    while (claim_select.step()) {
+      last_id[claim_select.column_int64(4)] = claim_select.column_int64(0);
+      if (claim_select.column_int64(11) > now_ms) {
+        claimed.push_back(read_message(claim_select));
+      } else {
         ++expired;
+      }
     }
-    claim_due.reset();
+    claim_select.reset();
+    std::size_t const taken = claimed.size() - before + expired;
+    if (taken == 0) break;
+    std::size_t updated = 0;
+    for (std::int64_t prio = 0; prio < 3; ++prio) {
+      if (last_id[prio] == 0) continue;
+      claim_due.bind(1, carrier).bind(2, now_ms).bind(4, std::int64_t{sending});
+      claim_due.bind(5, prio).bind(6, last_id[prio]).run();
+      updated += static_cast<std::size_t>(db.changes());
+    }
+    if (updated != taken) {
+      fail(errc::internal, fmt::format("claim took {} rows, read {}", updated, taken));
+    }
+    // What the UPDATE wrote, as RETURNING would have shown it.
+    auto const now = from_ms(now_ms);
+    for (auto it = claimed.begin() + static_cast<std::ptrdiff_t>(before); it != claimed.end();
+         ++it) {
+      it->st = state::in_flight;
+      it->attempts += 1;
+      it->updated_at = now;
+      if (sending) it->sending_at = now; else it->sending_at.reset();
+      it->detail = sending ? "claimed for sending" : "claimed";
+    }
   }
-  // RETURNING's order is unspecified.
-  std::sort(claimed.begin(), claimed.end(), [](message const& a, message const& b) {
-    return std::pair(a.prio, a.id) < std::pair(b.prio, b.id);
-  });
   tx.commit();
   return claimed;
 }

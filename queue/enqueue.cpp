@@ -73,6 +73,7 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
 
   if (req.prio == priority::otp && !req.purpose.empty()) {
     find_supersedable.bind(1, req.recipient).bind(2, req.purpose).bind(3, out.id);
+    find_supersedable.bind(4, now_ms);
     while (find_supersedable.step()) out.superseded.push_back(find_supersedable.column_int64(0));
     find_supersedable.reset();
     for (auto old : out.superseded) {

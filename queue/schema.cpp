@@ -168,13 +168,26 @@ DROP INDEX messages_purgeable;
 DROP INDEX receipts_age;
 )sql";
 
-// Append new steps here (next: version 6); never edit a released step.
+// Step 6 (speed, issue #3): the supersede lookup gets an index of columns that never change
+// after the enqueue, so claims and the other state changes no longer rewrite it (the old one
+// was partial on state: every claim deleted an entry). It holds OTPs with a purpose (the only
+// ones superseded) by expiry: the lookup reads only those not yet expired, then checks the
+// state (queued or outcome_unknown) in the row. An expired OTP is no longer superseded: it
+// can never be sent, and claim or expire_due marks it expired.
+constexpr std::string_view k_step6 = R"sql(
+DROP INDEX messages_supersede;
+CREATE INDEX messages_otp ON messages(recipient, purpose, expires_at)
+  WHERE priority = 0 AND purpose <> '';
+)sql";
+
+// Append new steps here (next: version 7); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
     {3, "via_carrier", k_step3},
     {4, "held receipts index", k_step4},
     {5, "purge in rowid order", k_step5},
+    {6, "supersede index of immutable columns", k_step6},
 };
 
 }  // namespace

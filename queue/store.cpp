@@ -37,24 +37,35 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "via_carrier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?9, ?9, 1, ?7)");
   find_key = sqlite::statement(db,
       "SELECT id, state FROM messages WHERE idempotency_key = ?1");
+  // messages_otp (schema step 6): the OTPs of this recipient and purpose not yet expired.
   find_supersedable = sqlite::statement(db,
-      "SELECT id FROM messages WHERE recipient = ?1 AND purpose = ?2 AND state IN (0, 2) "
-      "AND priority = 0 AND id <> ?3");
+      "SELECT id FROM messages INDEXED BY messages_otp WHERE recipient = ?1 AND purpose = ?2 "
+      "AND priority = 0 AND purpose <> '' AND expires_at > ?4 AND state IN (0, 2) "
+      "AND id <> ?3");
   select_message = sqlite::statement(db,
       fmt::format("SELECT {} FROM messages WHERE id = ?1", k_message_columns));
   // claim(): the next `max` due messages of the carrier in claim order, in one statement; the
   // subquery walks messages_due. Those found past expiry become expired instead (they are
   // returned too, and claim() asks again for the places they took). ?4 = 1: claim_for_sending
   // (sending_at = now in the same statement).
-  claim_due = sqlite::statement(db, fmt::format(
-      "UPDATE OR FAIL messages SET state = CASE WHEN expires_at > ?2 THEN 1 ELSE 6 END, "
+  // claim(): the next `max` due messages of the carrier in claim order (a walk of
+  // messages_due), read as they are; then one UPDATE per priority class read takes exactly
+  // that range of the index (same carrier and class, due, up to the last id read): no
+  // RETURNING and no IN list, each of which made SQLite copy every row into an ephemeral
+  // b-tree (callgrind).
+  // Those past expiry become expired instead; claim() asks again for the places they took.
+  // ?4 = 1: claim_for_sending (sending mark set in the same statement).
+  claim_select = sqlite::statement(db, fmt::format(
+      "SELECT {} FROM messages INDEXED BY messages_due WHERE carrier = ?1 AND state = 0 "
+      "AND not_before <= ?2 ORDER BY priority, id LIMIT ?3", k_message_columns));
+  claim_due = sqlite::statement(db,
+      "UPDATE OR FAIL messages INDEXED BY messages_due "
+      "SET state = CASE WHEN expires_at > ?2 THEN 1 ELSE 6 END, "
       "attempts = attempts + (expires_at > ?2), "
       "sending_at = CASE WHEN ?4 AND expires_at > ?2 THEN ?2 END, updated_at = ?2, "
       "detail = CASE WHEN expires_at <= ?2 THEN 'expired before it could be sent' "
       "WHEN ?4 THEN 'claimed for sending' ELSE 'claimed' END, history_len = history_len + 1 "
-      "WHERE id IN (SELECT id FROM messages WHERE carrier = ?1 AND state = 0 "
-      "AND not_before <= ?2 ORDER BY priority, id LIMIT ?3) "
-      "RETURNING {}", k_message_columns));
+      "WHERE carrier = ?1 AND state = 0 AND not_before <= ?2 AND priority = ?5 AND id <= ?6");
   // Plain UPDATEs without RETURNING for one row: RETURNING materialises its rows in an
   // ephemeral b-tree, which cost more per call than the update itself (callgrind).
   // No SQL function in an UPDATE that changes `state`: with the history trigger it writes two

@@ -107,7 +107,7 @@ struct store::impl {
 
   sqlite::statement load_row, write_row, insert_event_st;
   sqlite::statement insert_message, find_key, find_supersedable, select_message;
-  sqlite::statement claim_due, submit_row, receipt_row, any_held;
+  sqlite::statement claim_select, claim_due, submit_row, receipt_row, any_held;
   sqlite::statement lookup_receipt, any_sending, insert_receipt;
   sqlite::statement pending_for_id, resolve_receipt, set_sending, set_sending_all;
 };

@@ -186,3 +186,53 @@ TEST_CASE("claim_for_sending claims and marks a batch in one commit, as claim + 
   CHECK(s.get(ids[1])->st == state::outcome_unknown);
   CHECK(s.get(ids[2])->st == state::queued);
 }
+
+TEST_CASE("claim takes exactly the rows it read, across priority classes and retries not due") {
+  // claim() reads the batch, then updates each priority class's range of messages_due up to
+  // the last id it read: a row inside that range that was not read (a retry not due yet) must
+  // stay queued, and a class the batch did not reach must stay untouched.
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto mk = [&](std::string num, priority p) {
+    auto r = otp(std::move(num), "");
+    r.prio = p;
+    return enqueue_ok(s, r);
+  };
+  auto otp1 = mk("6281100000001", priority::otp);
+  auto otp_retry = mk("6281100000002", priority::otp);
+  auto otp2 = mk("6281100000003", priority::otp);
+  auto tx1 = mk("6281100000004", priority::transactional);
+  auto tx2 = mk("6281100000005", priority::transactional);
+  auto bulk = mk("6281100000006", priority::bulk);
+  // otp_retry: claimed, then requeued not before t0 + 1 min.
+  REQUIRE(s.claim("telkomsel", 2, t0())->size() == 2);  // otp1 and otp_retry
+  REQUIRE(s.requeue(otp1, "", t0(), "again now", t0()).value() == state::queued);
+  REQUIRE(s.requeue(otp_retry, "", t0() + 1min, "later", t0()).value() == state::queued);
+
+  auto got = s.claim_for_sending("telkomsel", 3, t0() + 1s).value();
+  std::vector<message_id> ids;
+  for (auto const& m : got) ids.push_back(m.id);
+  CHECK(ids == std::vector<message_id>{otp1, otp2, tx1});
+  for (auto const& m : got) {
+    // What comes back is the row as the claim left it.
+    auto stored = s.get(m.id).value();
+    CHECK(m.st == state::in_flight);
+    CHECK(stored.st == state::in_flight);
+    CHECK(m.attempts == stored.attempts);
+    CHECK(m.sending_at == stored.sending_at);
+    CHECK(m.updated_at == stored.updated_at);
+    CHECK(m.detail == stored.detail);
+    CHECK(m.text == stored.text);
+  }
+  CHECK(s.get(otp1)->attempts == 2);
+  CHECK(s.get(otp_retry)->st == state::queued);  // inside the range, not due: left alone
+  CHECK(s.get(tx2)->st == state::queued);        // after the last one read
+  CHECK(s.get(bulk)->st == state::queued);       // a class not reached
+  CHECK(s.history(otp_retry)->back().detail == "later");
+
+  // The rest, in claim order, once the retry is due.
+  auto rest = s.claim("telkomsel", 10, t0() + 2min).value();
+  ids.clear();
+  for (auto const& m : rest) ids.push_back(m.id);
+  CHECK(ids == std::vector<message_id>{otp_retry, tx2, bulk});
+}

@@ -139,6 +139,24 @@ TEST_CASE("a new OTP supersedes older ones for the same recipient and purpose st
   CHECK(ids == std::vector<message_id>{other_purpose, other_number, c->id});
 }
 
+TEST_CASE("an OTP past its expiry is not superseded: it expires") {
+  // Schema step 6: the supersede lookup reads the OTPs not yet expired. One past its expiry
+  // can never be sent; claim (or expire_due) makes it expired, not superseded.
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  auto old_req = otp("6281234567890", "login", t0());
+  old_req.validity = 1min;
+  auto old = enqueue_ok(s, old_req);
+  auto fresh = s.enqueue(otp("6281234567890", "login", t0() + 2min));
+  REQUIRE(fresh.has_value());
+  CHECK(fresh->superseded.empty());
+  CHECK(s.get(old)->st == state::queued);
+  auto claimed = s.claim("telkomsel", 10, t0() + 2min).value();
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == fresh->id);
+  CHECK(s.get(old)->st == state::expired);
+}
+
 TEST_CASE("an OTP already in flight is not superseded") {
   temp_dir dir;
   auto s = open_store(dir.file());
