@@ -39,11 +39,13 @@ std::vector<message> store::impl::claim(std::string_view carrier, std::size_t ma
     std::size_t const before = claimed.size();
     // The last id read in each priority class: rows of a class are read in id order and
     // the walk passed every due row of a class before the last one read.
-    std::int64_t last_id[3] = {0, 0, 0};
+    std::int64_t first_id[3] = {0, 0, 0}, last_id[3] = {0, 0, 0};
     claim_select.bind(1, carrier).bind(2, now_ms);
     claim_select.bind(3, static_cast<std::int64_t>(max - claimed.size()));
     while (claim_select.step()) {
-      last_id[claim_select.column_int64(4)] = claim_select.column_int64(0);
+      auto const prio = claim_select.column_int64(4);
+      if (first_id[prio] == 0) first_id[prio] = claim_select.column_int64(0);
+      last_id[prio] = claim_select.column_int64(0);
       if (claim_select.column_int64(11) > now_ms) {
         claimed.push_back(read_message(claim_select));
       } else {
@@ -56,8 +58,11 @@ std::vector<message> store::impl::claim(std::string_view carrier, std::size_t ma
     std::size_t updated = 0;
     for (std::int64_t prio = 0; prio < 3; ++prio) {
       if (last_id[prio] == 0) continue;
+      // History keys: one for each id of the range (schema step 7; gaps are harmless).
+      auto const events = next_event_ids(last_id[prio] - first_id[prio] + 1);
       claim_due.bind(1, carrier).bind(2, now_ms).bind(4, std::int64_t{sending});
-      claim_due.bind(5, prio).bind(6, last_id[prio]).run();
+      claim_due.bind(5, prio).bind(6, last_id[prio]).bind(7, events).bind(8, first_id[prio]);
+      claim_due.run();
       updated += static_cast<std::size_t>(db.changes());
     }
     if (updated != taken) {
@@ -125,6 +130,7 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
   // One UPDATE when the state allows it (the trigger records the event); load() only to
   // explain a refusal.
   submit_row.bind(1, id).bind(2, now_ms).bind(3, route).bind(4, smsc_id).bind(5, via_carrier);
+  submit_row.bind(6, next_event_ids());
   submit_row.run();
   if (db.changes() != 1) {
     row r = load(id);

@@ -66,10 +66,16 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   ins.bind(4, static_cast<std::int64_t>(req.prio)).bind(5, req.purpose);
   if (req.idempotency_key.empty()) ins.bind_null(6); else ins.bind(6, req.idempotency_key);
   ins.bind(7, req.carrier).bind(8, req.route).bind(9, now_ms).bind(10, expires_ms);
+  auto const event_id = next_event_ids();
+  ins.bind(11, event_id);
   ins.run();
   out.id = db.last_insert_rowid();
-  insert_event(out.id, 0, now_ms, std::nullopt, state::queued, 0, req.route, std::nullopt,
-               "enqueued");
+  // The enqueue's history row: the first of the message's chain (schema step 7).
+  auto& ev = insert_event_st;
+  ev.bind(1, out.id).bind(2, std::int64_t{0}).bind(3, now_ms).bind_null(4);
+  ev.bind(5, static_cast<std::int64_t>(state::queued)).bind(6, std::int64_t{0});
+  ev.bind(7, req.route).bind_null(8).bind(9, "enqueued").bind(10, event_id).bind_null(11);
+  ev.run();
 
   if (req.prio == priority::otp && !req.purpose.empty()) {
     find_supersedable.bind(1, req.recipient).bind(2, req.purpose).bind(3, out.id);

@@ -68,7 +68,7 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   // Anything else goes the general way below and is recorded in `receipts` too.
   if (to == state::delivered || !opts.retry) {
     receipt_row.bind(1, *res.id).bind(2, static_cast<std::int64_t>(to)).bind(3, now_ms);
-    receipt_row.bind(4, fmt::format("receipt: {}", detail)).run();
+    receipt_row.bind(4, fmt::format("receipt: {}", detail)).bind(5, next_event_ids()).run();
     if (db.changes() == 1) {
       res.st = to;
       res.status = receipt_status::applied;
@@ -85,10 +85,8 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   } else {
     // Final already (an earlier receipt with another outcome, expired, ...) or a new attempt
     // is in flight: recorded for the support agent, the state is not rewritten.
-    insert_event(r.id, r.history_len, now_ms, r.st, r.st, r.attempts, r.route, smsc_id,
+    insert_event(r, now_ms, smsc_id,
                  fmt::format("receipt recorded, state kept ({}): {}", to_string(r.st), detail));
-    sqlite::statement bump(db, "UPDATE messages SET history_len = history_len + 1 WHERE id = ?1");
-    bump.bind(1, r.id).run();
   }
   res.st = r.st;
   return record(receipt_status::applied);

@@ -69,7 +69,12 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
         "SELECT id, status <> 1, received_at < ?1 FROM receipts WHERE id > ?2 ORDER BY id "
         "LIMIT ?3");
     sqlite::statement del_msg(db, "DELETE FROM messages WHERE id = ?1");
-    sqlite::statement del_events(db, "DELETE FROM events WHERE message_id = ?1");
+    // A message's history rows, along its chain (schema step 7).
+    sqlite::statement del_events(db,
+        "DELETE FROM events WHERE id IN (WITH RECURSIVE chain(id) AS ("
+        "SELECT last_event FROM messages WHERE id = ?1 UNION ALL SELECT events.prev FROM "
+        "events JOIN chain ON events.id = chain.id WHERE events.prev IS NOT NULL) "
+        "SELECT id FROM chain)");
     sqlite::statement del_receipt(db, "DELETE FROM receipts WHERE id = ?1");
     // One step of a walk: the ids to delete among the next `limit` rows after `cursor`.
     auto step = [&](sqlite::statement& walk, std::int64_t& cursor, bool& done) {

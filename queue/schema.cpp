@@ -180,7 +180,58 @@ CREATE INDEX messages_otp ON messages(recipient, purpose, expires_at)
   WHERE priority = 0 AND purpose <> '';
 )sql";
 
-// Append new steps here (next: version 7); never edit a released step.
+// Step 7 (speed, issue #3): the history is appended in time order. `events` was keyed by
+// (message_id, seq), so every transition inserted a row in the middle of the b-tree (a seek
+// from the root with record compares, page splits); now each row gets the next integer key
+// and lands at the end, and each message's rows are chained: messages.last_event is the key
+// of its newest row, events.prev that of the row before (NULL for the first, the enqueue).
+// history() walks the chain from the newest; purge deletes along it.
+//   messages.last_event  key of the message's newest events row
+//   events.id            increasing with time (the store hands out max(id) + 1, ...)
+//   events.prev          the same message's previous row, NULL for its first
+// Every state-changing UPDATE sets last_event to a new key; the trigger writes the row under
+// that key with prev = the old last_event. One that forgot would reuse the old key and fail
+// loudly on the primary key, as a forgotten history_len bump did before.
+// The old rows are copied in (message_id, seq) order and chained.
+constexpr std::string_view k_step7 = R"sql(
+DROP TRIGGER messages_history;
+ALTER TABLE events RENAME TO events_v6;
+CREATE TABLE events (
+  id               INTEGER PRIMARY KEY,
+  message_id       INTEGER NOT NULL,
+  prev             INTEGER,
+  seq              INTEGER NOT NULL,
+  at               INTEGER NOT NULL,
+  from_state       INTEGER,
+  to_state         INTEGER NOT NULL,
+  attempt          INTEGER NOT NULL,
+  route            TEXT    NOT NULL DEFAULT '',
+  smsc_message_id  TEXT,
+  detail           TEXT    NOT NULL DEFAULT ''
+);
+INSERT INTO events (id, message_id, prev, seq, at, from_state, to_state, attempt, route,
+                    smsc_message_id, detail)
+  SELECT row_number() OVER (ORDER BY message_id, seq), message_id,
+         CASE WHEN lag(message_id) OVER (ORDER BY message_id, seq) = message_id
+              THEN row_number() OVER (ORDER BY message_id, seq) - 1 END,
+         seq, at, from_state, to_state, attempt, route, smsc_message_id, detail
+  FROM events_v6 ORDER BY message_id, seq;
+DROP TABLE events_v6;
+ALTER TABLE messages ADD COLUMN last_event INTEGER;
+UPDATE messages SET last_event = newest.id
+  FROM (SELECT message_id, max(id) AS id FROM events GROUP BY message_id) AS newest
+  WHERE newest.message_id = messages.id;
+CREATE TRIGGER messages_history AFTER UPDATE OF state ON messages
+  WHEN new.state IS NOT old.state
+BEGIN
+  INSERT INTO events (id, message_id, prev, seq, at, from_state, to_state, attempt, route,
+                      smsc_message_id, detail)
+  VALUES (new.last_event, new.id, old.last_event, new.history_len - 1, new.updated_at,
+          old.state, new.state, new.attempts, new.route, new.smsc_message_id, new.detail);
+END;
+)sql";
+
+// Append new steps here (next: version 8); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -188,6 +239,7 @@ constexpr migration k_migrations[] = {
     {4, "held receipts index", k_step4},
     {5, "purge in rowid order", k_step5},
     {6, "supersede index of immutable columns", k_step6},
+    {7, "history appended in time order, chained per message", k_step7},
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "queue/state.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 
@@ -17,9 +18,17 @@ namespace smsgw::queue {
 void fail(errc code, std::string message) { throw failure{error{code, std::move(message)}}; }
 
 store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(std::move(o)) {
+  // next_event_ids() reads max(id) once per transaction: forget it when one ends.
+  sqlite3_commit_hook(db.handle(), [](void* self) {
+    static_cast<impl*>(self)->next_event_id = 0;
+    return 0;  // go on with the commit
+  }, this);
+  sqlite3_rollback_hook(db.handle(), [](void* self) {
+    static_cast<impl*>(self)->next_event_id = 0;
+  }, this);
   load_row = sqlite::statement(db,
       "SELECT state, route, not_before, attempts, sending_at, smsc_message_id, detail, "
-      "history_len, expires_at, carrier, via_carrier FROM messages WHERE id = ?1");
+      "history_len, expires_at, carrier, via_carrier, last_event FROM messages WHERE id = ?1");
   // State-changing UPDATEs say OR FAIL: an error stops the statement without undoing its
   // earlier rows, which spares SQLite a statement journal per UPDATE (the history trigger
   // makes each one a multi-write; ~5,400 instructions each, callgrind). Harmless because any
@@ -27,14 +36,18 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
   write_row = sqlite::statement(db,
       "UPDATE OR FAIL messages SET state = ?2, updated_at = ?3, route = ?4, not_before = ?5, "
       "attempts = ?6, sending_at = ?7, smsc_message_id = ?8, detail = ?9, history_len = ?10, "
-      "via_carrier = ?11 WHERE id = ?1");
+      "via_carrier = ?11, last_event = ?12 WHERE id = ?1");
   insert_event_st = sqlite::statement(db,
-      "INSERT INTO events (message_id, seq, at, from_state, to_state, attempt, route, "
-      "smsc_message_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      "INSERT INTO events (id, message_id, prev, seq, at, from_state, to_state, attempt, route, "
+      "smsc_message_id, detail) VALUES (?10, ?1, ?11, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  set_last_event = sqlite::statement(db,
+      "UPDATE messages SET last_event = ?2, history_len = ?3 WHERE id = ?1");
+  max_event_id = sqlite::statement(db, "SELECT max(id) FROM events");
   insert_message = sqlite::statement(db,
       "INSERT INTO messages (recipient, sender, text, priority, purpose, idempotency_key, "
       "carrier, route, state, created_at, expires_at, not_before, updated_at, history_len, "
-      "via_carrier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?9, ?9, 1, ?7)");
+      "via_carrier, last_event) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?9, ?9, 1, ?7, ?11)");
   find_key = sqlite::statement(db,
       "SELECT id, state FROM messages WHERE idempotency_key = ?1");
   // messages_otp (schema step 6): the OTPs of this recipient and purpose not yet expired.
@@ -64,8 +77,10 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "attempts = attempts + (expires_at > ?2), "
       "sending_at = CASE WHEN ?4 AND expires_at > ?2 THEN ?2 END, updated_at = ?2, "
       "detail = CASE WHEN expires_at <= ?2 THEN 'expired before it could be sent' "
-      "WHEN ?4 THEN 'claimed for sending' ELSE 'claimed' END, history_len = history_len + 1 "
-      "WHERE carrier = ?1 AND state = 0 AND not_before <= ?2 AND priority = ?5 AND id <= ?6");
+      "WHEN ?4 THEN 'claimed for sending' ELSE 'claimed' END, history_len = history_len + 1, "
+      "last_event = ?7 + (id - ?8) "
+      "WHERE carrier = ?1 AND state = 0 AND not_before <= ?2 AND priority = ?5 "
+      "AND id BETWEEN ?8 AND ?6");
   // Plain UPDATEs without RETURNING for one row: RETURNING materialises its rows in an
   // ephemeral b-tree, which cost more per call than the update itself (callgrind).
   // No SQL function in an UPDATE that changes `state`: with the history trigger it writes two
@@ -76,12 +91,12 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "smsc_message_id = ?4, "
       "via_carrier = CASE ?5 WHEN '' THEN carrier ELSE ?5 END, sending_at = NULL, "
       "detail = CASE state WHEN 1 THEN '{}' ELSE 'submit_sm_resp OK (late: was "
-      "outcome_unknown)' END, history_len = history_len + 1 "
+      "outcome_unknown)' END, history_len = history_len + 1, last_event = ?6 "
       "WHERE id = ?1 AND state IN (1, 2)", k_submitted_detail));
   // A receipt for a submitted message (the common case).
   receipt_row = sqlite::statement(db,
       "UPDATE OR FAIL messages SET state = ?2, updated_at = ?3, detail = ?4, "
-      "history_len = history_len + 1 WHERE id = ?1 AND state = 3");
+      "history_len = history_len + 1, last_event = ?5 WHERE id = ?1 AND state = 3");
   any_held = sqlite::statement(db, "SELECT 1 FROM receipts WHERE status = 1 LIMIT 1");
   // Both lookups of a receipt in one statement: the same receipt recorded before (NULL: no;
   // 0: yes, not matched to a message; else its message id), and the newest message with the
@@ -129,6 +144,7 @@ row store::impl::load(message_id id) {
   if (!load_row.is_null(5)) r.smsc_message_id = load_row.column_string(5);
   r.detail = load_row.column_string(6);
   r.history_len = load_row.column_int64(7);
+  r.last_event = load_row.is_null(11) ? 0 : load_row.column_int64(11);
   r.expires_at = load_row.column_int64(8);
   r.carrier = load_row.column_string(9);
   r.via_carrier = load_row.column_string(10);
@@ -146,23 +162,40 @@ void store::impl::transition(row& r, state to, std::int64_t now_ms) {
   if (r.sending_at) write_row.bind(7, *r.sending_at); else write_row.bind_null(7);
   if (r.smsc_message_id) write_row.bind(8, *r.smsc_message_id); else write_row.bind_null(8);
   write_row.bind(9, r.detail).bind(10, r.history_len + 1).bind(11, r.via_carrier);
-  write_row.run();  // the messages_history trigger writes the event (schema step 4)
+  auto const event_id = next_event_ids();
+  write_row.bind(12, event_id);
+  write_row.run();  // the messages_history trigger writes the event (schema steps 4, 7)
   r.st = to;
   ++r.history_len;
+  r.last_event = event_id;
 }
 
-void store::impl::insert_event(message_id id, std::int64_t seq, std::int64_t at,
-                               std::optional<state> from, state to, int attempt,
-                               std::string_view route,
+std::int64_t store::impl::next_event_ids(std::int64_t count) {
+  if (next_event_id == 0) {
+    max_event_id.step();
+    next_event_id = max_event_id.is_null(0) ? 1 : max_event_id.column_int64(0) + 1;
+    max_event_id.reset();
+  }
+  auto first = next_event_id;
+  next_event_id += count;
+  return first;
+}
+
+void store::impl::insert_event(row& r, std::int64_t at,
                                std::optional<std::string_view> smsc_message_id,
                                std::string_view detail) {
+  auto const event_id = next_event_ids();
   auto& st = insert_event_st;
-  st.bind(1, id).bind(2, seq).bind(3, at);
-  if (from) st.bind(4, static_cast<std::int64_t>(*from)); else st.bind_null(4);
-  st.bind(5, static_cast<std::int64_t>(to)).bind(6, std::int64_t{attempt}).bind(7, route);
+  st.bind(1, r.id).bind(2, r.history_len).bind(3, at);
+  st.bind(4, static_cast<std::int64_t>(r.st)).bind(5, static_cast<std::int64_t>(r.st));
+  st.bind(6, std::int64_t{r.attempts}).bind(7, r.route);
   if (smsc_message_id) st.bind(8, *smsc_message_id); else st.bind_null(8);
-  st.bind(9, detail);
+  st.bind(9, detail).bind(10, event_id);
+  if (r.last_event != 0) st.bind(11, r.last_event); else st.bind_null(11);
   st.run();
+  ++r.history_len;
+  r.last_event = event_id;
+  set_last_event.bind(1, r.id).bind(2, r.last_event).bind(3, r.history_len).run();
 }
 
 bool store::impl::any_receipt_held() {
@@ -214,10 +247,8 @@ void store::impl::fail_or_retry(row& r, std::string_view prefix, std::string_vie
                                 std::int64_t now_ms) {
   if (auto plan = ask_retry(r, retry_reason::failed_receipt, detail, now_ms)) {
     // Two history rows: the receipt (state kept: submitted), then the retry.
-    insert_event(r.id, r.history_len, now_ms, r.st, r.st, r.attempts, r.route,
-                 r.smsc_message_id, fmt::format("{}: {} (undeliverable; retried)", prefix,
-                                                detail));
-    ++r.history_len;
+    insert_event(r, now_ms, r.smsc_message_id, fmt::format("{}: {} (undeliverable; retried)",
+                                                           prefix, detail));
     apply_retry(r, *plan, now_ms);
     return;
   }
@@ -322,9 +353,13 @@ result<message> store::get(message_id id) {
 
 result<std::vector<event>> store::history(message_id id) {
   return guarded("history", [&] {
+    // The message's rows, newest first along the chain (schema step 7), then put in order.
     sqlite::statement st(impl_->db,
+        "WITH RECURSIVE chain(id) AS (SELECT last_event FROM messages WHERE id = ?1 "
+        "UNION ALL SELECT events.prev FROM events JOIN chain ON events.id = chain.id "
+        "WHERE events.prev IS NOT NULL) "
         "SELECT seq, at, from_state, to_state, attempt, route, smsc_message_id, detail "
-        "FROM events WHERE message_id = ?1 ORDER BY seq");
+        "FROM events WHERE id IN chain ORDER BY seq");
     st.bind(1, id);
     std::vector<event> out;
     while (st.step()) {

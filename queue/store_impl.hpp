@@ -40,6 +40,7 @@ struct row {
   std::int64_t expires_at = 0;
   std::string carrier;
   std::string via_carrier;
+  std::int64_t last_event = 0;  ///< key of the newest events row (schema step 7)
 };
 
 /// The retry policy threw: fails the whole operation (the transaction is rolled back).
@@ -66,9 +67,14 @@ struct store::impl {
   /// Writes `r` back with state `to` at `now_ms`; the messages_history trigger records the
   /// event (from r.st to `to`, with r.detail). Updates r.st and r.history_len.
   void transition(row& r, state to, std::int64_t now_ms);
-  void insert_event(message_id id, std::int64_t seq, std::int64_t at, std::optional<state> from,
-                    state to, int attempt, std::string_view route,
-                    std::optional<std::string_view> smsc_message_id, std::string_view detail);
+  /// Appends a history row to `r` without changing its state (a receipt recorded with the
+  /// state kept, the failed receipt before a retry): the row, then r's last_event and
+  /// history_len, in the database and in `r`.
+  void insert_event(row& r, std::int64_t at, std::optional<std::string_view> smsc_message_id,
+                    std::string_view detail);
+  /// The first of `count` new keys for events rows (schema step 7): max(id) + 1 read once per
+  /// transaction (commit and rollback forget it), then counted up.
+  std::int64_t next_event_ids(std::int64_t count = 1);
 
   /// claim() and claim_for_sending() (`sending`: the claimed get sending_at = now); commits.
   std::vector<message> claim(std::string_view carrier, std::size_t max, std::int64_t now_ms,
@@ -105,7 +111,8 @@ struct store::impl {
   recovery_report recovery;
   std::optional<rate_limiter> limiter;  // made from opts.limits after the migrations
 
-  sqlite::statement load_row, write_row, insert_event_st;
+  sqlite::statement load_row, write_row, insert_event_st, set_last_event, max_event_id;
+  std::int64_t next_event_id = 0;  ///< 0: not read in this transaction yet
   sqlite::statement insert_message, find_key, find_supersedable, select_message;
   sqlite::statement claim_select, claim_due, submit_row, receipt_row, any_held;
   sqlite::statement lookup_receipt, any_sending, insert_receipt;

@@ -123,22 +123,25 @@ TEST_CASE("a late submit_sm_resp after outcome_unknown is recorded as such") {
   CHECK(h.back().smsc_message_id == "77");
 }
 
-TEST_CASE("the database records every state change; one without a history bump fails") {
+TEST_CASE("the database records every state change; one without a new history key fails") {
   temp_dir dir;
   auto s = open_store(dir.file());
   auto id = enqueue_ok(s, otp());
   auto& db = s.database();
   // A state change made outside the store's code still gets its history row.
   db.exec("UPDATE messages SET state = 7, updated_at = 1767225605000, detail = 'by hand', "
-          "history_len = history_len + 1 WHERE id = " + std::to_string(id));
+          "history_len = history_len + 1, last_event = (SELECT max(id) + 1 FROM events) "
+          "WHERE id = " + std::to_string(id));
   auto h = *s.history(id);
   REQUIRE(h.size() == 2);
   CHECK(h[1].from == state::queued);
   CHECK(h[1].to == state::cancelled);
   CHECK(h[1].at == t0() + 5s);
   CHECK(h[1].detail == "by hand");
-  // Forgetting to bump history_len collides with the existing row: refused, nothing changes.
-  CHECK_THROWS_AS(db.exec("UPDATE messages SET state = 8 WHERE id = " + std::to_string(id)),
+  // Forgetting to give it a new history key (last_event, schema step 7) collides with the
+  // existing row: refused, nothing changes.
+  CHECK_THROWS_AS(db.exec("UPDATE messages SET state = 8, history_len = history_len + 1 "
+                          "WHERE id = " + std::to_string(id)),
                   smsgw::sqlite::error);
   CHECK(s.get(id)->st == state::cancelled);
   CHECK(s.history(id)->size() == 2);
