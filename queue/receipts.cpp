@@ -33,6 +33,27 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   };
 
   state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
+  std::string const receipt_detail = fmt::format("receipt: {}", detail);
+
+  // The common case, a submitted message and no retry decision to make: one conditional
+  // UPDATE finds and moves it. The trigger's history row (state, time, "receipt: <detail>")
+  // is the receipt's only record: a repeat is recognised from the message (final by a
+  // receipt, below). Anything else goes the general way and is recorded in `receipts` too.
+  if (to == state::delivered || !opts.retry) {
+    auto const event_id = next_event_ids();
+    receipt_fast.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
+    receipt_fast.bind(4, static_cast<std::int64_t>(to)).bind(5, now_ms).bind(6, receipt_detail);
+    receipt_fast.bind(7, event_id).run();
+    if (db.changes() == 1) {
+      event_message.bind(1, event_id).step();
+      res.id = event_message.column_int64(0);
+      event_message.reset();
+      res.st = to;
+      res.status = receipt_status::applied;
+      return res;
+    }
+  }
+
   lookup_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
   lookup_receipt.bind(4, static_cast<std::int64_t>(to));
   lookup_receipt.step();
@@ -62,25 +83,11 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   }
   res.id = found_id;
 
-  // The common case, a submitted message and no retry decision to make: one conditional
-  // UPDATE. The trigger's history row (state, time, "receipt: <detail>") is the receipt's
-  // only record: a repeat is recognised from the message (final by a receipt, above).
-  // Anything else goes the general way below and is recorded in `receipts` too.
-  if (to == state::delivered || !opts.retry) {
-    receipt_row.bind(1, *res.id).bind(2, static_cast<std::int64_t>(to)).bind(3, now_ms);
-    receipt_row.bind(4, fmt::format("receipt: {}", detail)).bind(5, next_event_ids()).run();
-    if (db.changes() == 1) {
-      res.st = to;
-      res.status = receipt_status::applied;
-      return res;
-    }
-  }
-
   row r = load(*res.id);
   if (to == state::undeliverable && r.st == state::submitted) {
     fail_or_retry(r, "receipt", detail, now_ms);  // the retry policy may queue it again
   } else if (can_transition(r.st, to) && r.st != state::in_flight) {
-    r.detail = fmt::format("receipt: {}", detail);
+    r.detail = receipt_detail;
     transition(r, to, now_ms);
   } else {
     // Final already (an earlier receipt with another outcome, expired, ...) or a new attempt

@@ -93,10 +93,16 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "detail = CASE state WHEN 1 THEN '{}' ELSE 'submit_sm_resp OK (late: was "
       "outcome_unknown)' END, history_len = history_len + 1, last_event = ?6 "
       "WHERE id = ?1 AND state IN (1, 2)", k_submitted_detail));
-  // A receipt for a submitted message (the common case).
-  receipt_row = sqlite::statement(db,
-      "UPDATE OR FAIL messages SET state = ?2, updated_at = ?3, detail = ?4, "
-      "history_len = history_len + 1, last_event = ?5 WHERE id = ?1 AND state = 3");
+  // The common receipt in one statement: the newest message with the id, if it is submitted
+  // and no receipt with this outcome was recorded for the id before (a row in `receipts`).
+  // Its history row, under the key ?7, then names the message (event_message).
+  receipt_fast = sqlite::statement(db,
+      "UPDATE OR FAIL messages SET state = ?4, updated_at = ?5, detail = ?6, "
+      "history_len = history_len + 1, last_event = ?7 "
+      "WHERE id = (SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
+      "ORDER BY id DESC LIMIT 1) AND state = 3 AND NOT EXISTS (SELECT 1 FROM receipts "
+      "WHERE carrier = ?1 AND smsc_message_id = ?2 AND outcome = ?3 AND status <> 3)");
+  event_message = sqlite::statement(db, "SELECT message_id FROM events WHERE id = ?1");
   any_held = sqlite::statement(db, "SELECT 1 FROM receipts WHERE status = 1 LIMIT 1");
   // Both lookups of a receipt in one statement: the same receipt recorded before (NULL: no;
   // 0: yes, not matched to a message; else its message id), and the newest message with the
