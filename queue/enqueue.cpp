@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace smsgw::queue {
 namespace {
 
@@ -39,7 +41,7 @@ std::optional<error> validate(enqueue_request const& req) {
 enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   enqueue_outcome out;
   if (!req.idempotency_key.empty()) {
-    find_key.bind(1, req.idempotency_key);
+    find_key.bind_unowned(1, req.idempotency_key);
     bool seen = find_key.step();
     if (seen) {
       out.what = enqueue_outcome::kind::duplicate;
@@ -61,11 +63,23 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   }
   auto now_ms = to_ms(req.now);
   auto expires_ms = now_ms + req.validity.count();
+  // The older OTPs this one supersedes, looked up before it is stored (so the lookup does not
+  // find the new one) and moved after (their history names it).
+  if (req.prio == priority::otp && !req.purpose.empty()) {
+    find_supersedable.bind_unowned(1, req.recipient).bind_unowned(2, req.purpose);
+    find_supersedable.bind(3, now_ms);
+    while (find_supersedable.step()) out.superseded.push_back(find_supersedable.column_int64(0));
+    find_supersedable.reset();
+    std::sort(out.superseded.begin(), out.superseded.end());  // index order is by expiry
+  }
+  // The request outlives these statements' runs: its strings are bound without a copy.
   auto& ins = insert_message;
-  ins.bind(1, req.recipient).bind(2, req.sender).bind(3, req.text);
-  ins.bind(4, static_cast<std::int64_t>(req.prio)).bind(5, req.purpose);
-  if (req.idempotency_key.empty()) ins.bind_null(6); else ins.bind(6, req.idempotency_key);
-  ins.bind(7, req.carrier).bind(8, req.route).bind(9, now_ms).bind(10, expires_ms);
+  ins.bind_unowned(1, req.recipient).bind_unowned(2, req.sender).bind_unowned(3, req.text);
+  ins.bind(4, static_cast<std::int64_t>(req.prio)).bind_unowned(5, req.purpose);
+  if (req.idempotency_key.empty()) ins.bind_null(6);
+  else ins.bind_unowned(6, req.idempotency_key);
+  ins.bind_unowned(7, req.carrier).bind_unowned(8, req.route).bind(9, now_ms);
+  ins.bind(10, expires_ms);
   auto const event_id = next_event_ids();
   ins.bind(11, event_id);
   ins.run();
@@ -74,19 +88,14 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   auto& ev = insert_event_st;
   ev.bind(1, out.id).bind(2, std::int64_t{0}).bind(3, now_ms).bind_null(4);
   ev.bind(5, static_cast<std::int64_t>(state::queued)).bind(6, std::int64_t{0});
-  ev.bind(7, req.route).bind_null(8).bind(9, "enqueued").bind(10, event_id).bind_null(11);
+  ev.bind_unowned(7, req.route).bind_null(8).bind_unowned(9, "enqueued").bind(10, event_id);
+  ev.bind_null(11);
   ev.run();
 
-  if (req.prio == priority::otp && !req.purpose.empty()) {
-    find_supersedable.bind(1, req.recipient).bind(2, req.purpose).bind(3, out.id);
-    find_supersedable.bind(4, now_ms);
-    while (find_supersedable.step()) out.superseded.push_back(find_supersedable.column_int64(0));
-    find_supersedable.reset();
-    for (auto old : out.superseded) {
-      row r = load(old);
-      r.detail = fmt::format("superseded by message {}", out.id);
-      transition(r, state::superseded, now_ms);
-    }
+  for (auto old : out.superseded) {
+    row r = load(old);
+    r.detail = fmt::format("superseded by message {}", out.id);
+    transition(r, state::superseded, now_ms);
   }
   return out;
 }

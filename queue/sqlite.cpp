@@ -134,6 +134,13 @@ statement& statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+statement& statement::bind_unowned(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data() != nullptr ? text.data() : "",
+                               text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) db_->fail(rc, "bind");
+  return *this;
+}
+
 statement& statement::bind_blob(int index, std::span<std::uint8_t const> bytes) {
   int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) db_->fail(rc, "bind");

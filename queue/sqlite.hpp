@@ -88,6 +88,10 @@ class statement {
 
   statement& bind(int index, std::int64_t value);
   statement& bind(int index, std::string_view text);
+  /// Binds `text` without copying it: it must stay valid until the statement is reset
+  /// (run() resets; after step(), the caller's reset()). For the hot paths, where the text
+  /// is the caller's request: SQLite copied every string bound (a malloc and a memcpy each).
+  statement& bind_unowned(int index, std::string_view text);
   statement& bind_blob(int index, std::span<std::uint8_t const> bytes);
   statement& bind_null(int index);
 

@@ -53,8 +53,7 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
   // messages_otp (schema step 6): the OTPs of this recipient and purpose not yet expired.
   find_supersedable = sqlite::statement(db,
       "SELECT id FROM messages INDEXED BY messages_otp WHERE recipient = ?1 AND purpose = ?2 "
-      "AND priority = 0 AND purpose <> '' AND expires_at > ?4 AND state IN (0, 2) "
-      "AND id <> ?3");
+      "AND priority = 0 AND purpose <> '' AND expires_at > ?3 AND state IN (0, 2)");
   select_message = sqlite::statement(db,
       fmt::format("SELECT {} FROM messages WHERE id = ?1", k_message_columns));
   // claim(): the next `max` due messages of the carrier in claim order, in one statement; the
