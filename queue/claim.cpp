@@ -40,7 +40,7 @@ std::vector<message> store::impl::claim(std::string_view carrier, std::size_t ma
     // The last id read in each priority class: rows of a class are read in id order and
     // the walk passed every due row of a class before the last one read.
     std::int64_t first_id[3] = {0, 0, 0}, last_id[3] = {0, 0, 0};
-    claim_select.bind(1, carrier).bind(2, now_ms);
+    claim_select.bind_unowned(1, carrier).bind(2, now_ms);
     claim_select.bind(3, static_cast<std::int64_t>(max - claimed.size()));
     while (claim_select.step()) {
       auto const prio = claim_select.column_int64(4);
@@ -60,7 +60,7 @@ std::vector<message> store::impl::claim(std::string_view carrier, std::size_t ma
       if (last_id[prio] == 0) continue;
       // History keys: one for each id of the range (schema step 7; gaps are harmless).
       auto const events = next_event_ids(last_id[prio] - first_id[prio] + 1);
-      claim_due.bind(1, carrier).bind(2, now_ms).bind(4, std::int64_t{sending});
+      claim_due.bind_unowned(1, carrier).bind(2, now_ms).bind(4, std::int64_t{sending});
       claim_due.bind(5, prio).bind(6, last_id[prio]).bind(7, events).bind(8, first_id[prio]);
       claim_due.run();
       updated += static_cast<std::size_t>(db.changes());
@@ -129,7 +129,9 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
   if (smsc_id.empty()) fail(errc::invalid_argument, "empty smsc_message_id");
   // One UPDATE when the state allows it (the trigger records the event); load() only to
   // explain a refusal.
-  submit_row.bind(1, id).bind(2, now_ms).bind(3, route).bind(4, smsc_id).bind(5, via_carrier);
+  // The caller's strings outlive the run: bound without a copy.
+  submit_row.bind(1, id).bind(2, now_ms).bind_unowned(3, route).bind_unowned(4, smsc_id);
+  submit_row.bind_unowned(5, via_carrier);
   submit_row.bind(6, next_event_ids());
   submit_row.run();
   if (db.changes() != 1) {

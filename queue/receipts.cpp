@@ -41,8 +41,11 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   // receipt, below). Anything else goes the general way and is recorded in `receipts` too.
   if (to == state::delivered || !opts.retry) {
     auto const event_id = next_event_ids();
-    receipt_fast.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
-    receipt_fast.bind(4, static_cast<std::int64_t>(to)).bind(5, now_ms).bind(6, receipt_detail);
+    // Strings that outlive the run: bound without a copy.
+    receipt_fast.bind_unowned(1, carrier).bind_unowned(2, smsc_id);
+    receipt_fast.bind(3, static_cast<std::int64_t>(outcome));
+    receipt_fast.bind(4, static_cast<std::int64_t>(to)).bind(5, now_ms);
+    receipt_fast.bind_unowned(6, receipt_detail);
     receipt_fast.bind(7, event_id).run();
     if (db.changes() == 1) {
       event_message.bind(1, event_id).step();
