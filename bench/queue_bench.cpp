@@ -1,7 +1,8 @@
 // bench/queue_bench.cpp: figures for docs/queue.md, printed, never asserted. A plain main (not
 // Google Benchmark) because the cases are multi-threaded and measure RSS. On a real file in
 // $TMPDIR (or argv[1]) with synchronous=FULL unless said otherwise:
-//   1. durable enqueue rate through group_commit, P producer threads x W outstanding each;
+//   1. durable enqueue rate through group_commit, P producer threads x W outstanding each
+//      (also once with the default per-number limits on, as the daemon runs);
 //   2. the daemon's dispatch cycle: claim_for_sending + mark_submitted + apply_receipt, batched,
 //      state transitions/s (3 per message: queued -> in_flight -> submitted -> delivered); also
 //      with the two-commit claim + mark_sending;
@@ -68,12 +69,14 @@ enqueue_request request(int i) {
   return r;
 }
 
-store open_fresh(std::filesystem::path const& path, bool full_sync = true) {
+// `limits`: the per-number limits with their defaults (docs/limits.md), as the daemon runs.
+store open_fresh(std::filesystem::path const& path, bool full_sync = true, bool limits = false) {
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
   store_options opts;
   opts.sqlite.synchronous_full = full_sync;
+  if (limits) opts.limits = limits_config{};
   auto s = store::open(path.string(), opts);
   if (!s) {
     fmt::print(stderr, "{}\n", s.error().message);
@@ -82,10 +85,19 @@ store open_fresh(std::filesystem::path const& path, bool full_sync = true) {
   return std::move(*s);
 }
 
-// Case 1: P threads, each keeping W enqueues outstanding, `per_thread` each.
-void durable_enqueue(std::filesystem::path const& path, int threads, int window, int per_thread) {
-  group_commit q(open_fresh(path));
-  std::atomic<long> ok{0}, failed{0};
+// Case 1: P threads, each keeping W enqueues outstanding, `per_thread` each. `limits`: with the
+// default per-number limits, and every request for a number of its own range (prefix), so
+// each is checked and recorded and none is refused.
+void durable_enqueue(std::filesystem::path const& path, int threads, int window, int per_thread,
+                     bool limits = false) {
+  group_commit q(open_fresh(path, true, limits));
+  std::atomic<long> ok{0}, failed{0}, refused{0};
+  auto tally = [&](std::future<result<enqueue_outcome>>& f) {
+    auto r = f.get();
+    if (!r) ++failed;
+    else if (r->what == enqueue_outcome::kind::refused) ++refused;
+    else ++ok;
+  };
   auto start = steady::now();
   double cpu0 = cpu_seconds();
   std::vector<std::thread> ts;
@@ -93,21 +105,27 @@ void durable_enqueue(std::filesystem::path const& path, int threads, int window,
     ts.emplace_back([&, t] {
       std::deque<std::future<result<enqueue_outcome>>> pending;
       for (int i = 0; i < per_thread; ++i) {
-        pending.push_back(q.enqueue(request(t * per_thread + i)));
+        auto req = request(t * per_thread + i);
+        if (limits) {
+          req.recipient = fmt::format("628{:06}{:04}", 110000 + t * per_thread + i, i % 10000);
+        }
+        pending.push_back(q.enqueue(std::move(req)));
         if (static_cast<int>(pending.size()) >= window) {
-          (pending.front().get() ? ok : failed)++;
+          tally(pending.front());
           pending.pop_front();
         }
       }
-      for (auto& f : pending) (f.get() ? ok : failed)++;
+      for (auto& f : pending) tally(f);
     });
   }
   for (auto& t : ts) t.join();
   double s = seconds_since(start);
   double cpu = cpu_seconds() - cpu0;
-  fmt::print("  {:3} producers x {:4} outstanding: {:8} enqueues in {:6.2f} s = {:9.0f}/s"
-             " ({:.2f} CPU s, {:.0f} per CPU s; failed {})\n", threads, window, ok.load(), s,
-             static_cast<double>(ok) / s, cpu, static_cast<double>(ok) / cpu, failed.load());
+  fmt::print("  {:3} producers x {:4} outstanding{}: {:8} enqueues in {:6.2f} s = {:9.0f}/s"
+             " ({:.2f} CPU s, {:.0f} per CPU s; failed {}, refused {})\n", threads, window,
+             limits ? ", per-number limits on" : "", ok.load(), s,
+             static_cast<double>(ok) / s, cpu, static_cast<double>(ok) / cpu, failed.load(),
+             refused.load());
 }
 
 // Case 2: the dispatch cycle over `total` messages in batches of `batch`. `one_step_claim`:
@@ -239,6 +257,7 @@ int main(int argc, char** argv) {
     durable_enqueue(path, 64, 1, 300);
     durable_enqueue(path, 16, 64, 10000);
     durable_enqueue(path, 64, 64, 4000);
+    durable_enqueue(path, 16, 64, 10000, true);
   }
   if (cases.find('2') != std::string::npos) {
     fmt::print("2. claim_for_sending + mark_submitted + apply_receipt\n");

@@ -163,7 +163,7 @@ bool statement::step() {
                       std::string_view(sqlite3_sql(stmt_)).substr(0, 60), db_->path(),
                       sqlite3_errmsg(db_->handle()), ext),
           db_->path());
-  sqlite3_reset(stmt_);
+  reset();  // also drops the bindings: an unowned one may not outlive this call's caller
   throw e;
 }
 
