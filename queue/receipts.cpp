@@ -48,9 +48,10 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     receipt_fast.bind_unowned(6, receipt_detail);
     receipt_fast.bind(7, event_id).run();
     if (db.changes() == 1) {
-      event_message.bind(1, event_id).step();
+      bool const found_event = event_message.bind(1, event_id).step();
       res.id = event_message.column_int64(0);
       event_message.reset();
+      if (!found_event) fail(errc::internal, "receipt applied without its history row");
       res.st = to;
       res.status = receipt_status::applied;
       return res;

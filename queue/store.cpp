@@ -56,10 +56,6 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "AND priority = 0 AND purpose <> '' AND expires_at > ?3 AND state IN (0, 2)");
   select_message = sqlite::statement(db,
       fmt::format("SELECT {} FROM messages WHERE id = ?1", k_message_columns));
-  // claim(): the next `max` due messages of the carrier in claim order, in one statement; the
-  // subquery walks messages_due. Those found past expiry become expired instead (they are
-  // returned too, and claim() asks again for the places they took). ?4 = 1: claim_for_sending
-  // (sending_at = now in the same statement).
   // claim(): the next `max` due messages of the carrier in claim order (a walk of
   // messages_due), read as they are; then one UPDATE per priority class read takes exactly
   // that range of the index (same carrier and class, due, up to the last id read): no
