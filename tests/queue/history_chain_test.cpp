@@ -21,12 +21,7 @@ std::int64_t count(store& s, std::string const& sql) { return s.database().query
 TEST_CASE("a version-6 file's history is chained on upgrade and grows from there") {
   temp_dir dir;
   {
-    auto db = smsgw::sqlite::database::open(dir.file());
-    for (auto const& step : migrations()) {
-      if (step.version > 6) break;
-      db.exec(step.sql);
-    }
-    db.exec("PRAGMA user_version=6");
+    auto db = database_at_version(dir.file(), 6);
     // Message 1 submitted (3 rows), message 2 queued (1 row); rows written out of key order.
     db.exec("INSERT INTO messages (recipient, sender, text, priority, carrier, route, state, "
             "created_at, expires_at, not_before, updated_at, attempts, smsc_message_id, "

@@ -3,6 +3,7 @@
 // Everything runs against real SQLite files in that directory.
 #pragma once
 
+#include "queue/schema.hpp"
 #include "queue/store.hpp"
 
 #include <catch2/catch.hpp>
@@ -66,6 +67,18 @@ inline message_id enqueue_ok(store& s, enqueue_request const& r) {
   if (!res) FAIL("enqueue: " << res.error().message);
   REQUIRE(res->what == enqueue_outcome::kind::accepted);
   return res->id;
+}
+
+/// A database file as the build of schema `version` left it (migrations 1..version applied,
+/// user_version set): for upgrade tests, which then write rows the old way.
+inline smsgw::sqlite::database database_at_version(std::string const& path, int version) {
+  auto db = smsgw::sqlite::database::open(path);
+  for (auto const& step : migrations()) {
+    if (step.version > version) break;
+    db.exec(step.sql);
+  }
+  db.exec("PRAGMA user_version=" + std::to_string(version));
+  return db;
 }
 
 }  // namespace smsgw::queue::test

@@ -309,12 +309,7 @@ TEST_CASE("a receipt overtaking the resp of a send via an alternate is held on t
 TEST_CASE("a version-2 database file is upgraded: via_carrier = carrier, receipts still match") {
   temp_dir dir;
   {
-    auto db = smsgw::sqlite::database::open(dir.file());
-    for (auto const& step : migrations()) {
-      if (step.version > 2) break;
-      db.exec(step.sql);
-    }
-    db.exec("PRAGMA user_version=2");
+    auto db = database_at_version(dir.file(), 2);
     // A submitted message as session 1's code wrote it (no via_carrier column yet).
     db.exec("INSERT INTO messages (recipient, sender, text, priority, carrier, route, state, "
             "created_at, expires_at, not_before, updated_at, attempts, smsc_message_id, "
