@@ -184,7 +184,15 @@ int run_daemon(daemon_config const& cfg) {
   auto const& rec = store->last_recovery();
   spdlog::info("queue {} open (recovered: {} requeued, {} outcome unknown)", cfg.queue.db_path,
                rec.requeued, rec.outcome_unknown);
-  queue::group_commit gc(std::move(*store));
+  // synchronous = "full": commits are pipelined (queue/group_commit.hpp): every answer waits
+  // for the syncer's fsync of the WAL, which overlaps the writer's next commit. "normal": the
+  // operator chose no fsync per commit; nothing is synced before answering.
+  queue::group_commit gc(std::move(*store),
+                         {.pipelined = cfg.queue.synchronous_full, .sync = {}});
+  if (cfg.queue.synchronous_full && !gc.pipelined()) {
+    spdlog::warn("queue {}: WAL not found for pipelined commits; every commit waits for its own "
+                 "fsync", cfg.queue.db_path);
+  }
 
   dlr_log dlr(cfg.logging.dlr_log);
   if (auto err = dlr.reopen(); !err.empty()) {

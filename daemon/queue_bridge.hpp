@@ -2,7 +2,8 @@
 // thread. queue_call() runs `f(store&)` on the queue's writer thread (group_commit::run) and
 // posts its result back to the awaiting coroutine's executor (asio::async_initiate).
 // enqueue_batcher gives HTTP requests group commit: requests arriving while a commit runs are
-// gathered on the network thread and committed together in ONE transaction next.
+// gathered on the network thread and committed together in ONE transaction next; two batches
+// may be in the queue at once, so one commits while the one before waits for its fsync.
 // Assumption: one network thread; the batcher is used only from it (no locks).
 #pragma once
 
@@ -27,25 +28,20 @@
 
 namespace smsgw {
 
-/// Runs `f` on the queue thread; `callback(result)` is then invoked on `ex`. The outstanding
-/// work keeps `ex`'s io_context running until it is delivered. If the writer is stopped
-/// (group_commit::run refuses the task), `callback` gets errc::stopped instead: a waiting
+/// Runs `f` on the queue thread; `callback(result)` is then invoked on `ex`, once what `f`
+/// committed is durable (group_commit::run_then: after the WAL's fsync when pipelined). The
+/// outstanding work keeps `ex`'s io_context running until it is delivered. If the writer is
+/// stopped (run_then refuses the task), `callback` gets errc::stopped instead: a waiting
 /// coroutine or the enqueue batcher must never wait for an answer that cannot come.
 template <class F, class Callback>
 void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, Callback callback) {
   using R = std::invoke_result_t<F&, queue::store&>;
   auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
   auto cb = std::make_shared<Callback>(std::move(callback));
-  auto ran = gc.run([f = std::move(f), cb, tracked](queue::store& s) mutable {
-    auto r = f(s);
+  bool const accepted = gc.run_then(std::move(f), [cb, tracked](R r) {
     boost::asio::post(tracked, [cb, r = std::move(r)]() mutable { (*cb)(std::move(r)); });
   });
-  // A refused task is destroyed inside run(), so its future is already broken here; a task
-  // that ran (or will) leaves a future holding void, never an exception.
-  if (ran.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-  try {
-    ran.get();
-  } catch (std::future_error const&) {
+  if (!accepted) {
     boost::asio::post(tracked, [cb]() mutable {
       (*cb)(R(queue::error{queue::errc::stopped, "the queue writer is stopped"}));
     });
@@ -86,7 +82,7 @@ class enqueue_batcher {
   enqueue_batcher(queue::group_commit& gc, boost::asio::any_io_executor ex)
       : gc_(gc), executor_(std::move(ex)) {}
 
-  /// Completes after the request was committed (or refused/failed).
+  /// Completes after the request was committed and synced (or refused/failed).
   boost::asio::awaitable<outcome> enqueue(queue::enqueue_request req) {
     co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
                                                    void(outcome)>(
@@ -94,7 +90,7 @@ class enqueue_batcher {
           // std::function needs a copyable target: share the move-only handler.
           auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
           pending_.push_back({std::move(r), [h](outcome o) { std::move(*h)(std::move(o)); }});
-          if (!busy_) flush();
+          if (in_queue_ < k_max_in_queue) flush();
         },
         boost::asio::use_awaitable, std::move(req));
   }
@@ -111,7 +107,7 @@ class enqueue_batcher {
 
   void flush() {
     if (pending_.empty()) return;
-    busy_ = true;
+    ++in_queue_;
     auto b = std::make_shared<batch>();
     for (auto& w : pending_) {
       b->reqs.push_back(std::move(w.req));
@@ -123,7 +119,7 @@ class enqueue_batcher {
         [this, b](queue::result<std::vector<outcome>> r) {
           for (std::size_t i = 0; i < b->done.size(); ++i)
             b->done[i](r ? std::move((*r)[i]) : outcome(r.error()));
-          busy_ = false;
+          --in_queue_;
           flush();
         });
   }
@@ -131,7 +127,11 @@ class enqueue_batcher {
   queue::group_commit& gc_;
   boost::asio::any_io_executor executor_;
   std::vector<waiting> pending_;
-  bool busy_ = false;
+  // Batches handed to the queue and not yet completed: with 2, the next batch commits while
+  // the one before waits for its fsync (pipelined group_commit); more would only split the
+  // requests into smaller transactions.
+  static constexpr int k_max_in_queue = 2;
+  int in_queue_ = 0;
 };
 
 }  // namespace smsgw

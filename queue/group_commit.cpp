@@ -1,16 +1,38 @@
-// queue/group_commit.cpp: the writer loop. Invariants: only the writer thread touches store_;
-// items run in submission order; consecutive enqueues (up to max_batch) share a transaction,
-// and their promises are fulfilled only after enqueue_batch() returned, i.e. after COMMIT.
-// If the commit fails, every enqueue in that batch gets the error: none was acknowledged.
+// queue/group_commit.cpp: the writer loop and the syncer loop. Invariants: only the writer
+// thread touches store_; items run in submission order; consecutive enqueues (up to
+// max_batch) share a transaction. Every completion runs after the commit of its work and, when
+// pipelined, after an fsync of the WAL that began after that commit (the syncer compares
+// store_.commits() recorded with the work against what it has synced); completions run in
+// submission order. If a commit fails, every enqueue in that batch gets the error: none was
+// acknowledged. If an fsync fails, that completion and every later one get io_error: after a
+// failed write-back Linux may have dropped the dirty pages, so nothing is acknowledged again
+// (restart the process; the file is consistent, SQLite's recovery decides what survived).
 #include "queue/group_commit.hpp"
 
 #include <utility>
 
 namespace smsgw::queue {
 
-group_commit::group_commit(store s, std::size_t max_batch)
-    : store_(std::move(s)), max_batch_(max_batch == 0 ? 1 : max_batch),
-      writer_([this] { writer_loop(); }) {}
+group_commit::group_commit(store s, group_commit_options opts)
+    : store_(std::move(s)), max_batch_(opts.max_batch == 0 ? 1 : opts.max_batch),
+      pipelined_(opts.pipelined), sync_(std::move(opts.sync)) {
+  if (pipelined_ && !sync_) {
+    auto w = wal_sync::open(store_.database().path());
+    if (w) {
+      wal_.emplace(std::move(*w));
+      sync_ = [this] { return wal_->sync(); };
+    } else {
+      pipelined_ = false;  // e.g. not in WAL mode: every COMMIT keeps its own fsync
+    }
+  }
+  if (pipelined_) {
+    // What was committed so far (migrations, recovery) had its own fsync.
+    synced_commits_ = store_.commits();
+    store_.database().exec("PRAGMA synchronous=NORMAL");  // the syncer fsyncs instead
+    syncer_ = std::thread([this] { syncer_loop(); });
+  }
+  writer_ = std::thread([this] { writer_loop(); });
+}
 
 group_commit::~group_commit() { stop(); }
 
@@ -21,6 +43,16 @@ void group_commit::stop() {
   }
   wake_.notify_one();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(sync_mutex_);
+    writer_done_ = true;
+  }
+  sync_wake_.notify_one();
+  if (syncer_.joinable()) syncer_.join();
+}
+
+std::runtime_error group_commit::sync_exception(error const& e) {
+  return std::runtime_error(e.message);
 }
 
 std::future<result<enqueue_outcome>> group_commit::enqueue(enqueue_request req) {
@@ -30,18 +62,29 @@ std::future<result<enqueue_outcome>> group_commit::enqueue(enqueue_request req) 
   return fut;
 }
 
-void group_commit::post(item it) {
+bool group_commit::post_task(std::function<completion(store&)> task) {
+  item it;
+  it.task = std::move(task);
+  return post(std::move(it));
+}
+
+bool group_commit::post(item it) {
+  bool accepted = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       waiting_.push_back(std::move(it));
-      it.done.reset();
-      it.task = nullptr;
+      accepted = true;
     }
   }
-  // Refused after stop(): complete the caller at once (a task's future gets broken_promise).
+  if (accepted) {
+    wake_.notify_one();
+    return true;
+  }
+  // Refused after stop(): complete an enqueue at once; a task is destroyed unrun (its
+  // future, if any, gets broken_promise).
   if (it.done) it.done->set_value(error{errc::stopped, "enqueue: the queue writer is stopped"});
-  wake_.notify_one();
+  return false;
 }
 
 void group_commit::writer_loop() {
@@ -60,7 +103,7 @@ void group_commit::writer_loop() {
         if (batch.size() >= max_batch_) commit_enqueues(batch);
       } else {
         commit_enqueues(batch);  // keep order: earlier enqueues commit before the task runs
-        it.task(store_);
+        finish(it.task(store_));
       }
     }
     commit_enqueues(batch);
@@ -72,13 +115,56 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
   if (batch.empty()) return;
   std::vector<enqueue_request> reqs;
   reqs.reserve(batch.size());
-  for (auto& it : batch) reqs.push_back(std::move(it.req));
-  auto results = store_.enqueue_batch(reqs);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (results) batch[i].done->set_value(std::move((*results)[i]));
-    else batch[i].done->set_value(results.error());
+  std::vector<std::shared_ptr<std::promise<result<enqueue_outcome>>>> promises;
+  promises.reserve(batch.size());
+  for (auto& it : batch) {
+    reqs.push_back(std::move(it.req));
+    promises.push_back(std::move(it.done));
   }
   batch.clear();
+  auto results = std::make_shared<result<std::vector<result<enqueue_outcome>>>>(
+      store_.enqueue_batch(reqs));
+  finish([promises = std::move(promises), results](error const* sync_error) {
+    for (std::size_t i = 0; i < promises.size(); ++i) {
+      if (sync_error) promises[i]->set_value(*sync_error);
+      else if (*results) promises[i]->set_value(std::move((**results)[i]));
+      else promises[i]->set_value(results->error());
+    }
+  });
+}
+
+void group_commit::finish(completion c) {
+  if (!pipelined_) {
+    c(nullptr);
+    return;
+  }
+  {
+    std::lock_guard lock(sync_mutex_);
+    to_sync_.push_back({store_.commits(), std::move(c)});
+  }
+  sync_wake_.notify_one();
+}
+
+void group_commit::syncer_loop() {
+  std::vector<synced_work> work;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mutex_);
+      sync_wake_.wait(lock, [&] { return writer_done_ || !to_sync_.empty(); });
+      if (to_sync_.empty()) return;  // the writer is done and everything is completed
+      work.swap(to_sync_);
+    }
+    // One fsync covers every commit made before it starts: the newest count recorded.
+    std::uint64_t const newest = work.back().commits;
+    if (!sync_failed_ && newest > synced_commits_) {
+      auto synced = sync_();
+      if (synced) synced_commits_ = newest;
+      else sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
+                                                "acknowledged any more: " + synced.error().message};
+    }
+    for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
+    work.clear();
+  }
 }
 
 }  // namespace smsgw::queue

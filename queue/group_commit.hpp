@@ -1,68 +1,165 @@
-// queue/group_commit.hpp: the queue's writer thread, with group commit in front of it.
-// Producers on any thread call enqueue() and get a future; the one writer thread takes
-// everything waiting, commits all waiting enqueues in ONE transaction (one fsync) and then
-// completes every future. A future holding success means the message is durable. run()
-// posts any other store operation (claim, mark_*, receipts) to the same thread, in order.
-// This is the only place in queue/ with threads: a mutex + condvar list and one std::thread.
+// queue/group_commit.hpp: the queue's writer thread, with group commit in front of it and a
+// syncer thread behind it. Producers on any thread call enqueue() and get a future; the writer
+// takes everything waiting, commits all waiting enqueues in ONE transaction and runs posted
+// operations (claim, mark_*, receipts) in order. Pipelined (the default): commits do not wait
+// for the disk; the syncer fsyncs the WAL once for everything committed so far and only then
+// completes the futures and callbacks of that work, while the writer is already on the next.
+// A completion holding success therefore always means durable. The only threads in queue/.
 #pragma once
 
 #include "queue/store.hpp"
+#include "queue/wal_sync.hpp"
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <exception>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 namespace smsgw::queue {
 
+struct group_commit_options {
+  /// Bounds one enqueue transaction (latency of the first caller in a big burst).
+  std::size_t max_batch = 4096;
+  /// true: the connection commits with synchronous=NORMAL and the syncer thread fsyncs the
+  /// WAL (queue/wal_sync.hpp) before completing anything, so the fsync of one commit overlaps
+  /// the next one's work. false: every COMMIT waits for its own fsync (the store as opened,
+  /// synchronous=FULL by default) and completions run on the writer thread.
+  /// Falls back to false if the WAL cannot be opened for syncing (see pipelined()).
+  bool pipelined = true;
+  /// Test seam: replaces the WAL fsync when pipelined. Empty = wal_sync of the store's file.
+  std::function<result<void>()> sync;
+};
+
 class group_commit {
  public:
   /// Takes the store; the writer thread is the only user of it from now on.
-  /// `max_batch` bounds one transaction (latency of the first caller in a big burst).
-  explicit group_commit(store s, std::size_t max_batch = 4096);
-  /// stop(): what was submitted before is still executed; then the thread is joined.
+  explicit group_commit(store s, group_commit_options opts = {});
+  /// stop(): what was submitted before is still executed and completed; then both threads
+  /// are joined.
   ~group_commit();
   group_commit(group_commit const&) = delete;
   group_commit& operator=(group_commit const&) = delete;
 
-  /// Queues `req`; the future becomes ready after the commit that stored it (or the error).
+  /// Queues `req`; the future becomes ready once the commit that stored it is durable (or
+  /// with the error).
   std::future<result<enqueue_outcome>> enqueue(enqueue_request req);
 
-  /// Runs `f(store&)` on the writer thread after everything submitted before it.
+  /// Runs `f(store&)` on the writer thread after everything submitted before it. The future
+  /// becomes ready once everything committed up to then is durable. If that fsync failed it
+  /// holds R(io_error) when R can be made from an error, else a std::runtime_error. Refused
+  /// after stop(): the future is broken (std::future_error, broken_promise).
   template <class F>
-  auto run(F f) -> std::future<std::invoke_result_t<F&, store&>> {
-    using R = std::invoke_result_t<F&, store&>;
-    auto task = std::make_shared<std::packaged_task<R(store&)>>(std::move(f));
-    auto fut = task->get_future();
-    post(item{{}, {}, [task](store& s) { (*task)(s); }});
-    return fut;
-  }
+  auto run(F f) -> std::future<std::invoke_result_t<F&, store&>>;
 
-  /// Stops accepting work, finishes what was submitted, joins. Later calls get errc::stopped.
+  /// Runs `f(store&)` on the writer thread, then `then(R)` on the syncer thread (in
+  /// submission order) once everything committed up to then is durable; `then` gets
+  /// R(io_error) instead if that fsync failed, R(internal) if `f` threw. R must be
+  /// constructible from queue::error (a result<T>). Returns false after stop(): neither runs.
+  template <class F, class Then>
+  bool run_then(F f, Then then);
+
+  /// Stops accepting work, finishes and completes what was submitted, joins. Later calls get
+  /// errc::stopped.
   void stop();
 
+  /// Whether commits are pipelined (the option, unless the WAL could not be opened).
+  bool pipelined() const noexcept { return pipelined_; }
+
  private:
+  /// Completes one piece of work: nullptr = durable; else the failure of the sync.
+  using completion = std::function<void(error const*)>;
   struct item {
-    enqueue_request req;                                  // enqueue: the request
+    enqueue_request req;                                          // enqueue: the request
     std::shared_ptr<std::promise<result<enqueue_outcome>>> done;  // enqueue: its completion
-    std::function<void(store&)> task;                     // or else: a posted operation
+    std::function<completion(store&)> task;  // or else: a posted operation and its completion
   };
-  void post(item it);
+  bool post(item it);
+  bool post_task(std::function<completion(store&)> task);
   void writer_loop();
   void commit_enqueues(std::vector<item>& batch);
+  /// After work on the writer: completes now (not pipelined) or hands to the syncer.
+  void finish(completion c);
+  void syncer_loop();
+  static std::runtime_error sync_exception(error const& e);
 
   store store_;
   std::size_t max_batch_;
+  bool pipelined_;
+  std::optional<wal_sync> wal_;
+  std::function<result<void>()> sync_;
+
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<item> waiting_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
-  std::thread writer_;         // last: started after everything above exists
+
+  struct synced_work {
+    std::uint64_t commits;  // store_.commits() after the work
+    completion done;
+  };
+  std::mutex sync_mutex_;
+  std::condition_variable sync_wake_;
+  std::vector<synced_work> to_sync_;   // guarded by sync_mutex_
+  bool writer_done_ = false;           // guarded by sync_mutex_
+  std::uint64_t synced_commits_ = 0;   // syncer thread only
+  std::optional<error> sync_failed_;   // syncer thread only: once set, every completion fails
+
+  std::thread syncer_;  // last: started after everything above exists
+  std::thread writer_;
 };
+
+template <class F>
+auto group_commit::run(F f) -> std::future<std::invoke_result_t<F&, store&>> {
+  using R = std::invoke_result_t<F&, store&>;
+  auto promise = std::make_shared<std::promise<R>>();
+  auto fut = promise->get_future();
+  post_task([f = std::move(f), promise](store& s) mutable -> completion {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        f(s);
+        return [promise](error const* e) {
+          if (e) promise->set_exception(std::make_exception_ptr(sync_exception(*e)));
+          else promise->set_value();
+        };
+      } else {
+        auto value = std::make_shared<R>(f(s));
+        return [promise, value](error const* e) {
+          if (e == nullptr) promise->set_value(std::move(*value));
+          else if constexpr (std::is_constructible_v<R, error>) promise->set_value(R(*e));
+          else promise->set_exception(std::make_exception_ptr(sync_exception(*e)));
+        };
+      }
+    } catch (...) {
+      return [promise, ex = std::current_exception()](error const*) { promise->set_exception(ex); };
+    }
+  });
+  return fut;
+}
+
+template <class F, class Then>
+bool group_commit::run_then(F f, Then then) {
+  using R = std::invoke_result_t<F&, store&>;
+  static_assert(std::is_constructible_v<R, error>, "run_then: R must be a result<T>");
+  return post_task([f = std::move(f), then = std::move(then)](store& s) mutable {
+    std::shared_ptr<R> value;
+    try {
+      value = std::make_shared<R>(f(s));
+    } catch (std::exception const& ex) {
+      value = std::make_shared<R>(error{errc::internal, ex.what()});
+    }
+    return completion([value, then](error const* e) mutable {
+      then(e ? R(*e) : std::move(*value));
+    });
+  });
+}
 
 }  // namespace smsgw::queue

@@ -19,8 +19,10 @@ void fail(errc code, std::string message) { throw failure{error{code, std::move(
 
 store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(std::move(o)) {
   // next_event_ids() reads max(id) once per transaction: forget it when one ends.
+  // commits counts them for group_commit (is there anything new to sync?).
   sqlite3_commit_hook(db.handle(), [](void* self) {
     static_cast<impl*>(self)->next_event_id = 0;
+    ++static_cast<impl*>(self)->commits;
     return 0;  // go on with the commit
   }, this);
   sqlite3_rollback_hook(db.handle(), [](void* self) {
@@ -337,6 +339,7 @@ store::~store() = default;
 
 recovery_report const& store::last_recovery() const noexcept { return impl_->recovery; }
 sqlite::database& store::database() noexcept { return impl_->db; }
+std::uint64_t store::commits() const noexcept { return impl_->commits; }
 
 result<message> store::get(message_id id) {
   return guarded("get", [&] {

@@ -113,6 +113,7 @@ struct store::impl {
 
   sqlite::statement load_row, write_row, insert_event_st, set_last_event, max_event_id;
   std::int64_t next_event_id = 0;  ///< 0: not read in this transaction yet
+  std::uint64_t commits = 0;       ///< COMMITs begun on this connection (store::commits)
   sqlite::statement insert_message, find_key, find_supersedable, select_message;
   sqlite::statement claim_select, claim_due, submit_row, any_held;
   sqlite::statement lookup_receipt, any_sending, insert_receipt, receipt_fast, event_message;

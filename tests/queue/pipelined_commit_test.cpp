@@ -1,0 +1,210 @@
+// tests/queue/pipelined_commit_test.cpp: group_commit's pipelined commit. Commits run with
+// synchronous=NORMAL and a syncer thread fsyncs the WAL; nothing is completed before the
+// fsync that covers it has returned. The sync is wrapped (group_commit_options::sync) around
+// the real wal_sync so a test can hold it, count it or make it fail; the data is always a real
+// file, read back through a second connection.
+#include "queue/group_commit.hpp"
+#include "queue/wal_sync.hpp"
+
+#include "queue_fixture.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+using namespace smsgw::queue;
+using namespace smsgw::queue::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The real WAL fsync behind a gate that a test opens, counting the syncs that ran.
+struct held_sync {
+  std::optional<wal_sync> real;
+  std::mutex mutex;
+  std::condition_variable opened;
+  bool open = true;
+  std::atomic<int> calls{0};
+  std::atomic<int> fail_from{0};  ///< 0 = never; n = the n-th call and later fail
+
+  explicit held_sync(std::string const& db_path) {
+    auto w = wal_sync::open(db_path);
+    REQUIRE(w.has_value());
+    real.emplace(std::move(*w));
+  }
+  void hold() {
+    std::lock_guard lock(mutex);
+    open = false;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      open = true;
+    }
+    opened.notify_all();
+  }
+  std::function<result<void>()> fn() {
+    return [this]() -> result<void> {
+      std::unique_lock lock(mutex);
+      opened.wait(lock, [&] { return open; });
+      int n = ++calls;
+      if (fail_from != 0 && n >= fail_from) return error{errc::io_error, "fsync: injected EIO"};
+      return real->sync();
+    };
+  }
+};
+
+/// Messages in the file, counted through a connection of its own.
+std::int64_t stored_messages(std::string const& path) {
+  auto db = smsgw::sqlite::database::open(path);
+  return db.query_int("SELECT count(*) FROM messages");
+}
+
+}  // namespace
+
+TEST_CASE("pipelined: a commit is on file before its fsync, acknowledged only after it") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  held_sync sync(dir.file());
+  group_commit q(std::move(s), {.sync = sync.fn()});
+  REQUIRE(q.pipelined());
+  CHECK(q.run([](store& st) { return st.database().query_int("PRAGMA synchronous"); }).get() ==
+        1);  // NORMAL: the syncer does the fsync
+
+  sync.hold();
+  auto first = q.enqueue(otp("6281111111111", ""));
+  // The writer committed it (another connection sees the row) ...
+  for (int i = 0; i < 500 && stored_messages(dir.file()) == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(stored_messages(dir.file()) == 1);
+  // ... and goes on with the next work while the fsync is held ...
+  auto second = q.enqueue(otp("6282222222222", ""));
+  for (int i = 0; i < 500 && stored_messages(dir.file()) < 2; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(stored_messages(dir.file()) == 2);
+  // ... but acknowledges neither before an fsync has returned.
+  CHECK(first.wait_for(50ms) == std::future_status::timeout);
+  CHECK(second.wait_for(0ms) == std::future_status::timeout);
+  sync.release();
+  auto a = first.get();
+  auto b = second.get();
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(a->what == enqueue_outcome::kind::accepted);
+  CHECK(b->what == enqueue_outcome::kind::accepted);
+  CHECK(sync.calls >= 1);
+  CHECK(sync.calls <= 2);  // one fsync may cover both commits
+}
+
+TEST_CASE("pipelined: work that commits nothing completes without an fsync") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  held_sync sync(dir.file());
+  group_commit q(std::move(s), {.sync = sync.fn()});
+  auto id = q.enqueue(otp("6281111111111", "")).get()->id;
+  int const after_enqueue = sync.calls;
+  CHECK(after_enqueue == 1);
+  // Reads: nothing new to sync, they complete without one (even with the sync held).
+  sync.hold();
+  CHECK(q.run([id](store& st) { return st.get(id); }).get()->st == state::queued);
+  CHECK(q.run([](store& st) { return st.count_by_state(); }).get()->at(0) == 1);
+  CHECK(sync.calls == after_enqueue);
+  sync.release();
+  // A write needs one again.
+  CHECK(q.run([](store& st) { return st.claim("telkomsel", 5, t0() + 1s); }).get()->size() == 1);
+  CHECK(sync.calls == after_enqueue + 1);
+}
+
+TEST_CASE("pipelined: a failed fsync fails its work and everything after it") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  held_sync sync(dir.file());
+  sync.fail_from = 2;
+  group_commit q(std::move(s), {.sync = sync.fn()});
+  auto ok = q.enqueue(otp("6281111111111", "")).get();
+  REQUIRE(ok.has_value());
+
+  auto failed = q.enqueue(otp("6282222222222", "")).get();
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().code == errc::io_error);
+  CHECK_THAT(failed.error().message, Catch::Contains("injected EIO"));
+  // From then on nothing is acknowledged, not even a read that needs no fsync of its own...
+  auto counted = q.run([](store& st) { return st.count_by_state(); }).get();
+  REQUIRE_FALSE(counted.has_value());
+  CHECK(counted.error().code == errc::io_error);
+  // ... nor a callback, nor a task whose result cannot hold an error.
+  std::promise<result<message>> then_got;
+  CHECK(q.run_then([id = ok->id](store& st) { return st.get(id); },
+                   [&then_got](result<message> r) { then_got.set_value(std::move(r)); }));
+  auto via_then = then_got.get_future().get();
+  REQUIRE_FALSE(via_then.has_value());
+  CHECK(via_then.error().code == errc::io_error);
+  auto plain = q.run([](store&) { return 42; });
+  CHECK_THROWS_WITH(plain.get(), Catch::Contains("injected EIO"));
+  CHECK(sync.calls == 2);  // no fsync is tried again: its failure may have dropped pages
+}
+
+TEST_CASE("pipelined: completions run in submission order") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  group_commit q(std::move(s));
+  REQUIRE(q.pipelined());
+  std::mutex m;
+  std::vector<int> order;
+  std::vector<std::future<result<enqueue_outcome>>> enqueues;
+  std::promise<void> last;
+  constexpr int n = 300;
+  for (int i = 0; i < n; ++i) {
+    if (i % 3 == 0) {
+      enqueues.push_back(q.enqueue(otp("62811" + std::to_string(10000000 + i), "")));
+      CHECK(q.run_then([](store& st) { return st.count_by_state(); },
+                       [&, i](result<std::array<std::int64_t, 10>> r) {
+                         std::lock_guard lock(m);
+                         if (r) order.push_back(i);
+                         if (i == n - 3) last.set_value();
+                       }));
+    } else {
+      CHECK(q.run_then([i](store& st) { return st.claim("telkomsel", 1, t0() + 1s); },
+                       [&, i](result<std::vector<message>> r) {
+                         std::lock_guard lock(m);
+                         if (r) order.push_back(i);
+                       }));
+    }
+  }
+  last.get_future().get();
+  q.stop();
+  for (auto& f : enqueues) CHECK(f.get().has_value());
+  REQUIRE(order.size() == n);
+  CHECK(std::is_sorted(order.begin(), order.end()));
+}
+
+TEST_CASE("not pipelined: every commit keeps its own fsync (synchronous=FULL)") {
+  temp_dir dir;
+  bool sync_called = false;
+  group_commit q(open_store(dir.file()), {.pipelined = false, .sync = [&]() -> result<void> {
+    sync_called = true;
+    return {};
+  }});
+  CHECK_FALSE(q.pipelined());
+  CHECK(q.enqueue(otp()).get().has_value());
+  CHECK(q.run([](store& st) { return st.database().query_int("PRAGMA synchronous"); }).get() ==
+        2);
+  CHECK_FALSE(sync_called);
+}
+
+TEST_CASE("a database not in WAL mode is not pipelined: it keeps its own fsyncs") {
+  temp_dir dir;
+  store_options opts;
+  opts.sqlite.wal = false;
+  auto s = open_store(dir.file(), t0(), opts);
+  auto w = wal_sync::open(dir.file());
+  REQUIRE_FALSE(w.has_value());
+  CHECK(w.error().code == errc::io_error);
+  CHECK_THAT(w.error().message, Catch::Contains(dir.file() + "-wal"));
+
+  group_commit q(std::move(s));
+  CHECK_FALSE(q.pipelined());
+  CHECK(q.enqueue(otp()).get().has_value());
+  CHECK(q.run([](store& st) { return st.database().query_int("PRAGMA synchronous"); }).get() ==
+        2);
+}
