@@ -1,16 +1,20 @@
 // bench/queue_bench.cpp: figures for docs/queue.md, printed, never asserted. A plain main (not
 // Google Benchmark) because the cases are multi-threaded and measure RSS. On a real file in
 // $TMPDIR (or argv[1]) with synchronous=FULL unless said otherwise:
-//   1. durable enqueue rate through group_commit, P producer threads x W outstanding each
-//      (also once with the default per-number limits on, as the daemon runs);
+//   1. durable enqueue rate through group_commit (pipelined commit, and once not pipelined),
+//      P producer threads x W outstanding each (also once with the default per-number limits
+//      on, as the daemon runs);
 //   2. the daemon's dispatch cycle: claim_for_sending + mark_submitted + apply_receipt, batched,
-//      state transitions/s (3 per message: queued -> in_flight -> submitted -> delivered); also
-//      with the two-commit claim + mark_sending;
+//      state transitions/s (3 per message: queued -> in_flight -> submitted -> delivered):
+//      store calls in one thread (each commit its own fsync), and through a pipelined
+//      group_commit from 1, 2 and 4 lanes; also with the two-commit claim + mark_sending;
 //   3. RSS before/after 1,000,000 queued messages (and a claim from that queue).
 // Every loop is bounded in count.
 // Usage: queue_bench [dir] [messages for case 3] [cases, e.g. "123"; "h" = only case 2's
-//        FULL run] [messages for case 2 (100,000)] [batch of the "h" run (500)]
+//        headline run] [messages for case 2 (100,000)] [batch of the "h" run (500)]
 //        [runs of the "h" case (1): with more, min/median/max are printed]
+//        [lanes of the "h" case (2): through a pipelined group_commit; 0 = store calls, FULL]
+//        "c" as cases: FULL, pipelined and NORMAL alternately, [runs] times each (default 5)
 #include "queue/group_commit.hpp"
 #include "queue/store.hpp"
 
@@ -91,8 +95,8 @@ store open_fresh(std::filesystem::path const& path, bool full_sync = true, bool 
 // default per-number limits, and every request for a number of its own range (prefix), so
 // each is checked and recorded and none is refused.
 void durable_enqueue(std::filesystem::path const& path, int threads, int window, int per_thread,
-                     bool limits = false) {
-  group_commit q(open_fresh(path, true, limits));
+                     bool limits = false, bool pipelined = true) {
+  group_commit q(open_fresh(path, true, limits), {.pipelined = pipelined, .sync = {}});
   std::atomic<long> ok{0}, failed{0}, refused{0};
   auto tally = [&](std::future<result<enqueue_outcome>>& f) {
     auto r = f.get();
@@ -123,9 +127,10 @@ void durable_enqueue(std::filesystem::path const& path, int threads, int window,
   for (auto& t : ts) t.join();
   double s = seconds_since(start);
   double cpu = cpu_seconds() - cpu0;
-  fmt::print("  {:3} producers x {:4} outstanding{}: {:8} enqueues in {:6.2f} s = {:9.0f}/s"
+  fmt::print("  {:3} producers x {:4} outstanding{}{}: {:8} enqueues in {:6.2f} s = {:9.0f}/s"
              " ({:.2f} CPU s, {:.0f} per CPU s; failed {}, refused {})\n", threads, window,
-             limits ? ", per-number limits on" : "", ok.load(), s,
+             limits ? ", per-number limits on" : "",
+             q.pipelined() ? "" : ", commits not pipelined", ok.load(), s,
              static_cast<double>(ok) / s, cpu, static_cast<double>(ok) / cpu, failed.load(),
              refused.load());
 }
@@ -186,6 +191,73 @@ double transitions(std::filesystem::path const& path, int total, int batch, bool
              static_cast<double>(moved) / secs, cpu, static_cast<double>(moved) / cpu);
   fmt::print("    of which claim {:.2f} s, mark_submitted {:.2f} s, apply_receipts {:.2f} s\n",
              phase[0], phase[1], phase[2]);
+  return static_cast<double>(moved) / secs;
+}
+
+// Case 2, pipelined: the same cycle through group_commit as the daemon runs it (commits with
+// synchronous=NORMAL, every step acknowledged only after the syncer's fsync of the WAL), with
+// `lanes` threads each driving its own batches (as links do): a lane waits for each step's
+// acknowledgement before the next, so the writer works on one lane's step while another's
+// fsync runs. Transitions are counted once acknowledged (durable).
+double transitions_pipelined(std::filesystem::path const& path, int total, int batch, int lanes) {
+  auto s = open_fresh(path, true);
+  {
+    std::vector<enqueue_request> reqs;
+    for (int i = 0; i < total; ++i) {
+      auto r = request(i);
+      r.purpose.clear();
+      reqs.push_back(std::move(r));
+    }
+    for (std::size_t i = 0; i < reqs.size(); i += 5000) {
+      auto n = std::min<std::size_t>(5000, reqs.size() - i);
+      (void)s.enqueue_batch(std::span(reqs).subspan(i, n)).value();
+    }
+  }
+  group_commit q(std::move(s));
+  std::atomic<long> moved{0};
+  auto writer_cpu = [&q] {  // CPU seconds of the writer thread so far
+    return q.run([](store&) {
+      rusage ru{};
+      ::getrusage(RUSAGE_THREAD, &ru);
+      return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+             static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    }).get();
+  };
+  double const writer0 = writer_cpu();
+  auto start = steady::now();
+  double cpu0 = cpu_seconds();
+  std::vector<std::thread> ts;
+  for (int l = 0; l < lanes; ++l) {
+    ts.emplace_back([&] {
+      for (int round = 0; round < total / batch + 1; ++round) {  // bounded
+        auto now = clock::now();
+        auto claimed = q.run([&](store& st) {
+          return st.claim_for_sending("telkomsel", static_cast<std::size_t>(batch), now);
+        }).get().value();
+        if (claimed.empty()) break;
+        auto subs = std::make_shared<std::vector<submission>>();
+        auto rcpts = std::make_shared<std::vector<receipt>>();
+        for (auto& m : claimed) {
+          subs->push_back({m.id, "tsel-a", fmt::format("{:x}", m.id)});
+          rcpts->push_back({"telkomsel", fmt::format("{:x}", m.id), receipt_outcome::delivered,
+                            "stat:DELIVRD err:000"});
+        }
+        (void)q.run([subs, now](store& st) { return st.mark_submitted_batch(*subs, now); })
+            .get().value();
+        (void)q.run([rcpts, now](store& st) { return st.apply_receipts(*rcpts, now); })
+            .get().value();
+        moved += static_cast<long>(claimed.size() * 3);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  double secs = seconds_since(start);
+  double cpu = cpu_seconds() - cpu0;
+  double writer = writer_cpu() - writer0;
+  fmt::print("  batch {:4}, pipelined commit, {} lane{}: {:8} transitions in {:6.2f} s = {:9.0f}/s"
+             " ({:.2f} CPU s, {:.0f} per CPU s; writer thread {:.2f} CPU s)\n", batch, lanes,
+             lanes == 1 ? " " : "s", moved.load(), secs, static_cast<double>(moved) / secs, cpu,
+             static_cast<double>(moved) / cpu, writer);
   return static_cast<double>(moved) / secs;
 }
 
@@ -260,12 +332,17 @@ int main(int argc, char** argv) {
     durable_enqueue(path, 1, 1, 300);
     durable_enqueue(path, 64, 1, 300);
     durable_enqueue(path, 16, 64, 10000);
+    durable_enqueue(path, 16, 64, 10000, false, false);
     durable_enqueue(path, 64, 64, 4000);
+    durable_enqueue(path, 64, 64, 4000, false, false);
     durable_enqueue(path, 16, 64, 10000, true);
   }
   if (cases.find('2') != std::string::npos) {
     fmt::print("2. claim_for_sending + mark_submitted + apply_receipt\n");
     transitions(path, cycle, 500, true);
+    transitions_pipelined(path, cycle, 500, 1);
+    transitions_pipelined(path, cycle, 500, 2);
+    transitions_pipelined(path, cycle, 500, 4);
     transitions(path, cycle, 2000, true);
     transitions(path, cycle, 100, true);
     transitions(path, cycle, 500, false);
@@ -276,7 +353,11 @@ int main(int argc, char** argv) {
     int const runs = argc > 6 ? std::max(1, std::atoi(argv[6])) : 1;
     fmt::print("2. claim_for_sending + mark_submitted + apply_receipt (headline run only)\n");
     std::vector<double> rates;
-    for (int i = 0; i < runs; ++i) rates.push_back(transitions(path, cycle, headline_batch, true));
+    int const lanes = argc > 7 ? std::atoi(argv[7]) : 2;  // 0: store calls without group_commit
+    for (int i = 0; i < runs; ++i) {
+      rates.push_back(lanes > 0 ? transitions_pipelined(path, cycle, headline_batch, lanes)
+                                : transitions(path, cycle, headline_batch, true));
+    }
     std::sort(rates.begin(), rates.end());
     if (runs > 1) {
       fmt::print("  {} runs: min {:.0f}/s, median {:.0f}/s, max {:.0f}/s; {} of {} at 100,000/s "
@@ -284,6 +365,30 @@ int main(int argc, char** argv) {
                  std::count_if(rates.begin(), rates.end(), [](double r) { return r >= 100000; }),
                  runs);
     }
+  }
+  if (cases.find('c') != std::string::npos) {
+    // The machine's speed drifts from minute to minute: the three ways of committing, run
+    // alternately, each `runs` times, so each comparison is made under the same conditions.
+    int const runs = argc > 6 ? std::max(1, std::atoi(argv[6])) : 5;
+    fmt::print("2c. the dispatch cycle, batch {}: store calls with synchronous=FULL, a pipelined "
+               "group_commit (2 lanes), store calls with synchronous=NORMAL (not durable), "
+               "alternating, {} runs each\n", headline_batch, runs);
+    std::vector<double> full, pipelined, normal;
+    for (int i = 0; i < runs; ++i) {
+      full.push_back(transitions(path, cycle, headline_batch, true));
+      pipelined.push_back(transitions_pipelined(path, cycle, headline_batch, 2));
+      normal.push_back(transitions(path, cycle, headline_batch, false));
+    }
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    auto at_target = [](std::vector<double> const& v) {
+      return std::count_if(v.begin(), v.end(), [](double r) { return r >= 100000; });
+    };
+    fmt::print("  medians: FULL {:.0f}/s ({} of {} at 100,000/s or more), pipelined {:.0f}/s "
+               "({} of {}), NORMAL {:.0f}/s\n", median(full), at_target(full), runs,
+               median(pipelined), at_target(pipelined), runs, median(normal));
   }
   if (cases.find('3') != std::string::npos) {
     fmt::print("3. memory\n");
