@@ -155,6 +155,8 @@ bool group_commit::run_then(F f, Then then) {
       value = std::make_shared<R>(f(s));
     } catch (std::exception const& ex) {
       value = std::make_shared<R>(error{errc::internal, ex.what()});
+    } catch (...) {
+      value = std::make_shared<R>(error{errc::internal, "run_then: unknown exception"});
     }
     return completion([value, then](error const* e) mutable {
       then(e ? R(*e) : std::move(*value));

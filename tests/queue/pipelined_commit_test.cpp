@@ -208,3 +208,19 @@ TEST_CASE("a database not in WAL mode is not pipelined: it keeps its own fsyncs"
   CHECK(q.run([](store& st) { return st.database().query_int("PRAGMA synchronous"); }).get() ==
         2);
 }
+
+TEST_CASE("run_then: an operation that throws reaches its callback as an internal error") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  std::promise<result<int>> got;
+  CHECK(q.run_then([](store&) -> result<int> { throw std::runtime_error("boom"); },
+                   [&got](result<int> r) { got.set_value(std::move(r)); }));
+  auto r = got.get_future().get();
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == errc::internal);
+  CHECK(r.error().message == "boom");
+  // The writer goes on.
+  CHECK(q.enqueue(otp()).get().has_value());
+  q.stop();
+  CHECK_FALSE(q.run_then([](store&) -> result<int> { return 1; }, [](result<int>) {}));
+}
