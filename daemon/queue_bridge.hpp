@@ -1,15 +1,14 @@
 // daemon/queue_bridge.hpp: awaiting queue work from a coroutine without blocking the network
-// thread. queue_call() runs `f(store&)` on the queue's writer thread (group_commit::run) and
-// posts its result back to the awaiting coroutine's executor (asio::async_initiate).
+// thread. queue_call() runs `f(store&)` on the queue's writer thread (group_commit::run_then)
+// and, once what it committed is durable, posts its result back to the awaiting coroutine's
+// executor (asio::async_initiate).
 // enqueue_batcher gives HTTP requests group commit: requests arriving while a commit runs are
 // gathered on the network thread and committed together in ONE transaction next; two batches
 // may be in the queue at once, so one commits while the one before waits for its fsync.
 // Assumption: one network thread; the batcher is used only from it (no locks).
 #pragma once
 
-#include <chrono>
 #include <functional>
-#include <future>
 #include <memory>
 #include <type_traits>
 #include <utility>
