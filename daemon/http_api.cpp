@@ -367,6 +367,19 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
   }
   if (endpoint == "/healthz") {
     auto o = deps.health();
+    auto waiting = co_await deps.queue_waiting();
+    if (waiting && !*waiting) {
+      // The queue cannot answer (e.g. after a failed fsync nothing is acknowledged any more):
+      // not healthy, whatever the links say. The message names the file and the failure.
+      auto const& e = waiting->error();
+      o["queue"] = {{"error", queue::to_string(e.code)}, {"message", e.message}};
+      o["status"] = "error";
+      co_return json_response(req, http::status::service_unavailable, o);
+    }
+    if (waiting) {
+      auto const& n = **waiting;
+      o["queue"] = {{"queued", n[0]}, {"in_flight", n[1]}, {"outcome_unknown", n[2]}};
+    }
     o["status"] = "ok";
     co_return json_response(req, http::status::ok, o);
   }

@@ -5,9 +5,12 @@
 //   POST /v1/otp            OTP: to, text | code (+template), purpose, ttl_seconds, idempotency_key
 //   POST /v1/messages       transactional/bulk: to, text, priority, ttl_seconds, idempotency_key
 //   GET  /v1/messages/{id}  state and attempt history (never the text)
-//   GET  /healthz           liveness and link summary
+//   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails)
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +58,13 @@ class api_deps {
   virtual void enqueued(std::string_view /*carrier*/) {}
   /// Extra fields for GET /healthz (links bound, ...).
   virtual boost::json::object health() { return {}; }
+  /// The queue's part of GET /healthz: messages waiting (queued, in_flight, outcome_unknown),
+  /// read through the queue writer, or why the queue cannot answer (then /healthz is 503).
+  /// nullopt: no queue to ask (then /healthz has no "queue" field).
+  virtual boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
+  queue_waiting() {
+    co_return std::nullopt;
+  }
   virtual queue::time_point now() { return queue::clock::now(); }
 
   api_settings const& settings() const noexcept { return settings_; }

@@ -67,6 +67,10 @@ class daemon_deps final : public api_deps {
     co_return co_await queue_call(gc_, std::move(work));
   }
   void enqueued(std::string_view carrier) override { dispatcher_.notify(carrier); }
+  asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>> queue_waiting()
+      override {
+    co_return co_await queue_call(gc_, [](queue::store& s) { return s.count_waiting(); });
+  }
   boost::json::object health() override {
     boost::json::object links;
     for (auto const& c : links_) links[c->config().name] = c->bound_links();

@@ -409,4 +409,18 @@ result<std::array<std::int64_t, 10>> store::count_by_state() {
   });
 }
 
+result<std::array<std::int64_t, 3>> store::count_waiting() {
+  return guarded("count_waiting", [&] {
+    std::array<std::int64_t, 3> counts{};
+    sqlite::statement st(impl_->db,
+        "SELECT state, count(*) FROM messages INDEXED BY messages_live WHERE state <= 2 "
+        "GROUP BY state");
+    while (st.step()) {
+      auto s = st.column_int64(0);
+      if (s >= 0 && s < 3) counts[static_cast<std::size_t>(s)] = st.column_int64(1);
+    }
+    return counts;
+  });
+}
+
 }  // namespace smsgw::queue

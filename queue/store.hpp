@@ -110,6 +110,9 @@ class store {
   result<std::optional<message>> find_by_idempotency_key(std::string_view key);
   /// Number of messages in each state, indexed by the state's value.
   result<std::array<std::int64_t, 10>> count_by_state();
+  /// Messages not yet accepted by an SMSC: queued, in_flight, outcome_unknown (indexed by the
+  /// state's value). Reads only the messages_live index, not the whole table (for /healthz).
+  result<std::array<std::int64_t, 3>> count_waiting();
 
   // --- dispatch ------------------------------------------------------------------------------
   /// Atomically takes up to `max` due messages of `carrier` (queued, not_before <= now),

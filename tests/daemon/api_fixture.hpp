@@ -43,6 +43,10 @@ class store_deps final : public api_deps {
   boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) override {
     co_return co_await queue_call(gc_, [id](queue::store& s) { return read_message_view(s, id); });
   }
+  boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
+  queue_waiting() override {
+    co_return co_await queue_call(gc_, [](queue::store& s) { return s.count_waiting(); });
+  }
   void enqueued(std::string_view carrier) override { notified.emplace_back(carrier); }
   queue::time_point now() override { return now_; }
 
@@ -87,17 +91,18 @@ struct api_fixture {
   std::optional<queue::group_commit> gc;
   std::unique_ptr<store_deps> deps;
 
-  explicit api_fixture(queue::store_options opts = default_options()) {
+  explicit api_fixture(queue::store_options opts = default_options(),
+                       queue::group_commit_options writer = {}) {
     cfg.api.socket_path = dir.file("api.sock");
     auto s = queue::store::open(dir.file("queue.db"), opts, t0());
     REQUIRE(s.has_value());
-    gc.emplace(std::move(*s));
+    gc.emplace(std::move(*s), std::move(writer));
     deps = std::make_unique<store_deps>(cfg.api, cfg.carriers, *gc, io.get_executor());
   }
 
   static queue::store_options default_options() {
     queue::store_options o;
-    o.sqlite.synchronous_full = false;  // tests need no fsync
+    o.sqlite.synchronous_full = false;  // no fsync per commit (the writer still pipelines)
     o.limits = queue::limits_config{};
     return o;
   }

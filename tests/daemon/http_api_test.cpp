@@ -256,6 +256,59 @@ TEST_CASE("routing: wrong method 405 with Allow, unknown path 404, /healthz") {
   CHECK(f.stored() == 0);
 }
 
+TEST_CASE("/healthz counts the messages waiting, read from the queue") {
+  api_fixture f;
+  auto waiting = [&] {
+    auto res = f.get("/healthz");
+    REQUIRE(res.result_int() == 200);
+    auto o = body_of(res);
+    CHECK(o.at("status").as_string() == "ok");
+    return o.at("queue").as_object();
+  };
+  auto q = waiting();
+  CHECK(q.at("queued").as_int64() == 0);
+  CHECK(q.at("in_flight").as_int64() == 0);
+  CHECK(q.at("outcome_unknown").as_int64() == 0);
+  REQUIRE(f.post("/v1/otp", otp_body("081234567890")).result_int() == 202);
+  REQUIRE(f.post("/v1/otp", otp_body("081234567891")).result_int() == 202);
+  REQUIRE(f.post("/v1/otp", otp_body("081234567892")).result_int() == 202);
+  CHECK(waiting().at("queued").as_int64() == 3);
+  // One claimed and handed to a link, one of those lost its answer.
+  auto claimed = f.gc->run([](queue::store& s) {
+    return s.claim_for_sending("telkomsel", 2, t0() + std::chrono::seconds(1));
+  }).get();
+  REQUIRE(claimed.has_value());
+  REQUIRE(claimed->size() == 2);
+  auto lost = (*claimed)[0].id;
+  REQUIRE(f.gc->run([lost](queue::store& s) {
+    return s.mark_outcome_unknown(lost, "no submit_sm_resp", t0() + std::chrono::seconds(2));
+  }).get().has_value());
+  q = waiting();
+  CHECK(q.at("queued").as_int64() == 1);
+  CHECK(q.at("in_flight").as_int64() == 1);
+  CHECK(q.at("outcome_unknown").as_int64() == 1);
+}
+
+TEST_CASE("/healthz is 503 with the reason once the queue can acknowledge nothing") {
+  // The WAL's fsync fails (injected): from then on the queue answers every call with io_error.
+  queue::group_commit_options writer;
+  writer.sync = []() -> queue::result<void> {
+    return queue::error{queue::errc::io_error, "fsync queue.db-wal: Input/output error"};
+  };
+  api_fixture f(api_fixture::default_options(), std::move(writer));
+  auto res = f.post("/v1/otp", otp_body("081234567890"));
+  CHECK(res.result_int() == 503);  // committed, but never acknowledged
+  CHECK(body_of(res).at("error").as_string() == "queue_unavailable");
+  res = f.get("/healthz");
+  INFO(res.body());
+  REQUIRE(res.result_int() == 503);
+  auto o = body_of(res);
+  CHECK(o.at("status").as_string() == "error");
+  CHECK(o.at("queue").at("error").as_string() == queue::to_string(queue::errc::io_error));
+  CHECK(std::string(o.at("queue").at("message").as_string()).find("Input/output error") !=
+        std::string::npos);
+}
+
 TEST_CASE("hostile bodies: each a 4xx with {error, message}, nothing stored") {
   api_fixture f;
   auto bad = [&](std::string const& body, unsigned status = 400, std::string const& field = "") {
