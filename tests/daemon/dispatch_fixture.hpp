@@ -103,7 +103,7 @@ class dispatch_world {
     auto s = queue::store::open(db_path, opts);
     if (!s) throw std::runtime_error("open " + db_path + ": " + s.error().message);
     recovery = s->last_recovery();
-    gc_.emplace(std::move(*s));
+    gc_.emplace(std::move(*s), writer);
     dlr_.emplace(dlr_path);
     if (auto err = dlr_->reopen(); !err.empty()) throw std::runtime_error(err);
     disp_ = std::make_unique<dispatcher>(io.get_executor(), *gc_, cfg, *dlr_, retry);
@@ -209,6 +209,7 @@ class dispatch_world {
   std::string db_path, dlr_path;
   daemon_config cfg;
   retry_settings retry;
+  queue::group_commit_options writer;  ///< for the queue writer made by start() (pipelined)
   std::vector<std::unique_ptr<sim::simulator_thread>> sims;
   boost::asio::io_context io{1};
   tap_events tap;

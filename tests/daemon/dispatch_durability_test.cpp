@@ -1,0 +1,89 @@
+// tests/daemon/dispatch_durability_test.cpp: with pipelined commits the queue's changes are
+// visible before they are on disk; the daemon must act on none of them before then. The WAL's
+// real fsync sits behind a gate the test holds (group_commit_options::sync), the store is read
+// through a connection of its own, and the carrier is a real simulator on 127.0.0.1.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "queue/wal_sync.hpp"
+#include "queue/sqlite.hpp"
+#include "tests/daemon/dispatch_fixture.hpp"
+
+using namespace smsgw;
+using namespace smsgw::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The real WAL fsync behind a gate (opened on first use: the WAL exists by then).
+struct gated_sync {
+  std::string db_path;
+  std::optional<queue::wal_sync> real;
+  std::mutex mutex;
+  std::condition_variable opened;
+  bool open = true;
+
+  void hold() {
+    std::lock_guard lock(mutex);
+    open = false;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      open = true;
+    }
+    opened.notify_all();
+  }
+  std::function<queue::result<void>()> fn() {
+    return [this]() -> queue::result<void> {
+      std::unique_lock lock(mutex);
+      opened.wait(lock, [&] { return open; });
+      if (!real) {
+        auto w = queue::wal_sync::open(db_path);
+        if (!w) return w.error();
+        real.emplace(std::move(*w));
+      }
+      return real->sync();
+    };
+  }
+};
+
+/// The message's state as another connection sees it (committed, synced or not).
+std::int64_t state_on_file(std::string const& db_path, queue::message_id id) {
+  auto db = sqlite::database::open(db_path);
+  return db.query_int("SELECT state FROM messages WHERE id = " + std::to_string(id));
+}
+
+}  // namespace
+
+TEST_CASE("a claimed OTP is written to the SMSC only after its claim is on disk") {
+  gated_sync gate;  // outlives the world: its writer's stop() still syncs
+  sim_spec tsel{"telkomsel", {}};
+  dispatch_world w({tsel});
+  gate.db_path = w.db_path;
+  w.writer.sync = gate.fn();
+  struct release_on_exit {
+    gated_sync& g;
+    ~release_on_exit() { g.release(); }  // a failed REQUIRE must not leave the writer blocked
+  } guard{gate};
+  w.start();
+  REQUIRE(w.gc().pipelined());
+
+  auto id = w.enqueue(otp_request(number(1), "telkomsel"));  // acknowledged: on disk
+  gate.hold();
+  // The dispatcher claims it (the claim is committed: another connection sees it in flight) ...
+  REQUIRE(w.wait_until([&] {
+    return state_on_file(w.db_path, id) != static_cast<std::int64_t>(queue::state::queued);
+  }, 10s));
+  // ... but writes no submit_sm while the fsync that covers the claim has not returned.
+  run_for(w.io, 300ms);
+  CHECK(w.submits_to("telkomsel", number(1)).empty());
+  CHECK(state_on_file(w.db_path, id) == static_cast<std::int64_t>(queue::state::in_flight));
+
+  gate.release();
+  REQUIRE(w.wait_state(id, queue::state::delivered));
+  CHECK(w.submits_to("telkomsel", number(1)).size() == 1);
+}
