@@ -3,6 +3,7 @@
 // Invariant: a message taken from the source is, at every moment, in exactly one place: a
 // batch being paid for here, a link's outbox/window, or back in the source.
 #include "daemon/carrier.hpp"
+#include "daemon/cancellation.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -19,11 +20,6 @@ namespace smsgw {
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-asio::awaitable<bool> cancelled() {
-  auto cs = co_await asio::this_coro::cancellation_state;
-  co_return cs.cancelled() != asio::cancellation_type::none;
-}
 
 /// Hands the gate's single token back however next() ends (return, cancellation, exception).
 struct gate_token {
@@ -146,11 +142,19 @@ asio::awaitable<std::vector<outbound_message>> carrier::next(std::size_t max) {
   auto const affordable = tokens >= 1 ? static_cast<std::size_t>(std::floor(tokens)) : 1;
   auto batch = co_await source_.take(std::clamp<std::size_t>(affordable, 1, std::max<std::size_t>(max, 1)));
   stats_.taken += batch.size();
-  if (co_await cancelled()) {
+  if (was_cancelled(co_await asio::this_coro::cancellation_state)) {
     for (auto& m : batch) give_back(std::move(m));
     co_return std::vector<outbound_message>{};
   }
-  auto const paid = co_await pay_tokens(batch);
+  std::size_t paid = 0;
+  try {
+    paid = co_await pay_tokens(batch);
+  } catch (...) {
+    // Cancelled on the way (asio throws operation_aborted at a co_await after a cancellation):
+    // nothing of the batch was sent; it goes back in its place before the exception goes on.
+    for (auto& m : batch) give_back(std::move(m));
+    throw;
+  }
   for (auto i = paid; i < batch.size(); ++i) give_back(std::move(batch[i]));
   batch.resize(paid);
   co_return batch;
@@ -171,7 +175,7 @@ asio::awaitable<std::size_t> carrier::pay_tokens(std::vector<outbound_message>& 
     if (paid > 0) break;  // send what is paid for; the rest goes back in its place
     timer.expires_after(std::max(bucket_.time_until(n, now), std::chrono::nanoseconds(1000)));
     co_await timer.async_wait(use_tuple);
-    if (co_await cancelled()) co_return 0;
+    if (was_cancelled(co_await asio::this_coro::cancellation_state)) co_return 0;
   }
   co_return paid;
 }

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/cancellation.hpp"
 #include "daemon/redact.hpp"
 #include "daemon/smsc_link.hpp"
 #include "daemon/smsc_link_connection.hpp"
@@ -29,11 +30,6 @@ std::string read_end_reason(error_code const& ec) {
   if (ec == asio::error::eof) return "peer closed the connection";
   if (ec == asio::ssl::error::stream_truncated) return "peer closed the TLS stream without close_notify";
   return fmt::format("read: {}", ec.message());
-}
-
-asio::awaitable<bool> cancelled() {
-  auto cs = co_await asio::this_coro::cancellation_state;
-  co_return cs.cancelled() != asio::cancellation_type::none;
 }
 
 link_state link_state_of(smpp::session_state s) {
@@ -116,7 +112,7 @@ asio::awaitable<void> smsc_link::drive_timers(connection& c) {
     auto const deadline = session_.next_deadline();
     c.timer.expires_at(deadline.value_or(smpp::steady_time::max()));
     auto [ec] = co_await c.timer.async_wait(use_tuple);
-    if (co_await cancelled() || c.finished) co_return;
+    if (was_cancelled(co_await asio::this_coro::cancellation_state) || c.finished) co_return;
     if (ec) continue;  // re-armed earlier by process(): look at the new deadline
     session_.on_tick(std::chrono::steady_clock::now(), actions_);
     process(c);
@@ -127,10 +123,10 @@ asio::awaitable<void> smsc_link::feed_submits(connection& c) {
   for (;;) {
     while (feed_ == nullptr || session_.window_free() == 0) {
       auto [ec] = co_await c.room.async_receive(use_tuple);
-      if (ec || co_await cancelled()) co_return;
+      if (ec || was_cancelled(co_await asio::this_coro::cancellation_state)) co_return;
     }
     auto batch = co_await feed_->next(session_.window_free());
-    if (co_await cancelled()) {  // the connection ended while we waited: nothing was sent
+    if (was_cancelled(co_await asio::this_coro::cancellation_state)) {  // the connection ended while we waited: nothing was sent
       for (auto& m : batch) feed_->give_back(std::move(m));
       co_return;
     }
