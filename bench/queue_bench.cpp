@@ -135,13 +135,8 @@ void durable_enqueue(std::filesystem::path const& path, int threads, int window,
              refused.load());
 }
 
-// Case 2: the dispatch cycle over `total` messages in batches of `batch`. `one_step_claim`:
-// claim_for_sending (the daemon's way: claim and sending mark in one commit) instead of
-// claim + mark_sending (two commits).
-// Returns the rate (transitions per wall-clock second).
-double transitions(std::filesystem::path const& path, int total, int batch, bool full_sync,
-                   bool one_step_claim = true) {
-  auto s = open_fresh(path, full_sync);
+// Queues `total` messages (no purpose: none supersedes another) for case 2, 5,000 a commit.
+void load_queue(store& s, int total) {
   std::vector<enqueue_request> reqs;
   for (int i = 0; i < total; ++i) {
     auto r = request(i);
@@ -152,6 +147,16 @@ double transitions(std::filesystem::path const& path, int total, int batch, bool
     auto n = std::min<std::size_t>(5000, reqs.size() - i);
     (void)s.enqueue_batch(std::span(reqs).subspan(i, n)).value();
   }
+}
+
+// Case 2: the dispatch cycle over `total` messages in batches of `batch`. `one_step_claim`:
+// claim_for_sending (the daemon's way: claim and sending mark in one commit) instead of
+// claim + mark_sending (two commits).
+// Returns the rate (transitions per wall-clock second).
+double transitions(std::filesystem::path const& path, int total, int batch, bool full_sync,
+                   bool one_step_claim = true) {
+  auto s = open_fresh(path, full_sync);
+  load_queue(s, total);
   long moved = 0;
   double phase[3] = {};  // wall seconds in claim, mark_submitted, apply_receipts
   auto start = steady::now();
@@ -201,18 +206,7 @@ double transitions(std::filesystem::path const& path, int total, int batch, bool
 // fsync runs. Transitions are counted once acknowledged (durable).
 double transitions_pipelined(std::filesystem::path const& path, int total, int batch, int lanes) {
   auto s = open_fresh(path, true);
-  {
-    std::vector<enqueue_request> reqs;
-    for (int i = 0; i < total; ++i) {
-      auto r = request(i);
-      r.purpose.clear();
-      reqs.push_back(std::move(r));
-    }
-    for (std::size_t i = 0; i < reqs.size(); i += 5000) {
-      auto n = std::min<std::size_t>(5000, reqs.size() - i);
-      (void)s.enqueue_batch(std::span(reqs).subspan(i, n)).value();
-    }
-  }
+  load_queue(s, total);
   group_commit q(std::move(s));
   std::atomic<long> moved{0};
   auto writer_cpu = [&q] {  // CPU seconds of the writer thread so far

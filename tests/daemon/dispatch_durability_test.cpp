@@ -4,52 +4,16 @@
 // through a connection of its own, and the carrier is a real simulator on 127.0.0.1.
 #include <catch2/catch.hpp>
 
-#include <condition_variable>
-#include <mutex>
-#include <optional>
 
-#include "queue/wal_sync.hpp"
 #include "queue/sqlite.hpp"
 #include "tests/daemon/dispatch_fixture.hpp"
+#include "tests/queue/held_wal_sync.hpp"
 
 using namespace smsgw;
 using namespace smsgw::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// The real WAL fsync behind a gate (opened on first use: the WAL exists by then).
-struct gated_sync {
-  std::string db_path;
-  std::optional<queue::wal_sync> real;
-  std::mutex mutex;
-  std::condition_variable opened;
-  bool open = true;
-
-  void hold() {
-    std::lock_guard lock(mutex);
-    open = false;
-  }
-  void release() {
-    {
-      std::lock_guard lock(mutex);
-      open = true;
-    }
-    opened.notify_all();
-  }
-  std::function<queue::result<void>()> fn() {
-    return [this]() -> queue::result<void> {
-      std::unique_lock lock(mutex);
-      opened.wait(lock, [&] { return open; });
-      if (!real) {
-        auto w = queue::wal_sync::open(db_path);
-        if (!w) return w.error();
-        real.emplace(std::move(*w));
-      }
-      return real->sync();
-    };
-  }
-};
 
 /// The message's state as another connection sees it (committed, synced or not).
 std::int64_t state_on_file(std::string const& db_path, queue::message_id id) {
@@ -60,13 +24,13 @@ std::int64_t state_on_file(std::string const& db_path, queue::message_id id) {
 }  // namespace
 
 TEST_CASE("a claimed OTP is written to the SMSC only after its claim is on disk") {
-  gated_sync gate;  // outlives the world: its writer's stop() still syncs
+  queue::test::held_wal_sync gate;  // outlives the world: its writer's stop() still syncs
   sim_spec tsel{"telkomsel", {}};
   dispatch_world w({tsel});
   gate.db_path = w.db_path;
   w.writer.sync = gate.fn();
   struct release_on_exit {
-    gated_sync& g;
+    queue::test::held_wal_sync& g;
     ~release_on_exit() { g.release(); }  // a failed REQUIRE must not leave the writer blocked
   } guard{gate};
   w.start();

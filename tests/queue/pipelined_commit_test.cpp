@@ -6,12 +6,10 @@
 #include "queue/group_commit.hpp"
 #include "queue/wal_sync.hpp"
 
+#include "held_wal_sync.hpp"
 #include "queue_fixture.hpp"
 
-#include <atomic>
-#include <condition_variable>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 using namespace smsgw::queue;
@@ -19,42 +17,6 @@ using namespace smsgw::queue::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// The real WAL fsync behind a gate that a test opens, counting the syncs that ran.
-struct held_sync {
-  std::optional<wal_sync> real;
-  std::mutex mutex;
-  std::condition_variable opened;
-  bool open = true;
-  std::atomic<int> calls{0};
-  std::atomic<int> fail_from{0};  ///< 0 = never; n = the n-th call and later fail
-
-  explicit held_sync(std::string const& db_path) {
-    auto w = wal_sync::open(db_path);
-    REQUIRE(w.has_value());
-    real.emplace(std::move(*w));
-  }
-  void hold() {
-    std::lock_guard lock(mutex);
-    open = false;
-  }
-  void release() {
-    {
-      std::lock_guard lock(mutex);
-      open = true;
-    }
-    opened.notify_all();
-  }
-  std::function<result<void>()> fn() {
-    return [this]() -> result<void> {
-      std::unique_lock lock(mutex);
-      opened.wait(lock, [&] { return open; });
-      int n = ++calls;
-      if (fail_from != 0 && n >= fail_from) return error{errc::io_error, "fsync: injected EIO"};
-      return real->sync();
-    };
-  }
-};
 
 /// Messages in the file, counted through a connection of its own.
 std::int64_t stored_messages(std::string const& path) {
@@ -67,7 +29,7 @@ std::int64_t stored_messages(std::string const& path) {
 TEST_CASE("pipelined: a commit is on file before its fsync, acknowledged only after it") {
   temp_dir dir;
   auto s = open_store(dir.file());
-  held_sync sync(dir.file());
+  held_wal_sync sync(dir.file());
   group_commit q(std::move(s), {.sync = sync.fn()});
   REQUIRE(q.pipelined());
   CHECK(q.run([](store& st) { return st.database().query_int("PRAGMA synchronous"); }).get() ==
@@ -99,7 +61,7 @@ TEST_CASE("pipelined: a commit is on file before its fsync, acknowledged only af
 TEST_CASE("pipelined: work that commits nothing completes without an fsync") {
   temp_dir dir;
   auto s = open_store(dir.file());
-  held_sync sync(dir.file());
+  held_wal_sync sync(dir.file());
   group_commit q(std::move(s), {.sync = sync.fn()});
   auto id = q.enqueue(otp("6281111111111", "")).get()->id;
   int const after_enqueue = sync.calls;
@@ -118,7 +80,7 @@ TEST_CASE("pipelined: work that commits nothing completes without an fsync") {
 TEST_CASE("pipelined: a failed fsync fails its work and everything after it") {
   temp_dir dir;
   auto s = open_store(dir.file());
-  held_sync sync(dir.file());
+  held_wal_sync sync(dir.file());
   sync.fail_from = 2;
   group_commit q(std::move(s), {.sync = sync.fn()});
   auto ok = q.enqueue(otp("6281111111111", "")).get();
