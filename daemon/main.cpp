@@ -1,5 +1,6 @@
-// daemon/main.cpp: the smsgw daemon: config, queue thread (group commit), one io_context(1)
-// network thread running the carriers, the dispatcher, the HTTP API and signals.
+// daemon/main.cpp: the smsgw daemon: config, the instance lock (daemon/instance_lock.hpp), queue
+// thread (group commit), one io_context(1) network thread running the carriers, the
+// dispatcher, the HTTP API and signals.
 // SIGTERM/SIGINT: stop accepting, stop dequeuing, unbind every link (bounded by
 // stop_timeout), stop the queue writer after everything submitted is committed. SIGHUP:
 // reopen the DLR log (logrotate).
@@ -28,6 +29,7 @@
 #include "daemon/dlr_log.hpp"
 #include "daemon/http_api.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/instance_lock.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/queue_bridge.hpp"
 #include "daemon/systemd_notify.hpp"
@@ -174,6 +176,14 @@ int run_daemon(daemon_config const& cfg) {
   // (the API socket sets its own mode, socket_mode).
   ::umask(027);
   make_parent_dir(cfg.queue.db_path);
+  // One instance per queue file, decided before anything opens it: a second smsgw's crash
+  // recovery would mark this one's in-flight messages outcome_unknown and they would be sent
+  // twice. Declared first, so released last, when the process is done with the queue.
+  auto lock = instance_lock::acquire(instance_lock_path(cfg.queue.db_path));
+  if (!lock) {
+    spdlog::critical("{}", lock.error().message);
+    return 1;
+  }
   make_parent_dir(cfg.api.socket_path);
   if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);
 
