@@ -21,10 +21,10 @@ namespace smsgw {
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-/// Hands the gate's single token back however next() ends (return, cancellation, exception).
+/// Releases the gate however next() ends (return, cancellation, exception).
 struct gate_token {
-  asio::experimental::channel<void(error_code)>& gate;
-  ~gate_token() { gate.try_send(error_code{}); }
+  async_gate& gate;
+  ~gate_token() { gate.release(); }
 };
 }  // namespace
 
@@ -35,10 +35,8 @@ carrier::carrier(asio::any_io_executor ex, carrier_config config, smpp_events& e
       events_(events),
       source_(source),
       bucket_(config_.throttle, std::chrono::steady_clock::now()),
-      gate_(ex, 1),
-      link_ended_(ex, 1) {
-  gate_.try_send(error_code{});
-}
+      gate_(ex),
+      link_ended_(ex) {}
 
 carrier::~carrier() = default;
 
@@ -111,14 +109,14 @@ void carrier::spawn(std::shared_ptr<smsc_link> link) {
       }
       if (!stopping_) spawn(link);  // restart (style item 16); run() carries on its session
     }
-    link_ended_.try_send(error_code{});
+    link_ended_.notify();
   });
 }
 
 asio::awaitable<void> carrier::stop() {
   stopping_ = true;
   for (auto const& link : links_) link->stop();
-  while (running_ > 0) co_await link_ended_.async_receive(use_tuple);
+  while (running_ > 0) co_await link_ended_.wait();
   spdlog::info("carrier {}: stopped", config_.name);
 }
 
@@ -133,8 +131,7 @@ std::size_t carrier::bound_links() const {
 }
 
 asio::awaitable<std::vector<outbound_message>> carrier::next(std::size_t max) {
-  auto [ec] = co_await gate_.async_receive(use_tuple);
-  if (ec) co_return std::vector<outbound_message>{};
+  if (!co_await gate_.acquire()) co_return std::vector<outbound_message>{};  // cancelled
   gate_token token{gate_};
   // Take no more than the bucket can pay now (at least one, which we then wait for), so
   // messages are not pulled out of priority order only to be handed back.

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "daemon/carrier_config.hpp"
 #include "daemon/smpp_events.hpp"
 #include "daemon/smsc_link.hpp"
+#include "daemon/wake_signal.hpp"
 #include "smpp/token_bucket.hpp"
 
 namespace smsgw {
@@ -74,8 +74,8 @@ class carrier final : public submit_feed {
   std::shared_ptr<asio::ssl::context> tls_context_;
   smpp::token_bucket bucket_;
   std::vector<std::shared_ptr<smsc_link>> links_;
-  asio::experimental::channel<void(error_code)> gate_;  // one token: one taker at a time
-  asio::experimental::channel<void(error_code)> link_ended_;
+  async_gate gate_;          // one taker at a time
+  wake_signal link_ended_;
   std::size_t running_ = 0;
   bool stopping_ = false;
   carrier_stats stats_;

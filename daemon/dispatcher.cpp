@@ -31,7 +31,7 @@ constexpr std::size_t max_transition_batch = 1000;
 dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
                        daemon_config const& config, dlr_log& log, retry_settings retry)
     : executor_(std::move(ex)), gc_(gc), config_(config), log_(log),
-      routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_, 1),
+      routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_),
       transitions_(gc, executor_, max_transition_batch) {
   for (auto const& c : config_.carriers) {
     std::vector<std::string> keys{c.link.name};
@@ -56,7 +56,7 @@ void dispatcher::notify(std::string_view carrier) {
 void dispatcher::stop_dequeuing() {
   stopping_ = true;
   for (auto& [name, s] : sources_) s->wake();
-  stop_signal_.try_send(boost::system::error_code{});
+  stop_signal_.notify();
 }
 
 asio::awaitable<void> dispatcher::run_housekeeping() {
@@ -66,7 +66,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
   while (!stopping_) {
     timer.expires_after(config_.queue.housekeeping_interval);
     co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
-              stop_signal_.async_receive(asio::as_tuple(asio::use_awaitable)));
+              stop_signal_.wait());
     if (stopping_) break;
     auto const tick = std::chrono::steady_clock::now();
     bool purge = !last_purge || tick - *last_purge > std::chrono::hours(1);

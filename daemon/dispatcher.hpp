@@ -27,6 +27,7 @@
 #include "daemon/retry_policy.hpp"
 #include "daemon/smpp_events.hpp"
 #include "daemon/transition_batcher.hpp"
+#include "daemon/wake_signal.hpp"
 #include "queue/group_commit.hpp"
 
 namespace smsgw {
@@ -66,7 +67,8 @@ class dispatcher final : public smpp_events {
   message_source& source_for(std::string const& carrier);
   /// A message was enqueued for `carrier`: wake its source now rather than at the next poll.
   void notify(std::string_view carrier);
-  /// Stop dequeuing: every take() completes empty from now on. Idempotent.
+  /// Stop dequeuing: from now on take() hands out nothing and waits until it is cancelled
+  /// (the links close and cancel their feeders). Idempotent.
   void stop_dequeuing();
   /// expire_due() every housekeeping interval, purge() at the first tick and then hourly;
   /// returns after stop_dequeuing().
@@ -116,7 +118,7 @@ class dispatcher final : public smpp_events {
   std::map<std::string, std::set<std::string>, std::less<>> bound_;  // carrier -> binds bound now
   route_table routes_;
   retry_settings retry_;
-  boost::asio::experimental::channel<void(boost::system::error_code)> stop_signal_;
+  wake_signal stop_signal_;
   bool stopping_ = false;
   dispatcher_stats stats_;
   transition_batcher transitions_;  // after gc_ and executor_: built from them

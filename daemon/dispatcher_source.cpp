@@ -64,26 +64,31 @@ bool refresh_validity(outbound_message& m, queue::time_point expires_at, queue::
 dispatcher_source::dispatcher_source(dispatcher& owner, std::string carrier,
                                      std::vector<std::string> keys)
     : owner_(owner), carrier_(std::move(carrier)), keys_(std::move(keys)),
-      wake_(owner.executor_, 1) {}
+      wake_(owner.executor_) {}
 
 void dispatcher_source::push(outbound_message m) {
   buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m));
   wake();
 }
 
-void dispatcher_source::wake() { wake_.try_send(boost::system::error_code{}); }
+void dispatcher_source::wake() { wake_.notify(); }
 
 asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size_t max) {
   auto cs = co_await asio::this_coro::cancellation_state;
   asio::steady_timer poll(owner_.executor_);
-  while (!owner_.stopping_ && cs.cancelled() == asio::cancellation_type::none) {
-    if (!buffer_.empty()) co_return pop(max);
-    owner_.accept_claimed(co_await claim(max), *this);
-    if (!buffer_.empty() || owner_.stopping_) continue;
+  while (cs.cancelled() == asio::cancellation_type::none) {
+    // After stop_dequeuing() nothing is handed out: the caller waits here until its link
+    // closes and cancels it. (Returning empty at once would let a link's feeder spin
+    // without ever yielding to the event loop.)
+    if (!owner_.stopping_) {
+      if (!buffer_.empty()) co_return pop(max);
+      owner_.accept_claimed(co_await claim(max), *this);
+      if (!buffer_.empty()) continue;
+    }
     // Nothing due: wait for an enqueue for this carrier, or poll (a retry's not_before may
     // pass, another process may not notify us). Cancellation ends both waits.
     poll.expires_after(std::chrono::milliseconds(250));
-    co_await (wake_.async_receive(asio::as_tuple(asio::use_awaitable)) ||
+    co_await (wake_.wait() ||
               poll.async_wait(asio::as_tuple(asio::use_awaitable)));
   }
   co_return std::vector<outbound_message>{};

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/experimental/channel.hpp>
 
 #include "daemon/smpp_events.hpp"
+#include "daemon/wake_signal.hpp"
 #include "queue/message.hpp"
 
 namespace smsgw {
@@ -40,7 +40,7 @@ class dispatcher_source final : public message_source {
   std::string carrier_;
   std::vector<std::string> keys_;
   std::map<std::pair<int, std::uint64_t>, outbound_message> buffer_;
-  boost::asio::experimental::channel<void(boost::system::error_code)> wake_;
+  wake_signal wake_;
 };
 
 }  // namespace smsgw

@@ -11,15 +11,15 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/experimental/channel.hpp>
 
 #include "daemon/smpp_events.hpp"
+#include "daemon/wake_signal.hpp"
 
 namespace smsgw {
 
 class priority_source final : public message_source {
  public:
-  explicit priority_source(boost::asio::any_io_executor ex) : ready_(std::move(ex), 1) {}
+  explicit priority_source(boost::asio::any_io_executor ex) : ready_(std::move(ex)) {}
 
   /// Adds a message; wakes a waiting take(). A message with a ref already held replaces it.
   void push(outbound_message msg);
@@ -32,7 +32,7 @@ class priority_source final : public message_source {
 
  private:
   std::map<std::pair<int, std::uint64_t>, outbound_message> messages_;
-  boost::asio::experimental::channel<void(boost::system::error_code)> ready_;
+  wake_signal ready_;
 };
 
 }  // namespace smsgw

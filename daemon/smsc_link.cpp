@@ -31,7 +31,7 @@ smsc_link::smsc_link(asio::any_io_executor ex, link_config config, smpp_events& 
       events_(events),
       feed_(feed),
       session_(config_.session),
-      stop_signal_(executor_, 1) {
+      stop_signal_(executor_) {
   config_.id.peer = fmt::format("{}:{}", config_.stream.host, config_.stream.port);
 }
 
@@ -43,7 +43,7 @@ asio::awaitable<void> smsc_link::run() {
   smpp::backoff backoff(config_.reconnect);
   while (!stopping_) {
     set_state(link_state::connecting, "");
-    auto opened = co_await (open_stream(config_.stream) || stop_signal_.async_receive(use_tuple));
+    auto opened = co_await (open_stream(config_.stream) || stop_signal_.wait());
     if (opened.index() == 1) break;  // stop() while connecting: nothing to unbind
     auto& r = std::get<0>(opened);
     outcome result;
@@ -98,7 +98,7 @@ asio::awaitable<smsc_link::outcome> smsc_link::run_connection(link_stream stream
 
 asio::awaitable<bool> smsc_link::sleep_unless_stopped(std::chrono::milliseconds delay) {
   asio::steady_timer timer(executor_, delay);
-  auto r = co_await (timer.async_wait(use_tuple) || stop_signal_.async_receive(use_tuple));
+  auto r = co_await (timer.async_wait(use_tuple) || stop_signal_.wait());
   co_return r.index() == 0 && !stopping_;
 }
 
@@ -110,7 +110,7 @@ void smsc_link::stop() {
     session_.close(std::chrono::steady_clock::now(), actions_);
     process(*conn_);
   }
-  stop_signal_.try_send(error_code{});
+  stop_signal_.notify();
 }
 
 void smsc_link::ack_deliver(std::uint32_t sequence_number, smpp::command_status status) {

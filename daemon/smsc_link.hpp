@@ -19,6 +19,7 @@
 
 #include "daemon/link_stream.hpp"
 #include "daemon/smpp_events.hpp"
+#include "daemon/wake_signal.hpp"
 #include "smpp/backoff.hpp"
 #include "smpp/session.hpp"
 
@@ -113,7 +114,7 @@ class smsc_link : public std::enable_shared_from_this<smsc_link> {
   connection* conn_ = nullptr;   // the live connection, if any (owned by run_connection)
   // In-flight submits by ref, kept whole so a throttled one can be handed back intact.
   std::unordered_map<std::uint64_t, outbound_message> in_flight_;
-  asio::experimental::channel<void(error_code)> stop_signal_;
+  wake_signal stop_signal_;
   bool stopping_ = false;
   link_state state_ = link_state::disconnected;
   std::string last_bind_error_;     // a repeated bind refusal is logged once

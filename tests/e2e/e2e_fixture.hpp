@@ -42,6 +42,7 @@ struct carrier_spec {
   std::vector<std::string> sim_args;    ///< extra smsc-sim options (quirks)
   std::string id_format = "same";       ///< message_id_format in the daemon's config
   std::vector<std::string> alternates;  ///< alternates in the daemon's config
+  std::string extra_toml = {};          ///< more keys of its [[carrier]] table ("binds = 2\n")
 };
 
 /// The five Indonesian carriers, each simulator with its own quirks (as in tools/demo.sh).
@@ -128,6 +129,7 @@ inline std::string make_config(fs::path const& dir, std::vector<std::unique_ptr<
         "password = \"{}\"\nthroughput = 200\nreconnect_initial_ms = 100\nreconnect_max_ms = 500\n"
         "message_id_format = \"{}\"\nalternates = {}\n",
         c.name, s->port(), smpp_password, c.id_format, toml_strings(c.alternates));
+    t += c.extra_toml;
   }
   t += fmt::format(
       "\n[queue]\ndb_path = \"{0}/queue.db\"\nhousekeeping_ms = 200\n"
