@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/queue_bridge.hpp"
+#include "queue/msisdn.hpp"
 #include "queue/state.hpp"
 #include "smpp/message_id.hpp"
 #include "smpp/receipt.hpp"
@@ -26,7 +27,35 @@ namespace {
 /// Submit results + receipts per transaction at most: a burst's first reports must not wait
 /// for one huge commit, and one transaction must not grow without bound.
 constexpr std::size_t max_transition_batch = 1000;
+
+/// A receipt's submit date as the queue matches it (SMSC wall-clock time, zone unknown).
+std::optional<queue::receipt_submit_date> submit_date_of(std::optional<smpp::receipt_date> const& d) {
+  if (!d) return std::nullopt;
+  using namespace std::chrono;
+  auto const day_start = sys_days{year{d->year} / month{d->month} / day{d->day}};
+  queue::receipt_submit_date out;
+  out.local = time_point_cast<queue::clock::duration>(
+      day_start + hours{d->hour} + minutes{d->minute} + seconds{d->second.value_or(0)});
+  out.resolution = d->second ? milliseconds(seconds(1)) : milliseconds(minutes(1));
+  return out;
+}
+
+/// The handset's number a receipt is about (its source_addr), normalised as the queue stores
+/// recipients; '' if it is not a number the queue could hold.
+std::string receipt_number(std::string_view source_addr) {
+  auto n = queue::normalise_msisdn(source_addr);
+  return n ? std::move(*n) : std::string();
+}
+
 }  // namespace
+
+std::string_view receipt_err(std::string_view detail) noexcept {
+  auto const at = detail.find("err:");
+  if (at == std::string_view::npos) return {};
+  auto err = detail.substr(at + 4);
+  err = err.substr(0, err.find(' '));
+  return err == "-" ? std::string_view{} : err;
+}
 
 dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
                        daemon_config const& config, dlr_log& log, retry_settings retry)
@@ -72,23 +101,42 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     bool purge = !last_purge || tick - *last_purge > std::chrono::hours(1);
     if (purge) last_purge = tick;
     auto retention = config_.queue.retention;
-    auto work = [purge, retention](queue::store& s) -> queue::result<std::vector<queue::message>> {
+    struct outcome {
+      std::vector<queue::held_receipt_resolution> held;
+      std::vector<queue::message> expired;
+    };
+    auto work = [purge, retention](queue::store& s) -> queue::result<outcome> {
       auto now = queue::clock::now();
+      // Held receipts first: one may settle a message whose submit_sm_resp was lost, and
+      // those whose hold ran out are reported here (expire_due would orphan them silently).
+      auto held = s.resolve_held_receipts(now);
+      if (!held) return held.error();
       auto expired = s.expire_due_messages(now);
-      if (expired && purge) {
+      if (!expired) return expired.error();
+      if (purge) {
         if (auto p = s.purge(now - retention); !p) return p.error();
       }
-      return expired;
+      return outcome{std::move(*held), std::move(*expired)};
     };
     auto r = co_await queue_call(gc_, std::move(work));
     if (!r) {
       spdlog::error("housekeeping: {}", r.error().message);
       continue;
     }
-    if (!r->empty()) spdlog::info("housekeeping: {} message(s) expired unsent", r->size());
+    for (auto const& h : r->held) {
+      if (h.msg) {
+        log_receipt_outcome(*h.msg, h.detail, h.carrier);
+      } else {
+        ++stats_.receipts_unmatched;
+        log_.write({queue::clock::now(), 0, h.carrier, "", queue::to_string(h.status),
+                    receipt_err(h.detail), "smsc_id=" + h.smsc_message_id});
+      }
+    }
+    if (!r->expired.empty())
+      spdlog::info("housekeeping: {} message(s) expired unsent", r->expired.size());
     // Each one a DLR line: an OTP that expired waiting (no bound link, a retry too late) is
     // exactly what an operator tailing the log must see.
-    for (auto const& m : *r) log_final(m, queue::to_string(m.st), "", m.detail);
+    for (auto const& m : r->expired) log_final(m, queue::to_string(m.st), "", m.detail);
   }
 }
 
@@ -201,6 +249,19 @@ void dispatcher::log_final(queue::message const& m, std::string_view state, std:
   log_.write({queue::clock::now(), m.id, carrier, m.recipient, state, err, detail});
 }
 
+void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
+                                     std::string_view carrier) {
+  // A failed receipt the store's retry policy requeued: logged as such ("queued", with the
+  // plan in detail); the final line comes with the next attempt's receipt.
+  bool const retried = m.st == queue::state::queued;
+  log_final(m, queue::to_string(m.st), receipt_err(receipt_detail),
+            retried ? std::string_view(m.detail) : receipt_detail, carrier);
+  if (retried) {
+    ++stats_.retried;
+    notify(m.route.empty() ? m.carrier : m.route);
+  }
+}
+
 void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
                                   std::string_view message_id, smpp::command_status status) {
   auto it = handed_out_.find(ref);
@@ -233,7 +294,11 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
           spdlog::error("mark_submitted {}: {}", m.id, r.error().message);
           return;
         }
-        if (queue::is_final(r->st)) log_final(*r, queue::to_string(r->st), "", r->detail);
+        // Submitted: its receipt is still to come (the usual case). Anything else was done
+        // by a receipt held for it: that receipt's line, with its err code, is written now.
+        if (r->st == queue::state::submitted) return;
+        log_receipt_outcome(*r, r->held_receipt.empty() ? std::string_view(r->detail)
+                                                        : std::string_view(r->held_receipt));
       });
 }
 
@@ -315,9 +380,15 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
   auto outcome = rcpt->success ? queue::receipt_outcome::delivered : queue::receipt_outcome::undeliverable;
   auto detail = fmt::format("stat:{} err:{}", rcpt->stat.empty() ? smpp::stat_text(rcpt->state) : rcpt->stat,
                             rcpt->err.empty() ? "-" : rcpt->err);
+  // With the number and submit date, a receipt whose submit_sm_resp was lost (its id was
+  // never learnt) can still settle its message (queue/receipts.cpp).
+  queue::receipt q{link.carrier, key, outcome, detail};
+  if (auto const* d = std::get_if<smpp::deliver_sm>(&p.body)) q.recipient = receipt_number(d->source_addr);
+  else if (auto const* ds = std::get_if<smpp::data_sm>(&p.body)) q.recipient = receipt_number(ds->source_addr);
+  q.submit_date = submit_date_of(rcpt->submit_date);
   // An error answer means the whole batch was not recorded: each receipt in it asks the SMSC
   // to redeliver; none is answered OK before the commit that recorded it.
-  transitions_.receipt({link.carrier, key, outcome, detail},
+  transitions_.receipt(std::move(q),
       [this, ack, err = rcpt->err, detail, link_carrier = link.carrier,
        key](transition_batcher::receipt_answer r) mutable {
         if (!r) {
@@ -330,6 +401,14 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
         auto const& res = r->res;
         auto const& m = r->msg;
         if (res.status == queue::receipt_status::duplicate) return;
+        if (res.status == queue::receipt_status::pending) {
+          // Held until its submit_sm_resp is recorded (it overtook it): not an outcome yet.
+          // Its line comes when it is applied (with the real id), or as an orphan when its
+          // hold runs out (housekeeping).
+          ++stats_.receipts_held;
+          spdlog::debug("{}: receipt {} held until its submit_sm_resp", link_carrier, key);
+          return;
+        }
         if (!m) {
           ++stats_.receipts_unmatched;
           log_.write({queue::clock::now(), 0, link_carrier, "", queue::to_string(res.status), err,

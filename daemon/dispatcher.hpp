@@ -4,7 +4,8 @@
 // sent only after the receipt is committed). It also runs housekeeping (expire_due, purge).
 // Retries follow daemon/retry_policy.hpp: here for submit refusals and lost responses; inside
 // the store (store_options::retry, with_retry_policy) for failed receipts and crash recovery.
-// Receipts are matched by (via_carrier, smsc id), persisted at mark_submitted: nothing in memory.
+// Receipts are matched by (via_carrier, smsc id), persisted at mark_submitted: nothing in memory;
+// when the submit_sm_resp was lost, by number and submit date (queue/receipts.cpp).
 // Submit results and receipts are group-committed (daemon/transition_batcher.hpp).
 #pragma once
 
@@ -49,7 +50,14 @@ struct dispatcher_stats {
   std::uint64_t claimed = 0, submitted = 0, rejected = 0, unknown = 0, retried = 0;
   std::uint64_t receipts = 0, receipts_unmatched = 0, mo_ignored = 0, queue_errors = 0;
   std::uint64_t expired_unsent = 0;  ///< dropped from a buffer at hand-out: validity ran out
+  /// Receipts held because they overtook their submit_sm_resp (not an outcome: no DLR line
+  /// until they are matched or their hold runs out, which counts in receipts_unmatched).
+  std::uint64_t receipts_held = 0;
 };
+
+/// The carrier's `err:` code in a receipt detail "stat:X err:Y" (also at the end of a
+/// message's "receipt...: stat:X err:Y"): Y, or "" when absent or "-". Pure.
+std::string_view receipt_err(std::string_view detail) noexcept;
 
 class dispatcher final : public smpp_events {
  public:
@@ -108,6 +116,10 @@ class dispatcher final : public smpp_events {
   /// One DLR log line; `carrier` defaults to the route the message last used.
   void log_final(queue::message const& m, std::string_view state, std::string_view err,
                  std::string_view detail, std::string_view carrier = {});
+  /// The DLR line of message `m` as a receipt ("stat:X err:Y") left it: final, or queued
+  /// again by the retry policy (then its plan is the detail, and its route is woken).
+  void log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
+                           std::string_view carrier = {});
 
   boost::asio::any_io_executor executor_;
   queue::group_commit& gc_;

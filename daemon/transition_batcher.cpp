@@ -23,6 +23,18 @@ namespace {
 
 using answers = transition_batcher::answers;
 
+/// The message after its mark_submitted. A held receipt may have made it final (or queued
+/// it again): then the receipt's detail too, for its DLR line (rare: one more lookup).
+transition_batcher::submit_answer submitted(queue::store& s, queue::message_id id) {
+  auto got = s.get(id);
+  if (!got) return got.error();
+  transition_batcher::submitted_message m{std::move(*got), {}};
+  if (m.st != queue::state::submitted) {
+    if (auto d = s.applied_receipt_detail(id); d && *d) m.held_receipt = std::move(**d);
+  }
+  return m;
+}
+
 /// On the writer thread. The reads run after the commit (outside its transaction): each is a
 /// primary-key lookup, cheap next to the fsync the batch saves.
 answers commit(queue::store& s, std::span<queue::submission const> subs,
@@ -35,7 +47,7 @@ answers commit(queue::store& s, std::span<queue::submission const> subs,
     for (std::size_t i = 0; i < subs.size(); ++i) {
       if (!r) a.submits.emplace_back(r.error());
       else if (!(*r)[i]) a.submits.emplace_back((*r)[i].error());
-      else a.submits.push_back(s.get(subs[i].id));  // a held receipt may have made it final
+      else a.submits.push_back(submitted(s, subs[i].id));
     }
   }
   if (!rcpts.empty()) {

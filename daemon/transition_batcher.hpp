@@ -33,9 +33,14 @@ struct transition_batcher_stats {
 
 class transition_batcher {
  public:
-  /// The message as stored after its mark_submitted (a receipt held for it may have made it
-  /// final already), or why this one submission was refused (the others are unaffected).
-  using submit_answer = queue::result<queue::message>;
+  /// The message as stored after its mark_submitted, and, if a receipt held for it (it
+  /// overtook the submit_sm_resp) was applied by it, that receipt's detail ("stat:X err:Y"):
+  /// the message is then final, or queued again by the retry policy. '' = none, the usual case.
+  struct submitted_message : queue::message {
+    std::string held_receipt;
+  };
+  /// The message as above, or why this one submission was refused (the others are unaffected).
+  using submit_answer = queue::result<submitted_message>;
   /// What apply_receipts did with one receipt, and the matched message as stored after it
   /// (not read for a duplicate: it changed nothing).
   struct receipt_record {

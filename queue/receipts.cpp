@@ -7,17 +7,86 @@
 // submit is awaiting its response on that carrier is held (pending) and applied by
 // mark_submitted(); otherwise it is an orphan (expire_due() also turns stale pending ones so).
 // An undeliverable receipt for a submitted message asks the retry policy (store_options).
+// A receipt whose id matches nothing may belong to an attempt whose submit_sm_resp was lost:
+// matched by number and submit date only when exactly one such attempt fits (never a guess).
 #include "queue/store_impl.hpp"
 
 #include "queue/state.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace smsgw::queue {
+
+bool submit_date_fits(receipt_submit_date const& d, time_point from, time_point to,
+                      std::chrono::milliseconds tolerance) noexcept {
+  using std::chrono::hours;
+  // The SMSC wrote local = utc + zone + error, truncated to its resolution, with |error| <=
+  // tolerance; so utc lies in [local - zone - tolerance, local + resolution - zone + tolerance].
+  for (int zone = -12; zone <= 14; ++zone) {
+    auto const earliest = d.local - hours(zone) - tolerance;
+    auto const latest = d.local + d.resolution - hours(zone) + tolerance;
+    if (earliest <= to && latest >= from) return true;
+  }
+  return false;
+}
+
+std::optional<message_id> store::impl::match_unanswered(std::string_view carrier,
+                                                        std::string_view recipient,
+                                                        receipt_submit_date const& submit_date) {
+  std::size_t fitting = 0;
+  std::optional<message_id> settles;
+  unanswered_for.bind_unowned(1, recipient).bind_unowned(2, carrier);
+  while (unanswered_for.step()) {
+    auto const sent = unanswered_for.column_int64(2);
+    auto const until = std::max(sent, unanswered_for.column_int64(3));
+    if (!submit_date_fits(submit_date, from_ms(sent), from_ms(until),
+                          opts.receipt_clock_tolerance))
+      continue;
+    ++fitting;
+    // Only the message's current attempt, while its outcome is still unknown: a message that
+    // moved on (retried, expired, ...) is not rewritten, but its attempt still competes.
+    bool const current = static_cast<state>(unanswered_for.column_int64(4)) ==
+                             state::outcome_unknown &&
+                         unanswered_for.column_int64(5) == unanswered_for.column_int64(1);
+    if (current) settles = unanswered_for.column_int64(0);
+  }
+  unanswered_for.reset();
+  if (fitting != 1 || !settles) return std::nullopt;
+  // A submit to the same number on this carrier awaiting its response: the receipt may be
+  // its (it overtook its submit_sm_resp), so it is no evidence for the unanswered one.
+  in_flight_to.bind_unowned(1, recipient).bind_unowned(2, carrier);
+  bool const in_flight = in_flight_to.step();
+  in_flight_to.reset();
+  if (in_flight) return std::nullopt;
+  return settles;
+}
+
+void store::impl::settle_unanswered(row& r, std::string_view carrier, std::string_view smsc_id,
+                                    receipt_outcome outcome, std::string_view detail,
+                                    std::int64_t now_ms) {
+  auto const attempt = r.attempts;
+  r.smsc_message_id = std::string(smsc_id);
+  r.via_carrier = std::string(carrier);
+  r.route = std::string(carrier);
+  r.sending_at.reset();
+  r.detail = fmt::format("submit_sm_resp lost; SMSC id {} from its receipt (number and submit "
+                         "date matched)", smsc_id);
+  transition(r, state::submitted, now_ms);
+  forget_unanswered.bind(1, r.id).bind(2, std::int64_t{attempt}).run();
+  if (outcome == receipt_outcome::delivered) {
+    r.detail = fmt::format("receipt: {}", detail);
+    transition(r, state::delivered, now_ms);
+  } else {
+    fail_or_retry(r, "receipt", detail, now_ms);
+  }
+}
 
 receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                               receipt_outcome outcome, std::string_view detail,
-                                              std::int64_t now_ms) {
+                                              std::int64_t now_ms, std::string_view recipient,
+                                              std::optional<receipt_submit_date> const& submit_date) {
   if (carrier.empty() || smsc_id.empty())
     fail(errc::invalid_argument, "receipt without carrier or smsc_message_id");
   receipt_result res;
@@ -27,6 +96,14 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     if (res.id) insert_receipt.bind(7, *res.id); else insert_receipt.bind_null(7);
     if (status == receipt_status::pending) insert_receipt.bind_null(8);
     else insert_receipt.bind(8, now_ms);
+    // Number and submit date: a held receipt may be matched by them later.
+    if (recipient.empty()) insert_receipt.bind_null(9); else insert_receipt.bind(9, recipient);
+    if (submit_date) {
+      insert_receipt.bind(10, to_ms(submit_date->local));
+      insert_receipt.bind(11, static_cast<std::int64_t>(submit_date->resolution.count()));
+    } else {
+      insert_receipt.bind_null(10).bind_null(11);
+    }
     insert_receipt.run();
     res.status = status;
     return res;
@@ -80,6 +157,17 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     return record(receipt_status::duplicate);
   }
   if (!found) {
+    // Perhaps the receipt of an attempt whose submit_sm_resp was lost (the rare path: one
+    // seek in the almost always empty unanswered_submits index).
+    if (!recipient.empty() && submit_date) {
+      if (auto id = match_unanswered(carrier, recipient, *submit_date)) {
+        res.id = *id;
+        row r = load(*id);
+        settle_unanswered(r, carrier, smsc_id, outcome, detail, now_ms);
+        res.st = r.st;
+        return record(receipt_status::applied);
+      }
+    }
     any_sending.bind(1, carrier);
     bool awaiting = any_sending.step();
     any_sending.reset();
@@ -115,6 +203,16 @@ result<receipt_result> store::apply_receipt(std::string_view carrier,
   });
 }
 
+result<receipt_result> store::apply_receipt(receipt const& r, time_point now) {
+  return guarded("apply_receipt", [&] {
+    sqlite::transaction tx(impl_->db);
+    auto res = impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
+                                        to_ms(now), r.recipient, r.submit_date);
+    tx.commit();
+    return res;
+  });
+}
+
 result<std::vector<receipt_result>> store::apply_receipts(std::span<receipt const> receipts,
                                                           time_point now) {
   return guarded("apply_receipts", [&] {
@@ -123,7 +221,85 @@ result<std::vector<receipt_result>> store::apply_receipts(std::span<receipt cons
     sqlite::transaction tx(impl_->db);
     for (auto const& r : receipts) {
       out.push_back(impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
-                                             to_ms(now)));
+                                             to_ms(now), r.recipient, r.submit_date));
+    }
+    tx.commit();
+    return out;
+  });
+}
+
+result<std::optional<std::string>> store::applied_receipt_detail(message_id id) {
+  return guarded("applied_receipt_detail", [&]() -> std::optional<std::string> {
+    // receipts_key: the rows of the message's (via_carrier, SMSC id), then the one applied.
+    sqlite::statement q(impl_->db,
+        "SELECT r.detail FROM messages AS m JOIN receipts AS r INDEXED BY receipts_key "
+        "ON r.carrier = m.via_carrier AND r.smsc_message_id = m.smsc_message_id "
+        "WHERE m.id = ?1 AND r.message_id = ?1 AND r.status = 0 ORDER BY r.id DESC LIMIT 1");
+    q.bind(1, id);
+    if (!q.step()) return std::nullopt;
+    return q.column_string(0);
+  });
+}
+
+result<std::vector<held_receipt_resolution>> store::resolve_held_receipts(time_point now) {
+  return guarded("resolve_held_receipts", [&] {
+    auto& s = *impl_;
+    auto const now_ms = to_ms(now);
+    std::vector<held_receipt_resolution> out;
+    sqlite::transaction tx(s.db);
+    struct held {
+      std::int64_t id = 0, received_at = 0;
+      held_receipt_resolution res;
+      receipt_outcome outcome{};
+      std::string recipient;
+      std::optional<receipt_submit_date> submit_date;
+    };
+    std::vector<held> rows;
+    {
+      // receipts_held: the held ones only, usually none (one probe per housekeeping tick).
+      sqlite::statement q(s.db,
+          "SELECT id, carrier, smsc_message_id, outcome, detail, received_at, recipient, "
+          "submit_local, submit_resolution FROM receipts INDEXED BY receipts_held "
+          "WHERE status = 1 ORDER BY id");
+      while (q.step()) {
+        held h;
+        h.id = q.column_int64(0);
+        h.res.carrier = q.column_string(1);
+        h.res.smsc_message_id = q.column_string(2);
+        h.outcome = static_cast<receipt_outcome>(q.column_int64(3));
+        h.res.detail = q.column_string(4);
+        h.received_at = q.column_int64(5);
+        if (!q.is_null(6)) h.recipient = q.column_string(6);
+        if (!q.is_null(7) && !q.is_null(8)) {
+          h.submit_date = receipt_submit_date{from_ms(q.column_int64(7)),
+                                              std::chrono::milliseconds(q.column_int64(8))};
+        }
+        rows.push_back(std::move(h));
+      }
+    }
+    auto const stale = now_ms - s.opts.receipt_hold.count();
+    for (auto& h : rows) {
+      std::optional<message_id> id;
+      if (!h.recipient.empty() && h.submit_date)
+        id = s.match_unanswered(h.res.carrier, h.recipient, *h.submit_date);
+      if (id) {
+        row r = s.load(*id);
+        s.settle_unanswered(r, h.res.carrier, h.res.smsc_message_id, h.outcome, h.res.detail,
+                            now_ms);
+        s.resolve_receipt.bind(1, h.id).bind(2, static_cast<std::int64_t>(receipt_status::applied))
+            .bind(3, *id).bind(4, now_ms).run();
+        h.res.status = receipt_status::applied;
+        s.select_message.bind(1, *id);
+        if (s.select_message.step()) h.res.msg = read_message(s.select_message);
+        s.select_message.reset();
+      } else if (h.received_at <= stale) {
+        s.resolve_receipt.bind(1, h.id).bind(2, static_cast<std::int64_t>(receipt_status::orphan))
+            .bind_null(3).bind(4, now_ms).run();
+        h.res.status = receipt_status::orphan;
+      } else {
+        continue;  // still held: its submit_sm_resp may come
+      }
+      out.push_back(std::move(h.res));
     }
     tx.commit();
     return out;

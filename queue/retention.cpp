@@ -76,6 +76,8 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
         "events JOIN chain ON events.id = chain.id WHERE events.prev IS NOT NULL) "
         "SELECT id FROM chain)");
     sqlite::statement del_receipt(db, "DELETE FROM receipts WHERE id = ?1");
+    // Its attempts whose response never came (schema step 9): kept while the message is.
+    sqlite::statement del_unanswered(db, "DELETE FROM unanswered_submits WHERE message_id = ?1");
     // One step of a walk: the ids to delete among the next `limit` rows after `cursor`.
     auto step = [&](sqlite::statement& walk, std::int64_t& cursor, bool& done) {
       std::vector<std::int64_t> ids;
@@ -102,6 +104,7 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
       auto ids = step(walk_msg, msg_cursor, msg_done);
       for (auto id : ids) {
         del_events.bind(1, id).run();
+        del_unanswered.bind(1, id).run();
         del_msg.bind(1, id).run();
       }
       auto receipt_ids = step(walk_receipts, receipt_cursor, receipts_done);

@@ -240,7 +240,45 @@ CREATE INDEX messages_smsc_id ON messages(smsc_message_id, via_carrier)
   WHERE smsc_message_id IS NOT NULL;
 )sql";
 
-// Append new steps here (next: version 9); never edit a released step.
+// Step 9 (issue #11): receipts whose submit_sm_resp was lost. An attempt handed to a link
+// whose response never came is remembered with the number and the time, so that its receipt,
+// whose id smsgw never learnt, can still be matched by number and submit date
+// (queue/receipts.cpp; docs/queue.md "Correlation rules").
+//   unanswered_submits  one row per such attempt, written when a message leaves in_flight
+//                       with its sending mark set for anything but submitted or rejected
+//                       (outcome_unknown, a requeue, an expiry); the old rows of a message go
+//                       with it at purge; the row of an attempt settled by its receipt goes then
+//     message_id, attempt   the message and its attempts count at that attempt
+//     recipient             the message's recipient (normalised): the lookup key
+//     carrier, route        of the message at that attempt (route '' = carrier)
+//     sent_at               its sending mark: when it was handed to the link
+//     given_up_at           when smsgw stopped waiting for its response
+//   receipts.recipient, submit_local, submit_resolution: the receipt's number and submit
+//     date (SMSC wall-clock time read as UTC ms, precision in ms), so that a held receipt can
+//     be matched by them later (resolve_held_receipts); NULL when unknown
+// Messages already outcome_unknown get a row: sent at their sending mark if kept (crash
+// recovery keeps it), else at their creation, given up at their last change.
+constexpr std::string_view k_step9 = R"sql(
+CREATE TABLE unanswered_submits (
+  message_id   INTEGER NOT NULL,
+  attempt      INTEGER NOT NULL,
+  recipient    TEXT    NOT NULL,
+  carrier      TEXT    NOT NULL,
+  route        TEXT    NOT NULL,
+  sent_at      INTEGER NOT NULL,
+  given_up_at  INTEGER NOT NULL,
+  PRIMARY KEY (message_id, attempt)
+) WITHOUT ROWID;
+CREATE INDEX unanswered_submits_recipient ON unanswered_submits(recipient);
+INSERT INTO unanswered_submits
+  SELECT id, attempts, recipient, carrier, route, coalesce(sending_at, created_at), updated_at
+  FROM messages WHERE state <= 2 AND state = 2;
+ALTER TABLE receipts ADD COLUMN recipient TEXT;
+ALTER TABLE receipts ADD COLUMN submit_local INTEGER;
+ALTER TABLE receipts ADD COLUMN submit_resolution INTEGER;
+)sql";
+
+// Append new steps here (next: version 10); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -250,6 +288,7 @@ constexpr migration k_migrations[] = {
     {6, "supersede index of immutable columns", k_step6},
     {7, "history appended in time order, chained per message", k_step7},
     {8, "correlation index by SMSC id first", k_step8},
+    {9, "unanswered submits, receipts' number and submit date", k_step9},
 };
 
 }  // namespace

@@ -115,7 +115,8 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
       "AND (carrier = ?1 OR route = ?1) LIMIT 1");
   insert_receipt = sqlite::statement(db,
       "INSERT INTO receipts (carrier, smsc_message_id, outcome, received_at, detail, status, "
-      "message_id, resolved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      "message_id, resolved_at, recipient, submit_local, submit_resolution) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   pending_for_id = sqlite::statement(db,
       "SELECT id, outcome, detail FROM receipts INDEXED BY receipts_held "
       "WHERE carrier = (SELECT via_carrier FROM messages WHERE id = ?1) "
@@ -129,6 +130,22 @@ store::impl::impl(sqlite::database d, store_options o) : db(std::move(d)), opts(
   set_sending_all = sqlite::statement(db,
       "UPDATE messages SET sending_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) "
       "AND state = 1 AND sending_at IS NULL AND expires_at > ?2");
+  // Schema step 9. Read before the row is rewritten: the attempt's sending mark and route.
+  record_unanswered = sqlite::statement(db,
+      "INSERT OR IGNORE INTO unanswered_submits (message_id, attempt, recipient, carrier, "
+      "route, sent_at, given_up_at) SELECT id, attempts, recipient, carrier, route, "
+      "sending_at, ?2 FROM messages WHERE id = ?1 AND state = 1 AND sending_at IS NOT NULL");
+  // An attempt stops being a candidate after the message's expiry: nothing is sent after it.
+  unanswered_for = sqlite::statement(db,
+      "SELECT u.message_id, u.attempt, u.sent_at, min(u.given_up_at, m.expires_at), m.state, "
+      "m.attempts FROM unanswered_submits AS u INDEXED BY unanswered_submits_recipient "
+      "JOIN messages AS m ON m.id = u.message_id "
+      "WHERE u.recipient = ?1 AND (u.carrier = ?2 OR u.route = ?2)");
+  in_flight_to = sqlite::statement(db,
+      "SELECT 1 FROM messages INDEXED BY messages_live WHERE state <= 2 AND state = 1 "
+      "AND sending_at IS NOT NULL AND recipient = ?1 AND (carrier = ?2 OR route = ?2) LIMIT 1");
+  forget_unanswered = sqlite::statement(db,
+      "DELETE FROM unanswered_submits WHERE message_id = ?1 AND attempt = ?2");
 }
 
 row store::impl::load(message_id id) {
@@ -165,6 +182,12 @@ void store::impl::transition(row& r, state to, std::int64_t now_ms) {
   if (r.sending_at) write_row.bind(7, *r.sending_at); else write_row.bind_null(7);
   if (r.smsc_message_id) write_row.bind(8, *r.smsc_message_id); else write_row.bind_null(8);
   write_row.bind(9, r.detail).bind(10, r.history_len + 1).bind(11, r.via_carrier);
+  if (r.st == state::in_flight && to != state::submitted && to != state::rejected) {
+    // An attempt handed to a link (sending mark in the row) that ends without a response:
+    // remembered so that its receipt can still be matched by number (schema step 9). Only on
+    // these rare paths; the fast ones (claim, submitted, receipts) do not come here.
+    record_unanswered.bind(1, r.id).bind(2, now_ms).run();
+  }
   auto const event_id = next_event_ids();
   write_row.bind(12, event_id);
   write_row.run();  // the messages_history trigger writes the event (schema steps 4, 7)

@@ -56,6 +56,9 @@ struct store_options {
   /// Asked on a failed receipt and after crash recovery (see retry_policy). Set at open()
   /// because recovery runs there.
   retry_policy retry;
+  /// How far the SMSC's clock may be off (beyond its unknown whole-hour zone) when a receipt
+  /// whose id is unknown is matched by number and submit date (submit_date_fits()).
+  std::chrono::milliseconds receipt_clock_tolerance{std::chrono::minutes(2)};
 };
 
 /// What crash recovery did at open().
@@ -73,12 +76,41 @@ struct submission {
   std::string via_carrier{};    ///< carrier whose SMSC issued the id; '' = the message's own
 };
 
+/// A receipt's `submit date` as the SMSC wrote it: its wall-clock time in its own zone, which
+/// is unknown, stored as if it were UTC, and how precise it is (a minute for YYMMDDhhmm, a
+/// second for YYMMDDhhmmss).
+struct receipt_submit_date {
+  time_point local{};
+  std::chrono::milliseconds resolution{std::chrono::minutes(1)};
+};
+
+/// Whether `d` can be the submit date of an attempt handed to a link between `from` and `to`
+/// (UTC): for some whole-hour zone of the SMSC's clock, UTC-12 to UTC+14, its interval
+/// [local, local + resolution) moved back by the zone and widened by `tolerance` meets
+/// [from, to]. Zones of 30 or 45 minutes are not covered (none in Indonesia). Pure.
+bool submit_date_fits(receipt_submit_date const& d, time_point from, time_point to,
+                      std::chrono::milliseconds tolerance) noexcept;
+
 /// One delivery receipt to record.
 struct receipt {
   std::string carrier;
   std::string smsc_message_id;  ///< normalised
   receipt_outcome outcome = receipt_outcome::delivered;
   std::string detail;           ///< e.g. "stat:DELIVRD err:000"
+  /// Only for a receipt whose id matches no message (its submit_sm_resp was lost): the
+  /// handset's number (the deliver_sm's source_addr) normalised as recipients are stored
+  /// (queue/msisdn.hpp), '' = unknown, and its submit date. See apply_receipt().
+  std::string recipient{};
+  std::optional<receipt_submit_date> submit_date{};
+};
+
+/// What resolve_held_receipts() did with one held receipt.
+struct held_receipt_resolution {
+  /// applied: it settled an outcome_unknown message by number and submit date; orphan: its
+  /// hold (store_options::receipt_hold) ran out.
+  receipt_status status = receipt_status::orphan;
+  std::string carrier, smsc_message_id, detail;
+  std::optional<message> msg;  ///< applied: the message as stored after
 };
 
 class store {
@@ -163,6 +195,24 @@ class store {
                                        time_point now);
   result<std::vector<receipt_result>> apply_receipts(std::span<receipt const> receipts,
                                                      time_point now);
+  /// apply_receipt() of one receipt with its number and submit date. A receipt whose id
+  /// matches no message is matched by them instead (settling a lost submit_sm_resp) when
+  /// exactly one attempt fits: an attempt handed to a link on `carrier` (the message's
+  /// carrier or route) for that number whose response never came (outcome_unknown; also an
+  /// OTP retried since, or an in_flight one with its sending mark, which then block the match)
+  /// and whose hand-out time fits the submit date (submit_date_fits()). If that attempt's
+  /// message is still outcome_unknown, it records the id (submitted), then applies the
+  /// receipt. Otherwise the receipt is held or orphan as without them.
+  result<receipt_result> apply_receipt(receipt const& r, time_point now);
+  /// The detail of the newest receipt recorded in `receipts` as applied to message `id` (a
+  /// held one applied by mark_submitted, one matched by number, or one applied on the general
+  /// path), nullopt if none (the common receipt leaves only the message's history row).
+  result<std::optional<std::string>> applied_receipt_detail(message_id id);
+  /// Housekeeping for held receipts: one whose number and submit date now settle a message
+  /// (its submit_sm_resp was lost while the receipt was held) is applied to it, one held longer
+  /// than receipt_hold becomes orphan. Returns each, for the DLR log. (expire_due() also
+  /// orphans stale ones, without saying which; call this first.)
+  result<std::vector<held_receipt_resolution>> resolve_held_receipts(time_point now);
 
   // --- housekeeping --------------------------------------------------------------------------
   /// queued/outcome_unknown messages past expiry -> expired; pending receipts older than

@@ -88,9 +88,24 @@ struct store::impl {
                           std::string_view via_carrier, std::int64_t now_ms, bool check_held);
   /// Whether any receipt is held (status pending): one probe of the tiny receipts_held index.
   bool any_receipt_held();
+  /// `recipient` and `submit_date`: for a receipt whose id matches no message (see
+  /// match_unanswered()); '' and nullopt = unknown.
   receipt_result apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                    receipt_outcome outcome, std::string_view detail,
-                                   std::int64_t now_ms);
+                                   std::int64_t now_ms, std::string_view recipient = {},
+                                   std::optional<receipt_submit_date> const& submit_date = {});
+  /// The outcome_unknown message a receipt without a known id settles: the only attempt to
+  /// `recipient` on `carrier` in unanswered_submits whose time fits `submit_date`, with no
+  /// message to that number in flight (sending) on the carrier, and still the message's
+  /// current attempt. nullopt when none or several fit (never a guess). Reads only.
+  std::optional<message_id> match_unanswered(std::string_view carrier,
+                                             std::string_view recipient,
+                                             receipt_submit_date const& submit_date);
+  /// Records the SMSC id of `r`'s lost submit_sm_resp from its receipt (outcome_unknown ->
+  /// submitted, via `carrier`), forgets the unanswered attempt, then applies the receipt as a
+  /// receipt for a submitted message (a failed one asks the retry policy).
+  void settle_unanswered(row& r, std::string_view carrier, std::string_view smsc_id,
+                         receipt_outcome outcome, std::string_view detail, std::int64_t now_ms);
   void recover(std::int64_t now_ms);
   /// Asks opts.retry about `r` (its stored message; for a failed receipt `receipt_detail`
   /// replaces the message's detail). Returns the plan, its not_before raised to now, only if
@@ -118,6 +133,8 @@ struct store::impl {
   sqlite::statement claim_select, claim_due, submit_row, any_held;
   sqlite::statement lookup_receipt, any_sending, insert_receipt, receipt_fast, event_message;
   sqlite::statement pending_for_id, resolve_receipt, set_sending, set_sending_all;
+  // Schema step 9: attempts whose response never came, and the lookups by number.
+  sqlite::statement record_unanswered, unanswered_for, in_flight_to, forget_unanswered;
 };
 
 /// Runs `f` and converts what it throws into an error value naming `op`.

@@ -31,15 +31,23 @@ namespace smsgw::test {
 
 /// Forwards every link report to the dispatcher; `on_deliver_hook` (if set) sees each
 /// deliver_sm first and returns false to swallow it (never answered: the SMSC redelivers
-/// after its timeout or on the next bind).
+/// after its timeout or on the next bind). `on_submit_hook` (if set) sees each submit result
+/// and returns false to lose it (the dispatcher never hears of it: a kill -9 between the
+/// SMSC's answer and its record).
 class tap_events final : public smpp_events {
  public:
   smpp_events* target = nullptr;
   std::function<bool(smpp::pdu const&)> on_deliver_hook;
+  std::function<bool(std::uint64_t ref)> on_submit_hook;
   std::vector<deliver_ack> swallowed;
+  std::size_t submits_lost = 0;
 
   void on_submit_result(link_identity const& l, std::uint64_t ref, std::string_view id,
                         smpp::command_status st) override {
+    if (on_submit_hook && !on_submit_hook(ref)) {
+      ++submits_lost;
+      return;
+    }
     target->on_submit_result(l, ref, id, st);
   }
   void on_outcome_unknown(link_identity const& l, std::uint64_t ref, std::string_view why) override {

@@ -328,3 +328,11 @@ TEST_CASE("a graceful stop returns claimed but unsent messages to the queue", "[
     CHECK(count_to(w.history(id), state::outcome_unknown) == 0);
   }
 }
+
+TEST_CASE("receipt_err reads the carrier's err code from a receipt detail") {
+  CHECK(receipt_err("stat:DELIVRD err:000") == "000");
+  CHECK(receipt_err("receipt (held until submit_sm_resp): stat:UNDELIV err:013") == "013");
+  CHECK(receipt_err("stat:REJECTD err:0x45") == "0x45");
+  CHECK(receipt_err("stat:DELIVRD err:-").empty());  // the receipt had none
+  CHECK(receipt_err("retry via isat: failed_receipt on tsel").empty());
+}

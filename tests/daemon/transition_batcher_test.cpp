@@ -258,12 +258,14 @@ TEST_CASE("a receipt that overtook its submit result is held and applied by it",
   REQUIRE(sub0.has_value());
   REQUIRE(sub0->has_value());
   CHECK((*sub0)->st == state::delivered);  // the held receipt applied by mark_submitted
+  CHECK((*sub0)->held_receipt == "stat:DELIVRD err:000");  // for its DLR line's err code
   REQUIRE(late.has_value());
   REQUIRE(late->has_value());
   CHECK((*late)->res.status == queue::receipt_status::applied);  // submit first within a batch
   REQUIRE(sub1.has_value());
   REQUIRE(sub1->has_value());
   CHECK((*sub1)->st == state::submitted);  // as the writer saw it before the receipt
+  CHECK((*sub1)->held_receipt.empty());
   CHECK(w.committed_state(ids[0]) == state::delivered);
   CHECK(w.committed_state(ids[1]) == state::delivered);
 }
