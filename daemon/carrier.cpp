@@ -154,6 +154,18 @@ asio::awaitable<std::vector<outbound_message>> carrier::next(std::size_t max) {
   }
   for (auto i = paid; i < batch.size(); ++i) give_back(std::move(batch[i]));
   batch.resize(paid);
+  // Recorded as "may reach the SMSC" only now, right before the link writes them: messages
+  // that waited here for tokens and were never written go back to the queue after a crash.
+  try {
+    if (!was_cancelled(co_await asio::this_coro::cancellation_state)) co_await source_.before_send(batch);
+  } catch (...) {
+    for (auto& m : batch) give_back(std::move(m));
+    throw;
+  }
+  if (was_cancelled(co_await asio::this_coro::cancellation_state)) {
+    for (auto& m : batch) give_back(std::move(m));
+    co_return std::vector<outbound_message>{};
+  }
   co_return batch;
 }
 

@@ -238,6 +238,16 @@ bool dispatcher::still_sendable(outbound_message& out, queue::time_point now) {
   return false;
 }
 
+void dispatcher::forget_unsent(std::uint64_t ref) {
+  auto it = handed_out_.find(ref);
+  if (it == handed_out_.end()) return;
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  ++stats_.expired_unsent;
+  spdlog::info("message {}: validity ran out before it could be written; not sent", m.id);
+  log_final(m, queue::to_string(queue::state::expired), "", "expired before it could be sent");
+}
+
 bool dispatcher::is_up(std::string_view carrier) const {
   auto it = bound_.find(carrier);
   return it != bound_.end() && !it->second.empty();

@@ -111,6 +111,9 @@ class dispatcher final : public smpp_events {
   /// refresh_validity() for a buffered message; an expired one is recorded (expired, DLR
   /// line) and forgotten, and false is returned.
   bool still_sendable(outbound_message& m, queue::time_point now);
+  /// A claimed message the queue would not mark as sending (it expired meanwhile: the store
+  /// already recorded that): its DLR line, and it is forgotten.
+  void forget_unsent(std::uint64_t ref);
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.

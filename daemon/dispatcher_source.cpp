@@ -1,8 +1,11 @@
 // daemon/dispatcher_source.cpp: the dispatcher's per-carrier message_source and make_outbound.
-// A source keeps a small in-memory buffer (messages already claimed and marked sending) in
-// (priority, ref) order; when it is empty, take() claims from the queue on the queue thread:
-// from its own carrier's messages and from those of carriers naming it as an alternate route.
-// A claimed message whose route names another carrier goes to that carrier's buffer.
+// A source keeps a small in-memory buffer (messages claimed, in_flight) in (priority, ref)
+// order; when it is empty, take() claims from the queue on the queue thread: from its own
+// carrier's messages and from those of carriers naming it as an alternate route. A claimed
+// message whose route names another carrier goes to that carrier's buffer.
+// Design decision: the claim does not set the sending mark (and needs no fsync: a claim lost
+// in a crash leaves the message queued); before_send() sets it for the batch a link is about
+// to write, durably, so after a crash "outcome unknown" means "may have reached the SMSC".
 #include "daemon/dispatcher.hpp"
 #include "daemon/dispatcher_source.hpp"
 
@@ -119,23 +122,69 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
   auto work = [keys, max](queue::store& s) -> queue::result<std::vector<queue::message>> {
     auto const now = queue::clock::now();
     std::vector<queue::message> all;
-    // Claimed and marked as being sent in one commit: everything claimed here is written to a
-    // link from the buffer, so after a crash it counts as possibly sent (outcome_unknown).
     for (auto const& k : keys) {
       if (all.size() >= max) break;
-      auto got = s.claim_for_sending(k, max - all.size(), now);
+      auto got = s.claim(k, max - all.size(), now);
       if (!got) return got.error();
       for (auto& m : *got) all.push_back(std::move(m));
     }
     return all;
   };
-  auto r = co_await queue_call(owner_.gc_, std::move(work));
+  // Not durable: nothing is sent on the strength of a claim alone (before_send is).
+  auto r = co_await queue_call(owner_.gc_, std::move(work), false);
   if (!r) {
     ++owner_.stats_.queue_errors;
     spdlog::error("claim for {}: {}", carrier_, r.error().message);
     co_return std::vector<queue::message>{};
   }
   co_return std::move(*r);
+}
+
+asio::awaitable<void> dispatcher_source::before_send(std::vector<outbound_message>& batch) {
+  std::vector<queue::message_id> ids;
+  for (auto const& m : batch)
+    if (!m.sending_marked) ids.push_back(static_cast<queue::message_id>(m.ref));
+  if (ids.empty()) co_return;
+  auto work = [ids](queue::store& s) -> queue::result<std::vector<queue::message_id>> {
+    auto const now = queue::clock::now();
+    auto all = s.mark_sending(ids, now);
+    if (all || (all.error().code != queue::errc::invalid_state &&
+                all.error().code != queue::errc::not_found)) {
+      return all;
+    }
+    // One of them is not ours to send any more (never expected): mark the others one by one.
+    std::vector<queue::message_id> ok;
+    for (auto id : ids) {
+      if (auto one = s.mark_sending(std::span(&id, 1), now); one && !one->empty()) ok.push_back(id);
+    }
+    return ok;
+  };
+  auto r = co_await queue_call(owner_.gc_, std::move(work));
+  if (!r) {
+    // Not recorded (the queue failed, e.g. a failed fsync): not sent either. They wait in
+    // the buffer; /healthz reports the queue's error.
+    ++owner_.stats_.queue_errors;
+    spdlog::error("mark sending for {}: {}", carrier_, r.error().message);
+    for (auto& m : batch) push(std::move(m));
+    batch.clear();
+    co_return;
+  }
+  std::vector<outbound_message> sendable;
+  sendable.reserve(batch.size());
+  std::size_t next_ok = 0;  // mark_sending answers in the order it was asked
+  for (auto& m : batch) {
+    if (!m.sending_marked) {
+      if (next_ok < r->size() && (*r)[next_ok] == static_cast<queue::message_id>(m.ref)) {
+        ++next_ok;
+      } else {
+        owner_.forget_unsent(m.ref);
+        continue;
+      }
+    }
+    m.sending_marked = true;
+    sendable.push_back(std::move(m));
+  }
+  batch = std::move(sendable);
 }
 
 }  // namespace smsgw

@@ -24,6 +24,10 @@ class dispatcher_source final : public message_source {
 
   boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) override;
   void put_back(outbound_message msg) override { push(std::move(msg)); }
+  /// Sets the sending mark of the batch in the queue (one transaction, durable before this
+  /// returns): the claim itself does not, so a message claimed but never written is queued
+  /// again by crash recovery. Those that expired meanwhile are recorded and dropped.
+  boost::asio::awaitable<void> before_send(std::vector<outbound_message>& batch) override;
 
   void push(outbound_message m);
   void wake();

@@ -32,14 +32,19 @@ namespace smsgw {
 /// outstanding work keeps `ex`'s io_context running until it is delivered. If the writer is
 /// stopped (run_then refuses the task), `callback` gets errc::stopped instead: a waiting
 /// coroutine or the enqueue batcher must never wait for an answer that cannot come.
+/// `durable` = false: the callback does not wait for the fsync (run_then_unsynced), for work
+/// whose loss in a crash is harmless (a claim).
 template <class F, class Callback>
-void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, Callback callback) {
+void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, Callback callback,
+                bool durable = true) {
   using R = std::invoke_result_t<F&, queue::store&>;
   auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
   auto cb = std::make_shared<Callback>(std::move(callback));
-  bool const accepted = gc.run_then(std::move(f), [cb, tracked](R r) {
+  auto deliver = [cb, tracked](R r) {
     boost::asio::post(tracked, [cb, r = std::move(r)]() mutable { (*cb)(std::move(r)); });
-  });
+  };
+  bool const accepted = durable ? gc.run_then(std::move(f), std::move(deliver))
+                                : gc.run_then_unsynced(std::move(f), std::move(deliver));
   if (!accepted) {
     boost::asio::post(tracked, [cb]() mutable {
       (*cb)(R(queue::error{queue::errc::stopped, "the queue writer is stopped"}));
@@ -53,22 +58,24 @@ namespace detail {
 struct queue_call_init {
   queue::group_commit* gc;
   boost::asio::any_io_executor ex;
+  bool durable;
   template <class Handler, class F>
   void operator()(Handler handler, F fn) const {
     using R = std::invoke_result_t<F&, queue::store&>;
     auto h = std::make_shared<Handler>(std::move(handler));
-    queue_post(*gc, ex, std::move(fn), [h](R r) { std::move(*h)(std::move(r)); });
+    queue_post(*gc, ex, std::move(fn), [h](R r) { std::move(*h)(std::move(r)); }, durable);
   }
 };
 }  // namespace detail
 
-/// co_await queue_call(gc, f) -> f(store&)'s result, computed on the queue thread.
+/// co_await queue_call(gc, f) -> f(store&)'s result, computed on the queue thread, once what
+/// it committed is durable (`durable` = false: without waiting for that; see queue_post).
 template <class F>
-auto queue_call(queue::group_commit& gc, F f)
+auto queue_call(queue::group_commit& gc, F f, bool durable = true)
     -> boost::asio::awaitable<std::invoke_result_t<F&, queue::store&>> {
   using R = std::invoke_result_t<F&, queue::store&>;
   auto ex = co_await boost::asio::this_coro::executor;
-  detail::queue_call_init init{&gc, ex};
+  detail::queue_call_init init{&gc, ex, durable};
   auto r = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
       init, boost::asio::use_awaitable, std::move(f));
   co_return r;

@@ -29,6 +29,9 @@ struct outbound_message {
   unsigned segments = 1;     ///< SMS segments this submit costs at the SMSC (token bucket units)
   smpp::submit_sm submit;    ///< sequence_number is the link's business, not the owner's
   smpp::tlv_list tlvs;
+  /// The owner recorded that this message may reach the SMSC (message_source::before_send);
+  /// set on the way out, kept when it comes back (throttled, link gone), so it is not asked twice.
+  bool sending_marked = false;
 };
 
 /// Names one bind for logs and callbacks: carrier "tsel", bind "tsel-1" (or "tsel-1-rx").
@@ -111,6 +114,16 @@ class message_source {
   /// it is offered again in its (priority, ref) place, so a throttled OTP never ends up
   /// behind bulk. Never fails.
   virtual void put_back(outbound_message msg) = 0;
+
+  /// Called right before `batch` (taken and paid for) is handed to a link to be written. The
+  /// owner records, durably, that these may now reach the SMSC (after a crash they are
+  /// "outcome unknown", not "queued") and marks them sending_marked. It removes from `batch`
+  /// those that must not be sent after all (expired meanwhile, or the record failed: then
+  /// it keeps or settles them itself). Default: nothing to record.
+  virtual boost::asio::awaitable<void> before_send(std::vector<outbound_message>& batch) {
+    for (auto& m : batch) m.sending_marked = true;
+    co_return;
+  }
 };
 
 }  // namespace smsgw

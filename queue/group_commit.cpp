@@ -62,9 +62,10 @@ std::future<result<enqueue_outcome>> group_commit::enqueue(enqueue_request req) 
   return fut;
 }
 
-bool group_commit::post_task(std::function<completion(store&)> task) {
+bool group_commit::post_task(std::function<completion(store&)> task, bool needs_sync) {
   item it;
   it.task = std::move(task);
+  it.needs_sync = needs_sync;
   return post(std::move(it));
 }
 
@@ -103,7 +104,9 @@ void group_commit::writer_loop() {
         if (batch.size() >= max_batch_) commit_enqueues(batch);
       } else {
         commit_enqueues(batch);  // keep order: earlier enqueues commit before the task runs
-        finish(it.task(store_));
+        auto done = it.task(store_);
+        if (it.needs_sync) finish(std::move(done));
+        else done(nullptr);  // run_then_unsynced: nothing waits for the disk
       }
     }
     commit_enqueues(batch);

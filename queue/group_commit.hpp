@@ -65,7 +65,14 @@ class group_commit {
   /// R(io_error) instead if that fsync failed, R(internal) if `f` threw. R must be
   /// constructible from queue::error (a result<T>). Returns false after stop(): neither runs.
   template <class F, class Then>
-  bool run_then(F f, Then then);
+  bool run_then(F f, Then then) { return run_then(std::move(f), std::move(then), true); }
+
+  /// run_then() for work whose result needs no durability (a claim: if it is lost in a
+  /// crash, the message is simply still queued): `then` runs on the writer thread right
+  /// after `f`, without waiting for an fsync. Anything that must survive a crash (the
+  /// sending mark, a submit result) is acknowledged only through run_then().
+  template <class F, class Then>
+  bool run_then_unsynced(F f, Then then);
 
   /// Stops accepting work, finishes and completes what was submitted, joins. Later calls get
   /// errc::stopped.
@@ -81,9 +88,12 @@ class group_commit {
     enqueue_request req;                                          // enqueue: the request
     std::shared_ptr<std::promise<result<enqueue_outcome>>> done;  // enqueue: its completion
     std::function<completion(store&)> task;  // or else: a posted operation and its completion
+    bool needs_sync = true;                  // false: completed without waiting for an fsync
   };
   bool post(item it);
-  bool post_task(std::function<completion(store&)> task);
+  bool post_task(std::function<completion(store&)> task, bool needs_sync = true);
+  template <class F, class Then>
+  bool run_then(F f, Then then, bool needs_sync);
   void writer_loop();
   void commit_enqueues(std::vector<item>& batch);
   /// After work on the writer: completes now (not pipelined) or hands to the syncer.
@@ -146,7 +156,12 @@ auto group_commit::run(F f) -> std::future<std::invoke_result_t<F&, store&>> {
 }
 
 template <class F, class Then>
-bool group_commit::run_then(F f, Then then) {
+bool group_commit::run_then_unsynced(F f, Then then) {
+  return run_then(std::move(f), std::move(then), false);
+}
+
+template <class F, class Then>
+bool group_commit::run_then(F f, Then then, bool needs_sync) {
   using R = std::invoke_result_t<F&, store&>;
   static_assert(std::is_constructible_v<R, error>, "run_then: R must be a result<T>");
   return post_task([f = std::move(f), then = std::move(then)](store& s) mutable {
@@ -161,7 +176,7 @@ bool group_commit::run_then(F f, Then then) {
     return completion([value, then](error const* e) mutable {
       then(e ? R(*e) : std::move(*value));
     });
-  });
+  }, needs_sync);
 }
 
 }  // namespace smsgw::queue

@@ -43,6 +43,7 @@ struct carrier_spec {
   std::string id_format = "same";       ///< message_id_format in the daemon's config
   std::vector<std::string> alternates;  ///< alternates in the daemon's config
   std::string extra_toml = {};          ///< more keys of its [[carrier]] table ("binds = 2\n")
+  int throughput = 200;                 ///< its throughput (SMS segments per second)
 };
 
 /// The five Indonesian carriers, each simulator with its own quirks (as in tools/demo.sh).
@@ -126,9 +127,9 @@ inline std::string make_config(fs::path const& dir, std::vector<std::unique_ptr<
     auto const& c = s->spec();
     t += fmt::format(
         "\n[[carrier]]\nname = \"{}\"\nhost = \"127.0.0.1\"\nport = {}\nsystem_id = \"smsgw\"\n"
-        "password = \"{}\"\nthroughput = 200\nreconnect_initial_ms = 100\nreconnect_max_ms = 500\n"
+        "password = \"{}\"\nthroughput = {}\nreconnect_initial_ms = 100\nreconnect_max_ms = 500\n"
         "message_id_format = \"{}\"\nalternates = {}\n",
-        c.name, s->port(), smpp_password, c.id_format, toml_strings(c.alternates));
+        c.name, s->port(), smpp_password, c.throughput, c.id_format, toml_strings(c.alternates));
     t += c.extra_toml;
   }
   t += fmt::format(
