@@ -9,6 +9,7 @@
 #include "held_wal_sync.hpp"
 #include "queue_fixture.hpp"
 
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -75,6 +76,36 @@ TEST_CASE("pipelined: work that commits nothing completes without an fsync") {
   // A write needs one again.
   CHECK(q.run([](store& st) { return st.claim("telkomsel", 5, t0() + 1s); }).get()->size() == 1);
   CHECK(sync.calls == after_enqueue + 1);
+}
+
+TEST_CASE("pipelined: run_then_unsynced answers a claim before its fsync, run_then does not") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  held_wal_sync sync(dir.file());
+  group_commit q(std::move(s), {.sync = sync.fn()});
+  REQUIRE(q.enqueue(otp("6281111111111", "")).get().has_value());
+  REQUIRE(q.enqueue(otp("6282222222222", "")).get().has_value());
+  sync.hold();
+  // A claim needs no durability (lost in a crash, the message is still queued): answered
+  // while the fsync is held.
+  std::promise<result<std::vector<message>>> claimed;
+  REQUIRE(q.run_then_unsynced([](store& st) { return st.claim("telkomsel", 1, t0() + 1s); },
+                              [&](result<std::vector<message>> r) { claimed.set_value(std::move(r)); }));
+  auto c = claimed.get_future();
+  REQUIRE(c.wait_for(5s) == std::future_status::ready);
+  auto batch = c.get();
+  REQUIRE(batch.has_value());
+  REQUIRE(batch->size() == 1);
+  // The sending mark must be durable before the submit_sm is written: held with the fsync.
+  std::promise<result<std::vector<message_id>>> marked;
+  std::vector<message_id> ids{batch->front().id};
+  REQUIRE(q.run_then([ids](store& st) { return st.mark_sending(ids, t0() + 2s); },
+                     [&](result<std::vector<message_id>> r) { marked.set_value(std::move(r)); }));
+  auto m = marked.get_future();
+  CHECK(m.wait_for(100ms) == std::future_status::timeout);
+  sync.release();
+  REQUIRE(m.wait_for(5s) == std::future_status::ready);
+  CHECK(m.get().value() == ids);
 }
 
 TEST_CASE("pipelined: a failed fsync fails its work and everything after it") {
