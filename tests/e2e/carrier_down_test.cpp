@@ -14,14 +14,6 @@ using namespace smsgw::e2e;
 
 namespace {
 
-std::int64_t bound_links(gateway const& gw, std::string const& carrier) {
-  auto r = gw.api.get("/healthz");
-  if (!r.ok || r.status != 200) return -1;
-  auto const& links = r.at("bound_links");
-  if (!links.is_object() || !links.as_object().contains(carrier)) return -1;
-  return links.as_object().at(carrier).to_number<std::int64_t>();
-}
-
 /// A message id (as the queue stores it, hex or decimal) from the first simulator run.
 bool from_first_run(std::string const& id) {
   try {

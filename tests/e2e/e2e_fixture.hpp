@@ -253,6 +253,15 @@ class gateway {
   smsgw_process daemon;
 };
 
+/// Links of `carrier` bound now, as /healthz reports them; -1 if it cannot say.
+inline std::int64_t bound_links(gateway const& gw, std::string const& carrier) {
+  auto r = gw.api.get("/healthz");
+  if (!r.ok || r.status != 200) return -1;
+  auto const& links = r.at("bound_links");
+  if (!links.is_object() || !links.as_object().contains(carrier)) return -1;
+  return links.as_object().at(carrier).to_number<std::int64_t>();
+}
+
 /// The file mode bits of `p` (e.g. 0660), or -1.
 inline int file_mode(fs::path const& p) {
   struct stat st {};

@@ -11,14 +11,6 @@ using namespace smsgw::e2e;
 
 namespace {
 
-std::int64_t bound_links(gateway const& gw, std::string const& carrier) {
-  auto r = gw.api.get("/healthz");
-  if (!r.ok || r.status != 200) return -1;
-  auto const& links = r.at("bound_links");
-  if (!links.is_object() || !links.as_object().contains(carrier)) return -1;
-  return links.as_object().at(carrier).to_number<std::int64_t>();
-}
-
 /// Restarts the simulator and waits until both links bound to the new process (their bind
 /// lines in its log) and /healthz counts them.
 void restart_and_rebind(gateway& gw, smsc_sim& sim) {
