@@ -16,8 +16,8 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/carrier.hpp"
-#include "daemon/priority_source.hpp"
+#include "daemon/link/carrier.hpp"
+#include "tools/memory-source/priority_source.hpp"
 #include "tools/smsc-sim/simulator.hpp"
 
 using namespace smsgw;

@@ -3,7 +3,7 @@
 // "<N>message", N the syslog priority, with no timestamp (journald adds its own); otherwise
 // "2026-11-26T03:59:01.123Z info message" (UTC). Both go to stderr through spdlog's default
 // logger. The level comes from config (`[logging] level`) unless $SMSGW_LOG_LEVEL overrides it.
-// Redaction is the callers' job (daemon/redact.hpp): this layer never sees what is secret.
+// Redaction is the callers' job (daemon/redact/redact.hpp): this layer never sees what is secret.
 #pragma once
 
 #include <memory>

@@ -23,15 +23,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/carrier.hpp"
-#include "daemon/config.hpp"
-#include "daemon/dispatcher.hpp"
-#include "daemon/dlr_log.hpp"
-#include "daemon/http_api.hpp"
-#include "daemon/http_server.hpp"
+#include "daemon/link/carrier.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/dispatch/dispatcher.hpp"
+#include "daemon/dispatch/dlr_log.hpp"
+#include "daemon/api/http_api.hpp"
+#include "daemon/api/http_server.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/logging.hpp"
-#include "daemon/queue_bridge.hpp"
+#include "daemon/dispatch/queue_bridge.hpp"
 #include "daemon/systemd_notify.hpp"
 
 namespace asio = boost::asio;

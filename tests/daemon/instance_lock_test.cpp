@@ -14,7 +14,7 @@
 #include <string>
 
 #include "daemon/instance_lock.hpp"
-#include "tests/daemon/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace smsgw;
 using smsgw::test::temp_dir;

@@ -9,9 +9,9 @@
 
 #include <boost/json.hpp>
 
-#include "daemon/carrier.hpp"
+#include "daemon/link/carrier.hpp"
 #include "smpp/text.hpp"
-#include "tests/daemon/link_fixture.hpp"
+#include "tests/daemon/link/link_fixture.hpp"
 #include "tests/interop/node_process.hpp"
 
 using namespace smsgw;

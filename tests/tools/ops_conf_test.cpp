@@ -1,6 +1,6 @@
 // tests/tools/ops_conf_test.cpp: conf/smsgw.toml, the production example, cannot go stale.
 // The real smsgw accepts it with --check-config; it sets every key the parser reads
-// (daemon/config.cpp) and every key daemon/config.hpp documents; docs/daemon.md's reference
+// (daemon/config/config.cpp) and every key daemon/config/config.hpp documents; docs/daemon.md's reference
 // names each of them with the parser's real default; and it says what the brief asks (five
 // carriers, TLS with a CA, limits).
 // The TLS files the example names (/etc/smsgw/tls/...) do not exist here: in case the check
@@ -16,7 +16,7 @@
 
 #include <toml++/toml.h>
 
-#include "daemon/config.hpp"
+#include "daemon/config/config.hpp"
 #include "tests/tools/ops_util.hpp"
 
 using namespace smsgw;
@@ -45,17 +45,17 @@ void add_matches(std::set<std::string>& out, std::string const& text, std::strin
     out.insert((*it)[1].str());
 }
 
-/// Every key daemon/config.cpp reads (the authority: an unread key is refused as unknown) and
-/// every `key` / `[table]` daemon/config.hpp documents in backquotes.
+/// Every key daemon/config/config.cpp reads (the authority: an unread key is refused as unknown) and
+/// every `key` / `[table]` daemon/config/config.hpp documents in backquotes.
 std::set<std::string> config_keys() {
   std::set<std::string> keys;
-  auto cpp = slurp(source_dir / "daemon/config.cpp");
+  auto cpp = slurp(source_dir / "daemon/config/config.cpp");
   add_matches(keys, cpp, R"re(\b(?:get|get_int|get_number|get_duration|get_strings|node|require)\("([a-z][a-z0-9_]*)")re");
   add_matches(keys, cpp, R"re(\bread_enum<[^(]*>\(\s*\w+,\s*"([a-z][a-z0-9_]*)")re");
   add_matches(keys, cpp, R"re(\bread_limits\(\s*\w+,\s*"([a-z][a-z0-9_]*)")re");
   add_matches(keys, cpp, R"re(\bsub\(\s*top,\s*"([a-z][a-z0-9_]*)")re");
   // config.hpp documents each field as "///< `key`..." or "key `name`"; tables as `[name]`.
-  auto hpp = slurp(source_dir / "daemon/config.hpp");
+  auto hpp = slurp(source_dir / "daemon/config/config.hpp");
   add_matches(keys, hpp, R"re((?:///<\s*|\bkey\s+|,\s+)`([a-z][a-z0-9_]*)`)re");
   add_matches(keys, hpp, R"re(`\[\[?([a-z][a-z0-9_]*)\]\]?`)re");
   return keys;

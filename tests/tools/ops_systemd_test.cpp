@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "daemon/config.hpp"
+#include "daemon/config/config.hpp"
 #include "tests/tools/ops_util.hpp"
 
 using namespace smsgw;

@@ -1,7 +1,7 @@
 // tools/otp-demo/main.cpp: smsgw-otp-demo: sends OTPs to one or more carriers through our
 // carrier/link code and prints, per message, the SMSC's answer and the delivery receipt.
 // One io_context (one thread) runs every carrier, as the daemon does. OTP text is printed
-// only redacted (daemon/redact.hpp). Exit status 0 when every message got a submit_sm_resp
+// only redacted (daemon/redact/redact.hpp). Exit status 0 when every message got a submit_sm_resp
 // ESME_ROK and a final receipt (or the SMSC said no receipt would come), 1 otherwise.
 #include <cstdio>
 #include <map>
@@ -16,9 +16,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "daemon/carrier.hpp"
-#include "daemon/priority_source.hpp"
-#include "daemon/redact.hpp"
+#include "daemon/link/carrier.hpp"
+#include "tools/memory-source/priority_source.hpp"
+#include "daemon/redact/redact.hpp"
 #include "smpp/message_id.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/text.hpp"

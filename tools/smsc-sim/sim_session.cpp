@@ -13,7 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/redact.hpp"
+#include "daemon/redact/redact.hpp"
 #include "smpp/codec.hpp"
 
 namespace smsgw::sim::detail {

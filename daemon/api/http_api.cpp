@@ -1,0 +1,411 @@
+// daemon/api/http_api.cpp: request parsing and validation (every failure names its field), the
+// mapping of enqueue outcomes to status codes (202 accepted, 200 idempotent repeat, 429
+// refused with Retry-After, 503 queue unavailable) and the message view. Message text and OTP
+// codes are never echoed back nor logged. Bodies are hostile until proven otherwise: only
+// application/json, one flat object, depth-limited (no deep recursion), UTF-8 checked by the
+// parser, duplicate keys refused (Boost.JSON 1.81 would silently keep the last), no control
+// characters in any field.
+#include "daemon/api/http_api.hpp"
+
+#include "queue/store.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace smsgw {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+queue::result<message_view> read_message_view(queue::store& s, queue::message_id id) {
+  auto m = s.get(id);
+  if (!m) return m.error();
+  auto h = s.history(id);
+  if (!h) return h.error();
+  return message_view{std::move(*m), std::move(*h)};
+}
+
+route_config const* api_deps::carrier(std::string_view name) const noexcept {
+  for (auto const& c : carriers_)
+    if (c.link.name == name) return &c;
+  return nullptr;
+}
+
+http_response error_response(unsigned version, bool keep_alive, int status, std::string_view kind,
+                             std::string_view message, std::string_view field) {
+  json::object o{{"error", kind}, {"message", message}};
+  if (!field.empty()) o["field"] = field;
+  http_response res{static_cast<http::status>(status), version};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = json::serialize(o) + "\n";
+  res.prepare_payload();
+  return res;
+}
+
+namespace {
+
+struct bad_request {
+  std::string field, message;
+  int status = 400;
+};
+
+http_response json_response(http_request const& req, http::status st, json::object const& o) {
+  http_response res{st, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(req.keep_alive());
+  res.body() = json::serialize(o) + "\n";
+  res.prepare_payload();
+  return res;
+}
+
+std::int64_t to_unix_ms(queue::time_point t) { return queue::to_ms(t); }
+
+/// Reads typed fields from the request object; unknown fields are refused (typos).
+class fields {
+ public:
+  fields(json::object const& o, std::initializer_list<std::string_view> allowed) : o_(o) {
+    for (auto const& kv : o) {
+      if (std::find(allowed.begin(), allowed.end(), kv.key()) == allowed.end())
+        throw bad_request{std::string(kv.key()), "unknown field"};
+    }
+  }
+  std::optional<std::string> str(std::string_view key, std::size_t max_len) const {
+    auto const* v = o_.if_contains(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_string()) throw bad_request{std::string(key), "must be a string"};
+    auto const& s = v->get_string();
+    if (s.size() > max_len)
+      throw bad_request{std::string(key), fmt::format("longer than {} bytes", max_len)};
+    // NUL and other control characters have no place in a number, key or SMS (bar \n, \r, \t
+    // in a text): they would be truncated or garbled downstream.
+    bool const text_like = key == "text" || key == "template";
+    for (unsigned char c : s) {
+      if ((c < 0x20 && !(text_like && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f)
+        throw bad_request{std::string(key), "must not contain control characters"};
+    }
+    return std::string(s);
+  }
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t lo, std::int64_t hi) const {
+    auto const* v = o_.if_contains(key);
+    if (!v || v->is_null()) return std::nullopt;
+    std::int64_t n = 0;
+    if (v->is_int64()) n = v->get_int64();
+    else if (v->is_uint64()) n = std::numeric_limits<std::int64_t>::max();  // > any bound
+    else throw bad_request{std::string(key), "must be an integer"};
+    if (n < lo || n > hi) throw bad_request{std::string(key), fmt::format("must be {}..{}", lo, hi)};
+    return n;
+  }
+
+ private:
+  json::object const& o_;
+};
+
+/// basic_parser handler that builds nothing: it refuses a key seen twice in one object
+/// (Boost.JSON 1.81's value parser keeps the last one silently; a request saying "to" twice
+/// is ambiguous, so hostile). Depth is bounded by parse_options::max_depth before recursion.
+class duplicate_key_check {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  using ec_t = boost::system::error_code;
+  using sv = json::string_view;
+
+  std::string duplicate;  ///< the repeated key, once found
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, ec_t&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_key_part(sv s, std::size_t, ec_t&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(sv s, std::size_t, ec_t& ec) {
+    key_.append(s.data(), s.size());
+    auto& seen = keys_.back();
+    bool fresh = std::find(seen.begin(), seen.end(), key_) == seen.end();
+    if (fresh) seen.push_back(std::move(key_));
+    else duplicate = std::move(key_);
+    key_.clear();
+    if (!fresh) ec = make_error_code(boost::system::errc::invalid_argument);
+    return fresh;
+  }
+  bool on_string_part(sv, std::size_t, ec_t&) { return true; }
+  bool on_string(sv, std::size_t, ec_t&) { return true; }
+  bool on_number_part(sv, ec_t&) { return true; }
+  bool on_int64(std::int64_t, sv, ec_t&) { return true; }
+  bool on_uint64(std::uint64_t, sv, ec_t&) { return true; }
+  bool on_double(double, sv, ec_t&) { return true; }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+
+ private:
+  std::vector<std::vector<std::string>> keys_;
+  std::string key_;
+};
+
+void check_content_type(http_request const& req) {
+  auto ct = std::string_view(req[http::field::content_type]);
+  auto media = ct.substr(0, ct.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); };
+  constexpr std::string_view want = "application/json";
+  if (media.size() != want.size() ||
+      !std::equal(media.begin(), media.end(), want.begin(), [&](char a, char b) { return lower(a) == b; }))
+    throw bad_request{"Content-Type", "must be application/json", 415};
+}
+
+json::object parse_body(http_request const& req) {
+  check_content_type(req);
+  if (req.body().empty()) throw bad_request{"", "body is empty: expected a JSON object"};
+  json::parse_options opt;
+  opt.max_depth = 4;  // a request is one flat object: deep nesting is hostile
+  boost::system::error_code ec;
+  json::basic_parser<duplicate_key_check> checker(opt);
+  checker.write_some(false, req.body().data(), req.body().size(), ec);
+  if (!checker.handler().duplicate.empty())
+    throw bad_request{checker.handler().duplicate, "given more than once"};
+  if (ec) throw bad_request{"", fmt::format("body is not valid JSON: {}", ec.message())};
+  auto v = json::parse(req.body(), ec, {}, opt);
+  if (ec) throw bad_request{"", fmt::format("body is not valid JSON: {}", ec.message())};
+  if (!v.is_object()) throw bad_request{"", "body must be a JSON object"};
+  return std::move(v.get_object());
+}
+
+queue::priority parse_priority(std::optional<std::string> const& p, queue::priority def) {
+  if (!p) return def;
+  if (*p == "otp") return queue::priority::otp;
+  if (*p == "transactional") return queue::priority::transactional;
+  if (*p == "bulk") return queue::priority::bulk;
+  throw bad_request{"priority", "must be \"otp\", \"transactional\" or \"bulk\""};
+}
+
+std::string otp_text(fields const& f) {
+  auto text = f.str("text", 1000);
+  auto code = f.str("code", 16);
+  auto tmpl = f.str("template", 900);
+  if (text && (code || tmpl)) throw bad_request{"text", "give either text or code (+template), not both"};
+  if (text) {
+    if (text->empty()) throw bad_request{"text", "must not be empty"};
+    return *text;
+  }
+  if (!code) throw bad_request{"code", "required (or text)"};
+  if (code->size() < 4 || !std::all_of(code->begin(), code->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    throw bad_request{"code", "must be 4..16 digits"};
+  std::string t = tmpl.value_or("Kode OTP Anda: {code}. Jangan berikan kode ini kepada siapa pun.");
+  auto pos = t.find("{code}");
+  if (pos == std::string::npos) throw bad_request{"template", "must contain {code}"};
+  for (; pos != std::string::npos; pos = t.find("{code}", pos + code->size())) t.replace(pos, 6, *code);
+  return t;
+}
+
+queue::enqueue_request build_request(http_request const& req, api_deps& deps, bool otp) {
+  auto body = parse_body(req);
+  auto const& s = deps.settings();
+  fields f = otp ? fields(body, {"to", "text", "code", "template", "purpose", "ttl_seconds",
+                                 "idempotency_key", "priority", "sender"})
+                 : fields(body, {"to", "text", "priority", "ttl_seconds", "idempotency_key", "sender"});
+  queue::enqueue_request r;
+  auto to = f.str("to", 64);
+  if (!to) throw bad_request{"to", "required"};
+  auto routed = queue::parse_msisdn(*to, deps.prefixes());
+  if (!routed) throw bad_request{"to", routed.error().message()};
+  auto const* rc = deps.carrier(routed->carrier);
+  if (!rc) throw bad_request{"to", fmt::format("no carrier configured for {} numbers", routed->carrier)};
+  r.recipient = routed->msisdn;
+  r.carrier = routed->carrier;
+  if (otp) {
+    r.text = otp_text(f);
+    r.purpose = f.str("purpose", 64).value_or("");
+  } else {
+    auto text = f.str("text", 4000);
+    if (!text || text->empty()) throw bad_request{"text", "required"};
+    r.text = *text;
+  }
+  r.prio = parse_priority(f.str("priority", 16), otp ? queue::priority::otp : queue::priority::transactional);
+  if (!otp && r.prio == queue::priority::otp) throw bad_request{"priority", "OTPs go to POST /v1/otp"};
+  auto def = otp ? s.default_ttl : s.max_ttl;
+  r.validity = std::chrono::seconds(f.integer("ttl_seconds", 1, s.max_ttl.count()).value_or(def.count()));
+  r.idempotency_key = f.str("idempotency_key", 128).value_or("");
+  r.sender = f.str("sender", 20).value_or(rc->sender);
+  if (r.sender.empty()) throw bad_request{"sender", "must not be empty"};
+  r.now = deps.now();
+  return r;
+}
+
+http_response outcome_response(http_request const& req, api_deps& deps,
+                               queue::enqueue_request const& r,
+                               queue::result<queue::enqueue_outcome> const& out) {
+  if (!out) {
+    if (out.error().code == queue::errc::invalid_argument)
+      return error_response(req.version(), req.keep_alive(), 400, "invalid_request", out.error().message);
+    return error_response(req.version(), req.keep_alive(), 503, "queue_unavailable",
+                          queue::to_string(out.error().code));
+  }
+  using kind = queue::enqueue_outcome::kind;
+  if (out->what == kind::refused) {
+    auto const& ref = *out->refusal;
+    auto secs = std::chrono::ceil<std::chrono::seconds>(ref.retry_after - r.now).count();
+    secs = std::max<std::int64_t>(secs, 1);
+    auto at = std::chrono::time_point_cast<std::chrono::seconds>(ref.retry_after);
+    auto res = json_response(req, http::status::too_many_requests,
+                             {{"error", "rate_limited"}, {"field", "to"}, {"limit", ref.limit},
+                              {"retry_after_seconds", secs},
+                              {"retry_at", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", at)},
+                              {"retry_at_ms", queue::to_ms(ref.retry_after)},
+                              {"message", fmt::format("too many OTP requests for this number ({}); retry in {} s", ref.limit, secs)}});
+    res.set(http::field::retry_after, std::to_string(secs));
+    return res;
+  }
+  json::object o{{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier}};
+  spdlog::debug("api enqueue id={} carrier={} outcome={} superseded={}", out->id, r.carrier,
+                out->what == kind::duplicate ? "duplicate" : "accepted", out->superseded.size());
+  if (out->what == kind::duplicate) {
+    o["duplicate"] = true;
+    return json_response(req, http::status::ok, o);
+  }
+  json::array sup;
+  for (auto id : out->superseded) sup.push_back(id);
+  o["superseded"] = std::move(sup);
+  o["expires_at_ms"] = queue::to_ms(r.now + r.validity);
+  deps.enqueued(r.carrier);
+  return json_response(req, http::status::accepted, o);
+}
+
+json::object view_json(message_view const& v) {
+  auto const& m = v.msg;
+  json::object o{{"id", m.id}, {"state", queue::to_string(m.st)}, {"to", m.recipient},
+                 {"carrier", m.carrier}, {"route", m.route},
+                 {"priority", queue::to_string(m.prio)}, {"purpose", m.purpose},
+                 {"attempts", m.attempts}, {"created_at_ms", to_unix_ms(m.created_at)},
+                 {"expires_at_ms", to_unix_ms(m.expires_at)},
+                 {"updated_at_ms", to_unix_ms(m.updated_at)},
+                 {"smsc_message_id", m.smsc_message_id}, {"detail", m.detail}};
+  json::array h;
+  for (auto const& e : v.history) {
+    json::object ev{{"at_ms", to_unix_ms(e.at)}, {"to", queue::to_string(e.to)},
+                    {"attempt", e.attempt}, {"route", e.route},
+                    {"smsc_message_id", e.smsc_message_id}, {"detail", e.detail}};
+    ev["from"] = e.from ? json::value(queue::to_string(*e.from)) : json::value(nullptr);
+    h.push_back(std::move(ev));
+  }
+  o["history"] = std::move(h);
+  return o;
+}
+
+boost::asio::awaitable<http_response> get_message(http_request const& req, api_deps& deps,
+                                                  std::string_view id_text) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (ec != std::errc{} || p != id_text.data() + id_text.size() || id <= 0)
+    co_return error_response(req.version(), req.keep_alive(), 400, "invalid_request",
+                             "message id must be a positive integer", "id");
+  auto v = co_await deps.lookup(id);
+  if (!v && v.error().code == queue::errc::not_found)
+    co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no such message");
+  if (!v)
+    co_return error_response(req.version(), req.keep_alive(), 503, "queue_unavailable",
+                             queue::to_string(v.error().code));
+  co_return json_response(req, http::status::ok, view_json(*v));
+}
+
+boost::asio::awaitable<http_response> post_message(http_request const& req, api_deps& deps, bool otp) {
+  queue::enqueue_request r;
+  try {
+    r = build_request(req, deps, otp);
+  } catch (bad_request const& e) {
+    co_return error_response(req.version(), req.keep_alive(), e.status,
+                             e.status == 415 ? "unsupported_media_type" : "invalid_request",
+                             e.message, e.field);
+  }
+  auto out = co_await deps.enqueue(r);
+  co_return outcome_response(req, deps, r, out);
+}
+
+}  // namespace
+
+namespace {
+
+/// The endpoint a path names ("" if none), for routing and for log lines: the raw target is
+/// never logged (a client could put anything, an OTP code included, in a path or query).
+std::string_view route_of(std::string_view path) {
+  if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz") return path;
+  if (path.starts_with("/v1/messages/")) return "/v1/messages/{id}";
+  return "";
+}
+
+boost::asio::awaitable<http_response> route(http_request const& req, api_deps& deps,
+                                            std::string_view path, std::string_view endpoint) {
+  auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" ? http::verb::post : http::verb::get;
+  if (endpoint.empty())
+    co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no such endpoint");
+  if (req.method() != wanted) {
+    auto res = error_response(req.version(), req.keep_alive(), 405, "method_not_allowed",
+                              fmt::format("{} is not allowed on {}; use {}", std::string_view(req.method_string()),
+                                          endpoint, std::string_view(http::to_string(wanted))));
+    res.set(http::field::allow, http::to_string(wanted));
+    co_return res;
+  }
+  if (endpoint == "/healthz") {
+    auto o = deps.health();
+    auto waiting = co_await deps.queue_waiting();
+    if (waiting && !*waiting) {
+      // The queue cannot answer (e.g. after a failed fsync nothing is acknowledged any more):
+      // not healthy, whatever the links say. The message names the file and the failure.
+      auto const& e = waiting->error();
+      o["queue"] = {{"error", queue::to_string(e.code)}, {"message", e.message}};
+      o["status"] = "error";
+      co_return json_response(req, http::status::service_unavailable, o);
+    }
+    if (waiting) {
+      auto const& n = **waiting;
+      o["queue"] = {{"queued", n[0]}, {"in_flight", n[1]}, {"outcome_unknown", n[2]}};
+    }
+    o["status"] = "ok";
+    co_return json_response(req, http::status::ok, o);
+  }
+  if (endpoint == "/v1/messages/{id}")
+    co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
+  co_return co_await post_message(req, deps, endpoint == "/v1/otp");
+}
+
+}  // namespace
+
+boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps) {
+  auto path = std::string_view(req.target().data(), req.target().size());
+  if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  auto endpoint = route_of(path);
+  std::optional<http_response> res;
+  try {
+    res = co_await route(req, deps, path, endpoint);
+  } catch (std::exception const& e) {
+    // A bug or a dependency's surprise: the client gets 500 (nothing acknowledged), the log the
+    // exception's text (never the body).
+    spdlog::error("api {} {}: {}", std::string_view(req.method_string()), endpoint, e.what());
+  }
+  if (!res) res = error_response(req.version(), req.keep_alive(), 500, "internal", "internal error");
+  spdlog::debug("api {} {} -> {}", std::string_view(req.method_string()),
+                endpoint.empty() ? "(unknown path)" : endpoint, res->result_int());
+  co_return std::move(*res);
+}
+
+}  // namespace smsgw

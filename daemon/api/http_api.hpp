@@ -1,0 +1,94 @@
+// daemon/api/http_api.hpp: the HTTP API as one function of (request, deps) -> response, with no
+// sockets (style guide item 19); daemon/api/http_server.* is the transport. Queue work goes
+// through `api_deps`, whose awaitables complete off the network thread's back (the daemon
+// uses the group-commit writer; tests may run a store inline).
+//   POST /v1/otp            OTP: to, text | code (+template), purpose, ttl_seconds, idempotency_key
+//   POST /v1/messages       transactional/bulk: to, text, priority, ttl_seconds, idempotency_key
+//   GET  /v1/messages/{id}  state and attempt history (never the text)
+//   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/object.hpp>
+
+#include "daemon/config/config.hpp"
+#include "queue/error.hpp"
+#include "queue/message.hpp"
+#include "queue/msisdn.hpp"
+
+namespace smsgw::queue {
+class store;
+}
+
+namespace smsgw {
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// A message and its history, for GET /v1/messages/{id}.
+struct message_view {
+  queue::message msg;
+  std::vector<queue::event> history;
+};
+
+/// The store work behind api_deps::lookup (run it on the queue thread): the message and its
+/// whole history, or the store's error (not_found for an unknown id).
+queue::result<message_view> read_message_view(queue::store& s, queue::message_id id);
+
+/// What the API needs from the daemon.
+class api_deps {
+ public:
+  api_deps(api_settings settings, std::vector<route_config> const& carriers)
+      : settings_(std::move(settings)), carriers_(carriers) {}
+  virtual ~api_deps() = default;
+
+  virtual boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
+      queue::enqueue_request req) = 0;
+  virtual boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) = 0;
+  /// Called after an accepted enqueue so the carrier's source claims it at once.
+  virtual void enqueued(std::string_view /*carrier*/) {}
+  /// Extra fields for GET /healthz (links bound, ...).
+  virtual boost::json::object health() { return {}; }
+  /// The queue's part of GET /healthz: messages waiting (queued, in_flight, outcome_unknown),
+  /// read through the queue writer, or why the queue cannot answer (then /healthz is 503).
+  /// nullopt: no queue to ask (then /healthz has no "queue" field).
+  virtual boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
+  queue_waiting() {
+    co_return std::nullopt;
+  }
+  virtual queue::time_point now() { return queue::clock::now(); }
+
+  api_settings const& settings() const noexcept { return settings_; }
+  route_config const* carrier(std::string_view name) const noexcept;
+  queue::carrier_table const& prefixes() const noexcept {
+    return queue::carrier_table::indonesia_default();
+  }
+
+ private:
+  api_settings settings_;
+  std::vector<route_config> const& carriers_;
+};
+
+/// Answers one request. Never throws for any input: bad requests get a 4xx with a JSON body
+/// {"error": kind, "field": name?, "message": text} (400 invalid field or body, 404 unknown
+/// path or id, 405 + Allow, 415 unless Content-Type is application/json, 429 + Retry-After with
+/// "limit", "retry_after_seconds", "retry_at", "retry_at_ms"); queue failures get 503 and an
+/// exception from `deps` 500, both with nothing acknowledged. Logs (debug) the endpoint and
+/// status only: never the body, the raw target, the text or the code.
+boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps);
+
+/// A JSON error response (also used by the transport for 413/408).
+http_response error_response(unsigned version, bool keep_alive, int status,
+                             std::string_view kind, std::string_view message,
+                             std::string_view field = {});
+
+}  // namespace smsgw

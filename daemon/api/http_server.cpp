@@ -1,0 +1,220 @@
+// daemon/api/http_server.cpp: accept loop and per-connection request loop (keep-alive).
+// Expected failures (peer closed, deadline, malformed or oversized request) are values:
+// answered when possible (408 for a request begun but not finished in time, 413, 400), then
+// the connection closes after a bounded "lingering close" so the client can read the answer.
+// Past max_connections a new connection gets a 503 written without waiting and is closed.
+// Anything else is logged once per connection by the co_spawn completion handler and never
+// stops the accept loop.
+#include "daemon/api/http_server.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <array>
+#include <filesystem>
+#include <sstream>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace smsgw {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using local = asio::local::stream_protocol;
+
+http_server::http_server(asio::any_io_executor ex, api_settings settings, api_deps& deps)
+    : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex) {}
+
+http_server::~http_server() = default;
+
+std::optional<std::string> http_server::listen() {
+  auto const& path = settings_.socket_path;
+  struct stat st {};
+  boost::system::error_code ec;
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return fmt::format("{}: exists and is not a socket; not removing it", path);
+    // A socket someone still accepts on belongs to a running daemon: never steal it.
+    // Non-blocking: a listener with a full backlog makes connect() fail with EAGAIN, not hang.
+    local::socket probe(executor_);
+    probe.open(local(), ec);
+    if (!ec) probe.non_blocking(true, ec);
+    if (!ec) probe.connect(local::endpoint(path), ec);
+    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again)
+      return fmt::format("{}: another process is listening on it", path);
+    ::unlink(path.c_str());  // stale socket of a previous run
+  }
+  // Create it with no permissions for others from the first instant, then set the mode.
+  auto old_mask = ::umask(0777 & ~settings_.socket_mode & 0777);
+  acceptor_.open(local(), ec);
+  if (!ec) acceptor_.bind(local::endpoint(path), ec);
+  ::umask(old_mask);
+  if (ec) return fmt::format("bind {}: {}", path, ec.message());
+  if (::chmod(path.c_str(), static_cast<mode_t>(settings_.socket_mode)) != 0)
+    return fmt::format("chmod {:o} {}: {}", settings_.socket_mode, path, std::strerror(errno));
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fmt::format("listen {}: {}", path, ec.message());
+  return std::nullopt;
+}
+
+void http_server::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  ::unlink(settings_.socket_path.c_str());
+}
+
+asio::awaitable<void> http_server::run() {
+  while (!stopping_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      spdlog::warn("accept {}: {}", settings_.socket_path, ec.message());
+      continue;
+    }
+    ++stats_.connections;
+    if (active_ >= settings_.max_connections) {
+      reject(socket);
+      continue;
+    }
+    asio::co_spawn(executor_, serve(std::move(socket)), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (std::exception const& ex) {
+        spdlog::error("http connection: {}", ex.what());
+      }
+    });
+  }
+}
+
+void http_server::reject(local::socket& socket) {
+  // Written without waiting (a fresh socket's buffer takes ~200 bytes): a flood of
+  // connections costs no coroutine each. The client may see the 503 or just the close.
+  ++stats_.rejected;
+  auto res = error_response(11, false, 503, "too_many_connections",
+                            fmt::format("more than {} open connections", settings_.max_connections));
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  std::ostringstream out;
+  out << res;
+  auto text = out.str();
+  socket.write_some(asio::buffer(text), ec);
+  socket.shutdown(local::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
+namespace {
+
+/// Cancels a socket's pending operations when a deadline passes. Unlike beast::basic_stream's
+/// expiry it does not close the socket, so a 408 can still be written. A generation number
+/// ignores a stale expiry that was already queued when the watchdog was re-armed.
+class watchdog {
+ public:
+  explicit watchdog(local::socket& s) : socket_(s), timer_(s.get_executor()) {}
+  void arm(std::chrono::milliseconds d) {
+    expired_ = false;
+    timer_.expires_after(d);
+    timer_.async_wait([this, gen = ++generation_](boost::system::error_code ec) {
+      if (ec || gen != generation_) return;  // cancelled (maybe destroyed): touch nothing
+      expired_ = true;
+      socket_.cancel(ec);
+    });
+  }
+  void disarm() {
+    ++generation_;
+    timer_.cancel();
+  }
+  bool expired() const noexcept { return expired_; }
+
+ private:
+  local::socket& socket_;
+  asio::steady_timer timer_;
+  std::uint64_t generation_ = 0;
+  bool expired_ = false;
+};
+
+/// Sends an error answer then reads (and drops) what the client is still sending, bounded in
+/// bytes and time: closing a Unix socket with unread input resets it and the client could
+/// lose the answer (e.g. a 413 while it is still writing the body).
+asio::awaitable<void> answer_and_close(local::socket& socket, watchdog& dog, http_response res,
+                                       std::chrono::milliseconds deadline) {
+  dog.arm(deadline);
+  auto [wec, wn] = co_await http::async_write(socket, res, asio::as_tuple(asio::use_awaitable));
+  if (wec) co_return;
+  boost::system::error_code ec;
+  socket.shutdown(local::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  for (std::size_t drained = 0; drained < (1u << 20);) {
+    auto [rec, n] = co_await socket.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+    if (rec) break;
+    drained += n;
+  }
+  dog.disarm();
+}
+
+}  // namespace
+
+asio::awaitable<void> http_server::serve(local::socket socket) {
+  ++active_;
+  struct guard {
+    std::size_t& n;
+    ~guard() { --n; }
+  } g{active_};
+  watchdog dog(socket);
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(settings_.body_limit);
+    parser.header_limit(8 * 1024);
+    dog.arm(settings_.read_timeout);
+    auto [ec, n] = co_await http::async_read(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    dog.disarm();
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == http::error::partial_message)
+      break;  // the client closed, between requests or in the middle of one: no one to answer
+    std::optional<http_response> early;
+    if (ec && dog.expired()) {
+      ++stats_.timeouts;
+      // An idle keep-alive connection just closes; a request begun but not finished gets 408.
+      if (!parser.got_some() && buffer.size() == 0) break;
+      early = error_response(11, false, 408, "request_timeout",
+                             fmt::format("request not complete within {} ms", settings_.read_timeout.count()));
+    } else if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      ++stats_.too_large;
+      early = error_response(11, false, 413, "too_large",
+                             fmt::format("request larger than {} bytes", settings_.body_limit));
+    } else if (ec) {
+      ++stats_.bad_requests;
+      early = error_response(11, false, 400, "bad_http", ec.message());
+    }
+    if (early) {
+      co_await answer_and_close(socket, dog, std::move(*early), settings_.read_timeout);
+      break;
+    }
+    ++stats_.requests;
+    auto res = co_await handle_request(parser.get(), deps_);
+    if (stopping_) res.keep_alive(false);
+    dog.arm(settings_.read_timeout);
+    auto [wec, wn] = co_await http::async_write(socket, res, asio::as_tuple(asio::use_awaitable));
+    dog.disarm();
+    if (wec || !res.keep_alive()) break;
+  }
+  boost::system::error_code ignore;
+  socket.shutdown(local::socket::shutdown_send, ignore);
+}
+
+}  // namespace smsgw

@@ -1,0 +1,57 @@
+// daemon/api/http_server.hpp: HTTP/1.1 over a Unix stream socket (Boost.Beast), feeding
+// handle_request(). Removes a stale socket path before bind, chmods the socket (0660 by
+// default: never world-writable), refuses to remove a non-socket file or a socket another
+// process still listens on, bounds every request (parser body/header limits, a read deadline)
+// and answers 413/400/408 before closing; at most max_connections at once (503 past it).
+// One coroutine per connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include "daemon/config/config.hpp"
+#include "daemon/api/http_api.hpp"
+
+namespace smsgw {
+
+struct http_server_stats {
+  std::uint64_t connections = 0, requests = 0, bad_requests = 0, too_large = 0, timeouts = 0;
+  std::uint64_t rejected = 0;  ///< connections refused (503) past api_settings::max_connections
+};
+
+class http_server {
+ public:
+  /// `deps` must outlive the server. Call everything on `ex`.
+  http_server(boost::asio::any_io_executor ex, api_settings settings, api_deps& deps);
+  ~http_server();
+
+  /// Binds and listens on settings.socket_path; returns what went wrong, or nullopt.
+  std::optional<std::string> listen();
+  /// Accepts until stop(); each connection runs as its own coroutine.
+  boost::asio::awaitable<void> run();
+  /// Stops accepting and removes the socket path; connections end after their current request.
+  void stop();
+  /// Connections still open.
+  std::size_t active() const noexcept { return active_; }
+  http_server_stats const& stats() const noexcept { return stats_; }
+
+ private:
+  boost::asio::awaitable<void> serve(boost::asio::local::stream_protocol::socket socket);
+  void reject(boost::asio::local::stream_protocol::socket& socket);
+
+  boost::asio::any_io_executor executor_;
+  api_settings settings_;
+  api_deps& deps_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  bool stopping_ = false;
+  std::size_t active_ = 0;
+  http_server_stats stats_;
+};
+
+}  // namespace smsgw

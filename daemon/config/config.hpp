@@ -1,0 +1,111 @@
+// daemon/config/config.hpp: the daemon's whole configuration as one struct of documented fields
+// (unit, default, meaning), parsed from TOML (toml++) and validated once at start-up.
+// Design decision: every problem is reported as "FILE:LINE: KEY: what is wrong" and the daemon
+// refuses to start; unknown keys are errors too (a typo must not silently mean "default").
+// An embedded default (five local simulators on 127.0.0.1:2775..2779) is used without --config.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "daemon/link/carrier_config.hpp"
+#include "queue/rate_limits.hpp"
+#include "smpp/message_id.hpp"
+
+namespace smsgw {
+
+/// One carrier account plus what the dispatcher needs to route to it.
+struct route_config {
+  carrier_config link;  ///< connection, binds, window, throughput, timeouts (daemon/link/carrier_config.hpp)
+  /// How the SMSC writes ids in submit_sm_resp vs receipts; key `message_id_format`,
+  /// "same" (default) | "resp_hex_dlr_dec" | "resp_dec_dlr_hex".
+  smpp::message_id_format id_format = smpp::message_id_format::same;
+  /// Carriers (by name) an OTP may be retried through after this one failed it; key `alternates`.
+  std::vector<std::string> alternates;
+  /// source_addr of submit_sm when the request names none; key `sender`, default "SMSGW".
+  std::string sender = "SMSGW";
+};
+
+struct queue_settings {
+  std::string db_path = "/var/lib/smsgw/queue.db";  ///< `db_path`: the SQLite file
+  bool synchronous_full = true;  ///< `synchronous` = "full" (fsync per commit, default) | "normal"
+  std::chrono::hours retention{72};  ///< `retention_hours`: finished messages kept this long, default 72
+  std::chrono::milliseconds housekeeping_interval{1000};  ///< `housekeeping_ms`: expire_due cadence, default 1000
+};
+
+struct limits_settings {
+  bool enabled = true;           ///< `enabled`: apply per-number OTP limits, default true
+  queue::limits_config limits;   ///< `per_number`, `per_prefix`, `prefix_hidden_digits` (docs/limits.md)
+};
+
+struct api_settings {
+  std::string socket_path = "/run/smsgw/api.sock";  ///< `socket_path`: Unix socket for HTTP/1.1
+  std::uint32_t socket_mode = 0660;                 ///< `socket_mode`: octal string, never o+w, default "0660"
+  std::size_t body_limit = 16 * 1024;               ///< `body_limit`: bytes per request body, default 16384
+  std::chrono::milliseconds read_timeout{10000};    ///< `read_timeout_ms`: whole request, default 10000
+  std::size_t max_connections = 64;                 ///< `max_connections`: open API connections, 1..10000, default 64;
+                                                    ///< past it a new connection gets 503 and is closed
+  std::chrono::seconds default_ttl{300};            ///< `default_ttl_seconds`: OTP validity if not given, default 300
+  std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
+};
+
+/// The longest `max_ttl_seconds` accepted: 7 days (carriers hold a message at most a few days).
+inline constexpr std::chrono::seconds max_ttl_limit{7 * 24 * 3600};
+
+/// When a message that did not get through is tried again (rules: daemon/dispatch/retry_policy.hpp).
+struct retry_settings {
+  int max_otp_attempts = 3;  ///< `max_otp_attempts`: submits per OTP, the first included, 1..10, default 3
+  int max_transactional_attempts = 2;  ///< `max_transactional_attempts`: submits per transactional message (after certain failures only), 1..10, default 2
+  std::chrono::milliseconds same_route_delay{2000};  ///< `same_route_delay_ms`: wait before a retry on the route just used (a switch to an alternate goes at once), 0..600000, default 2000
+};
+
+struct logging_settings {
+  std::string level = "info";  ///< `level`: trace|debug|info|warn|error|off, default info
+  std::string dlr_log = "/var/log/smsgw/dlr.log";  ///< `dlr_log`: receipt log path ("" = off)
+};
+
+struct daemon_config {
+  std::vector<route_config> carriers;  ///< `[[carrier]]` tables, at least one
+  queue_settings queue;                ///< `[queue]`
+  limits_settings limits;              ///< `[limits]`
+  api_settings api;                    ///< `[api]`
+  logging_settings logging;            ///< `[logging]`
+  retry_settings retry;                ///< `[retry]`
+  std::chrono::milliseconds stop_timeout{15000};  ///< `stop_timeout_ms` (top level): drain bound on SIGTERM
+
+  route_config const* find_carrier(std::string_view name) const noexcept;
+};
+
+/// "FILE:LINE: KEY: what" (line 0 when the problem is not at one place).
+struct config_error {
+  std::string file;
+  std::size_t line = 0;
+  std::string key;
+  std::string what;
+  std::string message() const;
+};
+
+using config_result = boost::system::result<daemon_config, config_error>;
+
+/// Parses TOML text; `file` names it in errors. Validates everything (carrier names unique,
+/// alternates known, credentials within SMPP lengths, socket mode not world-writable, every
+/// number in its range...). Files it names are not opened here. No error text holds a password.
+/// Required in each [[carrier]]: name, host, system_id, throughput. With [carrier.tls]
+/// enabled = true, ca_file is required (a PEM file, or "system" for the default store).
+config_result parse_config(std::string_view toml_text, std::string const& file);
+/// Reads and parses a file ("FILE:0: cannot open: Permission denied" if it cannot).
+config_result load_config_file(std::string const& path);
+
+/// The compiled-in default: five simulators on 127.0.0.1, queue and socket under /tmp/smsgw.
+std::string_view embedded_default_config() noexcept;
+
+[[noreturn]] void throw_exception_from_error(config_error const& e,
+                                             boost::source_location const& loc);
+
+}  // namespace smsgw

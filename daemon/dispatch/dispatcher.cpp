@@ -1,0 +1,449 @@
+// daemon/dispatch/dispatcher.cpp: what the dispatcher does with the links' reports. Every queue write
+// is posted to the queue thread (queue_post; submit results and receipts through the
+// transition batcher, many per transaction) and its follow-up (DLR log line, deliver_sm_resp,
+// retry) runs back on the network thread. A report about a ref we never handed out (a bug or a
+// late report after restart) is logged and recorded nowhere.
+#include "daemon/dispatch/dispatcher.hpp"
+#include "daemon/dispatch/dispatcher_source.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/dispatch/queue_bridge.hpp"
+#include "queue/msisdn.hpp"
+#include "queue/state.hpp"
+#include "smpp/message_id.hpp"
+#include "smpp/receipt.hpp"
+
+namespace smsgw {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+/// Submit results + receipts per transaction at most: a burst's first reports must not wait
+/// for one huge commit, and one transaction must not grow without bound.
+constexpr std::size_t max_transition_batch = 1000;
+
+/// A receipt's submit date as the queue matches it (SMSC wall-clock time, zone unknown).
+std::optional<queue::receipt_submit_date> submit_date_of(std::optional<smpp::receipt_date> const& d) {
+  if (!d) return std::nullopt;
+  using namespace std::chrono;
+  auto const day_start = sys_days{year{d->year} / month{d->month} / day{d->day}};
+  queue::receipt_submit_date out;
+  out.local = time_point_cast<queue::clock::duration>(
+      day_start + hours{d->hour} + minutes{d->minute} + seconds{d->second.value_or(0)});
+  out.resolution = d->second ? milliseconds(seconds(1)) : milliseconds(minutes(1));
+  return out;
+}
+
+/// The handset's number a receipt is about (its source_addr), normalised as the queue stores
+/// recipients; '' if it is not a number the queue could hold.
+std::string receipt_number(std::string_view source_addr) {
+  auto n = queue::normalise_msisdn(source_addr);
+  return n ? std::move(*n) : std::string();
+}
+
+}  // namespace
+
+std::string_view receipt_err(std::string_view detail) noexcept {
+  auto const at = detail.find("err:");
+  if (at == std::string_view::npos) return {};
+  auto err = detail.substr(at + 4);
+  err = err.substr(0, err.find(' '));
+  return err == "-" ? std::string_view{} : err;
+}
+
+dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
+                       daemon_config const& config, dlr_log& log, retry_settings retry)
+    : executor_(std::move(ex)), gc_(gc), config_(config), log_(log),
+      routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_),
+      transitions_(gc, executor_, max_transition_batch) {
+  for (auto const& c : config_.carriers) {
+    std::vector<std::string> keys{c.link.name};
+    for (auto const& other : config_.carriers) {
+      for (auto const& alt : other.alternates)
+        if (alt == c.link.name) keys.push_back(other.link.name);
+    }
+    sources_.emplace(c.link.name, std::make_unique<dispatcher_source>(*this, c.link.name, keys));
+  }
+}
+
+dispatcher::~dispatcher() = default;
+
+message_source& dispatcher::source_for(std::string const& carrier) {
+  return *sources_.at(carrier);
+}
+
+void dispatcher::notify(std::string_view carrier) {
+  if (auto it = sources_.find(carrier); it != sources_.end()) it->second->wake();
+}
+
+void dispatcher::stop_dequeuing() {
+  stopping_ = true;
+  for (auto& [name, s] : sources_) s->wake();
+  stop_signal_.notify();
+}
+
+asio::awaitable<void> dispatcher::run_housekeeping() {
+  asio::steady_timer timer(executor_);
+  // The first tick purges too: a daemon restarted more often than hourly must still purge.
+  std::optional<std::chrono::steady_clock::time_point> last_purge;
+  while (!stopping_) {
+    timer.expires_after(config_.queue.housekeeping_interval);
+    co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
+              stop_signal_.wait());
+    if (stopping_) break;
+    auto const tick = std::chrono::steady_clock::now();
+    bool purge = !last_purge || tick - *last_purge > std::chrono::hours(1);
+    if (purge) last_purge = tick;
+    auto retention = config_.queue.retention;
+    struct outcome {
+      std::vector<queue::held_receipt_resolution> held;
+      std::vector<queue::message> expired;
+    };
+    auto work = [purge, retention](queue::store& s) -> queue::result<outcome> {
+      auto now = queue::clock::now();
+      // Held receipts first: one may settle a message whose submit_sm_resp was lost, and
+      // those whose hold ran out are reported here (expire_due would orphan them silently).
+      auto held = s.resolve_held_receipts(now);
+      if (!held) return held.error();
+      auto expired = s.expire_due_messages(now);
+      if (!expired) return expired.error();
+      if (purge) {
+        if (auto p = s.purge(now - retention); !p) return p.error();
+      }
+      return outcome{std::move(*held), std::move(*expired)};
+    };
+    auto r = co_await queue_call(gc_, std::move(work));
+    if (!r) {
+      spdlog::error("housekeeping: {}", r.error().message);
+      continue;
+    }
+    for (auto const& h : r->held) {
+      if (h.msg) {
+        log_receipt_outcome(*h.msg, h.detail, h.carrier);
+      } else {
+        ++stats_.receipts_unmatched;
+        log_.write({queue::clock::now(), 0, h.carrier, "", queue::to_string(h.status),
+                    receipt_err(h.detail), "smsc_id=" + h.smsc_message_id});
+      }
+    }
+    if (!r->expired.empty())
+      spdlog::info("housekeeping: {} message(s) expired unsent", r->expired.size());
+    // Each one a DLR line: an OTP that expired waiting (no bound link, a retry too late) is
+    // exactly what an operator tailing the log must see.
+    for (auto const& m : r->expired) log_final(m, queue::to_string(m.st), "", m.detail);
+  }
+}
+
+asio::awaitable<std::size_t> dispatcher::release_unsent() {
+  // Reports the links made before they stopped may still wait in the batcher: committed
+  // before the daemon stops the queue writer, or a submitted message would come back after
+  // a restart as "outcome unknown" and a receipt already answered OK would be lost.
+  co_await transitions_.drained();
+  std::vector<std::pair<queue::message_id, std::string>> unsent;
+  for (auto& [name, source] : sources_) {
+    for (auto& out : source->drain()) {
+      auto it = handed_out_.find(out.ref);
+      if (it == handed_out_.end()) continue;
+      auto const& m = it->second;
+      unsent.emplace_back(m.id, m.route.empty() ? m.carrier : m.route);
+      handed_out_.erase(it);
+    }
+  }
+  if (unsent.empty()) co_return 0;
+  auto work = [unsent](queue::store& s) -> queue::result<std::size_t> {
+    auto const now = queue::clock::now();
+    std::size_t n = 0;
+    for (auto const& [id, route] : unsent) {
+      // Never written to a link: not an attempt that may have reached the SMSC.
+      if (s.requeue(id, route, now, "claimed but not sent before the daemon stopped", now)) ++n;
+    }
+    return n;
+  };
+  auto r = co_await queue_call(gc_, std::move(work));
+  if (!r) {
+    spdlog::error("stopping: returning {} unsent message(s) to the queue: {}", unsent.size(),
+                  r.error().message);
+    co_return 0;
+  }
+  spdlog::info("stopping: {} claimed but unsent message(s) returned to the queue", *r);
+  co_return *r;
+}
+
+void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) {
+  auto now = queue::clock::now();
+  for (auto& m : msgs) {
+    ++stats_.claimed;
+    dispatcher_source& target = source_of(m, claimer);
+    auto out = make_outbound(m, now);
+    if (!out) {
+      auto id = m.id;
+      auto why = out.error();
+      spdlog::error("message {}: {}", id, why);
+      queue_post(gc_, executor_, [id, why](queue::store& s) {
+        return s.mark_rejected(id, why, queue::clock::now());
+      }, [](queue::result<void>) {});
+      log_final(m, "rejected", "", why);
+      continue;
+    }
+    handed_out_[static_cast<std::uint64_t>(m.id)] = std::move(m);
+    target.push(std::move(*out));
+  }
+}
+
+// The source of the message's route. An OTP routed to a carrier with no bound link (its retry
+// went to an alternate that is down) goes with the claimer, which is up (it is asking) and is
+// one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
+dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_source& claimer) {
+  auto const& route = m.route.empty() ? m.carrier : m.route;
+  auto it = sources_.find(route);
+  if (it == sources_.end()) return claimer;
+  if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route)) {
+    spdlog::info("message {}: route {} has no bound link; via {}", m.id, route, claimer.carrier());
+    return claimer;
+  }
+  return *it->second;
+}
+
+bool dispatcher::still_sendable(outbound_message& out, queue::time_point now) {
+  auto it = handed_out_.find(out.ref);
+  if (it == handed_out_.end()) return true;  // not ours to judge (never happens in the daemon)
+  if (refresh_validity(out, it->second.expires_at, now)) return true;
+  ++stats_.expired_unsent;
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  auto const id = m.id;
+  auto const expires_at = m.expires_at;
+  std::string const route = m.route.empty() ? m.carrier : m.route;
+  spdlog::info("message {}: validity ran out while waiting for a link; not sent", id);
+  // requeue with a not_before at its expiry: the queue records it as expired, never sent.
+  queue_post(gc_, executor_,
+      [id, route, expires_at](queue::store& s) {
+        return s.requeue(id, route, expires_at, "validity ran out while waiting for a link",
+                         queue::clock::now());
+      },
+      [this, m = std::move(m)](queue::result<queue::state> r) {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("expire {}: {}", m.id, r.error().message);
+          return;
+        }
+        log_final(m, queue::to_string(*r), "", "validity ran out while waiting for a link");
+      });
+  return false;
+}
+
+void dispatcher::forget_unsent(std::uint64_t ref) {
+  auto it = handed_out_.find(ref);
+  if (it == handed_out_.end()) return;
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  ++stats_.expired_unsent;
+  spdlog::info("message {}: validity ran out before it could be written; not sent", m.id);
+  log_final(m, queue::to_string(queue::state::expired), "", "expired before it could be sent");
+}
+
+bool dispatcher::is_up(std::string_view carrier) const {
+  auto it = bound_.find(carrier);
+  return it != bound_.end() && !it->second.empty();
+}
+
+void dispatcher::log_final(queue::message const& m, std::string_view state, std::string_view err,
+                           std::string_view detail, std::string_view carrier) {
+  if (carrier.empty()) carrier = m.route.empty() ? m.carrier : m.route;
+  log_.write({queue::clock::now(), m.id, carrier, m.recipient, state, err, detail});
+}
+
+void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
+                                     std::string_view carrier) {
+  // A failed receipt the store's retry policy requeued: logged as such ("queued", with the
+  // plan in detail); the final line comes with the next attempt's receipt.
+  bool const retried = m.st == queue::state::queued;
+  log_final(m, queue::to_string(m.st), receipt_err(receipt_detail),
+            retried ? std::string_view(m.detail) : receipt_detail, carrier);
+  if (retried) {
+    ++stats_.retried;
+    notify(m.route.empty() ? m.carrier : m.route);
+  }
+}
+
+void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
+                                  std::string_view message_id, smpp::command_status status) {
+  auto it = handed_out_.find(ref);
+  if (it == handed_out_.end()) {
+    spdlog::warn("{}: submit result for unknown ref {}", link.bind, ref);
+    return;
+  }
+  if (status != smpp::command_status::ok) {
+    ++stats_.rejected;
+    auto detail = fmt::format("submit_sm_resp {}: {} (0x{:08x})", link.carrier,
+                              smpp::make_error_code(status).message(),
+                              static_cast<std::uint32_t>(status));
+    retry_or_fail(ref, link.carrier, detail, retry_cause::refused);
+    return;
+  }
+  ++stats_.submitted;
+  auto const* rc = config_.find_carrier(link.carrier);
+  auto key = smpp::message_id_key(message_id, smpp::message_id_side::submit_sm_resp,
+                                  rc ? rc->id_format : smpp::message_id_format::same);
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  m.route = link.carrier;
+  // via_carrier = the link's carrier: its SMSC issued the id and will send the receipt.
+  // The answer is the message as stored after: a receipt held for it may have made it final.
+  queue::submission sub{m.id, link.carrier, std::move(key), link.carrier};
+  transitions_.submitted(std::move(sub),
+      [this, m = std::move(m)](transition_batcher::submit_answer r) {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("mark_submitted {}: {}", m.id, r.error().message);
+          return;
+        }
+        // Submitted: its receipt is still to come (the usual case). Anything else was done
+        // by a receipt held for it: that receipt's line, with its err code, is written now.
+        if (r->st == queue::state::submitted) return;
+        log_receipt_outcome(*r, r->held_receipt.empty() ? std::string_view(r->detail)
+                                                        : std::string_view(r->held_receipt));
+      });
+}
+
+void dispatcher::on_outcome_unknown(link_identity const& link, std::uint64_t ref,
+                                    std::string_view why) {
+  ++stats_.unknown;
+  retry_or_fail(ref, link.carrier, fmt::format("outcome unknown on {}: {}", link.bind, why),
+                retry_cause::outcome_unknown);
+}
+
+// What retry_policy plans (requeue on its route), or else the end of this attempt: rejected
+// (final) after a refusal, outcome_unknown (an operator's call: a resend may duplicate) else.
+void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
+                               std::string detail, retry_cause why) {
+  auto it = handed_out_.find(ref);
+  if (it == handed_out_.end()) {
+    spdlog::warn("{}: report for unknown ref {}: {}", used_route, ref, detail);
+    return;
+  }
+  queue::message m = std::move(it->second);
+  handed_out_.erase(it);
+  m.route = used_route;
+  auto plan = plan_retry(m, why, routes_, retry_, queue::clock::now());
+  if (plan) detail = fmt::format("{}; {}", detail, plan->detail);
+  auto id = m.id;
+  spdlog::warn("message {}: {}", id, detail);
+  bool unknown = why == retry_cause::outcome_unknown;
+  queue_post(gc_, executor_,
+      [id, plan, detail, unknown](queue::store& s) -> queue::result<queue::state> {
+        auto now = queue::clock::now();
+        if (plan) return s.requeue(id, plan->route, plan->not_before, detail, now);
+        auto r = unknown ? s.mark_outcome_unknown(id, detail, now) : s.mark_rejected(id, detail, now);
+        if (!r) return r.error();
+        return unknown ? queue::state::outcome_unknown : queue::state::rejected;
+      },
+      [this, m = std::move(m), plan, detail](queue::result<queue::state> r) {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("retry/fail {}: {}", m.id, r.error().message);
+          return;
+        }
+        if (*r == queue::state::queued) {
+          ++stats_.retried;
+          notify(plan->route);
+        } else {
+          log_final(m, queue::to_string(*r), "", detail);
+        }
+      });
+}
+
+void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliver_ack ack) {
+  smpp::content_result<smpp::delivery_receipt> rcpt = make_error_code(smpp::content_errc::not_a_receipt);
+  if (auto const* d = std::get_if<smpp::deliver_sm>(&p.body)) rcpt = smpp::parse_receipt(*d, p.tlvs);
+  else if (auto const* ds = std::get_if<smpp::data_sm>(&p.body)) rcpt = smpp::parse_receipt(*ds, p.tlvs);
+  if (!rcpt) {
+    // An MO message or a receipt we cannot read: nothing to record; answering OK stops the
+    // SMSC from redelivering something we would never understand.
+    ++stats_.mo_ignored;
+    spdlog::info("{}: deliver ignored ({})", link.bind, rcpt.error().message());
+    ack(smpp::command_status::ok);
+    return;
+  }
+  if (!rcpt->is_final) {
+    ack(smpp::command_status::ok);
+    return;
+  }
+  auto const* rc = config_.find_carrier(link.carrier);
+  auto key = smpp::message_id_key(rcpt->message_id, smpp::message_id_side::receipt,
+                                  rc ? rc->id_format : smpp::message_id_format::same);
+  if (key.empty()) {
+    // An id of blanks: as unreadable as a missing one, and the store would refuse the whole
+    // batch it joins. Redelivery cannot make it readable: answered OK like any unreadable one.
+    ++stats_.mo_ignored;
+    spdlog::info("{}: deliver ignored (receipt without a message id)", link.bind);
+    ack(smpp::command_status::ok);
+    return;
+  }
+  ++stats_.receipts;
+  auto outcome = rcpt->success ? queue::receipt_outcome::delivered : queue::receipt_outcome::undeliverable;
+  auto detail = fmt::format("stat:{} err:{}", rcpt->stat.empty() ? smpp::stat_text(rcpt->state) : rcpt->stat,
+                            rcpt->err.empty() ? "-" : rcpt->err);
+  // With the number and submit date, a receipt whose submit_sm_resp was lost (its id was
+  // never learnt) can still settle its message (queue/receipts.cpp).
+  queue::receipt q{link.carrier, key, outcome, detail};
+  if (auto const* d = std::get_if<smpp::deliver_sm>(&p.body)) q.recipient = receipt_number(d->source_addr);
+  else if (auto const* ds = std::get_if<smpp::data_sm>(&p.body)) q.recipient = receipt_number(ds->source_addr);
+  q.submit_date = submit_date_of(rcpt->submit_date);
+  // An error answer means the whole batch was not recorded: each receipt in it asks the SMSC
+  // to redeliver; none is answered OK before the commit that recorded it.
+  transitions_.receipt(std::move(q),
+      [this, ack, err = rcpt->err, detail, link_carrier = link.carrier,
+       key](transition_batcher::receipt_answer r) mutable {
+        if (!r) {
+          ++stats_.queue_errors;
+          spdlog::error("apply_receipt {} {}: {}", link_carrier, key, r.error().message);
+          ack(smpp::command_status::x_t_appn);  // not recorded: ask the SMSC to redeliver later
+          return;
+        }
+        ack(smpp::command_status::ok);  // committed: now the SMSC may forget it
+        auto const& res = r->res;
+        auto const& m = r->msg;
+        if (res.status == queue::receipt_status::duplicate) return;
+        if (res.status == queue::receipt_status::pending) {
+          // Held until its submit_sm_resp is recorded (it overtook it): not an outcome yet.
+          // Its line comes when it is applied (with the real id), or as an orphan when its
+          // hold runs out (housekeeping).
+          ++stats_.receipts_held;
+          spdlog::debug("{}: receipt {} held until its submit_sm_resp", link_carrier, key);
+          return;
+        }
+        if (!m) {
+          ++stats_.receipts_unmatched;
+          log_.write({queue::clock::now(), 0, link_carrier, "", queue::to_string(res.status), err,
+                      "smsc_id=" + key});
+          return;
+        }
+        // A failed receipt the store's retry policy requeued: logged as such ("queued",
+        // with the plan in detail); the final line comes with the next attempt's receipt.
+        bool retried = m->st == queue::state::queued;
+        log_final(*m, queue::to_string(m->st), err, retried ? m->detail : detail, link_carrier);
+        if (retried) {
+          ++stats_.retried;
+          notify(m->route);
+        }
+      });
+}
+
+void dispatcher::on_link_state(link_identity const& link, link_state state,
+                               std::string_view detail) {
+  // A carrier is up while one of its submitting binds is bound ("-rx" binds of a
+  // transmitter_receiver pair only receive: daemon/link/carrier.cpp names them so).
+  auto& binds = bound_[link.carrier];
+  if (state == link_state::bound && !link.bind.ends_with("-rx")) binds.insert(link.bind);
+  else binds.erase(link.bind);
+  (void)detail;  // the link itself logs every change (smsc_link::set_state): not twice
+}
+
+}  // namespace smsgw

@@ -1,0 +1,142 @@
+// daemon/dispatch/dispatcher.hpp: the bridge between the SMPP links and the durable queue. It is each
+// carrier's message_source (claims run on the queue thread, never on the network thread) and
+// the links' smpp_events sink (submit results, outcome unknown, receipts: deliver_sm_resp is
+// sent only after the receipt is committed). It also runs housekeeping (expire_due, purge).
+// Retries follow daemon/dispatch/retry_policy.hpp: here for submit refusals and lost responses; inside
+// the store (store_options::retry, with_retry_policy) for failed receipts and crash recovery.
+// Receipts are matched by (via_carrier, smsc id), persisted at mark_submitted: nothing in memory;
+// when the submit_sm_resp was lost, by number and submit date (queue/receipts.cpp).
+// Submit results and receipts are group-committed (daemon/dispatch/transition_batcher.hpp).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/channel.hpp>
+
+#include "daemon/config/config.hpp"
+#include "daemon/dispatch/dlr_log.hpp"
+#include "daemon/dispatch/retry_policy.hpp"
+#include "daemon/link/smpp_events.hpp"
+#include "daemon/dispatch/transition_batcher.hpp"
+#include "daemon/link/wake_signal.hpp"
+#include "queue/group_commit.hpp"
+
+namespace smsgw {
+
+class dispatcher_source;
+
+/// Builds the submit_sm of a stored message (text encoded, long texts in message_payload,
+/// receipt requested, validity = time left). Pure; nullopt-like error text if not encodable.
+boost::system::result<outbound_message, std::string> make_outbound(queue::message const& m,
+                                                                   queue::time_point now);
+
+/// Just before a buffered message is handed to a link (it may have waited for tokens, a
+/// throttled retry or a reconnect since make_outbound): false if it must not be sent any more
+/// (less than a second of validity left); else its relative validity_period is recomputed
+/// so the SMSC gives up at the same instant as the queue. Pure.
+bool refresh_validity(outbound_message& m, queue::time_point expires_at, queue::time_point now);
+
+struct dispatcher_stats {
+  std::uint64_t claimed = 0, submitted = 0, rejected = 0, unknown = 0, retried = 0;
+  std::uint64_t receipts = 0, receipts_unmatched = 0, mo_ignored = 0, queue_errors = 0;
+  std::uint64_t expired_unsent = 0;  ///< dropped from a buffer at hand-out: validity ran out
+  /// Receipts held because they overtook their submit_sm_resp (not an outcome: no DLR line
+  /// until they are matched or their hold runs out, which counts in receipts_unmatched).
+  std::uint64_t receipts_held = 0;
+};
+
+/// The carrier's `err:` code in a receipt detail "stat:X err:Y" (also at the end of a
+/// message's "receipt...: stat:X err:Y"): Y, or "" when absent or "-". Pure.
+std::string_view receipt_err(std::string_view detail) noexcept;
+
+class dispatcher final : public smpp_events {
+ public:
+  /// `gc`, `config` and `log` must outlive the dispatcher. Call everything on `ex`. `retry`
+  /// should be the settings given to with_retry_policy() for the store.
+  dispatcher(boost::asio::any_io_executor ex, queue::group_commit& gc,
+             daemon_config const& config, dlr_log& log, retry_settings retry);
+  /// The same with the configured `[retry]` settings (config.retry).
+  dispatcher(boost::asio::any_io_executor ex, queue::group_commit& gc,
+             daemon_config const& config, dlr_log& log)
+      : dispatcher(std::move(ex), gc, config, log, config.retry) {}
+  ~dispatcher() override;
+
+  /// The message_source a carrier's links take from (one per configured carrier).
+  message_source& source_for(std::string const& carrier);
+  /// A message was enqueued for `carrier`: wake its source now rather than at the next poll.
+  void notify(std::string_view carrier);
+  /// Stop dequeuing: from now on take() hands out nothing and waits until it is cancelled
+  /// (the links close and cancel their feeders). Idempotent.
+  void stop_dequeuing();
+  /// expire_due() every housekeeping interval, purge() at the first tick and then hourly;
+  /// returns after stop_dequeuing().
+  boost::asio::awaitable<void> run_housekeeping();
+  /// Graceful stop, after the carriers stopped: messages claimed but never written to a link
+  /// (still in a buffer) go back to queued, committed before this returns, so a restart
+  /// sends them normally instead of finding them "outcome unknown". Returns how many.
+  /// Waits first until every submit result and receipt reported so far is committed.
+  boost::asio::awaitable<std::size_t> release_unsent();
+
+  dispatcher_stats const& stats() const noexcept { return stats_; }
+  /// How submit results and receipts were grouped into store transactions.
+  transition_batcher_stats const& batch_stats() const noexcept { return transitions_.stats(); }
+  /// True while no submit result or receipt waits for (or is in) a commit.
+  bool transitions_idle() const noexcept { return transitions_.idle(); }
+
+  // smpp_events
+  void on_submit_result(link_identity const& link, std::uint64_t ref,
+                        std::string_view message_id, smpp::command_status status) override;
+  void on_outcome_unknown(link_identity const& link, std::uint64_t ref,
+                          std::string_view why) override;
+  void on_deliver(link_identity const& link, smpp::pdu const& p, deliver_ack ack) override;
+  void on_link_state(link_identity const& link, link_state state,
+                     std::string_view detail) override;
+
+ private:
+  friend class dispatcher_source;
+
+  void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer);
+  dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
+  bool is_up(std::string_view carrier) const;
+  /// refresh_validity() for a buffered message; an expired one is recorded (expired, DLR
+  /// line) and forgotten, and false is returned.
+  bool still_sendable(outbound_message& m, queue::time_point now);
+  /// A claimed message the queue would not mark as sending (it expired meanwhile: the store
+  /// already recorded that): its DLR line, and it is forgotten.
+  void forget_unsent(std::uint64_t ref);
+  void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
+                     retry_cause why);
+  /// One DLR log line; `carrier` defaults to the route the message last used.
+  void log_final(queue::message const& m, std::string_view state, std::string_view err,
+                 std::string_view detail, std::string_view carrier = {});
+  /// The DLR line of message `m` as a receipt ("stat:X err:Y") left it: final, or queued
+  /// again by the retry policy (then its plan is the detail, and its route is woken).
+  void log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
+                           std::string_view carrier = {});
+
+  boost::asio::any_io_executor executor_;
+  queue::group_commit& gc_;
+  daemon_config const& config_;
+  dlr_log& log_;
+  std::map<std::string, std::unique_ptr<dispatcher_source>, std::less<>> sources_;
+  std::unordered_map<std::uint64_t, queue::message> handed_out_;  // ref -> message, until answered
+  std::map<std::string, std::set<std::string>, std::less<>> bound_;  // carrier -> binds bound now
+  route_table routes_;
+  retry_settings retry_;
+  wake_signal stop_signal_;
+  bool stopping_ = false;
+  dispatcher_stats stats_;
+  transition_batcher transitions_;  // after gc_ and executor_: built from them
+};
+
+}  // namespace smsgw

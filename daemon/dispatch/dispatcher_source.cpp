@@ -1,0 +1,190 @@
+// daemon/dispatch/dispatcher_source.cpp: the dispatcher's per-carrier message_source and make_outbound.
+// A source keeps a small in-memory buffer (messages claimed, in_flight) in (priority, ref)
+// order; when it is empty, take() claims from the queue on the queue thread: from its own
+// carrier's messages and from those of carriers naming it as an alternate route. A claimed
+// message whose route names another carrier goes to that carrier's buffer.
+// Design decision: the claim does not set the sending mark (and needs no fsync: a claim lost
+// in a crash leaves the message queued); before_send() sets it for the batch a link is about
+// to write, durably, so after a crash "outcome unknown" means "may have reached the SMSC".
+#include "daemon/dispatch/dispatcher.hpp"
+#include "daemon/dispatch/dispatcher_source.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/dispatch/queue_bridge.hpp"
+#include "smpp/text.hpp"
+#include "smpp/validity.hpp"
+
+namespace smsgw {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+boost::system::result<outbound_message, std::string> make_outbound(queue::message const& m,
+                                                                   queue::time_point now) {
+  outbound_message out;
+  out.ref = static_cast<std::uint64_t>(m.id);
+  out.priority = static_cast<int>(m.prio);
+  auto counted = smpp::encode_text(m.text);  // udh8 parts: what the SMSC bills
+  if (!counted) return std::string("text cannot be encoded: ") + counted.error().message();
+  out.segments = static_cast<unsigned>(counted->segments.size());
+  auto& sm = out.submit;
+  bool alpha = m.sender.find_first_not_of("+0123456789") != std::string::npos;
+  sm.source_addr = m.sender;
+  sm.source_addr_ton = alpha ? 5 : 1;  // alphanumeric : international
+  sm.source_addr_npi = alpha ? 0 : 1;
+  sm.destination_addr = m.recipient;
+  sm.dest_addr_ton = 1;
+  sm.dest_addr_npi = 1;
+  sm.registered_delivery = 1;  // receipt on success and failure
+  refresh_validity(out, m.expires_at, now);  // set again when a link takes it (pop)
+  if (counted->segments.size() == 1) {
+    sm.data_coding = counted->data_coding;
+    sm.short_message = std::move(counted->segments.front());
+    return out;
+  }
+  // Several parts: one PDU with the whole text in message_payload (the SMSC splits it).
+  smpp::text_options opt;
+  opt.split = smpp::split_mode::payload;
+  auto whole = smpp::encode_text(m.text, opt);
+  if (!whole) return std::string("text cannot be encoded: ") + whole.error().message();
+  sm.data_coding = whole->data_coding;
+  out.tlvs.push_back({0x0424, std::move(whole->segments.front())});
+  return out;
+}
+
+bool refresh_validity(outbound_message& m, queue::time_point expires_at, queue::time_point now) {
+  auto const left = std::chrono::floor<std::chrono::seconds>(expires_at - now);
+  if (left.count() < 1) return false;
+  if (auto v = smpp::encode_relative_time(left)) m.submit.validity_period = *v;
+  return true;
+}
+
+dispatcher_source::dispatcher_source(dispatcher& owner, std::string carrier,
+                                     std::vector<std::string> keys)
+    : owner_(owner), carrier_(std::move(carrier)), keys_(std::move(keys)),
+      wake_(owner.executor_) {}
+
+void dispatcher_source::push(outbound_message m) {
+  buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m));
+  wake();
+}
+
+void dispatcher_source::wake() { wake_.notify(); }
+
+asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size_t max) {
+  auto cs = co_await asio::this_coro::cancellation_state;
+  asio::steady_timer poll(owner_.executor_);
+  while (cs.cancelled() == asio::cancellation_type::none) {
+    // After stop_dequeuing() nothing is handed out: the caller waits here until its link
+    // closes and cancels it. (Returning empty at once would let a link's feeder spin
+    // without ever yielding to the event loop.)
+    if (!owner_.stopping_) {
+      if (!buffer_.empty()) co_return pop(max);
+      owner_.accept_claimed(co_await claim(max), *this);
+      if (!buffer_.empty()) continue;
+    }
+    // Nothing due: wait for an enqueue for this carrier, or poll (a retry's not_before may
+    // pass, another process may not notify us). Cancellation ends both waits.
+    poll.expires_after(std::chrono::milliseconds(250));
+    co_await (wake_.wait() ||
+              poll.async_wait(asio::as_tuple(asio::use_awaitable)));
+  }
+  co_return std::vector<outbound_message>{};
+}
+
+std::vector<outbound_message> dispatcher_source::drain() {
+  std::vector<outbound_message> out;
+  for (auto& [key, m] : buffer_) out.push_back(std::move(m));
+  buffer_.clear();
+  return out;
+}
+
+std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
+  std::vector<outbound_message> out;
+  auto const now = queue::clock::now();
+  while (!buffer_.empty() && out.size() < std::max<std::size_t>(max, 1)) {
+    auto m = std::move(buffer_.begin()->second);
+    buffer_.erase(buffer_.begin());
+    // It may have waited here (tokens, throttling, a reconnect) past its expiry.
+    if (owner_.still_sendable(m, now)) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_t max) {
+  auto keys = keys_;
+  // A named callable: gcc 12 destroys lambda temporaries inside co_await expressions twice.
+  auto work = [keys, max](queue::store& s) -> queue::result<std::vector<queue::message>> {
+    auto const now = queue::clock::now();
+    std::vector<queue::message> all;
+    for (auto const& k : keys) {
+      if (all.size() >= max) break;
+      auto got = s.claim(k, max - all.size(), now);
+      if (!got) return got.error();
+      for (auto& m : *got) all.push_back(std::move(m));
+    }
+    return all;
+  };
+  // Not durable: nothing is sent on the strength of a claim alone (before_send is).
+  auto r = co_await queue_call(owner_.gc_, std::move(work), false);
+  if (!r) {
+    ++owner_.stats_.queue_errors;
+    spdlog::error("claim for {}: {}", carrier_, r.error().message);
+    co_return std::vector<queue::message>{};
+  }
+  co_return std::move(*r);
+}
+
+asio::awaitable<void> dispatcher_source::before_send(std::vector<outbound_message>& batch) {
+  std::vector<queue::message_id> ids;
+  for (auto const& m : batch)
+    if (!m.sending_marked) ids.push_back(static_cast<queue::message_id>(m.ref));
+  if (ids.empty()) co_return;
+  auto work = [ids](queue::store& s) -> queue::result<std::vector<queue::message_id>> {
+    auto const now = queue::clock::now();
+    auto all = s.mark_sending(ids, now);
+    if (all || (all.error().code != queue::errc::invalid_state &&
+                all.error().code != queue::errc::not_found)) {
+      return all;
+    }
+    // One of them is not ours to send any more (never expected): mark the others one by one.
+    std::vector<queue::message_id> ok;
+    for (auto id : ids) {
+      if (auto one = s.mark_sending(std::span(&id, 1), now); one && !one->empty()) ok.push_back(id);
+    }
+    return ok;
+  };
+  auto r = co_await queue_call(owner_.gc_, std::move(work));
+  if (!r) {
+    // Not recorded (the queue failed, e.g. a failed fsync): not sent either. They wait in
+    // the buffer; /healthz reports the queue's error.
+    ++owner_.stats_.queue_errors;
+    spdlog::error("mark sending for {}: {}", carrier_, r.error().message);
+    for (auto& m : batch) push(std::move(m));
+    batch.clear();
+    co_return;
+  }
+  std::vector<outbound_message> sendable;
+  sendable.reserve(batch.size());
+  std::size_t next_ok = 0;  // mark_sending answers in the order it was asked
+  for (auto& m : batch) {
+    if (!m.sending_marked) {
+      if (next_ok < r->size() && (*r)[next_ok] == static_cast<queue::message_id>(m.ref)) {
+        ++next_ok;
+      } else {
+        owner_.forget_unsent(m.ref);
+        continue;
+      }
+    }
+    m.sending_marked = true;
+    sendable.push_back(std::move(m));
+  }
+  batch = std::move(sendable);
+}
+
+}  // namespace smsgw

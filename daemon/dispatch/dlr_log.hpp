@@ -1,0 +1,60 @@
+// daemon/dispatch/dlr_log.hpp: the append-only delivery-receipt log operators `tail -F`: one line per
+// final state (or unmatched receipt), never the message text nor a full number. Line format,
+// fields separated by one space, each value a single token (spaces/control characters -> '_',
+// empty -> '-', at most 200 bytes each):
+//   2026-01-01T00:00:05.123Z id=42 carrier=telkomsel to=62812****7890 state=delivered err=000 detail=stat:DELIVRD_err:000
+//   TIME (UTC, ms) id=QUEUE_ID (0 = receipt matched no message) carrier=NAME to=MASKED (first 5
+//   and last 4 digits; all '*' if 9 digits or fewer) state=STATE err=CARRIER_ERR detail=REASON
+// Design decision: O_APPEND file descriptor, each line handed to ONE write(2), so lines are never
+// partial or interleaved, even with other writers of the same file; no fsync (the queue is the
+// durable record; this is a view of it). reopen() on SIGHUP for logrotate (rename, then HUP).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "queue/message.hpp"
+
+namespace smsgw {
+
+/// "62812****7890": the first 5 and last 4 digits of a number, the middle masked.
+std::string mask_msisdn(std::string_view msisdn);
+
+struct dlr_entry {
+  queue::time_point at{};
+  std::int64_t id = 0;
+  std::string_view carrier;
+  std::string_view recipient;  ///< full number; the log masks it
+  std::string_view state;      ///< "delivered", "undeliverable", "expired", ...
+  std::string_view err;        ///< carrier's err: code, "" if none
+  std::string_view detail;     ///< short reason, no message text
+};
+
+/// The log line of an entry (no trailing newline). Pure; tests use it.
+std::string format_dlr_line(dlr_entry const& e);
+
+/// Thread-safe (a mutex around the descriptor: reopen() may race a write from another thread).
+class dlr_log {
+ public:
+  dlr_log() = default;  ///< disabled: write() does nothing
+  explicit dlr_log(std::string path);
+  ~dlr_log();
+  dlr_log(dlr_log const&) = delete;
+  dlr_log& operator=(dlr_log const&) = delete;
+
+  /// Opens (or reopens after rotation) the file; returns the error text, or "" on success.
+  /// On failure the previous file stays in use.
+  std::string reopen();
+  /// Appends one line; returns false if it could not be written (disabled, disk full...).
+  bool write(dlr_entry const& e);
+  std::string const& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+  std::mutex mutex_;
+  int fd_ = -1;
+};
+
+}  // namespace smsgw

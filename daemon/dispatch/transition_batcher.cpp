@@ -1,0 +1,161 @@
+// daemon/dispatch/transition_batcher.cpp: the flush loop of transition_batcher (one writer task at a
+// time; its completion starts the next with whatever arrived meanwhile) and the writer task
+// itself: mark_submitted_batch, then apply_receipts, each followed by the reads that tell the
+// dispatcher what to log (a message made final, the message a receipt matched).
+#include "daemon/dispatch/transition_batcher.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <span>
+#include <utility>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/dispatch/queue_bridge.hpp"
+
+namespace smsgw {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using answers = transition_batcher::answers;
+
+/// The message after its mark_submitted. A held receipt may have made it final (or queued
+/// it again): then the receipt's detail too, for its DLR line (rare: one more lookup).
+transition_batcher::submit_answer submitted(queue::store& s, queue::message_id id) {
+  auto got = s.get(id);
+  if (!got) return got.error();
+  transition_batcher::submitted_message m{std::move(*got), {}};
+  if (m.st != queue::state::submitted) {
+    if (auto d = s.applied_receipt_detail(id); d && *d) m.held_receipt = std::move(**d);
+  }
+  return m;
+}
+
+/// On the writer thread. The reads run after the commit (outside its transaction): each is a
+/// primary-key lookup, cheap next to the fsync the batch saves.
+answers commit(queue::store& s, std::span<queue::submission const> subs,
+               std::span<queue::receipt const> rcpts) {
+  answers a;
+  a.submits.reserve(subs.size());
+  a.receipts.reserve(rcpts.size());
+  if (!subs.empty()) {
+    auto r = s.mark_submitted_batch(subs, queue::clock::now());
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      if (!r) a.submits.emplace_back(r.error());
+      else if (!(*r)[i]) a.submits.emplace_back((*r)[i].error());
+      else a.submits.push_back(submitted(s, subs[i].id));
+    }
+  }
+  if (!rcpts.empty()) {
+    auto r = s.apply_receipts(rcpts, queue::clock::now());
+    for (std::size_t i = 0; i < rcpts.size(); ++i) {
+      if (!r) {
+        a.receipts.emplace_back(r.error());
+        continue;
+      }
+      transition_batcher::receipt_record rec{(*r)[i], std::nullopt};
+      // A duplicate changed nothing and is not logged again: no need to read its message.
+      if (rec.res.id && rec.res.status != queue::receipt_status::duplicate) {
+        if (auto got = s.get(*rec.res.id)) rec.msg = std::move(*got);
+      }
+      a.receipts.emplace_back(std::move(rec));
+    }
+  }
+  return a;
+}
+
+/// The initiation of drained() (a named type, not a lambda: see queue_bridge.hpp).
+struct drained_init {
+  std::vector<std::function<void()>>* waiters;
+  template <class Handler>
+  void operator()(Handler handler) const {
+    auto h = std::make_shared<Handler>(std::move(handler));
+    waiters->push_back([h] { std::move(*h)(); });
+  }
+};
+
+}  // namespace
+
+struct transition_batcher::batch {
+  std::vector<queue::submission> subs;
+  std::vector<std::function<void(submit_answer)>> sub_done;
+  std::vector<queue::receipt> rcpts;
+  std::vector<std::function<void(receipt_answer)>> rcpt_done;
+};
+
+transition_batcher::transition_batcher(queue::group_commit& gc, asio::any_io_executor ex,
+                                       std::size_t max_batch)
+    : gc_(gc), executor_(std::move(ex)), max_batch_(std::max<std::size_t>(max_batch, 1)) {}
+
+void transition_batcher::submitted(queue::submission sub, std::function<void(submit_answer)> done) {
+  push(pending_submit{std::move(sub), std::move(done)});
+}
+
+void transition_batcher::receipt(queue::receipt rcpt, std::function<void(receipt_answer)> done) {
+  push(pending_receipt{std::move(rcpt), std::move(done)});
+}
+
+void transition_batcher::push(pending p) {
+  pending_.push_back(std::move(p));
+  if (!busy_) flush();
+}
+
+asio::awaitable<void> transition_batcher::drained() {
+  if (idle()) co_return;
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      drained_init{&drain_waiters_}, asio::use_awaitable);
+}
+
+// Takes up to max_batch_ of the oldest reports. Within the flush, submit results go first: a
+// receipt that arrived before its own submit_sm_resp (the SMSC was that fast) then matches at
+// once instead of being held, which is what the store would do with it anyway.
+void transition_batcher::flush() {
+  if (pending_.empty()) {
+    busy_ = false;
+    for (auto& w : drain_waiters_) asio::post(executor_, std::move(w));
+    drain_waiters_.clear();
+    return;
+  }
+  busy_ = true;
+  auto b = std::make_shared<batch>();
+  auto const n = std::min(pending_.size(), max_batch_);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (auto* s = std::get_if<pending_submit>(&pending_[i])) {
+      b->subs.push_back(std::move(s->sub));
+      b->sub_done.push_back(std::move(s->done));
+    } else {
+      auto& r = std::get<pending_receipt>(pending_[i]);
+      b->rcpts.push_back(std::move(r.rcpt));
+      b->rcpt_done.push_back(std::move(r.done));
+    }
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+  ++stats_.flushes;
+  stats_.submit_batches += b->subs.empty() ? 0 : 1;
+  stats_.receipt_batches += b->rcpts.empty() ? 0 : 1;
+  stats_.submits += b->subs.size();
+  stats_.receipts += b->rcpts.size();
+  stats_.largest = std::max(stats_.largest, n);
+  queue_post(
+      gc_, executor_,
+      [b](queue::store& s) -> queue::result<answers> { return commit(s, b->subs, b->rcpts); },
+      [this, b](queue::result<answers> r) {
+        answer(*b, std::move(r));
+        flush();
+      });
+}
+
+// In commit order: submit results, then receipts. A refused writer task (stopped) answers
+// every item with its error.
+void transition_batcher::answer(batch& b, queue::result<answers> r) {
+  for (std::size_t i = 0; i < b.sub_done.size(); ++i)
+    b.sub_done[i](r ? std::move(r->submits[i]) : submit_answer(r.error()));
+  for (std::size_t i = 0; i < b.rcpt_done.size(); ++i)
+    b.rcpt_done[i](r ? std::move(r->receipts[i]) : receipt_answer(r.error()));
+}
+
+}  // namespace smsgw

@@ -1,0 +1,102 @@
+// daemon/dispatch/transition_batcher.hpp: group commit for the links' reports. Submit results
+// (mark_submitted) and delivery receipts (apply_receipts) that arrive while the queue writer is
+// busy are gathered on the network thread and handed to the store together next: one writer
+// task, one transaction per kind (one fsync each), at most max_batch items, in arrival order.
+// Both kinds share ONE FIFO and one writer task, submit results first: a receipt is never
+// committed before a submit result that arrived ahead of it. Assumes one network thread (no locks).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "queue/group_commit.hpp"
+
+namespace smsgw {
+
+/// What the batcher handed to the store: a test or a metric sees how well reports coalesce.
+struct transition_batcher_stats {
+  std::uint64_t flushes = 0;          ///< writer tasks posted
+  std::uint64_t submit_batches = 0;   ///< mark_submitted_batch calls (one transaction each)
+  std::uint64_t receipt_batches = 0;  ///< apply_receipts calls (one transaction each)
+  std::uint64_t submits = 0;          ///< submit results handed over
+  std::uint64_t receipts = 0;         ///< receipts handed over
+  std::size_t largest = 0;            ///< most items in one flush
+};
+
+class transition_batcher {
+ public:
+  /// The message as stored after its mark_submitted, and, if a receipt held for it (it
+  /// overtook the submit_sm_resp) was applied by it, that receipt's detail ("stat:X err:Y"):
+  /// the message is then final, or queued again by the retry policy. '' = none, the usual case.
+  struct submitted_message : queue::message {
+    std::string held_receipt;
+  };
+  /// The message as above, or why this one submission was refused (the others are unaffected).
+  using submit_answer = queue::result<submitted_message>;
+  /// What apply_receipts did with one receipt, and the matched message as stored after it
+  /// (not read for a duplicate: it changed nothing).
+  struct receipt_record {
+    queue::receipt_result res;
+    std::optional<queue::message> msg;
+  };
+  /// An error: the batch's transaction failed and NONE of its receipts was recorded.
+  using receipt_answer = queue::result<receipt_record>;
+
+  /// One flush's results, computed on the writer thread (public for the writer task only).
+  struct answers {
+    std::vector<submit_answer> submits;
+    std::vector<receipt_answer> receipts;
+  };
+
+  /// `gc` must outlive the batcher; callbacks run on `ex`. `max_batch` bounds one flush.
+  transition_batcher(queue::group_commit& gc, boost::asio::any_io_executor ex,
+                     std::size_t max_batch = 1000);
+  transition_batcher(transition_batcher const&) = delete;
+  transition_batcher& operator=(transition_batcher const&) = delete;
+
+  /// Records a submit_sm_resp OK; `done` runs on the network thread after the commit.
+  void submitted(queue::submission sub, std::function<void(submit_answer)> done);
+  /// Records a receipt; `done` runs after the commit (answer deliver_sm_resp only then).
+  /// carrier and smsc_message_id must not be empty: the store refuses a whole batch for one.
+  void receipt(queue::receipt rcpt, std::function<void(receipt_answer)> done);
+
+  /// Completes once nothing is pending or being committed. For a graceful stop, after the
+  /// links stopped reporting (else it may wait as long as reports keep coming).
+  boost::asio::awaitable<void> drained();
+  bool idle() const noexcept { return !busy_ && pending_.empty(); }
+  transition_batcher_stats const& stats() const noexcept { return stats_; }
+
+ private:
+  struct pending_submit {
+    queue::submission sub;
+    std::function<void(submit_answer)> done;
+  };
+  struct pending_receipt {
+    queue::receipt rcpt;
+    std::function<void(receipt_answer)> done;
+  };
+  using pending = std::variant<pending_submit, pending_receipt>;
+  struct batch;
+
+  void push(pending p);
+  void flush();
+  void answer(batch& b, queue::result<answers> r);
+
+  queue::group_commit& gc_;
+  boost::asio::any_io_executor executor_;
+  std::size_t max_batch_;
+  std::deque<pending> pending_;
+  bool busy_ = false;  // a flush is with the writer; its completion starts the next
+  std::vector<std::function<void()>> drain_waiters_;
+  transition_batcher_stats stats_;
+};
+
+}  // namespace smsgw

@@ -1,0 +1,53 @@
+// tests/daemon/dispatch/dispatch_durability_test.cpp: with pipelined commits the queue's changes are
+// visible before they are on disk; the daemon must act on none of them before then. The WAL's
+// real fsync sits behind a gate the test holds (group_commit_options::sync), the store is read
+// through a connection of its own, and the carrier is a real simulator on 127.0.0.1.
+#include <catch2/catch.hpp>
+
+
+#include "queue/sqlite.hpp"
+#include "tests/daemon/dispatch/dispatch_fixture.hpp"
+#include "tests/queue/held_wal_sync.hpp"
+
+using namespace smsgw;
+using namespace smsgw::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The message's state as another connection sees it (committed, synced or not).
+std::int64_t state_on_file(std::string const& db_path, queue::message_id id) {
+  auto db = sqlite::database::open(db_path);
+  return db.query_int("SELECT state FROM messages WHERE id = " + std::to_string(id));
+}
+
+}  // namespace
+
+TEST_CASE("a claimed OTP is written to the SMSC only after its claim is on disk") {
+  queue::test::held_wal_sync gate;  // outlives the world: its writer's stop() still syncs
+  sim_spec tsel{"telkomsel", {}};
+  dispatch_world w({tsel});
+  gate.db_path = w.db_path;
+  w.writer.sync = gate.fn();
+  struct release_on_exit {
+    queue::test::held_wal_sync& g;
+    ~release_on_exit() { g.release(); }  // a failed REQUIRE must not leave the writer blocked
+  } guard{gate};
+  w.start();
+  REQUIRE(w.gc().pipelined());
+
+  auto id = w.enqueue(otp_request(number(1), "telkomsel"));  // acknowledged: on disk
+  gate.hold();
+  // The dispatcher claims it (the claim is committed: another connection sees it in flight) ...
+  REQUIRE(w.wait_until([&] {
+    return state_on_file(w.db_path, id) != static_cast<std::int64_t>(queue::state::queued);
+  }, 10s));
+  // ... but writes no submit_sm while the fsync that covers the claim has not returned.
+  run_for(w.io, 300ms);
+  CHECK(w.submits_to("telkomsel", number(1)).empty());
+  CHECK(state_on_file(w.db_path, id) == static_cast<std::int64_t>(queue::state::in_flight));
+
+  gate.release();
+  REQUIRE(w.wait_state(id, queue::state::delivered));
+  CHECK(w.submits_to("telkomsel", number(1)).size() == 1);
+}

@@ -1,0 +1,155 @@
+// Tests for daemon/dispatch/dlr_log.*: the line format (golden lines), masking, one whole line per
+// write even with concurrent writers of the same file, and reopen() after a logrotate rename.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/dispatch/dlr_log.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace smsgw;
+using smsgw::test::temp_dir;
+
+namespace {
+
+queue::time_point t0() { return queue::from_ms(1'767'225'600'000); }  // 2026-01-01T00:00:00Z
+
+std::vector<std::string> lines_of(std::string const& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+dlr_entry entry(std::int64_t id, std::string_view state = "delivered") {
+  return {t0() + std::chrono::milliseconds(5123), id, "telkomsel", "6281234567890", state, "000",
+          "stat:DELIVRD err:000"};
+}
+
+// The documented format (daemon/dispatch/dlr_log.hpp), as a pattern every line must match whole.
+std::regex const line_format(
+    R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z id=\d+ carrier=\S+ to=\S+ state=\S+ err=\S+ detail=\S+)");
+
+}  // namespace
+
+TEST_CASE("format: the documented line, recipient masked, values as single tokens") {
+  CHECK(format_dlr_line(entry(42)) ==
+        "2026-01-01T00:00:05.123Z id=42 carrier=telkomsel to=62812****7890 state=delivered err=000 "
+        "detail=stat:DELIVRD_err:000");
+  // Unmatched receipt: no id, no recipient; empty values are "-".
+  CHECK(format_dlr_line({t0(), 0, "xl", "", "orphan", "", ""}) ==
+        "2026-01-01T00:00:00.000Z id=0 carrier=xl to=- state=orphan err=- detail=-");
+  // Spaces and control characters cannot split a line or forge a field.
+  auto line = format_dlr_line({t0(), 7, "x l", "6281234567890", "expired\nid=1 state=delivered", "0\r", "a\tb"});
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(line.find("state=expired_id=1_state=delivered ") != std::string::npos);
+  CHECK(std::regex_match(line, line_format));
+  // A long value is cut, so a line stays short (one write(2) is then atomic in practice).
+  std::string long_detail(5000, 'd');
+  CHECK(format_dlr_line({t0(), 1, "a", "6281234567890", "rejected", "", long_detail}).size() < 400);
+}
+
+TEST_CASE("mask_msisdn keeps 5 leading and 4 trailing digits") {
+  CHECK(mask_msisdn("6281234567890") == "62812****7890");
+  CHECK(mask_msisdn("62812345678") == "62812**5678");
+  CHECK(mask_msisdn("628123456789012") == "62812******9012");
+  CHECK(mask_msisdn("123456789") == "*********");
+  CHECK(mask_msisdn("") == "-");
+  CHECK(format_dlr_line(entry(1)).find("6281234567890") == std::string::npos);
+}
+
+TEST_CASE("write: one line per call, appended, nothing but the entry") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  {
+    std::ofstream(path) << "earlier line\n";
+    dlr_log log(path);
+    REQUIRE(log.reopen().empty());
+    CHECK(log.write(entry(1)));
+    CHECK(log.write(entry(2, "undeliverable")));
+    CHECK(log.write(entry(3, "expired")));
+  }
+  auto lines = lines_of(path);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == "earlier line");
+  CHECK(lines[1] == format_dlr_line(entry(1)));
+  CHECK(lines[3].find(" id=3 ") != std::string::npos);
+  CHECK(lines[3].find("state=expired") != std::string::npos);
+  // A log without a path, or never opened, writes nothing and says so.
+  dlr_log off;
+  CHECK(off.reopen().empty());
+  CHECK_FALSE(off.write(entry(4)));
+}
+
+TEST_CASE("reopen after a logrotate rename: new lines go to the new file") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  dlr_log log(path);
+  REQUIRE(log.reopen().empty());
+  log.write(entry(1));
+  std::filesystem::rename(path, path + ".1");  // logrotate: rename, then SIGHUP
+  log.write(entry(2));                          // before the HUP: still the old (renamed) file
+  REQUIRE(log.reopen().empty());
+  log.write(entry(3));
+  log.write(entry(4));
+  auto old_lines = lines_of(path + ".1");
+  auto new_lines = lines_of(path);
+  REQUIRE(old_lines.size() == 2);
+  CHECK(old_lines[1].find(" id=2 ") != std::string::npos);
+  REQUIRE(new_lines.size() == 2);
+  CHECK(new_lines[0].find(" id=3 ") != std::string::npos);
+  CHECK(new_lines[1].find(" id=4 ") != std::string::npos);
+}
+
+TEST_CASE("a failed reopen reports the path and errno and keeps the old file") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  dlr_log log(path);
+  REQUIRE(log.reopen().empty());
+  std::filesystem::rename(path, path + ".1");
+  std::filesystem::create_directory(path);  // the path is now a directory: open fails
+  auto err = log.reopen();
+  CHECK(err == "open " + path + ": Is a directory");
+  CHECK(log.write(entry(9)));
+  CHECK(lines_of(path + ".1").size() == 1);
+  // The constructor alone opens nothing; a missing directory is an error too.
+  dlr_log nowhere(dir.file("missing/dlr.log"));
+  CHECK(nowhere.reopen().find("No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("concurrent writers (threads, and two logs on one file) never interleave or cut lines") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  dlr_log a(path), b(path);
+  REQUIRE(a.reopen().empty());
+  REQUIRE(b.reopen().empty());
+  constexpr int threads = 4, per_thread = 2000;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto& log = t % 2 ? a : b;
+      std::string detail(150, static_cast<char>('a' + t));  // long lines make tearing visible
+      for (int i = 0; i < per_thread; ++i) {
+        log.write({t0(), t * per_thread + i + 1, "telkomsel", "6281234567890", "delivered", "000", detail});
+        if (t == 0 && i % 500 == 0) a.reopen();  // a SIGHUP in the middle of it all
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  auto lines = lines_of(path);
+  REQUIRE(lines.size() == threads * per_thread);
+  std::vector<bool> seen(threads * per_thread + 1, false);
+  for (auto const& l : lines) {
+    REQUIRE(std::regex_match(l, line_format));
+    auto id = std::stoi(l.substr(l.find(" id=") + 4));
+    REQUIRE(id >= 1);
+    REQUIRE(id <= threads * per_thread);
+    CHECK_FALSE(seen[static_cast<std::size_t>(id)]);
+    seen[static_cast<std::size_t>(id)] = true;
+  }
+}
