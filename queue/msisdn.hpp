@@ -1,17 +1,14 @@
 // queue/msisdn.hpp: Indonesian mobile numbers (MSISDN): normalisation of what people type
 // (0812-…, +62 812…, 62812…, 0062812…) to one international form "62812…" (digits, no '+'),
-// validation (mobile numbers only, 9-12 digits after the country code 62), and the carrier
-// found from the number's prefix. Pure functions, no I/O. The prefix table is data passed in
-// (the default is built in, config may replace it): with number portability a prefix is a
-// routing default, not the truth about which network serves a number today.
+// and validation (mobile numbers only, 9-12 digits after the country code 62). Pure functions,
+// no I/O. Which carrier serves a number is the daemon's decision, not the queue's
+// (daemon/config/carrier_routing.hpp); unknown_prefix is the error it reports with.
 #pragma once
 
 #include <cstddef>
-#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <vector>
 
 #include <boost/system/result.hpp>
 
@@ -46,59 +43,6 @@ boost::system::result<std::string, std::error_code> normalise_msisdn(std::string
 
 /// True if `msisdn` has the exact shape normalise_msisdn() produces ("628", 11-14 digits).
 bool is_normalised_msisdn(std::string_view msisdn) noexcept;
-
-/// One row of the carrier table: numbers starting with `prefix` route to `carrier`.
-struct carrier_prefix {
-  std::string prefix;   ///< "0812" (national) or "62812" (international); longer prefixes win
-  std::string carrier;  ///< routing key, matches the carrier names in config ("telkomsel")
-};
-
-/// Why a carrier table could not be built from config rows.
-struct carrier_table_error {
-  std::size_t index = 0;  ///< the offending row
-  std::string what;       ///< e.g. "prefix \"0712\" is not a mobile prefix (08… or 628…)"
-  std::string message() const;
-};
-
-/// Prefix -> carrier, longest prefix first. Built from rows, validated once; lookups are pure.
-class carrier_table {
- public:
-  /// Validates every row: the prefix must be digits in national (08…) or international (628…)
-  /// form, at most as long as a number; carrier names non-empty; no prefix twice.
-  static boost::system::result<carrier_table, carrier_table_error> make(
-      std::vector<carrier_prefix> const& rows);
-
-  /// The built-in table of Indonesian mobile prefixes (see default_carrier_prefixes()).
-  static carrier_table const& indonesia_default();
-
-  /// The carrier for a normalised number (normalise_msisdn's output), or unknown_prefix.
-  boost::system::result<std::string_view, std::error_code> carrier_of(
-      std::string_view msisdn) const;
-
-  /// Rows in lookup order, prefixes in international form ("62812").
-  std::span<carrier_prefix const> rows() const noexcept { return rows_; }
-
- private:
-  std::vector<carrier_prefix> rows_;  // international prefixes, longest first
-};
-
-/// The default rows, national form, as of 2025 (see the comments in msisdn.cpp and
-/// docs/limits.md for the uncertain ones).
-std::vector<carrier_prefix> default_carrier_prefixes();
-
-/// A number, normalised, with the carrier its prefix routes to.
-struct routed_msisdn {
-  std::string msisdn;   ///< "628123456789"
-  std::string carrier;  ///< "telkomsel"
-};
-
-/// normalise_msisdn() then carrier_table::carrier_of(): the whole check an API request needs.
-boost::system::result<routed_msisdn, std::error_code> parse_msisdn(
-    std::string_view input, carrier_table const& table = carrier_table::indonesia_default());
-
-/// Lets result<carrier_table, carrier_table_error>::value() throw (std::invalid_argument).
-[[noreturn]] void throw_exception_from_error(carrier_table_error const& e,
-                                             boost::source_location const& loc);
 
 }  // namespace smsgw::queue
 

@@ -410,6 +410,16 @@ std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out,
   return std::nullopt;
 }
 
+bool patch_sequence_number(std::span<std::uint8_t> pdu_bytes, std::uint32_t sequence_number) {
+  // Header: command_length, command_id, command_status, sequence_number (4 octets each, big
+  // endian): the sequence number is octets 12..15.
+  constexpr std::size_t offset = 12;
+  if (pdu_bytes.size() < offset + 4) return false;
+  for (std::size_t i = 0; i < 4; ++i)
+    pdu_bytes[offset + i] = static_cast<std::uint8_t>(sequence_number >> (24 - 8 * i));
+  return true;
+}
+
 pdu make_generic_nack(codec_error const& e) {
   pdu p;
   p.status = e.status;

@@ -56,6 +56,11 @@ struct encode_options {
 std::optional<codec_error> encode(pdu const& p, std::vector<std::uint8_t>& out,
                                   encode_options const& options);
 
+/// Overwrites the sequence_number of the encoded PDU that starts at `pdu_bytes` (its header:
+/// at least 16 octets), for a PDU encoded before its sequence number was known. False (and
+/// nothing written) if `pdu_bytes` is shorter than a header.
+bool patch_sequence_number(std::span<std::uint8_t> pdu_bytes, std::uint32_t sequence_number);
+
 /// Builds the generic_nack to send for a decode error (status and sequence_number echoed).
 pdu make_generic_nack(codec_error const& e);
 

@@ -227,7 +227,7 @@ queue::enqueue_request build_request(http_request const& req, api_deps& deps, bo
   queue::enqueue_request r;
   auto to = f.str("to", 64);
   if (!to) throw bad_request{"to", "required"};
-  auto routed = queue::parse_msisdn(*to, deps.prefixes());
+  auto routed = parse_msisdn(*to, deps.routing());
   if (!routed) throw bad_request{"to", routed.error().message()};
   auto const* rc = deps.carrier(routed->carrier);
   if (!rc) throw bad_request{"to", fmt::format("no carrier configured for {} numbers", routed->carrier)};

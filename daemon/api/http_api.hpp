@@ -1,5 +1,5 @@
 // daemon/api/http_api.hpp: the HTTP API as one function of (request, deps) -> response, with no
-// sockets (style guide item 19); daemon/api/http_server.* is the transport. Queue work goes
+// sockets; daemon/api/http_server.* is the transport. Queue work goes
 // through `api_deps`, whose awaitables complete off the network thread's back (the daemon
 // uses the group-commit writer; tests may run a store inline).
 //   POST /v1/otp            OTP: to, text | code (+template), purpose, ttl_seconds, idempotency_key
@@ -20,6 +20,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/object.hpp>
 
+#include "daemon/config/carrier_routing.hpp"
 #include "daemon/config/config.hpp"
 #include "queue/error.hpp"
 #include "queue/message.hpp"
@@ -47,8 +48,10 @@ queue::result<message_view> read_message_view(queue::store& s, queue::message_id
 /// What the API needs from the daemon.
 class api_deps {
  public:
-  api_deps(api_settings settings, std::vector<route_config> const& carriers)
-      : settings_(std::move(settings)), carriers_(carriers) {}
+  /// `carriers` and `routing` must outlive the deps (they live in the daemon's config).
+  api_deps(api_settings settings, std::vector<route_config> const& carriers,
+           carrier_table const& routing = carrier_table::indonesia_default())
+      : settings_(std::move(settings)), carriers_(carriers), routing_(routing) {}
   virtual ~api_deps() = default;
 
   virtual boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
@@ -69,13 +72,13 @@ class api_deps {
 
   api_settings const& settings() const noexcept { return settings_; }
   route_config const* carrier(std::string_view name) const noexcept;
-  queue::carrier_table const& prefixes() const noexcept {
-    return queue::carrier_table::indonesia_default();
-  }
+  /// Which carrier serves a number.
+  carrier_table const& routing() const noexcept { return routing_; }
 
  private:
   api_settings settings_;
   std::vector<route_config> const& carriers_;
+  carrier_table const& routing_;
 };
 
 /// Answers one request. Never throws for any input: bad requests get a 4xx with a JSON body

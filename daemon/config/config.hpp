@@ -14,6 +14,7 @@
 
 #include <boost/system/result.hpp>
 
+#include "daemon/config/carrier_routing.hpp"
 #include "daemon/link/carrier_config.hpp"
 #include "queue/rate_limits.hpp"
 #include "smpp/message_id.hpp"
@@ -78,6 +79,8 @@ struct daemon_config {
   logging_settings logging;            ///< `[logging]`
   retry_settings retry;                ///< `[retry]`
   std::chrono::milliseconds stop_timeout{15000};  ///< `stop_timeout_ms` (top level): drain bound on SIGTERM
+  /// Which carrier serves a number: the built-in prefix table (not configurable yet).
+  carrier_table routing = carrier_table::indonesia_default();
 
   route_config const* find_carrier(std::string_view name) const noexcept;
 };

@@ -68,7 +68,8 @@ dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
       for (auto const& alt : other.alternates)
         if (alt == c.link.name) keys.push_back(other.link.name);
     }
-    sources_.emplace(c.link.name, std::make_unique<dispatcher_source>(*this, c.link.name, keys));
+    auto& owner = static_cast<source_owner&>(*this);  // a private base: convert it here
+    sources_.emplace(c.link.name, std::make_unique<dispatcher_source>(owner, c.link.name, keys));
   }
 }
 

@@ -21,9 +21,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/experimental/channel.hpp>
 
 #include "daemon/config/config.hpp"
+#include "daemon/dispatch/dispatcher_source.hpp"
 #include "daemon/dispatch/dlr_log.hpp"
 #include "daemon/dispatch/retry_policy.hpp"
 #include "daemon/link/smpp_events.hpp"
@@ -32,8 +32,6 @@
 #include "queue/group_commit.hpp"
 
 namespace smsgw {
-
-class dispatcher_source;
 
 /// Builds the submit_sm of a stored message (text encoded, long texts in message_payload,
 /// receipt requested, validity = time left). Pure; nullopt-like error text if not encodable.
@@ -59,7 +57,7 @@ struct dispatcher_stats {
 /// message's "receipt...: stat:X err:Y"): Y, or "" when absent or "-". Pure.
 std::string_view receipt_err(std::string_view detail) noexcept;
 
-class dispatcher final : public smpp_events {
+class dispatcher final : public smpp_events, private source_owner {
  public:
   /// `gc`, `config` and `log` must outlive the dispatcher. Call everything on `ex`. `retry`
   /// should be the settings given to with_retry_policy() for the store.
@@ -103,17 +101,17 @@ class dispatcher final : public smpp_events {
                      std::string_view detail) override;
 
  private:
-  friend class dispatcher_source;
+  // source_owner: what its sources may ask of it.
+  boost::asio::any_io_executor executor() const override { return executor_; }
+  queue::group_commit& queue_writer() override { return gc_; }
+  bool stopping() const override { return stopping_; }
+  void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) override;
+  bool still_sendable(outbound_message& m, queue::time_point now) override;
+  void forget_unsent(std::uint64_t ref) override;
+  void count_queue_error() override { ++stats_.queue_errors; }
 
-  void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer);
   dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
   bool is_up(std::string_view carrier) const;
-  /// refresh_validity() for a buffered message; an expired one is recorded (expired, DLR
-  /// line) and forgotten, and false is returned.
-  bool still_sendable(outbound_message& m, queue::time_point now);
-  /// A claimed message the queue would not mark as sending (it expired meanwhile: the store
-  /// already recorded that): its DLR line, and it is forgotten.
-  void forget_unsent(std::uint64_t ref);
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.

@@ -64,10 +64,10 @@ bool refresh_validity(outbound_message& m, queue::time_point expires_at, queue::
   return true;
 }
 
-dispatcher_source::dispatcher_source(dispatcher& owner, std::string carrier,
+dispatcher_source::dispatcher_source(source_owner& owner, std::string carrier,
                                      std::vector<std::string> keys)
     : owner_(owner), carrier_(std::move(carrier)), keys_(std::move(keys)),
-      wake_(owner.executor_) {}
+      wake_(owner.executor()) {}
 
 void dispatcher_source::push(outbound_message m) {
   buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m));
@@ -78,12 +78,12 @@ void dispatcher_source::wake() { wake_.notify(); }
 
 asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size_t max) {
   auto cs = co_await asio::this_coro::cancellation_state;
-  asio::steady_timer poll(owner_.executor_);
+  asio::steady_timer poll(owner_.executor());
   while (cs.cancelled() == asio::cancellation_type::none) {
     // After stop_dequeuing() nothing is handed out: the caller waits here until its link
     // closes and cancels it. (Returning empty at once would let a link's feeder spin
     // without ever yielding to the event loop.)
-    if (!owner_.stopping_) {
+    if (!owner_.stopping()) {
       if (!buffer_.empty()) co_return pop(max);
       owner_.accept_claimed(co_await claim(max), *this);
       if (!buffer_.empty()) continue;
@@ -131,9 +131,9 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
     return all;
   };
   // Not durable: nothing is sent on the strength of a claim alone (before_send is).
-  auto r = co_await queue_call(owner_.gc_, std::move(work), false);
+  auto r = co_await queue_call(owner_.queue_writer(), std::move(work), false);
   if (!r) {
-    ++owner_.stats_.queue_errors;
+    owner_.count_queue_error();
     spdlog::error("claim for {}: {}", carrier_, r.error().message);
     co_return std::vector<queue::message>{};
   }
@@ -159,11 +159,11 @@ asio::awaitable<void> dispatcher_source::before_send(std::vector<outbound_messag
     }
     return ok;
   };
-  auto r = co_await queue_call(owner_.gc_, std::move(work));
+  auto r = co_await queue_call(owner_.queue_writer(), std::move(work));
   if (!r) {
     // Not recorded (the queue failed, e.g. a failed fsync): not sent either. They wait in
     // the buffer; /healthz reports the queue's error.
-    ++owner_.stats_.queue_errors;
+    owner_.count_queue_error();
     spdlog::error("mark sending for {}: {}", carrier_, r.error().message);
     for (auto& m : batch) push(std::move(m));
     batch.clear();

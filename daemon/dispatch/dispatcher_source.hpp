@@ -1,6 +1,7 @@
-// daemon/dispatch/dispatcher_source.hpp: one carrier's message_source inside the dispatcher (private
-// to dispatcher*.cpp). Single-threaded on the dispatcher's executor; one taker at a time (the
-// carrier's gate guarantees it).
+// daemon/dispatch/dispatcher_source.hpp: one carrier's message_source inside the dispatcher
+// (private to dispatcher*.cpp), and source_owner, all a source may ask of its dispatcher.
+// Single-threaded on the dispatcher's executor; one taker at a time (the carrier's gate
+// guarantees it).
 #pragma once
 
 #include <map>
@@ -11,16 +12,37 @@
 
 #include "daemon/link/smpp_events.hpp"
 #include "daemon/link/wake_signal.hpp"
+#include "queue/group_commit.hpp"
 #include "queue/message.hpp"
 
 namespace smsgw {
 
-class dispatcher;
+class dispatcher_source;
+
+/// What a source needs of the dispatcher that owns it (the dispatcher implements it).
+class source_owner {
+ public:
+  virtual boost::asio::any_io_executor executor() const = 0;
+  virtual queue::group_commit& queue_writer() = 0;
+  /// After stop_dequeuing(): hand out nothing more.
+  virtual bool stopping() const = 0;
+  /// Messages `claimer` just claimed: each goes to the buffer of the source of its route.
+  virtual void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) = 0;
+  /// Just before hand-out: false (and the message recorded as expired) if it must not go out.
+  virtual bool still_sendable(outbound_message& m, queue::time_point now) = 0;
+  /// A claimed message the queue would not mark as sending (it expired meanwhile).
+  virtual void forget_unsent(std::uint64_t ref) = 0;
+  /// A claim or sending mark failed in the queue.
+  virtual void count_queue_error() = 0;
+
+ protected:
+  ~source_owner() = default;
+};
 
 class dispatcher_source final : public message_source {
  public:
   /// `keys`: queue carrier keys this source claims from (its own, then those it backs up).
-  dispatcher_source(dispatcher& owner, std::string carrier, std::vector<std::string> keys);
+  dispatcher_source(source_owner& owner, std::string carrier, std::vector<std::string> keys);
 
   boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) override;
   void put_back(outbound_message msg) override { push(std::move(msg)); }
@@ -40,7 +62,7 @@ class dispatcher_source final : public message_source {
   std::vector<outbound_message> pop(std::size_t max);
   boost::asio::awaitable<std::vector<queue::message>> claim(std::size_t max);
 
-  dispatcher& owner_;
+  source_owner& owner_;
   std::string carrier_;
   std::vector<std::string> keys_;
   std::map<std::pair<int, std::uint64_t>, outbound_message> buffer_;

@@ -107,7 +107,7 @@ void carrier::spawn(std::shared_ptr<smsc_link> link) {
       } catch (std::exception const& ex) {
         spdlog::error("{}: link ended by an exception: {}", link->identity().bind, ex.what());
       }
-      if (!stopping_) spawn(link);  // restart (style item 16); run() carries on its session
+      if (!stopping_) spawn(link);  // a surprise exception is logged once and the link restarted
     }
     link_ended_.notify();
   });

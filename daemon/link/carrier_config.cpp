@@ -1,5 +1,5 @@
 // daemon/link/carrier_config.cpp: validation of carrier_config (see carrier_config.hpp). The limits
-// are the SMPP 3.4 field sizes minus the NUL (smpp-notes §3), so a config the SMSC would
+// are the SMPP 3.4 field sizes minus the NUL (docs/smpp.md §Mandatory fields), so a config the SMSC would
 // reject as a malformed bind is refused at start-up instead.
 #include "daemon/link/carrier_config.hpp"
 

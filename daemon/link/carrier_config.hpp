@@ -29,13 +29,13 @@ struct tls_config {
   bool verify = true;       ///< verify the peer's chain and host name; false only for lab tests
 };
 
-/// How a bind slot is opened (smpp-notes §10); config key `bind_mode`.
+/// How a bind slot is opened (docs/smpp.md §Bind states); config key `bind_mode`.
 enum class bind_layout {
   transceiver,           ///< one bind_transceiver per slot (submit and receive receipts)
   transmitter_receiver,  ///< a bind_transmitter + a bind_receiver per slot (two connections)
 };
 
-/// Every wait of a link has a deadline (style guide item 14). Defaults follow smpp-notes §11.
+/// Every wait of a link has a deadline. Defaults follow docs/smpp.md §Timers.
 struct link_timeouts {
   std::chrono::milliseconds connect = 10s;              ///< resolve + TCP connect
   std::chrono::milliseconds tls_handshake = 10s;        ///< TLS handshake
@@ -75,7 +75,7 @@ struct carrier_config {
 
   bind_layout mode = bind_layout::transceiver;
   unsigned binds = 1;          ///< bind slots; connections = binds (x2 for transmitter_receiver)
-  unsigned window = 10;        ///< max outstanding submit_sm per bind (smpp-notes §7)
+  unsigned window = 10;        ///< max outstanding submit_sm per bind (docs/smpp.md §Sequence numbers and window)
   throttle_config throttle;
   link_timeouts timeouts;
   reconnect_config reconnect;

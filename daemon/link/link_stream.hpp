@@ -3,7 +3,7 @@
 // TCP_NODELAY set, plus the TLS client context built from a carrier's tls_config.
 // Design decision: a small variant wrapper instead of templating the whole link on the
 // stream type, so smsc_link.cpp is compiled once; the per-call dispatch costs nothing visible.
-// TLS defaults are strict (style item 18): verify_peer, SNI, host-name verification.
+// TLS defaults are strict: verify_peer, SNI, host-name verification.
 #pragma once
 
 #include <chrono>

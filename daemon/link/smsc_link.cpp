@@ -70,7 +70,7 @@ asio::awaitable<void> smsc_link::run() {
 }
 
 asio::awaitable<smsc_link::outcome> smsc_link::run_connection(link_stream stream) {
-  connection c(executor_, std::move(stream));
+  link_connection c(executor_, std::move(stream));
   conn_ = &c;
   c.ack_sink = std::make_shared<deliver_ack::sink>(
       [this](std::uint32_t seq, smpp::command_status status) { ack_deliver(seq, status); });

@@ -25,6 +25,8 @@
 
 namespace smsgw {
 
+struct link_connection;  // daemon/link/smsc_link_connection.hpp: one connection's state
+
 /// Everything one link needs to know (built by the carrier from carrier_config).
 struct link_config {
   link_identity id;               ///< carrier + bind name for logs; peer filled in per connection
@@ -86,22 +88,21 @@ class smsc_link : public std::enable_shared_from_this<smsc_link> {
   std::size_t in_flight() const noexcept { return session_.in_flight(); }
 
  private:
-  struct connection;
   struct outcome {
     bool bound = false;             // the bind succeeded on this connection
     bool credential_error = false;  // the bind was refused for credentials
   };
 
   asio::awaitable<outcome> run_connection(link_stream stream);
-  asio::awaitable<void> read_pdus(connection& c);
-  asio::awaitable<void> write_pdus(connection& c);
-  asio::awaitable<void> drive_timers(connection& c);
-  asio::awaitable<void> feed_submits(connection& c);
+  asio::awaitable<void> read_pdus(link_connection& c);
+  asio::awaitable<void> write_pdus(link_connection& c);
+  asio::awaitable<void> drive_timers(link_connection& c);
+  asio::awaitable<void> feed_submits(link_connection& c);
   asio::awaitable<bool> sleep_unless_stopped(std::chrono::milliseconds delay);
 
-  void submit_one(connection& c, outbound_message m, smpp::steady_time now);
+  void submit_one(link_connection& c, outbound_message m, smpp::steady_time now);
   void ack_deliver(std::uint32_t sequence_number, smpp::command_status status);
-  void process(connection& c);
+  void process(link_connection& c);
   void set_state(link_state s, std::string_view detail);
   void handle_bind_failed(smpp::bind_failed const& f);
 
@@ -111,7 +112,7 @@ class smsc_link : public std::enable_shared_from_this<smsc_link> {
   submit_feed* feed_;
   smpp::session session_;
   smpp::actions actions_;        // reused: what the session asked for, processed at once
-  connection* conn_ = nullptr;   // the live connection, if any (owned by run_connection)
+  link_connection* conn_ = nullptr;   // the live connection, if any (owned by run_connection)
   // In-flight submits by ref, kept whole so a throttled one can be handed back intact.
   std::unordered_map<std::uint64_t, outbound_message> in_flight_;
   wake_signal stop_signal_;

@@ -1,5 +1,5 @@
-// daemon/link/smsc_link_connection.hpp: private to smsc_link*.cpp: the state of ONE connection of
-// a link, owned by run_connection's coroutine frame: the stream, the framer, the outbox
+// daemon/link/smsc_link_connection.hpp: private to smsc_link*.cpp: link_connection, the state of
+// ONE connection of a link, owned by smsc_link::run_connection's coroutine frame: the stream, the framer, the outbox
 // (bytes encoded and not yet written + a channel that wakes the writer) and the timer.
 // Design decision: the outbox holds encoded bytes, not PDUs: every PDU produced while the
 // writer is busy (or within one event-loop turn) goes out in ONE write, so a window of N
@@ -16,15 +16,14 @@
 
 #include "daemon/link/link_stream.hpp"
 #include "daemon/link/smpp_events.hpp"
-#include "daemon/link/smsc_link.hpp"
 #include "smpp/framer.hpp"
 
 namespace smsgw {
 
 using signal_channel = asio::experimental::channel<void(error_code)>;
 
-struct smsc_link::connection {
-  connection(asio::any_io_executor ex, link_stream s)
+struct link_connection {
+  link_connection(asio::any_io_executor ex, link_stream s)
       : stream(std::move(s)), writer_wake(ex, 1), room(ex, 1), timer(ex) {}
 
   /// Wakes the writer if it sleeps (a full channel means it is already due to run).

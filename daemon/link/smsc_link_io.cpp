@@ -3,6 +3,8 @@
 // Design decision: a submit_sm is encoded BEFORE the session takes it (sequence_number 0,
 // patched afterwards), so a message the codec refuses is rejected without occupying a window
 // slot, and each message is encoded exactly once with no copy of it made.
+#include <span>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -14,6 +16,7 @@
 #include "daemon/redact/redact.hpp"
 #include "daemon/link/smsc_link.hpp"
 #include "daemon/link/smsc_link_connection.hpp"
+#include "smpp/codec.hpp"
 
 namespace smsgw {
 
@@ -47,7 +50,7 @@ link_state link_state_of(smpp::session_state s) {
 }
 }  // namespace
 
-asio::awaitable<void> smsc_link::read_pdus(connection& c) {
+asio::awaitable<void> smsc_link::read_pdus(link_connection& c) {
   for (;;) {
     auto region = c.framer.prepare(read_chunk);
     auto [ec, n] = co_await c.stream.read_some(asio::buffer(region.data(), region.size()));
@@ -60,7 +63,7 @@ asio::awaitable<void> smsc_link::read_pdus(connection& c) {
     for (;;) {
       auto frame = c.framer.next();
       if (!frame) {
-        // Framing is lost for good: answer what we can, flush, close (smpp-notes §1).
+        // Framing is lost for good: answer what we can, flush, close (docs/smpp.md §Malformed PDUs and generic_nack).
         auto const why = frame.error().message();
         spdlog::error("read {} {}: {}", config_.id.bind, config_.id.peer, why);
         (void)smpp::encode(smpp::make_generic_nack(frame.error()), c.pending);
@@ -82,7 +85,7 @@ asio::awaitable<void> smsc_link::read_pdus(connection& c) {
   }
 }
 
-asio::awaitable<void> smsc_link::write_pdus(connection& c) {
+asio::awaitable<void> smsc_link::write_pdus(link_connection& c) {
   for (;;) {
     if (c.pending.empty()) {
       if (c.close_requested) {
@@ -107,7 +110,7 @@ asio::awaitable<void> smsc_link::write_pdus(connection& c) {
   }
 }
 
-asio::awaitable<void> smsc_link::drive_timers(connection& c) {
+asio::awaitable<void> smsc_link::drive_timers(link_connection& c) {
   for (;;) {
     auto const deadline = session_.next_deadline();
     c.timer.expires_at(deadline.value_or(smpp::steady_time::max()));
@@ -119,7 +122,7 @@ asio::awaitable<void> smsc_link::drive_timers(connection& c) {
   }
 }
 
-asio::awaitable<void> smsc_link::feed_submits(connection& c) {
+asio::awaitable<void> smsc_link::feed_submits(link_connection& c) {
   for (;;) {
     while (feed_ == nullptr || session_.window_free() == 0) {
       auto [ec] = co_await c.room.async_receive(use_tuple);
@@ -135,7 +138,7 @@ asio::awaitable<void> smsc_link::feed_submits(connection& c) {
   }
 }
 
-void smsc_link::submit_one(connection& c, outbound_message m, smpp::steady_time now) {
+void smsc_link::submit_one(link_connection& c, outbound_message m, smpp::steady_time now) {
   if (!session_.can_submit() || session_.window_free() == 0 || c.close_requested) {
     feed_->give_back(std::move(m));
     return;
@@ -163,10 +166,7 @@ void smsc_link::submit_one(connection& c, outbound_message m, smpp::steady_time 
   for (auto it = actions_.begin(); it != actions_.end(); ++it) {
     auto* send = std::get_if<smpp::send_pdu>(&*it);
     if (send == nullptr || send->p.id() != smpp::command_id::submit_sm) continue;
-    auto const seq = send->p.sequence_number;
-    for (int i = 0; i < 4; ++i)
-      c.pending[mark + 12 + static_cast<std::size_t>(i)] =
-          static_cast<std::uint8_t>(seq >> (24 - 8 * i));
+    smpp::patch_sequence_number(std::span(c.pending).subspan(mark), send->p.sequence_number);
     m.submit = std::get<smpp::submit_sm>(std::move(send->p.body));
     m.tlvs = std::move(send->p.tlvs);
     actions_.erase(it);
@@ -178,7 +178,7 @@ void smsc_link::submit_one(connection& c, outbound_message m, smpp::steady_time 
   c.wake_writer();
 }
 
-void smsc_link::process(connection& c) {
+void smsc_link::process(link_connection& c) {
   auto const& id = config_.id;
   bool room = false;
   for (auto& a : actions_) {

@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 extern char** environ;
 
 namespace smsgw::e2e {
@@ -59,32 +61,7 @@ inline void write_file(fs::path const& p, std::string const& text) {
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at the end
-/// unless SMSGW_E2E_KEEP is set (then its path is printed for a post-mortem).
-class temp_dir {
- public:
-  temp_dir() {
-    char const* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/smsgw-e2e-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    if (std::getenv("SMSGW_E2E_KEEP")) {
-      std::fprintf(stderr, "e2e: kept %s\n", path_.c_str());
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(temp_dir const&) = delete;
-  temp_dir& operator=(temp_dir const&) = delete;
-  fs::path const& path() const noexcept { return path_; }
-  fs::path operator/(std::string const& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using smsgw::test::temp_dir;
 
 /// Environment changes for a child: {"NAME", "value"} sets, {"NAME", nullopt} removes.
 using env_changes = std::vector<std::pair<std::string, std::optional<std::string>>>;

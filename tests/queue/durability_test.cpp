@@ -253,7 +253,7 @@ TEST_CASE("a read-only database gives a clear error and keeps what was acknowled
     CHECK(r.error().code == errc::read_only);
   }
   SECTION("a file this user may not write (a child drops root privileges)") {
-    ::chmod(dir.path.c_str(), 0755);
+    ::chmod(dir.path().c_str(), 0755);
     for (auto name : {"queue.db", "queue.db-wal", "queue.db-shm"}) {
       ::chmod(dir.file(name).c_str(), 0444);
     }

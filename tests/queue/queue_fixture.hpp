@@ -5,6 +5,7 @@
 
 #include "queue/schema.hpp"
 #include "queue/store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,20 +16,7 @@
 
 namespace smsgw::queue::test {
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("smsgw-queue-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(std::string const& name = "queue.db") const { return (path / name).string(); }
-};
+using smsgw::test::temp_dir;
 
 /// A fixed, readable fake "now": 2026-01-01T00:00:00Z.
 inline time_point t0() { return from_ms(1'767'225'600'000); }

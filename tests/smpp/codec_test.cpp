@@ -504,3 +504,24 @@ TEST_CASE("command_name spells every command as the spec does") {
   CHECK(command_name(command_id::alert_notification) == "alert_notification");
   CHECK(command_name(static_cast<command_id>(0x21)) == "unknown");
 }
+
+TEST_CASE("patch_sequence_number rewrites only the sequence_number of an encoded PDU") {
+  submit_sm s;
+  s.destination_addr = "6281234567890";
+  s.short_message = {'h', 'i'};
+  bytes out = {0xAA, 0xBB};  // something before the PDU in the same buffer stays as it is
+  REQUIRE_FALSE(encode(make(command_status::ok, 0, s), out));
+  auto pdu_bytes = std::span(out).subspan(2);
+  REQUIRE(patch_sequence_number(pdu_bytes, 0x01020304));
+  CHECK(out[0] == 0xAA);
+  CHECK(out[1] == 0xBB);
+  auto const decoded = decode(pdu_bytes);
+  REQUIRE(decoded.has_value());
+  CHECK(*decoded == make(command_status::ok, 0x01020304, s));
+}
+
+TEST_CASE("patch_sequence_number refuses a buffer shorter than a header") {
+  bytes out(15, 0);
+  CHECK_FALSE(patch_sequence_number(out, 7));
+  CHECK(out == bytes(15, 0));
+}

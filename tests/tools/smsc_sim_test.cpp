@@ -273,7 +273,7 @@ TEST_CASE("fault: binds refused with a chosen status, and the per-account bind l
 TEST_CASE("submit_sm gets a message id in the configured format; the receipt may use another",
           "[smsc_sim]") {
   auto cfg = base_config();
-  cfg.first_message_id = 0x33E95179;  // 870928761, the example of smpp-notes §12
+  cfg.first_message_id = 0x33E95179;  // 870928761, the example of docs/smpp.md §Message ids
   cfg.resp_id_format = sim::id_format::hex;
   cfg.receipt_id_format = sim::id_format::dec;
   sim::simulator_thread s(cfg);

@@ -1,6 +1,6 @@
 // tests/daemon/api/api_fixture.hpp: shared by the HTTP API and server tests: a real queue store
-// file in a temp dir behind the group-commit writer, an api_deps wired the way the daemon
-// wires it (enqueue_batcher + queue_call from daemon/dispatch/queue_bridge.hpp), fake time, and a
+// file in a temp dir behind the group-commit writer, the daemon's own api_deps
+// (daemon/api/queue_api_deps.hpp) with fake time, and a
 // spdlog sink that captures every log line so tests can assert what was (never) logged.
 #pragma once
 
@@ -20,7 +20,7 @@
 
 #include "daemon/config/config.hpp"
 #include "daemon/api/http_api.hpp"
-#include "daemon/dispatch/queue_bridge.hpp"
+#include "daemon/api/queue_api_deps.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/store.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -30,32 +30,20 @@ namespace smsgw::test {
 /// 2026-01-01T00:00:00Z.
 inline queue::time_point t0() { return queue::from_ms(1'767'225'600'000); }
 
-/// The daemon's api_deps, minus the dispatcher: queue work through the group-commit writer.
-class store_deps final : public api_deps {
+/// The daemon's api_deps (daemon/api/queue_api_deps.hpp) with fake time, recording which
+/// carriers it was told about instead of waking a dispatcher.
+class store_deps final : public queue_api_deps {
  public:
   store_deps(api_settings s, std::vector<route_config> const& carriers, queue::group_commit& gc,
              boost::asio::any_io_executor ex)
-      : api_deps(std::move(s), carriers), gc_(gc), batcher_(gc, std::move(ex)) {}
+      : queue_api_deps(std::move(s), carriers, gc, std::move(ex),
+                       {.enqueued = [this](std::string_view c) { notified.emplace_back(c); },
+                        .health = {}}) {}
 
-  boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(queue::enqueue_request r) override {
-    co_return co_await batcher_.enqueue(std::move(r));
-  }
-  boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) override {
-    co_return co_await queue_call(gc_, [id](queue::store& s) { return read_message_view(s, id); });
-  }
-  boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
-  queue_waiting() override {
-    co_return co_await queue_call(gc_, [](queue::store& s) { return s.count_waiting(); });
-  }
-  void enqueued(std::string_view carrier) override { notified.emplace_back(carrier); }
   queue::time_point now() override { return now_; }
 
   queue::time_point now_ = t0();
   std::vector<std::string> notified;
-
- private:
-  queue::group_commit& gc_;
-  enqueue_batcher batcher_;
 };
 
 /// Captures every spdlog line (all levels) while alive; restores the previous default logger.

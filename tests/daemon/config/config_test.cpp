@@ -381,10 +381,10 @@ TEST_CASE("TOML syntax errors give the line; a line holding a password is not qu
 
 TEST_CASE("load_config_file: unreadable or missing file, directory") {
   temp_dir dir;
-  auto missing = load_config_file((dir.path / "nope.toml").string());
+  auto missing = load_config_file((dir.path() / "nope.toml").string());
   REQUIRE_FALSE(missing.has_value());
-  CHECK(missing.error().message() == (dir.path / "nope.toml").string() + ":0: cannot open: No such file or directory");
-  auto as_dir = load_config_file(dir.path.string());
+  CHECK(missing.error().message() == (dir.path() / "nope.toml").string() + ":0: cannot open: No such file or directory");
+  auto as_dir = load_config_file(dir.path().string());
   REQUIRE_FALSE(as_dir.has_value());
   CHECK(as_dir.error().message().find("is a directory") != std::string::npos);
   auto good = dir.write("good.toml", carrier_block("a"));

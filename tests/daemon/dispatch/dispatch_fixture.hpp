@@ -84,8 +84,8 @@ struct sim_spec {
 class dispatch_world {
  public:
   explicit dispatch_world(std::vector<sim_spec> specs) {
-    db_path = (dir.path / "queue.db").string();
-    dlr_path = (dir.path / "dlr.log").string();
+    db_path = (dir.path() / "queue.db").string();
+    dlr_path = (dir.path() / "dlr.log").string();
     cfg.queue.db_path = db_path;
     cfg.queue.synchronous_full = false;
     cfg.queue.housekeeping_interval = std::chrono::milliseconds(50);

@@ -1,0 +1,36 @@
+// daemon/api/queue_api_deps.cpp: see queue_api_deps.hpp.
+#include "daemon/api/queue_api_deps.hpp"
+
+#include "queue/store.hpp"
+
+namespace smsgw {
+
+queue_api_deps::queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
+                               queue::group_commit& gc, boost::asio::any_io_executor ex,
+                               api_hooks hooks, carrier_table const& routing)
+    : api_deps(std::move(settings), carriers, routing), gc_(gc), batcher_(gc, std::move(ex)),
+      hooks_(std::move(hooks)) {}
+
+boost::asio::awaitable<queue::result<queue::enqueue_outcome>> queue_api_deps::enqueue(
+    queue::enqueue_request req) {
+  co_return co_await batcher_.enqueue(std::move(req));
+}
+
+boost::asio::awaitable<queue::result<message_view>> queue_api_deps::lookup(queue::message_id id) {
+  co_return co_await queue_call(gc_, [id](queue::store& s) { return read_message_view(s, id); });
+}
+
+void queue_api_deps::enqueued(std::string_view carrier) {
+  if (hooks_.enqueued) hooks_.enqueued(carrier);
+}
+
+boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
+queue_api_deps::queue_waiting() {
+  co_return co_await queue_call(gc_, [](queue::store& s) { return s.count_waiting(); });
+}
+
+boost::json::object queue_api_deps::health() {
+  return hooks_.health ? hooks_.health() : boost::json::object{};
+}
+
+}  // namespace smsgw

@@ -1,0 +1,46 @@
+// daemon/api/queue_api_deps.hpp: the api_deps the daemon runs the API with: queue work through
+// the group-commit writer (enqueues batched, lookups and counts as queue calls), completing on
+// the network thread. What the API needs of the rest of the daemon comes in as two hooks, so
+// this room knows nothing of carriers or links.
+#pragma once
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "daemon/api/http_api.hpp"
+#include "daemon/dispatch/queue_bridge.hpp"
+#include "queue/group_commit.hpp"
+
+namespace smsgw {
+
+struct api_hooks {
+  /// After an accepted enqueue: the carrier's source should claim it now.
+  std::function<void(std::string_view carrier)> enqueued;
+  /// Extra fields for GET /healthz (links bound per carrier, ...).
+  std::function<boost::json::object()> health;
+};
+
+class queue_api_deps : public api_deps {
+ public:
+  queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
+                 queue::group_commit& gc, boost::asio::any_io_executor ex, api_hooks hooks = {},
+                 carrier_table const& routing = carrier_table::indonesia_default());
+
+  boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
+      queue::enqueue_request req) override;
+  boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) override;
+  void enqueued(std::string_view carrier) override;
+  boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
+  queue_waiting() override;
+  boost::json::object health() override;
+
+ private:
+  queue::group_commit& gc_;
+  enqueue_batcher batcher_;
+  api_hooks hooks_;
+};
+
+}  // namespace smsgw

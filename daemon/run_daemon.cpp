@@ -1,0 +1,205 @@
+// daemon/run_daemon.cpp: see run_daemon.hpp. Threads: the queue's writer and syncer
+// (queue::group_commit) and one io_context(1) network thread for everything else.
+// SIGTERM/SIGINT: stop accepting, stop dequeuing, unbind every link (bounded by stop_timeout),
+// give back what was claimed and never written, stop the queue writer after everything
+// submitted is committed. SIGHUP: reopen the DLR log (logrotate).
+#include "daemon/run_daemon.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/api/http_server.hpp"
+#include "daemon/api/queue_api_deps.hpp"
+#include "daemon/dispatch/dispatcher.hpp"
+#include "daemon/dispatch/dlr_log.hpp"
+#include "daemon/dispatch/retry_policy.hpp"
+#include "daemon/instance_lock.hpp"
+#include "daemon/link/carrier.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/signals.hpp"
+#include "daemon/systemd_notify.hpp"
+#include "queue/group_commit.hpp"
+
+namespace smsgw {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+using carrier_list = std::vector<std::unique_ptr<carrier>>;
+
+/// The network thread's io_context. ~io_context destroys the handlers still pending (suspended
+/// coroutine frames of links, HTTP connections...), and those frames refer to the carriers,
+/// dispatcher and server declared after it, so already destroyed: destroy_pending() runs that
+/// shutdown first, while everything they refer to is alive.
+class daemon_io final : public asio::io_context {
+ public:
+  using asio::io_context::io_context;
+  void destroy_pending() { shutdown(); }
+};
+
+void make_parent_dir(std::string const& path) {
+  auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+}
+
+void prepare_process(daemon_config const& cfg) {
+  spdlog::set_level(spdlog::level::from_str(cfg.logging.level));
+  setup_logging(cfg.logging.level);  // stderr: journal "<N>" lines under systemd, else timestamped
+  // The queue holds OTP texts and the DLR log numbers: nothing we create is for others
+  // (the API socket sets its own mode, socket_mode).
+  ::umask(027);
+  make_parent_dir(cfg.queue.db_path);
+  make_parent_dir(cfg.api.socket_path);
+  if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);
+}
+
+/// Opens the queue file (running crash recovery) and starts its writer; nullptr (logged) if
+/// the file cannot be opened.
+std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg) {
+  queue::store_options opts;
+  opts.sqlite.synchronous_full = cfg.queue.synchronous_full;
+  if (cfg.limits.enabled) opts.limits = cfg.limits.limits;
+  auto store = queue::store::open(cfg.queue.db_path, with_retry_policy(opts, cfg));
+  if (!store) {
+    spdlog::critical("queue {}: {}", cfg.queue.db_path, store.error().message);
+    return nullptr;
+  }
+  auto const& rec = store->last_recovery();
+  spdlog::info("queue {} open (recovered: {} requeued, {} outcome unknown)", cfg.queue.db_path,
+               rec.requeued, rec.outcome_unknown);
+  // synchronous = "full": commits are pipelined (queue/group_commit.hpp): every answer waits
+  // for the syncer's fsync of the WAL, which overlaps the writer's next commit. "normal": the
+  // operator chose no fsync per commit; nothing is synced before answering.
+  auto gc = std::make_unique<queue::group_commit>(
+      std::move(*store),
+      queue::group_commit_options{.pipelined = cfg.queue.synchronous_full, .sync = {}});
+  if (cfg.queue.synchronous_full && !gc->pipelined()) {
+    spdlog::warn("queue {}: WAL not found for pipelined commits; every commit waits for its own "
+                 "fsync", cfg.queue.db_path);
+  }
+  return gc;
+}
+
+boost::json::object bound_links(carrier_list const& carriers) {
+  boost::json::object links;
+  for (auto const& c : carriers) links[c->config().name] = c->bound_links();
+  return {{"bound_links", std::move(links)}};
+}
+
+asio::awaitable<void> stop_carriers(carrier_list& carriers) {
+  for (auto& c : carriers) co_await c->stop();
+}
+
+asio::awaitable<void> stop_all(daemon_config const& cfg, http_server& api, dispatcher& disp,
+                               carrier_list& carriers) {
+  notify_stopping("draining: unbinding links");
+  spdlog::info("stopping: no new requests, no new claims, unbinding {} carrier(s)", carriers.size());
+  api.stop();
+  disp.stop_dequeuing();
+  asio::steady_timer deadline(co_await asio::this_coro::executor);
+  deadline.expires_after(cfg.stop_timeout);
+  auto r = co_await (stop_carriers(carriers) ||
+                     deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (r.index() == 1)
+    spdlog::warn("stopping: links did not finish within {} ms", cfg.stop_timeout.count());
+  co_await disp.release_unsent();  // claimed, never written: queued again, not "outcome unknown"
+}
+
+void reopen_dlr_log(dlr_log& dlr) {
+  if (auto err = dlr.reopen(); !err.empty()) spdlog::error("SIGHUP: dlr log: {}", err);
+  else spdlog::info("SIGHUP: dlr log reopened");
+}
+
+/// The network thread: everything but the queue, from start to graceful stop.
+int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
+  daemon_io io(1);
+  auto ex = io.get_executor();
+  daemon_signals signals(ex);
+  dispatcher disp(ex, gc, cfg, dlr);
+  carrier_list carriers;
+  for (auto const& rc : cfg.carriers)
+    carriers.push_back(std::make_unique<carrier>(ex, rc.link, disp, disp.source_for(rc.link.name)));
+  queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
+                      {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
+                       .health = [&carriers] { return bound_links(carriers); }},
+                      cfg.routing);
+  http_server api(ex, cfg.api, deps);
+  if (auto err = api.listen()) {
+    spdlog::critical("api: {}", *err);
+    return 1;
+  }
+  for (auto& c : carriers) {
+    if (auto err = c->start()) {
+      spdlog::critical("{}", *err);
+      api.stop();
+      io.destroy_pending();  // links of the carriers started before this one
+      return 1;
+    }
+  }
+  asio::co_spawn(ex, api.run(), asio::detached);
+  asio::co_spawn(ex, disp.run_housekeeping(), asio::detached);
+  // A default-constructed timer has already expired: without the expiry set, the || below
+  // would end the watchdog right after its first ping.
+  asio::steady_timer watchdog_stop(ex, asio::steady_timer::time_point::max());
+  asio::co_spawn(ex, run_watchdog() || watchdog_stop.async_wait(asio::as_tuple(asio::use_awaitable)),
+                 asio::detached);
+  asio::co_spawn(
+      ex,
+      signals.run([&dlr] { reopen_dlr_log(dlr); },
+                  [&]() { return stop_all(cfg, api, disp, carriers); }),
+      [&](std::exception_ptr e) {
+        if (e) spdlog::error("signal handling ended with an exception: stopping");
+        watchdog_stop.cancel();
+        io.stop();
+      });
+
+  spdlog::info("smsgw listening on {} ({} carriers)", cfg.api.socket_path, cfg.carriers.size());
+  notify_ready(fmt::format("listening on {}", cfg.api.socket_path));
+  io.run();
+  gc.stop();  // everything acknowledged is committed; later work is refused
+  io.destroy_pending();
+  return 0;
+}
+
+}  // namespace
+
+int run_daemon(daemon_config const& cfg) {
+  prepare_process(cfg);
+  // One instance per queue file, decided before anything opens it: a second smsgw's crash
+  // recovery would mark this one's in-flight messages outcome_unknown and they would be sent
+  // twice. Declared first, so released last, when the process is done with the queue.
+  auto lock = instance_lock::acquire(instance_lock_path(cfg.queue.db_path));
+  if (!lock) {
+    spdlog::critical("{}", lock.error().message);
+    return 1;
+  }
+  auto gc = open_queue(cfg);
+  if (!gc) return 1;
+  dlr_log dlr(cfg.logging.dlr_log);
+  if (auto err = dlr.reopen(); !err.empty()) {
+    spdlog::critical("dlr log: {}", err);
+    return 1;
+  }
+  int status = serve(cfg, *gc, dlr);
+  if (status == 0) spdlog::info("smsgw stopped");
+  return status;
+}
+
+}  // namespace smsgw
