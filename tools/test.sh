@@ -37,7 +37,7 @@ for stage in "${stages[@]}"; do
       if [[ -f tests/fuzz/CMakeLists.txt ]]; then
         echo "== libFuzzer: framer + decoder for ${FUZZ_SECONDS:-60} s"
         CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DSMSGW_FUZZ=ON -DSMSGW_BENCH=OFF \
-          -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+          -DSMSGW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
         cmake --build build/fuzz -j "$jobs" --target fuzz_decode
         mkdir -p build/fuzz/corpus
         build/fuzz/tests/fuzz/fuzz_decode -max_total_time="${FUZZ_SECONDS:-60}" -print_final_stats=1 \
