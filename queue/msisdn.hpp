@@ -2,7 +2,8 @@
 // (0812-…, +62 812…, 62812…, 0062812…) to one international form "62812…" (digits, no '+'),
 // validation (mobile numbers only, 9-12 digits after the country code 62), and the carrier
 // found from the number's prefix. Pure functions, no I/O. The prefix table is data passed in
-// (the default is built in, config may replace it): with number portability a prefix is a
+// (the default is built in; carrier_table::make() builds another, but no config key does so
+// yet: the daemon always uses the built-in one): with number portability a prefix is a
 // routing default, not the truth about which network serves a number today.
 #pragma once
 
