@@ -34,7 +34,7 @@ using detail::wire_writer;
 template <class B, class... Ts>
 concept one_of = (std::same_as<std::remove_const_t<B>, Ts> || ...);
 
-// ---- field layouts, in spec order (smpp-notes §3) ----------------------------------------
+// ---- field layouts, in spec order (docs/smpp.md §Mandatory fields) -----------------------
 
 template <class Io, one_of<generic_nack, unbind, unbind_resp, enquire_link, enquire_link_resp,
                            cancel_sm_resp, replace_sm_resp> B>
@@ -315,7 +315,8 @@ boost::system::result<pdu, codec_error> decode_checked(std::span<std::uint8_t co
   p.sequence_number = seq;
   wire_reader r(bytes, header_size);
   // SMPP 3.4 omits the body of a response whose command_status != 0; v3.3/v5.0 send it.
-  // Accept both (smpp-notes §3): a 16-octet error response decodes with empty fields.
+  // Accept both (docs/smpp.md §Error responses): a 16-octet error response decodes with
+  // empty fields.
   bool const skip_body = (id & 0x80000000u) != 0 && status != 0 && r.at_end();
   if (!read_body(id, r, p, skip_body)) [[unlikely]] {
     char buf[64];

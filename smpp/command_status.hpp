@@ -1,7 +1,7 @@
 // smpp/command_status.hpp: the SMPP 3.4 command_status codes as a std::error_code enum,
 // plus smsgw's own codec/session error codes (smpp::errc). Every module boundary in smpp/
 // reports failures through these, so callers can both log the spec's text and answer a
-// peer with the exact status. Values follow ../shared/docs/smpp-notes.md §9.
+// peer with the exact status. Values: docs/smpp.md §command_status.
 #pragma once
 
 #include <cstdint>

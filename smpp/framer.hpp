@@ -1,5 +1,6 @@
 // smpp/framer.hpp: splits a TCP byte stream into whole PDUs using command_length only
-// (smpp-notes §1). Bytes arrive in arbitrary chunks, down to one octet at a time.
+// (docs/smpp.md §Framing and header). Bytes arrive in arbitrary chunks, down to one octet at
+// a time.
 // Design decision: one growable buffer that the network reader fills in place
 // (prepare()/commit(), like beast::flat_buffer) or copies into (feed()); whole PDUs come back
 // as views into it, so framing costs no allocation per PDU once the buffer has grown to the

@@ -1,5 +1,5 @@
 // smpp/pdu.hpp: one typed struct per SMPP 3.4 PDU an ESME meets, fields in spec order
-// (../shared/docs/smpp-notes.md §3), and the `pdu` envelope that carries the header fields,
+// (docs/smpp.md §Mandatory fields), and the `pdu` envelope that carries the header fields,
 // the body (a std::variant of those structs) and the TLVs.
 // Design decision: TLVs live in the envelope as an ordered list of raw tag/value pairs, so
 // unknown and vendor TLVs pass through untouched; typed accessors (tlv.hpp) read the known
@@ -57,7 +57,7 @@ struct tlv {
 };
 using tlv_list = std::vector<tlv>;
 
-/// SMPP 3.4 TLV tags we read or write (smpp-notes §4). Others are kept as raw tlv.
+/// SMPP 3.4 TLV tags we read or write (docs/smpp.md §TLVs). Others are kept as raw tlv.
 namespace tag {
 inline constexpr std::uint16_t dest_addr_subunit = 0x0005;
 inline constexpr std::uint16_t source_addr_subunit = 0x000D;
@@ -197,7 +197,7 @@ struct query_sm {
   friend bool operator==(query_sm const&, query_sm const&) = default;
 };
 
-/// query_sm_resp: the message's state (smpp-notes §8) and final date if final.
+/// query_sm_resp: the message's state (docs/smpp.md §message_state) and final date if final.
 struct query_sm_resp {
   static constexpr command_id id = command_id::query_sm_resp;
   std::string message_id;    ///< C-string, max 65

@@ -16,7 +16,8 @@
 
 namespace smsgw::smpp {
 
-/// message_state (TLV 0x0427, query_sm_resp) — smpp-notes §8. 0 and 9 are SMPP 5.0 only.
+/// message_state (TLV 0x0427, query_sm_resp): docs/smpp.md §message_state. 0 and 9 are SMPP 5.0
+/// only.
 enum class message_state : std::uint8_t {
   scheduled = 0,
   enroute = 1,

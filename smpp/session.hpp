@@ -69,7 +69,8 @@ struct session_config {
   std::uint32_t first_sequence_number = 1;
 };
 
-/// Bind states (smpp-notes §10) plus our own draining/unbinding phases of a graceful close.
+/// Bind states (docs/smpp.md §Bind states) plus our own draining/unbinding phases of a
+/// graceful close.
 enum class session_state : std::uint8_t {
   open,       ///< connected (or about to be), no bind sent yet: call start()
   binding,    ///< bind_* sent, waiting for bind_*_resp

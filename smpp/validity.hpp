@@ -1,7 +1,7 @@
 // smpp/validity.hpp: SMPP time strings for schedule_delivery_time / validity_period
-// (smpp-notes §6): absolute `YYMMDDhhmmsstnnp` (nn = UTC offset in quarter hours, p = +/-),
-// relative `YYMMDDhhmmss000R`, and the short `YYMMDDhhmmss` form SMSCs report. Pure: "now" is
-// always passed in. Years are 2000 + YY. Errors are content_errc::invalid_time /
+// (docs/smpp.md §Time format): absolute `YYMMDDhhmmsstnnp` (nn = UTC offset in quarter hours,
+// p = +/-), relative `YYMMDDhhmmss000R`, and the short `YYMMDDhhmmss` form SMSCs report.
+// Pure: "now" is always passed in. Years are 2000 + YY. Errors are content_errc::invalid_time /
 // time_out_of_range; to_command_status() turns them into ESME_RINVEXPIRY / ESME_RINVSCHED.
 #pragma once
 

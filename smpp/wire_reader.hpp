@@ -1,9 +1,9 @@
 // smpp/wire_reader.hpp: bounds-checked big-endian reader over the bytes of one PDU, with a
-// sticky error (style guide item 7): decoders read every field unconditionally and check
-// ok() once at the end. After the first failure every read is a no-op that yields 0 or an
-// empty value and does not advance, so the first failure (field, offset, status) is the one
-// reported. Nothing here allocates except the output strings/vectors, whose sizes are
-// bounded by the bytes actually present.
+// sticky error: decoders read every field unconditionally and check ok() once at the end, with
+// no nested ifs. After the first failure every read is a no-op that yields 0 or an empty value
+// and does not advance, so the first failure (field, offset, status) is the one reported.
+// Nothing here allocates except the output strings/vectors, whose sizes are bounded by the
+// bytes actually present.
 #pragma once
 
 #include <cstddef>

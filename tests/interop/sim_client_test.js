@@ -25,7 +25,7 @@ const call = (session, command, params = {}) =>
   new Promise((resolve) => session[command](params, resolve));
 const nextEvent = (session, name) => new Promise((resolve) => session.once(name, resolve));
 
-// hex submit_sm_resp ids and decimal receipt ids, as many carriers do (smpp-notes §12)
+// hex submit_sm_resp ids and decimal receipt ids, as many carriers do (docs/smpp.md §Message ids)
 const simArgs = ['--name', 'NodeInterop', '--id-format', 'hex', '--receipt-id-format', 'dec',
   '--receipt-delay-ms', '20', '--log-level', 'warn'];
 const hexToDec = (hex) => BigInt('0x' + hex).toString().padStart(10, '0');

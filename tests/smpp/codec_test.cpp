@@ -1,6 +1,7 @@
 // tests/smpp/codec_test.cpp: golden byte vectors for every PDU type in smpp/pdu.hpp, written
-// by hand from the SMPP 3.4 layout (smpp-notes §3) and annotated field by field. Each one
-// must decode to the expected struct AND the struct must encode to exactly those bytes.
+// by hand from the SMPP 3.4 layout (docs/smpp.md §Mandatory fields) and annotated field by
+// field. Each one must decode to the expected struct AND the struct must encode to exactly
+// those bytes.
 // Malformed input, encode errors and properties live in codec_malformed_test.cpp.
 #include <catch2/catch.hpp>
 

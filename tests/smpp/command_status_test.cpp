@@ -1,6 +1,6 @@
 // tests/smpp/command_status_test.cpp: command_status as a std::error_code: spec names,
-// texts with hex codes, values from smpp-notes §9 (including the two that secondary tables
-// get wrong), and the temporary / credential classification.
+// texts with hex codes, values from docs/smpp.md §command_status (including the two that
+// other tables get wrong), and the temporary / credential classification.
 #include <catch2/catch.hpp>
 
 #include "smpp/command_status.hpp"

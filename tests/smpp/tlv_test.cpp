@@ -69,7 +69,7 @@ TEST_CASE("known TLV sizes and names") {
   CHECK(find_tlv_spec(0x1421) == nullptr);  // vendor range: opaque
   CHECK(tlv_name(tag::sar_segment_seqnum) == "sar_segment_seqnum");
   CHECK(tlv_name(0x1421) == "tlv");
-  // Every fixed-size tag listed in smpp-notes §4 is enforced.
+  // Every fixed-size tag listed in docs/smpp.md §TLVs is enforced.
   for (auto [t, n] : {std::pair{tag::message_state, 1}, {tag::sar_msg_ref_num, 2},
                       {tag::sar_total_segments, 1}, {tag::sar_segment_seqnum, 1},
                       {tag::sc_interface_version, 1}, {tag::user_message_reference, 2},

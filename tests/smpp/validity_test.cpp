@@ -1,6 +1,7 @@
-// tests/smpp/validity_test.cpp: smpp/validity.hpp — SMPP time strings (spec §7.1 / smpp-notes
-// §6): relative OTP validity, absolute times in Indonesian zones (WIB +7 h = 28 quarters,
-// WITA +8 h = 32, WIT +9 h = 36), the short SMSC form, round trips and rejected values.
+// tests/smpp/validity_test.cpp: smpp/validity.hpp — SMPP time strings (SMPP 3.4 §7.1,
+// docs/smpp.md §Time format): relative OTP validity, absolute times in Indonesian zones
+// (WIB +7 h = 28 quarters, WITA +8 h = 32, WIT +9 h = 36), the short SMSC form, round trips
+// and rejected values.
 #include <catch2/catch.hpp>
 
 #include "smpp/validity.hpp"
@@ -30,7 +31,7 @@ TEST_CASE("relative validity out of range is rejected") {
 }
 
 TEST_CASE("absolute time: spec example and Indonesian zones") {
-  // smpp-notes §6: 250101120000004+ = 12:00 local at UTC+1 h = 11:00 UTC.
+  // docs/smpp.md §Time format: 250101120000004+ = 12:00 local at UTC+1 h = 11:00 UTC.
   auto const t = parse_smpp_time("250101120000004+").value();
   CHECK(t.kind == smpp_time::form::absolute);
   CHECK(t.offset_quarters == 4);

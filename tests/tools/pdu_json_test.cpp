@@ -292,7 +292,7 @@ TEST_CASE("a delivery receipt's decoded block carries the parsed receipt") {
 }
 
 TEST_CASE("message id keys show which route id format makes a response and a receipt meet") {
-  // smpp-notes §12: submit_sm_resp says 33E95179, the receipt text says id:0870928761.
+  // docs/smpp.md §Message ids: submit_sm_resp says 33E95179, the receipt text says id:0870928761.
   auto resp = pdu_from(R"({"command_name":"submit_sm_resp","body":{"message_id":"33E95179"}})");
   auto const resp_keys = to_json(resp, 0).at("decoded").at("message_id_keys");
   auto dlr = pdu_from(R"({"command_name":"deliver_sm","body":{"esm_class":4,

@@ -108,7 +108,7 @@ std::optional<smpp::command_status> parse_command_status(std::string_view text);
 /// "DELIVRD", "UNDELIV", "REJECTD", "EXPIRED", "NONE".
 std::string_view outcome_name(outcome o) noexcept;
 
-/// message_state TLV value (smpp-notes §8) of an outcome; 0 for none.
+/// message_state TLV value (docs/smpp.md §message_state) of an outcome; 0 for none.
 std::uint8_t outcome_message_state(outcome o) noexcept;
 
 /// Formats a message id number per `f`.

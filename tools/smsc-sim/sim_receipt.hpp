@@ -1,7 +1,7 @@
 // tools/smsc-sim/sim_receipt.hpp: what the simulator remembers about a message until its
 // delivery receipt is acknowledged, and how that becomes a deliver_sm (esm_class 0x04).
-// The receipt text follows the de-facto Appendix B format (smpp-notes §12); the TLVs are
-// receipted_message_id + message_state (+ network_error_code for failures).
+// The receipt text follows the de-facto Appendix B format (docs/smpp.md §Receipt text); the
+// TLVs are receipted_message_id + message_state (+ network_error_code for failures).
 #pragma once
 
 #include <chrono>

@@ -1,7 +1,7 @@
 // tools/smsc-sim/sim_session.cpp: one ESME connection: framing, bind/submit/receipt
 // handling and the per-connection faults. A PDU whose command_length cannot be trusted ends
 // the connection after a generic_nack (framing is lost); any other malformed PDU gets a
-// generic_nack and the session carries on, as smpp-notes §7 asks.
+// generic_nack and the session carries on (docs/smpp.md §Malformed PDUs and generic_nack).
 #include "tools/smsc-sim/sim_session.hpp"
 
 #include <cstring>

@@ -1,5 +1,5 @@
 // tools/smsgw-pdu/decoded_json.cpp: see decoded_json.hpp. The text comes from short_message,
-// or from message_payload when sm_length is 0 (smpp-notes §12). data_coding 0 is decoded as
+// or from message_payload when sm_length is 0 (docs/smpp.md §TLVs). data_coding 0 is decoded as
 // GSM 03.38 unpacked, the common case; a route may differ, which the operator must bear in
 // mind. replace_sm has no data_coding of its own, so 0 is assumed there.
 #include "tools/smsgw-pdu/decoded_json.hpp"
