@@ -43,7 +43,7 @@ std::optional<queue::retry_plan> plan_retry(queue::message const& m, retry_cause
 
 /// `opts` with store_options::retry set to plan_retry over `cfg`'s routes (wall clock), so
 /// failed receipts and messages recovered as outcome_unknown at open() follow the same rules.
-/// main.cpp: `auto store = queue::store::open(path, with_retry_policy(opts, cfg));`
+/// daemon/run_daemon.cpp: `auto store = queue::store::open(path, with_retry_policy(opts, cfg));`
 queue::store_options with_retry_policy(queue::store_options opts, daemon_config const& cfg,
                                        retry_settings const& s);
 /// The same with the configured `[retry]` settings (cfg.retry).

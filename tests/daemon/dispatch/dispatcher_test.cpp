@@ -308,7 +308,7 @@ TEST_CASE("a graceful stop returns claimed but unsent messages to the queue", "[
   }
   REQUIRE(w.wait_until([&] { return w.sim("tsel").counters().submits_throttled >= 5; }));
 
-  // main.cpp's stop: no more claims, links unbound, then the unsent ones go back.
+  // run_daemon's stop: no more claims, links unbound, then the unsent ones go back.
   w.disp().stop_dequeuing();
   for (auto& c : w.carriers) REQUIRE(stop_carrier(w.io, *c));
   std::optional<std::size_t> released;
