@@ -81,7 +81,7 @@ class daemon_deps final : public api_deps {
 
  private:
   queue::group_commit& gc_;
-  enqueue_batcher batcher_;
+  queue_enqueuer batcher_;
   dispatcher& dispatcher_;
   std::vector<std::unique_ptr<smsgw::carrier>>& links_;
 };

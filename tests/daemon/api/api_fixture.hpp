@@ -1,6 +1,6 @@
 // tests/daemon/api/api_fixture.hpp: shared by the HTTP API and server tests: a real queue store
 // file in a temp dir behind the group-commit writer, an api_deps wired the way the daemon
-// wires it (enqueue_batcher + queue_call from daemon/dispatch/queue_bridge.hpp), fake time, and a
+// wires it (queue_enqueuer + queue_call from daemon/dispatch/queue_bridge.hpp), fake time, and a
 // spdlog sink that captures every log line so tests can assert what was (never) logged.
 #pragma once
 
@@ -55,7 +55,7 @@ class store_deps final : public api_deps {
 
  private:
   queue::group_commit& gc_;
-  enqueue_batcher batcher_;
+  queue_enqueuer batcher_;
 };
 
 /// Captures every spdlog line (all levels) while alive; restores the previous default logger.
