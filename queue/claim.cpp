@@ -11,7 +11,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <tuple>
 
 namespace smsgw::queue {
 
@@ -26,8 +25,32 @@ result<std::vector<message>> store::claim_for_sending(std::string_view carrier,
                  [&] { return impl_->claim(carrier, max, to_ms(now), true); });
 }
 
+// The next `max` due messages of the carrier in claim order (a walk of messages_due), read as
+// they are; then one UPDATE per priority class read takes exactly that range of the index
+// (same carrier and class, due, up to the last id read): no RETURNING and no IN list, each of
+// which made SQLite copy every row into an ephemeral b-tree (callgrind).
+// Those past expiry become expired instead; claim() asks again for the places they took.
+// ?4 = 1: claim_for_sending (sending mark set in the same statement).
+// Both say state = queued as messages_due does (schema step 1), so that SQLite uses it.
+// k_message_columns is put in when it is prepared (claim_statements).
+constexpr std::string_view k_claim_select = sql_text<
+    "SELECT {} FROM messages INDEXED BY messages_due WHERE carrier = ?1 "
+    "AND state = {state::queued} AND not_before <= ?2 ORDER BY priority, id LIMIT ?3">;
+constexpr std::string_view k_claim_due = sql_text<
+    "UPDATE OR FAIL messages INDEXED BY messages_due "
+    "SET state = CASE WHEN expires_at > ?2 THEN {state::in_flight} ELSE {state::expired} END, "
+    "attempts = attempts + (expires_at > ?2), "
+    "sending_at = CASE WHEN ?4 AND expires_at > ?2 THEN ?2 END, updated_at = ?2, "
+    "detail = CASE WHEN expires_at <= ?2 THEN 'expired before it could be sent' "
+    "WHEN ?4 THEN 'claimed for sending' ELSE 'claimed' END, history_len = history_len + 1, "
+    "last_event = ?7 + (id - ?8) "
+    "WHERE carrier = ?1 AND state = {state::queued} AND not_before <= ?2 AND priority = ?5 "
+    "AND id BETWEEN ?8 AND ?6">;
+
 std::vector<message> store::impl::claim(std::string_view carrier, std::size_t max,
                                         std::int64_t now_ms, bool sending) {
+  auto& claim_select = sql_claim.claim_select;
+  auto& claim_due = sql_claim.claim_due;
   std::vector<message> claimed;
   if (max == 0) return claimed;
   sqlite::transaction tx(db);
@@ -83,6 +106,16 @@ std::vector<message> store::impl::claim(std::string_view carrier, std::size_t ma
   return claimed;
 }
 
+// Not a state change (no history row): the sending mark of claimed (in_flight) messages not
+// yet marked and not expired.
+constexpr std::string_view k_set_sending = sql_text<
+    "UPDATE messages SET sending_at = ?2 WHERE id = ?1 AND state = {state::in_flight} "
+    "AND sending_at IS NULL AND expires_at > ?2">;
+// mark_sending's fast path: the whole batch (ids as a JSON array) in one statement.
+constexpr std::string_view k_set_sending_all = sql_text<
+    "UPDATE messages SET sending_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) "
+    "AND state = {state::in_flight} AND sending_at IS NULL AND expires_at > ?2">;
+
 result<std::vector<message_id>> store::mark_sending(std::span<message_id const> ids,
                                                     time_point now) {
   return guarded("mark_sending", [&] {
@@ -96,14 +129,16 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
     // repeated), it is undone and the ids are taken one by one, which explains each.
     auto& s = *impl_;
     s.db.exec("SAVEPOINT mark_sending");
-    s.set_sending_all.bind(1, fmt::format("[{}]", fmt::join(ids, ","))).bind(2, now_ms).run();
+    s.sql_claim.set_sending_all.bind(1, fmt::format("[{}]", fmt::join(ids, ",")))
+        .bind(2, now_ms)
+        .run();
     if (static_cast<std::size_t>(s.db.changes()) == ids.size()) {
       s.db.exec("RELEASE mark_sending");
       may_send.assign(ids.begin(), ids.end());
     } else {
       s.db.exec("ROLLBACK TO mark_sending; RELEASE mark_sending");
       for (auto id : ids) {
-        s.set_sending.bind(1, id).bind(2, now_ms).run();
+        s.sql_claim.set_sending.bind(1, id).bind(2, now_ms).run();
         if (s.db.changes() == 1) {
           may_send.push_back(id);
           continue;
@@ -123,6 +158,23 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
   });
 }
 
+// Detail of the submitted transition from in_flight (from outcome_unknown it says "late").
+constexpr std::string_view k_submitted_detail = "submit_sm_resp OK";
+
+// Plain UPDATEs without RETURNING for one row: RETURNING materialises its rows in an
+// ephemeral b-tree, which cost more per call than the update itself (callgrind).
+// No SQL function in an UPDATE that changes `state`: with the history trigger it writes two
+// b-trees, and a function call makes SQLite open a statement journal for it (every page it
+// touches copied once more: nullif() here cost 13%, docs/queue.md). CASE does it inline.
+// k_submitted_detail is put in when it is prepared (claim_statements).
+constexpr std::string_view k_submit_row = sql_text<
+    "UPDATE OR FAIL messages SET state = {state::submitted}, updated_at = ?2, route = ?3, "
+    "smsc_message_id = ?4, "
+    "via_carrier = CASE ?5 WHEN '' THEN carrier ELSE ?5 END, sending_at = NULL, "
+    "detail = CASE state WHEN {state::in_flight} THEN '{}' ELSE 'submit_sm_resp OK (late: was "
+    "outcome_unknown)' END, history_len = history_len + 1, last_event = ?6 "
+    "WHERE id = ?1 AND state IN ({state::in_flight}, {state::outcome_unknown})">;
+
 void store::impl::mark_submitted_one(message_id id, std::string_view route,
                                      std::string_view smsc_id, std::string_view via_carrier,
                                      std::int64_t now_ms, bool check_held) {
@@ -130,6 +182,7 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
   // One UPDATE when the state allows it (the trigger records the event); load() only to
   // explain a refusal.
   // The caller's strings outlive the run: bound without a copy.
+  auto& submit_row = sql_claim.submit_row;
   submit_row.bind(1, id).bind(2, now_ms).bind_unowned(3, route).bind_unowned(4, smsc_id);
   submit_row.bind_unowned(5, via_carrier);
   submit_row.bind(6, next_event_ids());
@@ -139,36 +192,8 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
     fail(errc::invalid_state, fmt::format("message {} is {}, cannot become submitted", id,
                                           to_string(r.st)));
   }
-  if (!check_held) return;
-
-  // A receipt that overtook this submit_sm_resp was held; apply it now (earliest first).
-  // receipts_held is a partial index of the held ones only: usually empty, one cheap seek.
-  pending_for_id.bind(1, id).bind(2, smsc_id);
-  std::vector<std::tuple<std::int64_t, receipt_outcome, std::string>> held;
-  while (pending_for_id.step()) {
-    held.emplace_back(pending_for_id.column_int64(0),
-                      static_cast<receipt_outcome>(pending_for_id.column_int64(1)),
-                      pending_for_id.column_string(2));
-  }
-  pending_for_id.reset();
-  if (held.empty()) return;
-  row r = load(id);
-  for (auto const& [receipt_id, outcome, detail] : held) {
-    bool first = r.st == state::submitted;
-    if (first) {
-      constexpr std::string_view prefix = "receipt (held until submit_sm_resp)";
-      if (outcome == receipt_outcome::delivered) {
-        r.detail = fmt::format("{}: {}", prefix, detail);
-        transition(r, state::delivered, now_ms);
-      } else {
-        fail_or_retry(r, prefix, detail, now_ms);
-      }
-    }
-    resolve_receipt.bind(1, receipt_id)
-        .bind(2, static_cast<std::int64_t>(first ? receipt_status::applied
-                                                 : receipt_status::duplicate))
-        .bind(3, id).bind(4, now_ms).run();
-  }
+  // A receipt that overtook this submit_sm_resp was held: applied now (queue/receipts.cpp).
+  if (check_held) apply_held_receipts(id, smsc_id, now_ms);
 }
 
 result<void> store::mark_submitted(message_id id, std::string_view route,
@@ -280,5 +305,11 @@ result<state> store::requeue(message_id id, std::string_view route, time_point n
     return to;
   });
 }
+
+claim_statements::claim_statements(sqlite::database& db)
+    : claim_select(db, fmt::format(k_claim_select, k_message_columns)),
+      claim_due(db, k_claim_due), set_sending_all(db, k_set_sending_all),
+      set_sending(db, k_set_sending),
+      submit_row(db, fmt::format(k_submit_row, k_submitted_detail)) {}
 
 }  // namespace smsgw::queue

@@ -3,6 +3,7 @@
 // then supersede older OTPs for the same recipient and purpose still waiting to be sent
 // (queued or outcome_unknown: in_flight ones are already on their way and are left alone).
 // enqueue_batch() runs many requests in one transaction: one fsync for all (group commit).
+// find_by_idempotency_key() reads with the same statement as the idempotency check.
 #include "queue/store_impl.hpp"
 
 #include "queue/msisdn.hpp"
@@ -38,7 +39,21 @@ std::optional<error> validate(enqueue_request const& req) {
 
 }  // namespace
 
+constexpr std::string_view k_find_key =
+    "SELECT id, state FROM messages WHERE idempotency_key = ?1";
+// messages_otp (schema step 6): the OTPs of this recipient and purpose not yet expired.
+constexpr std::string_view k_find_supersedable = sql_text<
+    "SELECT id FROM messages INDEXED BY messages_otp WHERE recipient = ?1 AND purpose = ?2 "
+    "AND priority = {priority::otp} AND purpose <> '' AND expires_at > ?3 "
+    "AND state IN ({state::queued}, {state::outcome_unknown})">;
+constexpr std::string_view k_insert_message = sql_text<
+    "INSERT INTO messages (recipient, sender, text, priority, purpose, idempotency_key, "
+    "carrier, route, state, created_at, expires_at, not_before, updated_at, history_len, "
+    "via_carrier, last_event) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {state::queued}, ?9, ?10, ?9, ?9, 1, ?7, ?11)">;
+
 enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
+  auto& find_key = sql_enqueue.find_key;
   enqueue_outcome out;
   if (!req.idempotency_key.empty()) {
     find_key.bind_unowned(1, req.idempotency_key);
@@ -66,6 +81,7 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   // The older OTPs this one supersedes, looked up before it is stored (so the lookup does not
   // find the new one) and moved after (their history names it).
   if (req.prio == priority::otp && !req.purpose.empty()) {
+    auto& find_supersedable = sql_enqueue.find_supersedable;
     find_supersedable.bind_unowned(1, req.recipient).bind_unowned(2, req.purpose);
     find_supersedable.bind(3, now_ms);
     while (find_supersedable.step()) out.superseded.push_back(find_supersedable.column_int64(0));
@@ -73,7 +89,7 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
     std::sort(out.superseded.begin(), out.superseded.end());  // index order is by expiry
   }
   // The request outlives these statements' runs: its strings are bound without a copy.
-  auto& ins = insert_message;
+  auto& ins = sql_enqueue.insert_message;
   ins.bind_unowned(1, req.recipient).bind_unowned(2, req.sender).bind_unowned(3, req.text);
   ins.bind(4, static_cast<std::int64_t>(req.prio)).bind_unowned(5, req.purpose);
   if (req.idempotency_key.empty()) ins.bind_null(6);
@@ -85,12 +101,7 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   ins.run();
   out.id = db.last_insert_rowid();
   // The enqueue's history row: the first of the message's chain (schema step 7).
-  auto& ev = insert_event_st;
-  ev.bind(1, out.id).bind(2, std::int64_t{0}).bind(3, now_ms).bind_null(4);
-  ev.bind(5, static_cast<std::int64_t>(state::queued)).bind(6, std::int64_t{0});
-  ev.bind_unowned(7, req.route).bind_null(8).bind_unowned(9, "enqueued").bind(10, event_id);
-  ev.bind_null(11);
-  ev.run();
+  insert_first_event(out.id, now_ms, req.route, event_id);
 
   for (auto old : out.superseded) {
     row r = load(old);
@@ -123,5 +134,23 @@ result<std::vector<result<enqueue_outcome>>> store::enqueue_batch(
     return out;
   });
 }
+
+result<std::optional<message>> store::find_by_idempotency_key(std::string_view key) {
+  return guarded("find_by_idempotency_key", [&]() -> std::optional<message> {
+    auto& fk = impl_->sql_enqueue.find_key;
+    fk.bind(1, key);
+    if (!fk.step()) {
+      fk.reset();
+      return std::nullopt;
+    }
+    auto id = fk.column_int64(0);
+    fk.reset();
+    return get(id).value();
+  });
+}
+
+enqueue_statements::enqueue_statements(sqlite::database& db)
+    : find_key(db, k_find_key), find_supersedable(db, k_find_supersedable),
+      insert_message(db, k_insert_message) {}
 
 }  // namespace smsgw::queue

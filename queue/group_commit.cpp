@@ -9,6 +9,7 @@
 // (restart the process; the file is consistent, SQLite's recovery decides what survived).
 #include "queue/group_commit.hpp"
 
+#include <stdexcept>
 #include <utility>
 
 namespace smsgw::queue {
@@ -56,10 +57,19 @@ std::runtime_error group_commit::sync_exception(error const& e) {
 }
 
 std::future<result<enqueue_outcome>> group_commit::enqueue(enqueue_request req) {
-  auto done = std::make_shared<std::promise<result<enqueue_outcome>>>();
-  auto fut = done->get_future();
-  post(item{std::move(req), std::move(done), {}});
+  auto promise = std::make_shared<std::promise<result<enqueue_outcome>>>();
+  auto fut = promise->get_future();
+  if (!enqueue_then(std::move(req), [promise](result<enqueue_outcome> r) {
+        promise->set_value(std::move(r));
+      })) {
+    promise->set_value(error{errc::stopped, "enqueue: the queue writer is stopped"});
+  }
   return fut;
+}
+
+bool group_commit::enqueue_then(enqueue_request req, enqueue_done done) {
+  if (!done) throw std::invalid_argument("group_commit::enqueue_then: no callback");
+  return post(item{std::move(req), std::move(done), {}});
 }
 
 bool group_commit::post_task(std::function<completion(store&)> task, bool needs_sync) {
@@ -82,9 +92,8 @@ bool group_commit::post(item it) {
     wake_.notify_one();
     return true;
   }
-  // Refused after stop(): complete an enqueue at once; a task is destroyed unrun (its
-  // future, if any, gets broken_promise).
-  if (it.done) it.done->set_value(error{errc::stopped, "enqueue: the queue writer is stopped"});
+  // Refused after stop(): destroyed unrun, the caller is told (false). A task's future, if
+  // any, gets broken_promise; enqueue() completes its own with errc::stopped.
   return false;
 }
 
@@ -99,7 +108,7 @@ void group_commit::writer_loop() {
     }
     std::vector<item> batch;
     for (auto& it : work) {
-      if (it.done) {
+      if (!it.task) {  // an enqueue
         batch.push_back(std::move(it));
         if (batch.size() >= max_batch_) commit_enqueues(batch);
       } else {
@@ -118,20 +127,20 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
   if (batch.empty()) return;
   std::vector<enqueue_request> reqs;
   reqs.reserve(batch.size());
-  std::vector<std::shared_ptr<std::promise<result<enqueue_outcome>>>> promises;
-  promises.reserve(batch.size());
+  auto done = std::make_shared<std::vector<enqueue_done>>();
+  done->reserve(batch.size());
   for (auto& it : batch) {
     reqs.push_back(std::move(it.req));
-    promises.push_back(std::move(it.done));
+    done->push_back(std::move(it.done));
   }
   batch.clear();
   auto results = std::make_shared<result<std::vector<result<enqueue_outcome>>>>(
       store_.enqueue_batch(reqs));
-  finish([promises = std::move(promises), results](error const* sync_error) {
-    for (std::size_t i = 0; i < promises.size(); ++i) {
-      if (sync_error) promises[i]->set_value(*sync_error);
-      else if (*results) promises[i]->set_value(std::move((**results)[i]));
-      else promises[i]->set_value(results->error());
+  finish([done, results](error const* sync_error) {
+    for (std::size_t i = 0; i < done->size(); ++i) {
+      if (sync_error) (*done)[i](*sync_error);
+      else if (*results) (*done)[i](std::move((**results)[i]));
+      else (*done)[i](results->error());
     }
   });
 }

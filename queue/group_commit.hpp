@@ -1,5 +1,6 @@
 // queue/group_commit.hpp: the queue's writer thread, with group commit in front of it and a
-// syncer thread behind it. Producers on any thread call enqueue() and get a future; the writer
+// syncer thread behind it. Producers on any thread call enqueue() and get a future (or
+// enqueue_then() and get a callback); the writer
 // takes everything waiting, commits all waiting enqueues in ONE transaction and runs posted
 // operations (claim, mark_*, receipts) in order. Pipelined (the default): commits do not wait
 // for the disk; the syncer fsyncs the WAL once for everything committed so far and only then
@@ -50,8 +51,15 @@ class group_commit {
   group_commit& operator=(group_commit const&) = delete;
 
   /// Queues `req`; the future becomes ready once the commit that stored it is durable (or
-  /// with the error).
+  /// with the error). After stop(): ready at once with errc::stopped.
   std::future<result<enqueue_outcome>> enqueue(enqueue_request req);
+
+  /// Callback form of enqueue(): `done` (not empty; it must not throw) gets the outcome once
+  /// the commit that stored `req` is durable, or the error (io_error if that fsync failed),
+  /// on the syncer thread in submission order like run_then() (on the writer thread when not
+  /// pipelined). Enqueues waiting together, whichever form, share one transaction. Returns
+  /// false after stop(): `done` is not called.
+  bool enqueue_then(enqueue_request req, std::function<void(result<enqueue_outcome>)> done);
 
   /// Runs `f(store&)` on the writer thread after everything submitted before it. The future
   /// becomes ready once everything committed up to then is durable. If that fsync failed it
@@ -84,9 +92,10 @@ class group_commit {
  private:
   /// Completes one piece of work: nullptr = durable; else the failure of the sync.
   using completion = std::function<void(error const*)>;
+  using enqueue_done = std::function<void(result<enqueue_outcome>)>;
   struct item {
-    enqueue_request req;                                          // enqueue: the request
-    std::shared_ptr<std::promise<result<enqueue_outcome>>> done;  // enqueue: its completion
+    enqueue_request req;                     // enqueue: the request
+    enqueue_done done;                       // enqueue: its completion
     std::function<completion(store&)> task;  // or else: a posted operation and its completion
     bool needs_sync = true;                  // false: completed without waiting for an fsync
   };

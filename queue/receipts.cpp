@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace smsgw::queue {
 
@@ -32,11 +33,25 @@ bool submit_date_fits(receipt_submit_date const& d, time_point from, time_point 
   return false;
 }
 
+// An attempt stops being a candidate after the message's expiry: nothing is sent after it.
+constexpr std::string_view k_unanswered_for =
+    "SELECT u.message_id, u.attempt, u.sent_at, min(u.given_up_at, m.expires_at), m.state, "
+    "m.attempts FROM unanswered_submits AS u INDEXED BY unanswered_submits_recipient "
+    "JOIN messages AS m ON m.id = u.message_id "
+    "WHERE u.recipient = ?1 AND (u.carrier = ?2 OR u.route = ?2)";
+// A submit to the number on the carrier awaiting its response (in flight with its sending
+// mark). messages_live (schema step 1) holds the states before submitted.
+constexpr std::string_view k_in_flight_to = sql_text<
+    "SELECT 1 FROM messages INDEXED BY messages_live WHERE state <= {state::outcome_unknown} "
+    "AND state = {state::in_flight} AND sending_at IS NOT NULL AND recipient = ?1 "
+    "AND (carrier = ?2 OR route = ?2) LIMIT 1">;
+
 std::optional<message_id> store::impl::match_unanswered(std::string_view carrier,
                                                         std::string_view recipient,
                                                         receipt_submit_date const& submit_date) {
   std::size_t fitting = 0;
   std::optional<message_id> settles;
+  auto& unanswered_for = sql_receipts.unanswered_for;
   unanswered_for.bind_unowned(1, recipient).bind_unowned(2, carrier);
   while (unanswered_for.step()) {
     auto const sent = unanswered_for.column_int64(2);
@@ -56,12 +71,16 @@ std::optional<message_id> store::impl::match_unanswered(std::string_view carrier
   if (fitting != 1 || !settles) return std::nullopt;
   // A submit to the same number on this carrier awaiting its response: the receipt may be
   // its (it overtook its submit_sm_resp), so it is no evidence for the unanswered one.
+  auto& in_flight_to = sql_receipts.in_flight_to;
   in_flight_to.bind_unowned(1, recipient).bind_unowned(2, carrier);
   bool const in_flight = in_flight_to.step();
   in_flight_to.reset();
   if (in_flight) return std::nullopt;
   return settles;
 }
+
+constexpr std::string_view k_forget_unanswered =
+    "DELETE FROM unanswered_submits WHERE message_id = ?1 AND attempt = ?2";
 
 void store::impl::settle_unanswered(row& r, std::string_view carrier, std::string_view smsc_id,
                                     receipt_outcome outcome, std::string_view detail,
@@ -74,7 +93,7 @@ void store::impl::settle_unanswered(row& r, std::string_view carrier, std::strin
   r.detail = fmt::format("submit_sm_resp lost; SMSC id {} from its receipt (number and submit "
                          "date matched)", smsc_id);
   transition(r, state::submitted, now_ms);
-  forget_unanswered.bind(1, r.id).bind(2, std::int64_t{attempt}).run();
+  sql_receipts.forget_unanswered.bind(1, r.id).bind(2, std::int64_t{attempt}).run();
   if (outcome == receipt_outcome::delivered) {
     r.detail = fmt::format("receipt: {}", detail);
     transition(r, state::delivered, now_ms);
@@ -83,6 +102,37 @@ void store::impl::settle_unanswered(row& r, std::string_view carrier, std::strin
   }
 }
 
+// The common receipt in one statement: the newest message with the id, if it is submitted
+// and no receipt with this outcome was recorded for the id before (a row in `receipts`).
+// Its history row, under the key ?7, then names the message (event_message).
+constexpr std::string_view k_receipt_fast = sql_text<
+    "UPDATE OR FAIL messages SET state = ?4, updated_at = ?5, detail = ?6, "
+    "history_len = history_len + 1, last_event = ?7 "
+    "WHERE id = (SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
+    "ORDER BY id DESC LIMIT 1) AND state = {state::submitted} AND NOT EXISTS (SELECT 1 "
+    "FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 AND outcome = ?3 "
+    "AND status <> {receipt_status::duplicate})">;
+constexpr std::string_view k_event_message = "SELECT message_id FROM events WHERE id = ?1";
+// Both lookups of a receipt in one statement: the same receipt recorded before (NULL: no;
+// 0: yes, not matched to a message; else its message id), and the newest message with the
+// id times 2, plus 1 if it was already made final (state ?4) by a receipt (one index probe):
+// a receipt applied on the fast path is recorded only by the message's history row.
+constexpr std::string_view k_lookup_receipt = sql_text<
+    "SELECT (SELECT coalesce(message_id, 0) FROM receipts WHERE carrier = ?1 "
+    "AND smsc_message_id = ?2 AND outcome = ?3 AND status <> {receipt_status::duplicate} "
+    "LIMIT 1), "
+    "(SELECT id * 2 + (state = ?4 AND substr(detail, 1, 9) = 'receipt: ') FROM messages "
+    "WHERE via_carrier = ?1 AND smsc_message_id = ?2 ORDER BY id DESC LIMIT 1)">;
+// Whether a submit on the carrier awaits its response (messages_live, schema step 1).
+constexpr std::string_view k_any_sending = sql_text<
+    "SELECT 1 FROM messages WHERE state <= {state::outcome_unknown} "
+    "AND state = {state::in_flight} AND sending_at IS NOT NULL "
+    "AND (carrier = ?1 OR route = ?1) LIMIT 1">;
+constexpr std::string_view k_insert_receipt =
+    "INSERT INTO receipts (carrier, smsc_message_id, outcome, received_at, detail, status, "
+    "message_id, resolved_at, recipient, submit_local, submit_resolution) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
 receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                               receipt_outcome outcome, std::string_view detail,
                                               std::int64_t now_ms, std::string_view recipient,
@@ -90,6 +140,7 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   if (carrier.empty() || smsc_id.empty())
     fail(errc::invalid_argument, "receipt without carrier or smsc_message_id");
   receipt_result res;
+  auto& insert_receipt = sql_receipts.insert_receipt;
   auto record = [&](receipt_status status) {
     insert_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
     insert_receipt.bind(4, now_ms).bind(5, detail).bind(6, static_cast<std::int64_t>(status));
@@ -118,6 +169,8 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   // receipt, below). Anything else goes the general way and is recorded in `receipts` too.
   if (to == state::delivered || !opts.retry) {
     auto const event_id = next_event_ids();
+    auto& receipt_fast = sql_receipts.receipt_fast;
+    auto& event_message = sql_receipts.event_message;
     // Strings that outlive the run: bound without a copy.
     receipt_fast.bind_unowned(1, carrier).bind_unowned(2, smsc_id);
     receipt_fast.bind(3, static_cast<std::int64_t>(outcome));
@@ -135,6 +188,7 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     }
   }
 
+  auto& lookup_receipt = sql_receipts.lookup_receipt;
   lookup_receipt.bind(1, carrier).bind(2, smsc_id).bind(3, static_cast<std::int64_t>(outcome));
   lookup_receipt.bind(4, static_cast<std::int64_t>(to));
   lookup_receipt.step();
@@ -168,6 +222,7 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
         return record(receipt_status::applied);
       }
     }
+    auto& any_sending = sql_receipts.any_sending;
     any_sending.bind(1, carrier);
     bool awaiting = any_sending.step();
     any_sending.reset();
@@ -189,6 +244,56 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   }
   res.st = r.st;
   return record(receipt_status::applied);
+}
+
+constexpr std::string_view k_any_held = sql_text<
+    "SELECT 1 FROM receipts WHERE status = {receipt_status::pending} LIMIT 1">;
+
+bool store::impl::any_receipt_held() {
+  auto& any_held = sql_receipts.any_held;
+  bool held = any_held.step();
+  any_held.reset();
+  return held;
+}
+
+// receipts_held (schema step 4) is a partial index of the held ones only: usually empty, one
+// cheap seek.
+constexpr std::string_view k_pending_for_id = sql_text<
+    "SELECT id, outcome, detail FROM receipts INDEXED BY receipts_held "
+    "WHERE carrier = (SELECT via_carrier FROM messages WHERE id = ?1) "
+    "AND smsc_message_id = ?2 AND status = {receipt_status::pending} ORDER BY id">;
+constexpr std::string_view k_resolve_receipt =
+    "UPDATE receipts SET status = ?2, message_id = ?3, resolved_at = ?4 WHERE id = ?1";
+
+void store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
+                                      std::int64_t now_ms) {
+  auto& pending_for_id = sql_receipts.pending_for_id;
+  pending_for_id.bind(1, id).bind(2, smsc_id);
+  std::vector<std::tuple<std::int64_t, receipt_outcome, std::string>> held;
+  while (pending_for_id.step()) {
+    held.emplace_back(pending_for_id.column_int64(0),
+                      static_cast<receipt_outcome>(pending_for_id.column_int64(1)),
+                      pending_for_id.column_string(2));
+  }
+  pending_for_id.reset();
+  if (held.empty()) return;
+  row r = load(id);
+  for (auto const& [receipt_id, outcome, detail] : held) {
+    bool first = r.st == state::submitted;
+    if (first) {
+      constexpr std::string_view prefix = "receipt (held until submit_sm_resp)";
+      if (outcome == receipt_outcome::delivered) {
+        r.detail = fmt::format("{}: {}", prefix, detail);
+        transition(r, state::delivered, now_ms);
+      } else {
+        fail_or_retry(r, prefix, detail, now_ms);
+      }
+    }
+    sql_receipts.resolve_receipt.bind(1, receipt_id)
+        .bind(2, static_cast<std::int64_t>(first ? receipt_status::applied
+                                                 : receipt_status::duplicate))
+        .bind(3, id).bind(4, now_ms).run();
+  }
 }
 
 result<receipt_result> store::apply_receipt(std::string_view carrier,
@@ -231,10 +336,11 @@ result<std::vector<receipt_result>> store::apply_receipts(std::span<receipt cons
 result<std::optional<std::string>> store::applied_receipt_detail(message_id id) {
   return guarded("applied_receipt_detail", [&]() -> std::optional<std::string> {
     // receipts_key: the rows of the message's (via_carrier, SMSC id), then the one applied.
-    sqlite::statement q(impl_->db,
+    sqlite::statement q(impl_->db, sql_text<
         "SELECT r.detail FROM messages AS m JOIN receipts AS r INDEXED BY receipts_key "
         "ON r.carrier = m.via_carrier AND r.smsc_message_id = m.smsc_message_id "
-        "WHERE m.id = ?1 AND r.message_id = ?1 AND r.status = 0 ORDER BY r.id DESC LIMIT 1");
+        "WHERE m.id = ?1 AND r.message_id = ?1 AND r.status = {receipt_status::applied} "
+        "ORDER BY r.id DESC LIMIT 1">);
     q.bind(1, id);
     if (!q.step()) return std::nullopt;
     return q.column_string(0);
@@ -257,10 +363,10 @@ result<std::vector<held_receipt_resolution>> store::resolve_held_receipts(time_p
     std::vector<held> rows;
     {
       // receipts_held: the held ones only, usually none (one probe per housekeeping tick).
-      sqlite::statement q(s.db,
+      sqlite::statement q(s.db, sql_text<
           "SELECT id, carrier, smsc_message_id, outcome, detail, received_at, recipient, "
           "submit_local, submit_resolution FROM receipts INDEXED BY receipts_held "
-          "WHERE status = 1 ORDER BY id");
+          "WHERE status = {receipt_status::pending} ORDER BY id">);
       while (q.step()) {
         held h;
         h.id = q.column_int64(0);
@@ -286,14 +392,14 @@ result<std::vector<held_receipt_resolution>> store::resolve_held_receipts(time_p
         row r = s.load(*id);
         s.settle_unanswered(r, h.res.carrier, h.res.smsc_message_id, h.outcome, h.res.detail,
                             now_ms);
-        s.resolve_receipt.bind(1, h.id).bind(2, static_cast<std::int64_t>(receipt_status::applied))
+        s.sql_receipts.resolve_receipt.bind(1, h.id)
+            .bind(2, static_cast<std::int64_t>(receipt_status::applied))
             .bind(3, *id).bind(4, now_ms).run();
         h.res.status = receipt_status::applied;
-        s.select_message.bind(1, *id);
-        if (s.select_message.step()) h.res.msg = read_message(s.select_message);
-        s.select_message.reset();
+        if (auto m = s.read(*id)) h.res.msg = std::move(*m);
       } else if (h.received_at <= stale) {
-        s.resolve_receipt.bind(1, h.id).bind(2, static_cast<std::int64_t>(receipt_status::orphan))
+        s.sql_receipts.resolve_receipt.bind(1, h.id)
+            .bind(2, static_cast<std::int64_t>(receipt_status::orphan))
             .bind_null(3).bind(4, now_ms).run();
         h.res.status = receipt_status::orphan;
       } else {
@@ -305,5 +411,13 @@ result<std::vector<held_receipt_resolution>> store::resolve_held_receipts(time_p
     return out;
   });
 }
+
+receipt_statements::receipt_statements(sqlite::database& db)
+    : receipt_fast(db, k_receipt_fast), event_message(db, k_event_message),
+      lookup_receipt(db, k_lookup_receipt), any_sending(db, k_any_sending),
+      insert_receipt(db, k_insert_receipt), any_held(db, k_any_held),
+      pending_for_id(db, k_pending_for_id), resolve_receipt(db, k_resolve_receipt),
+      unanswered_for(db, k_unanswered_for), in_flight_to(db, k_in_flight_to),
+      forget_unanswered(db, k_forget_unanswered) {}
 
 }  // namespace smsgw::queue

@@ -21,9 +21,11 @@ result<std::vector<message>> store::expire_due_messages(time_point now) {
     sqlite::transaction tx(impl_->db);
     std::vector<message_id> ids;
     {
-      sqlite::statement st(impl_->db,
-          "SELECT id FROM messages WHERE state <= 2 AND state IN (0, 2) AND expires_at <= ?1 "
-          "ORDER BY id");
+      // messages_live (schema step 1): the states before submitted, by expiry.
+      sqlite::statement st(impl_->db, sql_text<
+          "SELECT id FROM messages WHERE state <= {state::outcome_unknown} "
+          "AND state IN ({state::queued}, {state::outcome_unknown}) AND expires_at <= ?1 "
+          "ORDER BY id">);
       st.bind(1, now_ms);
       while (st.step()) ids.push_back(st.column_int64(0));
     }
@@ -33,16 +35,14 @@ result<std::vector<message>> store::expire_due_messages(time_point now) {
                                        : "expired while its outcome was unknown";
       impl_->transition(r, state::expired, now_ms);
     }
-    sqlite::statement orphan(impl_->db,
-        "UPDATE receipts SET status = 2, resolved_at = ?1 WHERE status = 1 AND received_at <= ?2");
+    sqlite::statement orphan(impl_->db, sql_text<
+        "UPDATE receipts SET status = {receipt_status::orphan}, resolved_at = ?1 "
+        "WHERE status = {receipt_status::pending} AND received_at <= ?2">);
     orphan.bind(1, now_ms).bind(2, now_ms - impl_->opts.receipt_hold.count()).run();
     std::vector<message> expired;
     expired.reserve(ids.size());
-    auto& select = impl_->select_message;
     for (auto id : ids) {
-      select.bind(1, id);
-      if (select.step()) expired.push_back(read_message(select));
-      select.reset();
+      if (auto m = impl_->read(id)) expired.push_back(std::move(*m));
     }
     tx.commit();
     return expired;
@@ -62,12 +62,12 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
     // walk of a table ends at its first row created at or after the cutoff. Rows passed over
     // (live messages, held receipts, messages changed since the cutoff) are looked at again
     // by the next purge() call only.
-    sqlite::statement walk_msg(db,
-        "SELECT id, state >= 3 AND updated_at < ?1, created_at < ?1 FROM messages "
-        "WHERE id > ?2 ORDER BY id LIMIT ?3");
-    sqlite::statement walk_receipts(db,
-        "SELECT id, status <> 1, received_at < ?1 FROM receipts WHERE id > ?2 ORDER BY id "
-        "LIMIT ?3");
+    sqlite::statement walk_msg(db, sql_text<
+        "SELECT id, state >= {state::submitted} AND updated_at < ?1, created_at < ?1 "
+        "FROM messages WHERE id > ?2 ORDER BY id LIMIT ?3">);
+    sqlite::statement walk_receipts(db, sql_text<
+        "SELECT id, status <> {receipt_status::pending}, received_at < ?1 FROM receipts "
+        "WHERE id > ?2 ORDER BY id LIMIT ?3">);
     sqlite::statement del_msg(db, "DELETE FROM messages WHERE id = ?1");
     // A message's history rows, along its chain (schema step 7).
     sqlite::statement del_events(db,

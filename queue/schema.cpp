@@ -5,6 +5,7 @@
 // k_migrations with the next number; never edit a released step.
 #include "queue/schema.hpp"
 #include "queue/rate_limits.hpp"
+#include "queue/sql_text.hpp"
 
 #include <fmt/format.h>
 
@@ -12,6 +13,31 @@
 
 namespace smsgw::queue {
 namespace {
+
+// The numbers of states, priorities, receipt outcomes and receipt statuses are the stored
+// format: every file holds them, and the steps below wrote them into its schema. Never change.
+using sql_detail::number;
+static_assert(number(state::queued) == 0 && number(state::in_flight) == 1 &&
+              number(state::outcome_unknown) == 2 && number(state::submitted) == 3 &&
+              number(state::delivered) == 4 && number(state::undeliverable) == 5 &&
+              number(state::expired) == 6 && number(state::cancelled) == 7 &&
+              number(state::superseded) == 8 && number(state::rejected) == 9);
+static_assert(number(priority::otp) == 0 && number(priority::transactional) == 1 &&
+              number(priority::bulk) == 2);
+static_assert(number(receipt_outcome::delivered) == 0 &&
+              number(receipt_outcome::undeliverable) == 1);
+static_assert(number(receipt_status::applied) == 0 && number(receipt_status::pending) == 1 &&
+              number(receipt_status::orphan) == 2 && number(receipt_status::duplicate) == 3);
+
+// Those numbers are written in the steps' SQL as placeholders ({state::queued}, ...;
+// queue/sql_text.hpp), which the build turns into exactly the digits these steps always
+// had. So the released steps are unchanged where it matters: what they execute, and the schema
+// they leave in sqlite_master (which keeps each CREATE's text as executed, line breaks
+// included), are byte for byte what earlier versions executed and stored; and a partial
+// index's condition reads as the queries that rely on it do (SQLite uses such an index only
+// if the query's WHERE contains its terms, constants compared as written). For the same
+// reason the lines of a released step keep their layout, also where a placeholder makes one
+// longer than 100 columns.
 
 // Step 1: the message store.
 //
@@ -55,18 +81,18 @@ namespace {
 //                    3 duplicate (this receipt was already recorded)
 //   message_id       the matched message once applied; NULL while pending or orphan
 //   resolved_at      when a pending receipt was applied or declared orphan
-constexpr std::string_view k_step1 = R"sql(
+constexpr std::string_view k_step1 = sql_text<R"sql(
 CREATE TABLE messages (
   id               INTEGER PRIMARY KEY AUTOINCREMENT,
   recipient        TEXT    NOT NULL,
   sender           TEXT    NOT NULL,
   text             TEXT    NOT NULL,
-  priority         INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 2),
+  priority         INTEGER NOT NULL CHECK (priority BETWEEN {priority::otp} AND {priority::bulk}),
   purpose          TEXT    NOT NULL DEFAULT '',
   idempotency_key  TEXT,
   carrier          TEXT    NOT NULL,
   route            TEXT    NOT NULL DEFAULT '',
-  state            INTEGER NOT NULL CHECK (state BETWEEN 0 AND 9),
+  state            INTEGER NOT NULL CHECK (state BETWEEN {state::queued} AND {state::rejected}),
   created_at       INTEGER NOT NULL,
   expires_at       INTEGER NOT NULL,
   not_before       INTEGER NOT NULL,
@@ -80,18 +106,18 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_idempotency ON messages(idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 -- claim(): queued messages of one carrier, highest priority then oldest.
-CREATE INDEX messages_due ON messages(carrier, priority, id) WHERE state = 0;
+CREATE INDEX messages_due ON messages(carrier, priority, id) WHERE state = {state::queued};
 -- supersede: older OTPs for the same recipient and purpose not yet handed out.
-CREATE INDEX messages_supersede ON messages(recipient, purpose) WHERE state IN (0, 2);
+CREATE INDEX messages_supersede ON messages(recipient, purpose) WHERE state IN ({state::queued}, {state::outcome_unknown});
 -- expire_due() and crash recovery: the states before the SMSC accepted it (0, 1, 2).
 -- Partial-index conditions avoid IN lists of 3+ values: SQLite evaluates those with a
 -- temporary b-tree on every row written, which cost more than the whole insert.
-CREATE INDEX messages_live ON messages(state, expires_at) WHERE state <= 2;
+CREATE INDEX messages_live ON messages(state, expires_at) WHERE state <= {state::outcome_unknown};
 -- receipts: correlation by (carrier, normalised SMSC id).
 CREATE INDEX messages_smsc_id ON messages(carrier, smsc_message_id)
   WHERE smsc_message_id IS NOT NULL;
 -- purge(): messages that will not be sent again (submitted and the final states).
-CREATE INDEX messages_purgeable ON messages(updated_at) WHERE state >= 3;
+CREATE INDEX messages_purgeable ON messages(updated_at) WHERE state >= {state::submitted};
 
 CREATE TABLE events (
   message_id       INTEGER NOT NULL,
@@ -110,17 +136,17 @@ CREATE TABLE receipts (
   id               INTEGER PRIMARY KEY,
   carrier          TEXT    NOT NULL,
   smsc_message_id  TEXT    NOT NULL,
-  outcome          INTEGER NOT NULL CHECK (outcome IN (0, 1)),
+  outcome          INTEGER NOT NULL CHECK (outcome IN ({receipt_outcome::delivered}, {receipt_outcome::undeliverable})),
   received_at      INTEGER NOT NULL,
   detail           TEXT    NOT NULL DEFAULT '',
-  status           INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),
+  status           INTEGER NOT NULL CHECK (status BETWEEN {receipt_status::applied} AND {receipt_status::duplicate}),
   message_id       INTEGER,
   resolved_at      INTEGER
 );
 CREATE INDEX receipts_key ON receipts(carrier, smsc_message_id);
-CREATE INDEX receipts_pending ON receipts(received_at) WHERE status = 1;
+CREATE INDEX receipts_pending ON receipts(received_at) WHERE status = {receipt_status::pending};
 CREATE INDEX receipts_age ON receipts(received_at);
-)sql";
+)sql">;
 
 // Step 3: receipts are correlated by the carrier whose SMSC issued the id. An OTP retried on
 // an alternate carrier gets its submit_sm_resp id from that carrier, and its receipt arrives
@@ -146,7 +172,7 @@ CREATE INDEX messages_smsc_id ON messages(via_carrier, smsc_message_id)
 // - receipts_held: held receipts get a partial index on their correlation key, so the lookup
 //   a mark_submitted makes is one seek in an (almost always empty) index; it replaces
 //   receipts_pending (expire_due scans it whole: it is tiny).
-constexpr std::string_view k_step4 = R"sql(
+constexpr std::string_view k_step4 = sql_text<R"sql(
 CREATE TRIGGER messages_history AFTER UPDATE OF state ON messages
   WHEN new.state IS NOT old.state
 BEGIN
@@ -156,8 +182,8 @@ BEGIN
           new.route, new.smsc_message_id, new.detail);
 END;
 DROP INDEX receipts_pending;
-CREATE INDEX receipts_held ON receipts(carrier, smsc_message_id) WHERE status = 1;
-)sql";
+CREATE INDEX receipts_held ON receipts(carrier, smsc_message_id) WHERE status = {receipt_status::pending};
+)sql">;
 
 // Step 5: purge walks messages and receipts in rowid order (ids grow with time) in small
 // batches and stops at the first row created after the cutoff, so the two indexes only purge
@@ -174,11 +200,11 @@ DROP INDEX receipts_age;
 // ones superseded) by expiry: the lookup reads only those not yet expired, then checks the
 // state (queued or outcome_unknown) in the row. An expired OTP is no longer superseded: it
 // can never be sent, and claim or expire_due marks it expired.
-constexpr std::string_view k_step6 = R"sql(
+constexpr std::string_view k_step6 = sql_text<R"sql(
 DROP INDEX messages_supersede;
 CREATE INDEX messages_otp ON messages(recipient, purpose, expires_at)
-  WHERE priority = 0 AND purpose <> '';
-)sql";
+  WHERE priority = {priority::otp} AND purpose <> '';
+)sql">;
 
 // Step 7 (speed, issue #3): the history is appended in time order. `events` was keyed by
 // (message_id, seq), so every transition inserted a row in the middle of the b-tree (a seek
@@ -258,7 +284,7 @@ CREATE INDEX messages_smsc_id ON messages(smsc_message_id, via_carrier)
 //     be matched by them later (resolve_held_receipts); NULL when unknown
 // Messages already outcome_unknown get a row: sent at their sending mark if kept (crash
 // recovery keeps it), else at their creation, given up at their last change.
-constexpr std::string_view k_step9 = R"sql(
+constexpr std::string_view k_step9 = sql_text<R"sql(
 CREATE TABLE unanswered_submits (
   message_id   INTEGER NOT NULL,
   attempt      INTEGER NOT NULL,
@@ -272,11 +298,11 @@ CREATE TABLE unanswered_submits (
 CREATE INDEX unanswered_submits_recipient ON unanswered_submits(recipient);
 INSERT INTO unanswered_submits
   SELECT id, attempts, recipient, carrier, route, coalesce(sending_at, created_at), updated_at
-  FROM messages WHERE state <= 2 AND state = 2;
+  FROM messages WHERE state <= {state::outcome_unknown} AND state = {state::outcome_unknown};
 ALTER TABLE receipts ADD COLUMN recipient TEXT;
 ALTER TABLE receipts ADD COLUMN submit_local INTEGER;
 ALTER TABLE receipts ADD COLUMN submit_resolution INTEGER;
-)sql";
+)sql">;
 
 // Append new steps here (next: version 10); never edit a released step.
 constexpr migration k_migrations[] = {

@@ -4,8 +4,12 @@
 // messages_history, schema step 4) inside any UPDATE that changes a state, so no state change
 // can happen without it, also on the fast paths that update without load() (claim, submitted,
 // receipts). Helpers throw (sqlite::error, failure); guarded() turns that into a queue::error.
+// The statements are prepared once, when the store opens, in groups: each group is declared
+// here and defined (its SQL, written with queue/sql_text.hpp, and its constructor) in the one
+// file that binds it, next to the code that binds it.
 #pragma once
 
+#include "queue/sql_text.hpp"
 #include "queue/store.hpp"
 
 #include <cstdint>
@@ -56,8 +60,34 @@ inline constexpr std::string_view k_message_columns =
 
 message read_message(sqlite::statement const& st);
 
-/// Detail of the submitted transition from in_flight (from outcome_unknown it says "late").
-inline constexpr std::string_view k_submitted_detail = "submit_sm_resp OK";
+// The prepared statements of each file (see the top of this file).
+
+/// queue/store.cpp: a message's row and history.
+struct store_statements {
+  explicit store_statements(sqlite::database& db);
+  sqlite::statement load_row, write_row, insert_event, set_last_event, max_event_id;
+  sqlite::statement select_message, record_unanswered;
+};
+
+/// queue/enqueue.cpp.
+struct enqueue_statements {
+  explicit enqueue_statements(sqlite::database& db);
+  sqlite::statement find_key, find_supersedable, insert_message;
+};
+
+/// queue/claim.cpp: claims, the sending mark, submit results.
+struct claim_statements {
+  explicit claim_statements(sqlite::database& db);
+  sqlite::statement claim_select, claim_due, set_sending_all, set_sending, submit_row;
+};
+
+/// queue/receipts.cpp: receipts, held receipts, attempts whose response never came.
+struct receipt_statements {
+  explicit receipt_statements(sqlite::database& db);
+  sqlite::statement receipt_fast, event_message, lookup_receipt, any_sending, insert_receipt;
+  sqlite::statement any_held, pending_for_id, resolve_receipt;
+  sqlite::statement unanswered_for, in_flight_to, forget_unanswered;
+};
 
 struct store::impl {
   impl(sqlite::database d, store_options o);
@@ -72,6 +102,12 @@ struct store::impl {
   /// history_len, in the database and in `r`.
   void insert_event(row& r, std::int64_t at, std::optional<std::string_view> smsc_message_id,
                     std::string_view detail);
+  /// The first history row of a message just inserted (the enqueue, state queued, key
+  /// `event_id`). `route` is bound without a copy: it must outlive the call.
+  void insert_first_event(message_id id, std::int64_t at, std::string_view route,
+                          std::int64_t event_id);
+  /// The stored message `id`, nullopt if there is none.
+  std::optional<message> read(message_id id);
   /// The first of `count` new keys for events rows (schema step 7): max(id) + 1 read once per
   /// transaction (commit and rollback forget it), then counted up.
   std::int64_t next_event_ids(std::int64_t count = 1);
@@ -88,6 +124,9 @@ struct store::impl {
                           std::string_view via_carrier, std::int64_t now_ms, bool check_held);
   /// Whether any receipt is held (status pending): one probe of the tiny receipts_held index.
   bool any_receipt_held();
+  /// Applies the receipts held for (`id`'s via_carrier, `smsc_id`), earliest first, to message
+  /// `id` just marked submitted (mark_submitted_one with check_held).
+  void apply_held_receipts(message_id id, std::string_view smsc_id, std::int64_t now_ms);
   /// `recipient` and `submit_date`: for a receipt whose id matches no message (see
   /// match_unanswered()); '' and nullopt = unknown.
   receipt_result apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
@@ -126,15 +165,13 @@ struct store::impl {
   recovery_report recovery;
   std::optional<rate_limiter> limiter;  // made from opts.limits after the migrations
 
-  sqlite::statement load_row, write_row, insert_event_st, set_last_event, max_event_id;
   std::int64_t next_event_id = 0;  ///< 0: not read in this transaction yet
   std::uint64_t commits = 0;       ///< COMMITs begun on this connection (store::commits)
-  sqlite::statement insert_message, find_key, find_supersedable, select_message;
-  sqlite::statement claim_select, claim_due, submit_row, any_held;
-  sqlite::statement lookup_receipt, any_sending, insert_receipt, receipt_fast, event_message;
-  sqlite::statement pending_for_id, resolve_receipt, set_sending, set_sending_all;
-  // Schema step 9: attempts whose response never came, and the lookups by number.
-  sqlite::statement record_unanswered, unanswered_for, in_flight_to, forget_unanswered;
+  // After db: destroyed before it.
+  store_statements sql_store;
+  enqueue_statements sql_enqueue;
+  claim_statements sql_claim;
+  receipt_statements sql_receipts;
 };
 
 /// Runs `f` and converts what it throws into an error value naming `op`.

@@ -8,12 +8,12 @@ namespace smsgw {
 queue_api_deps::queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
                                queue::group_commit& gc, boost::asio::any_io_executor ex,
                                api_hooks hooks, carrier_table const& routing)
-    : api_deps(std::move(settings), carriers, routing), gc_(gc), batcher_(gc, std::move(ex)),
+    : api_deps(std::move(settings), carriers, routing), gc_(gc), enqueuer_(gc, std::move(ex)),
       hooks_(std::move(hooks)) {}
 
 boost::asio::awaitable<queue::result<queue::enqueue_outcome>> queue_api_deps::enqueue(
     queue::enqueue_request req) {
-  co_return co_await batcher_.enqueue(std::move(req));
+  co_return co_await enqueuer_.enqueue(std::move(req));
 }
 
 boost::asio::awaitable<queue::result<message_view>> queue_api_deps::lookup(queue::message_id id) {

@@ -39,7 +39,7 @@ class queue_api_deps : public api_deps {
 
  private:
   queue::group_commit& gc_;
-  enqueue_batcher batcher_;
+  queue_enqueuer enqueuer_;
   api_hooks hooks_;
 };
 

@@ -2,17 +2,14 @@
 // thread. queue_call() runs `f(store&)` on the queue's writer thread (group_commit::run_then)
 // and, once what it committed is durable, posts its result back to the awaiting coroutine's
 // executor (asio::async_initiate).
-// enqueue_batcher gives HTTP requests group commit: requests arriving while a commit runs are
-// gathered on the network thread and committed together in ONE transaction next; two batches
-// may be in the queue at once, so one commits while the one before waits for its fsync.
-// Assumption: one network thread; the batcher is used only from it (no locks).
+// queue_enqueuer does the same for enqueues (group_commit::enqueue_then), so HTTP requests get
+// the queue's group commit: those arriving while the writer is busy are committed together in
+// ONE transaction next, and one commits while the one before waits for its fsync.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -31,7 +28,7 @@ namespace smsgw {
 /// committed is durable (group_commit::run_then: after the WAL's fsync when pipelined). The
 /// outstanding work keeps `ex`'s io_context running until it is delivered. If the writer is
 /// stopped (run_then refuses the task), `callback` gets errc::stopped instead: a waiting
-/// coroutine or the enqueue batcher must never wait for an answer that cannot come.
+/// coroutine must never wait for an answer that cannot come.
 /// `durable` = false: the callback does not wait for the fsync (run_then_unsynced), for work
 /// whose loss in a crash is harmless (a claim).
 template <class F, class Callback>
@@ -81,63 +78,50 @@ auto queue_call(queue::group_commit& gc, F f, bool durable = true)
   co_return r;
 }
 
-/// Group commit for enqueues issued by coroutines on one executor.
-class enqueue_batcher {
+namespace detail {
+/// The initiation of queue_enqueuer::enqueue (a named type: see queue_call_init).
+struct queue_enqueue_init {
+  queue::group_commit* gc;
+  boost::asio::any_io_executor ex;
+  template <class Handler>
+  void operator()(Handler handler, queue::enqueue_request req) const {
+    using outcome = queue::result<queue::enqueue_outcome>;
+    auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
+    // std::function needs a copyable target: share the move-only handler.
+    auto h = std::make_shared<Handler>(std::move(handler));
+    bool const accepted = gc->enqueue_then(std::move(req), [h, tracked](outcome o) {
+      boost::asio::post(tracked, [h, o = std::move(o)]() mutable { std::move(*h)(std::move(o)); });
+    });
+    if (!accepted) {
+      boost::asio::post(tracked, [h]() mutable {
+        std::move(*h)(outcome(queue::error{queue::errc::stopped, "the queue writer is stopped"}));
+      });
+    }
+  }
+};
+}  // namespace detail
+
+/// Enqueues from coroutines running on `ex` (the network thread) through the queue's group
+/// commit (group_commit::enqueue_then). The answer comes once the commit that stored the
+/// request is durable (after the WAL's fsync when pipelined), posted to `ex`; the outstanding
+/// work keeps its io_context running until it is delivered. Refused or failed: the error
+/// (errc::stopped once the writer is stopped).
+class queue_enqueuer {
  public:
   using outcome = queue::result<queue::enqueue_outcome>;
-  enqueue_batcher(queue::group_commit& gc, boost::asio::any_io_executor ex)
+  queue_enqueuer(queue::group_commit& gc, boost::asio::any_io_executor ex)
       : gc_(gc), executor_(std::move(ex)) {}
 
-  /// Completes after the request was committed and synced (or refused/failed).
   boost::asio::awaitable<outcome> enqueue(queue::enqueue_request req) {
+    detail::queue_enqueue_init init{&gc_, executor_};
     co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
                                                    void(outcome)>(
-        [this](auto handler, queue::enqueue_request r) {
-          // std::function needs a copyable target: share the move-only handler.
-          auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
-          pending_.push_back({std::move(r), [h](outcome o) { std::move(*h)(std::move(o)); }});
-          if (in_queue_ < k_max_in_queue) flush();
-        },
-        boost::asio::use_awaitable, std::move(req));
+        init, boost::asio::use_awaitable, std::move(req));
   }
 
  private:
-  struct waiting {
-    queue::enqueue_request req;
-    std::function<void(outcome)> done;
-  };
-  struct batch {
-    std::vector<queue::enqueue_request> reqs;
-    std::vector<std::function<void(outcome)>> done;
-  };
-
-  void flush() {
-    if (pending_.empty()) return;
-    ++in_queue_;
-    auto b = std::make_shared<batch>();
-    for (auto& w : pending_) {
-      b->reqs.push_back(std::move(w.req));
-      b->done.push_back(std::move(w.done));
-    }
-    pending_.clear();
-    queue_post(
-        gc_, executor_, [b](queue::store& s) { return s.enqueue_batch(b->reqs); },
-        [this, b](queue::result<std::vector<outcome>> r) {
-          for (std::size_t i = 0; i < b->done.size(); ++i)
-            b->done[i](r ? std::move((*r)[i]) : outcome(r.error()));
-          --in_queue_;
-          flush();
-        });
-  }
-
   queue::group_commit& gc_;
   boost::asio::any_io_executor executor_;
-  std::vector<waiting> pending_;
-  // Batches handed to the queue and not yet completed: with 2, the next batch commits while
-  // the one before waits for its fsync (pipelined group_commit); more would only split the
-  // requests into smaller transactions.
-  static constexpr int k_max_in_queue = 2;
-  int in_queue_ = 0;
 };
 
 }  // namespace smsgw

@@ -1,11 +1,16 @@
 // tests/queue/group_commit_test.cpp: the writer thread in front of the store: many producer
 // threads enqueue concurrently; every future that holds success names a stored message; work
 // posted with run() executes in order after earlier enqueues; stop() finishes what was queued.
+// enqueue_then(), the callback form: enqueues waiting together (either form) share one
+// transaction; refused after stop() without calling back.
 #include "queue/group_commit.hpp"
 
 #include "queue_fixture.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -87,4 +92,72 @@ TEST_CASE("after stop(), what was submitted is done and new work is refused") {
   auto late = q.enqueue(otp()).get();
   REQUIRE_FALSE(late.has_value());
   CHECK(late.error().code == errc::stopped);
+}
+
+TEST_CASE("enqueue_then: enqueues waiting together share one transaction, callbacks and futures") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  // The writer is held busy by a task until every enqueue below is waiting.
+  std::promise<void> started, gate;
+  auto commits_before = q.run([&started, opened = gate.get_future().share()](store& s) {
+    started.set_value();
+    opened.wait();
+    return s.commits();
+  });
+  started.get_future().wait();
+  constexpr int n = 40;
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<result<enqueue_outcome>> answers;
+  std::vector<std::future<result<enqueue_outcome>>> futures;
+  for (int i = 0; i < n; ++i) {
+    auto r = otp("62811" + std::to_string(20000000 + i), "");
+    if (i % 4 == 3) {
+      futures.push_back(q.enqueue(std::move(r)));
+      continue;
+    }
+    REQUIRE(q.enqueue_then(std::move(r), [&](result<enqueue_outcome> a) {
+      std::lock_guard lock(m);
+      answers.push_back(std::move(a));
+      cv.notify_all();
+    }));
+  }
+  gate.set_value();
+  for (auto& f : futures) {
+    auto a = f.get();
+    REQUIRE(a.has_value());
+    CHECK(a->what == enqueue_outcome::kind::accepted);
+  }
+  {
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, 30s, [&] { return answers.size() == n - futures.size(); }));
+  }
+  std::set<message_id> ids;
+  for (auto& a : answers) {
+    REQUIRE(a.has_value());
+    CHECK(a->what == enqueue_outcome::kind::accepted);
+    ids.insert(a->id);
+  }
+  CHECK(ids.size() == answers.size());
+  auto const before = commits_before.get();
+  CHECK(q.run([](store& s) { return s.commits(); }).get() == before + 1);
+  CHECK(q.run([](store& s) { return s.count_by_state(); }).get()->at(0) == n);
+}
+
+TEST_CASE("enqueue_then: an invalid request fails alone, and after stop() it is refused") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  std::promise<result<enqueue_outcome>> good, bad;
+  REQUIRE(q.enqueue_then(otp("6281111111111", ""),
+                         [&](result<enqueue_outcome> r) { good.set_value(std::move(r)); }));
+  REQUIRE(q.enqueue_then(otp("12", ""),
+                         [&](result<enqueue_outcome> r) { bad.set_value(std::move(r)); }));
+  auto b = bad.get_future().get();
+  REQUIRE_FALSE(b.has_value());
+  CHECK(b.error().code == errc::invalid_argument);
+  CHECK(good.get_future().get().has_value());
+  q.stop();
+  bool called = false;
+  CHECK_FALSE(q.enqueue_then(otp(), [&](result<enqueue_outcome>) { called = true; }));
+  CHECK_FALSE(called);
 }

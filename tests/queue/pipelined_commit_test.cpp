@@ -59,6 +59,32 @@ TEST_CASE("pipelined: a commit is on file before its fsync, acknowledged only af
   CHECK(sync.calls <= 2);  // one fsync may cover both commits
 }
 
+TEST_CASE("pipelined: enqueue_then calls back only after the fsync, on the syncer thread") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  held_wal_sync sync(dir.file());
+  group_commit q(std::move(s), {.sync = sync.fn()});
+  REQUIRE(q.pipelined());
+  sync.hold();
+  std::promise<std::pair<result<enqueue_outcome>, std::thread::id>> answered;
+  REQUIRE(q.enqueue_then(otp("6281111111111", ""), [&](result<enqueue_outcome> r) {
+    answered.set_value({std::move(r), std::this_thread::get_id()});
+  }));
+  auto a = answered.get_future();
+  // Committed (another connection sees the row), not answered while the fsync is held.
+  for (int i = 0; i < 500 && stored_messages(dir.file()) == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(stored_messages(dir.file()) == 1);
+  CHECK(a.wait_for(100ms) == std::future_status::timeout);
+  sync.release();
+  REQUIRE(a.wait_for(30s) == std::future_status::ready);
+  auto [r, thread] = a.get();
+  REQUIRE(r.has_value());
+  CHECK(r->what == enqueue_outcome::kind::accepted);
+  CHECK(thread != std::this_thread::get_id());
+  // The writer thread is not the one that called back: a task run there reports its id.
+  CHECK(q.run([](store&) { return std::this_thread::get_id(); }).get() != thread);
+}
+
 TEST_CASE("pipelined: work that commits nothing completes without an fsync") {
   temp_dir dir;
   auto s = open_store(dir.file());
@@ -125,6 +151,13 @@ TEST_CASE("pipelined: a failed fsync fails its work and everything after it") {
   auto counted = q.run([](store& st) { return st.count_by_state(); }).get();
   REQUIRE_FALSE(counted.has_value());
   CHECK(counted.error().code == errc::io_error);
+  // ... nor an enqueue's callback ...
+  std::promise<result<enqueue_outcome>> enqueued;
+  CHECK(q.enqueue_then(otp("6283333333333", ""),
+                       [&enqueued](result<enqueue_outcome> r) { enqueued.set_value(std::move(r)); }));
+  auto via_enqueue_then = enqueued.get_future().get();
+  REQUIRE_FALSE(via_enqueue_then.has_value());
+  CHECK(via_enqueue_then.error().code == errc::io_error);
   // ... nor a callback, nor a task whose result cannot hold an error.
   std::promise<result<message>> then_got;
   CHECK(q.run_then([id = ok->id](store& st) { return st.get(id); },

@@ -360,9 +360,8 @@ TEST_CASE("hostile bodies: each a 4xx with {error, message}, nothing stored") {
 
 TEST_CASE("queue failure: 503 and nothing acknowledged") {
   SECTION("the queue writer has stopped (enqueue inline on group_commit)") {
-    // group_commit::enqueue after stop() completes at once with errc::stopped. (Through
-    // enqueue_batcher the request would never complete: queue_post's task is dropped; see the
-    // report. The daemon stops the writer only after the network thread has ended.)
+    // group_commit::enqueue after stop() completes at once with errc::stopped. (The daemon
+    // stops the writer only after the network thread has ended.)
     struct inline_deps final : api_deps {
       inline_deps(api_fixture& f) : api_deps(f.cfg.api, f.cfg.carriers), gc(*f.gc) {}
       boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(queue::enqueue_request r) override {
@@ -390,6 +389,18 @@ TEST_CASE("queue failure: 503 and nothing acknowledged") {
     CHECK(d.woken == 0);
     http_request get{http::verb::get, "/v1/messages/1", 11};
     CHECK(f.run(handle_request(get, d)).result_int() == 503);
+  }
+  SECTION("the queue writer has stopped (the daemon's deps: queue_enqueuer, queue_call)") {
+    api_fixture f;
+    f.gc->stop();
+    auto res = f.post("/v1/otp", otp_body("081234567890"));
+    INFO(res.body());
+    CHECK(res.result_int() == 503);
+    auto o = body_of(res);
+    CHECK(o.at("error").as_string() == "queue_unavailable");
+    CHECK_FALSE(o.contains("id"));
+    CHECK(f.deps->notified.empty());
+    CHECK(f.get("/v1/messages/1").result_int() == 503);
   }
   SECTION("the store file is read-only") {
     temp_dir dir;

@@ -1,20 +1,27 @@
 // tests/daemon/dispatch/queue_bridge_test.cpp: awaiting queue work from coroutines (daemon/dispatch/queue_bridge.hpp)
 // on a real SQLite file behind the real group-commit writer: results come back on the network
-// thread, enqueues arriving together are committed together, and once the writer is stopped
-// every waiter gets errc::stopped instead of waiting forever (and the batcher keeps answering).
+// thread, enqueues arriving together are committed together (one transaction, counted with
+// store::commits()) and answered only after their fsync, and once the writer is stopped every
+// waiter gets errc::stopped instead of waiting forever (also for later enqueues).
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <optional>
+#include <set>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/dispatch/queue_bridge.hpp"
+#include "queue/sqlite.hpp"
+#include "tests/queue/held_wal_sync.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace smsgw;
 namespace asio = boost::asio;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -28,12 +35,12 @@ queue::enqueue_request otp(int n) {
   return r;
 }
 
-queue::group_commit open_writer(test::temp_dir const& dir) {
+queue::group_commit open_writer(test::temp_dir const& dir, queue::group_commit_options w = {}) {
   queue::store_options o;
   o.sqlite.synchronous_full = false;
   auto s = queue::store::open(dir.file("queue.db"), o);
   REQUIRE(s.has_value());
-  return queue::group_commit(std::move(*s));
+  return queue::group_commit(std::move(*s), std::move(w));
 }
 
 /// Runs `io` until `done` or a generous guard (a hang fails the test instead of blocking CI).
@@ -44,6 +51,20 @@ void run_until(asio::io_context& io, Pred done) {
     io.restart();
     io.run_for(std::chrono::milliseconds(20));
   }
+}
+
+/// What one enqueue awaited through the adapter: its answer and the thread it resumed on.
+struct answer {
+  queue::result<queue::enqueue_outcome> outcome;
+  std::thread::id thread;
+};
+
+void spawn_enqueue(asio::io_context& io, queue_enqueuer& enqueuer, int n,
+                   std::vector<answer>& answers) {
+  asio::co_spawn(io, [&, n]() -> asio::awaitable<void> {
+    auto r = co_await enqueuer.enqueue(otp(n));
+    answers.push_back({std::move(r), std::this_thread::get_id()});
+  }, asio::detached);
 }
 
 }  // namespace
@@ -62,44 +83,112 @@ TEST_CASE("queue_call brings the store's answer back to the coroutine") {
   CHECK((**counts)[0] == 0);
 }
 
-TEST_CASE("enqueue_batcher commits concurrent requests and answers each") {
+TEST_CASE("queue_enqueuer answers concurrent requests each, on the network thread") {
   test::temp_dir dir;
   auto gc = open_writer(dir);
   asio::io_context io{1};
-  enqueue_batcher batcher(gc, io.get_executor());
-  std::vector<queue::result<queue::enqueue_outcome>> answers;
-  for (int i = 0; i < 20; ++i) {
-    asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
-      answers.push_back(co_await batcher.enqueue(otp(i)));
-    }, asio::detached);
-  }
+  queue_enqueuer enqueuer(gc, io.get_executor());
+  std::vector<answer> answers;
+  for (int i = 0; i < 20; ++i) spawn_enqueue(io, enqueuer, i, answers);
   run_until(io, [&] { return answers.size() == 20; });
   REQUIRE(answers.size() == 20);
-  for (auto const& a : answers) CHECK(a.has_value());
+  std::set<queue::message_id> ids;
+  for (auto const& a : answers) {
+    REQUIRE(a.outcome.has_value());
+    CHECK(a.outcome->what == queue::enqueue_outcome::kind::accepted);
+    CHECK(a.thread == std::this_thread::get_id());  // the thread running io
+    ids.insert(a.outcome->id);
+  }
+  CHECK(ids.size() == 20);
   auto counts = gc.run([](queue::store& s) { return s.count_by_state(); }).get();
   REQUIRE(counts.has_value());
   CHECK((*counts)[0] == 20);  // all 20 queued, durable
+}
+
+TEST_CASE("queue_enqueuer: requests waiting while the writer is busy commit in one transaction") {
+  test::temp_dir dir;
+  auto gc = open_writer(dir);
+  asio::io_context io{1};
+  queue_enqueuer enqueuer(gc, io.get_executor());
+  // The writer is held busy by a task while the network thread issues every request.
+  std::promise<void> started, gate;
+  auto commits_before = gc.run([&started, opened = gate.get_future().share()](queue::store& s) {
+    started.set_value();
+    opened.wait();
+    return s.commits();
+  });
+  started.get_future().wait();
+  constexpr int n = 200;
+  std::vector<answer> answers;
+  for (int i = 0; i < n; ++i) spawn_enqueue(io, enqueuer, i, answers);
+  io.poll();  // each coroutine runs up to its co_await: every request is handed to the queue
+  CHECK(answers.empty());
+  gate.set_value();
+  run_until(io, [&] { return answers.size() == n; });
+  REQUIRE(answers.size() == n);
+  for (auto const& a : answers) {
+    REQUIRE(a.outcome.has_value());
+    CHECK(a.outcome->what == queue::enqueue_outcome::kind::accepted);
+  }
+  auto const before = commits_before.get();
+  CHECK(gc.run([](queue::store& s) { return s.commits(); }).get() == before + 1);
+}
+
+TEST_CASE("queue_enqueuer answers only after the commit's fsync, and a failed fsync is an error") {
+  test::temp_dir dir;
+  queue::test::held_wal_sync sync(dir.file("queue.db"));
+  struct release_on_exit {
+    queue::test::held_wal_sync& s;
+    ~release_on_exit() { s.release(); }  // a failed REQUIRE must not leave the syncer blocked
+  } guard{sync};
+  auto gc = open_writer(dir, {.sync = sync.fn()});
+  REQUIRE(gc.pipelined());
+  asio::io_context io{1};
+  queue_enqueuer enqueuer(gc, io.get_executor());
+  auto on_file = [&] {
+    auto db = sqlite::database::open(dir.file("queue.db"));
+    return db.query_int("SELECT count(*) FROM messages");
+  };
+
+  sync.hold();
+  std::vector<answer> answers;
+  spawn_enqueue(io, enqueuer, 1, answers);
+  // Committed (another connection sees it), not answered while its fsync is held.
+  run_until(io, [&] { return on_file() == 1; });
+  CHECK(on_file() == 1);
+  io.restart();
+  io.run_for(200ms);
+  CHECK(answers.empty());
+  sync.release();
+  run_until(io, [&] { return answers.size() == 1; });
+  REQUIRE(answers.size() == 1);
+  REQUIRE(answers[0].outcome.has_value());
+  CHECK(answers[0].outcome->what == queue::enqueue_outcome::kind::accepted);
+
+  // A failed fsync: the request was committed, but the answer is the error.
+  sync.fail_from = sync.calls + 1;
+  spawn_enqueue(io, enqueuer, 2, answers);
+  run_until(io, [&] { return answers.size() == 2; });
+  REQUIRE(answers.size() == 2);
+  REQUIRE_FALSE(answers[1].outcome.has_value());
+  CHECK(answers[1].outcome.error().code == queue::errc::io_error);
 }
 
 TEST_CASE("after the writer stopped, waiters get 'stopped' instead of hanging") {
   test::temp_dir dir;
   auto gc = open_writer(dir);
   asio::io_context io{1};
-  enqueue_batcher batcher(gc, io.get_executor());
+  queue_enqueuer enqueuer(gc, io.get_executor());
   gc.stop();
 
   std::optional<queue::result<std::array<std::int64_t, 10>>> call;
-  std::vector<queue::result<queue::enqueue_outcome>> answers;
+  std::vector<answer> answers;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     call = co_await queue_call(gc, [](queue::store& s) { return s.count_by_state(); });
   }, asio::detached);
-  // Two rounds: the batcher must not stay busy after a refused batch.
+  // Two rounds: refused requests leave nothing behind that would hold up the next ones.
   for (int round = 0; round < 2; ++round) {
-    for (int i = 0; i < 3; ++i) {
-      asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
-        answers.push_back(co_await batcher.enqueue(otp(i)));
-      }, asio::detached);
-    }
+    for (int i = 0; i < 3; ++i) spawn_enqueue(io, enqueuer, i, answers);
     run_until(io, [&] { return answers.size() == static_cast<std::size_t>(3 * (round + 1)); });
   }
   run_until(io, [&] { return call.has_value(); });
@@ -108,7 +197,7 @@ TEST_CASE("after the writer stopped, waiters get 'stopped' instead of hanging") 
   CHECK(call->error().code == queue::errc::stopped);
   REQUIRE(answers.size() == 6);
   for (auto const& a : answers) {
-    REQUIRE_FALSE(a.has_value());
-    CHECK(a.error().code == queue::errc::stopped);
+    REQUIRE_FALSE(a.outcome.has_value());
+    CHECK(a.outcome.error().code == queue::errc::stopped);
   }
 }
