@@ -210,6 +210,7 @@ route_config read_carrier(table_reader& r) {
        {"resp_dec_dlr_hex", smpp::message_id_format::resp_dec_dlr_hex}});
   rc.alternates = r.get_strings("alternates");
   r.get("sender", rc.sender, 1, 20);
+  r.get_duration("failover_after_ms", rc.failover_after, 0, day_ms);
   if (auto const* t = r.node("tls")) {
     if (!t->is_table()) r.fail("tls", "expected a table");
     table_reader tr(*t->as_table(), r.prefix() + "tls.", r.file());

@@ -31,6 +31,9 @@ struct route_config {
   std::vector<std::string> alternates;
   /// source_addr of submit_sm when the request names none; key `sender`, default "SMSGW".
   std::string sender = "SMSGW";
+  /// How long the carrier may have no bound submitting link before the OTPs already taken
+  /// into its buffer go to an alternate that is up; key `failover_after_ms`, default 5000.
+  std::chrono::milliseconds failover_after{5000};
 };
 
 struct queue_settings {

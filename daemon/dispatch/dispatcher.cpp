@@ -7,6 +7,8 @@
 #include "daemon/dispatch/dispatcher_source.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -442,9 +444,65 @@ void dispatcher::on_link_state(link_identity const& link, link_state state,
   // A carrier is up while one of its submitting binds is bound ("-rx" binds of a
   // transmitter_receiver pair only receive: daemon/link/carrier.cpp names them so).
   auto& binds = bound_[link.carrier];
+  bool const was_up = !binds.empty();
   if (state == link_state::bound && !link.bind.ends_with("-rx")) binds.insert(link.bind);
   else binds.erase(link.bind);
   (void)detail;  // the link itself logs every change (smsc_link::set_state): not twice
+  bool const up = !binds.empty();
+  auto const now = std::chrono::steady_clock::now();
+  if (was_up && !up && !stopping_) {
+    down_since_[link.carrier] = now;
+    auto const* rc = config_.find_carrier(link.carrier);
+    auto delay = rc ? rc->failover_after : std::chrono::milliseconds(5000);
+    asio::co_spawn(executor_, fail_over_after(link.carrier, now, delay), asio::detached);
+  } else if (!was_up && up) {
+    down_since_.erase(link.carrier);
+    // Carriers down for longer than their failover_after whose OTPs found no alternate up
+    // then: this one may be it.
+    for (auto const& [name, since] : down_since_) {
+      auto const* rc = config_.find_carrier(name);
+      if (rc && now - since >= rc->failover_after) fail_over_buffered(name);
+    }
+  }
+}
+
+asio::awaitable<void> dispatcher::fail_over_after(std::string carrier,
+                                                  std::chrono::steady_clock::time_point since,
+                                                  std::chrono::milliseconds delay) {
+  asio::steady_timer timer(executor_);
+  timer.expires_after(delay);
+  co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) || stop_signal_.wait());
+  if (stopping_) co_return;
+  auto it = down_since_.find(carrier);
+  if (it == down_since_.end() || it->second != since) co_return;  // up again, or a newer drop
+  fail_over_buffered(carrier);
+}
+
+void dispatcher::fail_over_buffered(std::string_view carrier) {
+  auto home = sources_.find(carrier);
+  auto const* rc = config_.find_carrier(carrier);
+  if (home == sources_.end() || rc == nullptr) return;
+  auto otps = home->second->drain_priority(static_cast<int>(queue::priority::otp));
+  if (otps.empty()) return;
+  dispatcher_source* target = nullptr;
+  for (auto const& alt : rc->alternates) {
+    auto it = sources_.find(alt);
+    if (it != sources_.end() && is_up(alt)) {
+      target = it->second.get();
+      break;
+    }
+  }
+  if (target == nullptr) {
+    spdlog::warn("carrier {}: no bound link for {} ms and no alternate up: {} OTP(s) wait in "
+                 "its buffer", carrier, rc->failover_after.count(), otps.size());
+    for (auto& m : otps) home->second->push(std::move(m));
+    return;
+  }
+  ++stats_.failovers;
+  stats_.failed_over += otps.size();
+  spdlog::info("carrier {}: no bound link for {} ms: {} OTP(s) from its buffer go via {}",
+               carrier, rc->failover_after.count(), otps.size(), target->carrier());
+  for (auto& m : otps) target->push(std::move(m));
 }
 
 }  // namespace smsgw

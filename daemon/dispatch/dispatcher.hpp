@@ -9,6 +9,7 @@
 // Submit results and receipts are group-committed (daemon/dispatch/transition_batcher.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -51,6 +52,9 @@ struct dispatcher_stats {
   /// Receipts held because they overtook their submit_sm_resp (not an outcome: no DLR line
   /// until they are matched or their hold runs out, which counts in receipts_unmatched).
   std::uint64_t receipts_held = 0;
+  /// Carriers failed over (no bound link for their failover_after) and the OTPs moved out
+  /// of their buffers to an alternate.
+  std::uint64_t failovers = 0, failed_over = 0;
 };
 
 /// The carrier's `err:` code in a receipt detail "stat:X err:Y" (also at the end of a
@@ -112,6 +116,13 @@ class dispatcher final : public smpp_events, private source_owner {
 
   dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
   bool is_up(std::string_view carrier) const;
+  /// Waits `delay`; if `carrier` is still down since `since`, fail_over_buffered(carrier).
+  boost::asio::awaitable<void> fail_over_after(std::string carrier,
+                                               std::chrono::steady_clock::time_point since,
+                                               std::chrono::milliseconds delay);
+  /// The OTPs in the buffer of `carrier` (down for its failover_after) go to the first of its
+  /// alternates with a bound link; they stay if none is up.
+  void fail_over_buffered(std::string_view carrier);
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.
@@ -129,6 +140,8 @@ class dispatcher final : public smpp_events, private source_owner {
   std::map<std::string, std::unique_ptr<dispatcher_source>, std::less<>> sources_;
   std::unordered_map<std::uint64_t, queue::message> handed_out_;  // ref -> message, until answered
   std::map<std::string, std::set<std::string>, std::less<>> bound_;  // carrier -> binds bound now
+  // carrier -> when its last submitting bind went down (absent while up or never up)
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> down_since_;
   route_table routes_;
   retry_settings retry_;
   wake_signal stop_signal_;

@@ -104,6 +104,15 @@ std::vector<outbound_message> dispatcher_source::drain() {
   return out;
 }
 
+std::vector<outbound_message> dispatcher_source::drain_priority(int priority) {
+  std::vector<outbound_message> out;
+  auto first = buffer_.lower_bound({priority, 0});
+  auto last = buffer_.lower_bound({priority + 1, 0});
+  for (auto it = first; it != last; ++it) out.push_back(std::move(it->second));
+  buffer_.erase(first, last);
+  return out;
+}
+
 std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
   std::vector<outbound_message> out;
   auto const now = queue::clock::now();

@@ -57,6 +57,8 @@ class dispatcher_source final : public message_source {
   std::size_t buffered() const noexcept { return buffer_.size(); }
   /// Empties the buffer (graceful stop: these were claimed but never written to a link).
   std::vector<outbound_message> drain();
+  /// Takes the buffered messages of one priority class out of the buffer (failover).
+  std::vector<outbound_message> drain_priority(int priority);
 
  private:
   std::vector<outbound_message> pop(std::size_t max);

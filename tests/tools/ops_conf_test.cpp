@@ -194,6 +194,7 @@ ca_file = "system"
       {"reconnect_initial_ms", n(l.reconnect.initial.count())},
       {"reconnect_max_ms", n(l.reconnect.max.count())},
       {"message_id_format", q("same")}, {"sender", q(c.sender)}, {"alternates", "[]"},
+      {"failover_after_ms", n(c.failover_after.count())},
       {"cert_file", q(l.tls.cert_file)}, {"key_file", q(l.tls.key_file)},
       {"verify", l.tls.verify ? "true" : "false"},
       {"db_path", q(cfg->queue.db_path)}, {"synchronous", q(cfg->queue.synchronous_full ? "full" : "normal")},
