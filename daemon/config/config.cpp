@@ -394,10 +394,9 @@ void read_carriers(table_reader& top, daemon_config& cfg) {
   }
 }
 
-/// `[routing]`: prefix and per-number overrides of the built-in table; then every carrier must
-/// be reachable: something routes to it, or it is some carrier's alternate (a typo in a name
-/// must not leave a carrier configured and silently unused).
-void read_routing(table_reader& top, daemon_config& cfg, toml::table const& root) {
+/// `[routing]`: prefix and per-number overrides of the built-in table, each naming a
+/// configured carrier.
+void read_routing(table_reader& top, daemon_config& cfg) {
   static toml::table const empty;
   auto r = sub(top, "routing", empty);
   std::vector<carrier_prefix> prefixes;
@@ -433,6 +432,11 @@ void read_routing(table_reader& top, daemon_config& cfg, toml::table const& root
     r.fail(key, what.substr(what.find(": ") == std::string::npos ? 0 : what.find(": ") + 2), node);
   }
   cfg.routing = std::move(*table);
+}
+
+/// Every carrier must be reachable: something routes to it, or it is some carrier's alternate
+/// (a typo in a name must not leave a carrier configured and silently unused). Checked last.
+void check_reachable(table_reader const& top, daemon_config const& cfg, toml::table const& root) {
   auto const* carriers = root.get("carrier")->as_array();
   for (std::size_t i = 0; i < cfg.carriers.size(); ++i) {
     auto const& name = cfg.carriers[i].link.name;
@@ -489,8 +493,9 @@ config_result parse_config(std::string_view toml_text, std::string const& file) 
     table_reader top(root, "", file);
     read_carriers(top, cfg);
     read_sections(top, cfg);
-    read_routing(top, cfg, root);
+    read_routing(top, cfg);
     top.check_unknown();
+    check_reachable(top, cfg, root);
     return cfg;
   } catch (config_failure const& f) {
     return f.error;
