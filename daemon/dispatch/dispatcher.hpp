@@ -90,7 +90,11 @@ class dispatcher final : public smpp_events, private source_owner {
   /// The wall clock the peak-hour windows are read against (default system_clock::now);
   /// tests set their own, so no test waits for nine o'clock.
   using wall_clock = std::function<std::chrono::system_clock::time_point()>;
-  void set_wall_clock(wall_clock clock) { wall_clock_ = std::move(clock); }
+  /// The rules are looked at again at once (the next take or refresh_schedules()).
+  void set_wall_clock(wall_clock clock) {
+    wall_clock_ = std::move(clock);
+    peak_.clear();
+  }
   /// Called (on the executor) with a carrier's name and its new throughput cap whenever the
   /// peak-hour rules in force for it change, and once for each carrier at the first look:
   /// the daemon points it at carrier::set_throughput_cap.
