@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -97,6 +98,12 @@ std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg) {
   return gc;
 }
 
+/// A whole number as a JSON integer (Boost.JSON writes every double as "6E1").
+boost::json::value json_number(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return static_cast<std::int64_t>(v);
+  return v;
+}
+
 /// /healthz's carrier part: bound links, and each carrier's peak-hour window in force with
 /// its cap (the token bucket's current rate too: an SMSC throttle lowers it below the cap).
 boost::json::object carrier_health(daemon_config const& cfg, carrier_list const& carriers,
@@ -115,10 +122,10 @@ boost::json::object carrier_health(daemon_config const& cfg, carrier_list const&
     } else {
       p["window"] = nullptr;
     }
-    p["cap"] = st.cap;
-    p["rate"] = c->current_rate();
-    p["transactional_share"] = st.share[1];
-    p["bulk_share"] = st.share[2];
+    p["cap"] = json_number(st.cap);
+    p["rate"] = json_number(c->current_rate());
+    p["transactional_share"] = json_number(st.share[1]);
+    p["bulk_share"] = json_number(st.share[2]);
     if (st.until != std::chrono::system_clock::time_point::max())
       p["until_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(st.until.time_since_epoch()).count();
     peak[name] = std::move(p);
