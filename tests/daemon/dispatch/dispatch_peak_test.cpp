@@ -121,7 +121,7 @@ TEST_CASE("bulk waits queued inside the window while OTPs go, and goes after it"
   CHECK(all.back().sm.destination_addr == number(1));
 }
 
-TEST_CASE("a capped bulk share still goes inside the window; transactional paused waits", "[dispatcher][peak]") {
+TEST_CASE("capped bulk and transactional shares still go inside the window", "[dispatcher][peak]") {
   dispatch_world w({sim_spec{"tsel", {}}});
   w.cfg.carriers[0].link.throttle.rate = 200;
   // Transactional paused would also hold bulk (validation refuses bulk > 0 with transactional
