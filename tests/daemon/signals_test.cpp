@@ -67,7 +67,7 @@ struct signal_run {
 
 }  // namespace
 
-TEST_CASE("SIGHUP runs the handler each time; SIGTERM runs the stop once and ends run()") {
+TEST_CASE("SIGHUP runs the handler each time, SIGTERM runs the stop once and ends run()") {
   captured_log log;
   signal_run r;
   r.go([&r]() -> asio::awaitable<void> {

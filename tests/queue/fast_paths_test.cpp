@@ -123,7 +123,7 @@ TEST_CASE("a late submit_sm_resp after outcome_unknown is recorded as such") {
   CHECK(h.back().smsc_message_id == "77");
 }
 
-TEST_CASE("the database records every state change; one without a new history key fails") {
+TEST_CASE("the database records every state change, one without a new history key fails") {
   temp_dir dir;
   auto s = open_store(dir.file());
   auto id = enqueue_ok(s, otp());

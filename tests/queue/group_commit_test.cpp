@@ -69,7 +69,7 @@ TEST_CASE("run() executes on the writer after the enqueues submitted before it")
   CHECK(q.run([cid](store& s) { return s.get(cid)->st; }).get() == state::queued);
 }
 
-TEST_CASE("an invalid request fails alone; the batch around it commits") {
+TEST_CASE("an invalid request fails alone, the batch around it commits") {
   temp_dir dir;
   group_commit q(open_store(dir.file()));
   auto good = q.enqueue(otp("6281111111111", ""));

@@ -189,7 +189,7 @@ TEST_CASE("refused requests neither count nor extend the cooldown", "[rate_limit
   CHECK(allowed(limiter, number, until));
 }
 
-TEST_CASE("check() only reads; check_and_record() records only what it allows",
+TEST_CASE("check() only reads, check_and_record() records only what it allows",
           "[rate_limits]") {
   temp_db file("check_only");
   auto db = file.open();

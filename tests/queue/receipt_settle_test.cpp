@@ -175,7 +175,7 @@ TEST_CASE("a receipt whose submit date fits no unanswered attempt is not matched
   CHECK(s.get(id)->st == state::outcome_unknown);
 }
 
-TEST_CASE("a submit to the same number in flight on the carrier holds the receipt; it "
+TEST_CASE("a submit to the same number in flight on the carrier holds the receipt, it "
           "settles the lost one once that submit has its own id") {
   temp_dir dir;
   auto s = open_store(dir.file());

@@ -32,7 +32,7 @@ TEST_CASE("backoff: ceiling doubles up to the cap (random = 1 - epsilon)", "[bac
   CHECK(b.attempts() == 8);
 }
 
-TEST_CASE("backoff: full jitter scales the ceiling; never below min_delay", "[backoff]") {
+TEST_CASE("backoff: full jitter scales the ceiling, never below min_delay", "[backoff]") {
   double r = 0.5;
   backoff b(cfg(), [&r] { return r; });
   CHECK(b.next() == 500ms);   // ceiling 1 s

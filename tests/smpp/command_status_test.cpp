@@ -40,7 +40,7 @@ TEST_CASE("error_code integration: category, message with hex code, comparison")
   CHECK_FALSE(make_error_code(command_status::ok));
 }
 
-TEST_CASE("temporary statuses are retried; the rest reject") {
+TEST_CASE("temporary statuses are retried, the rest reject") {
   for (auto s : {command_status::throttled, command_status::msgqful, command_status::syserr,
                  command_status::x_t_appn})
     CHECK(is_temporary(s));

@@ -221,7 +221,7 @@ TEST_CASE("DLR 19: missing id or state is an error value") {
   CHECK(parse_receipt(dlr(""), {}).error() == content_errc::receipt_missing_id);
 }
 
-TEST_CASE("DLR 20: unrecognised stat word is UNKNOWN, final failure; long spellings accepted") {
+TEST_CASE("DLR 20: unrecognised stat word is UNKNOWN, final failure, long spellings accepted") {
   auto const r = parse("id:1 stat:FAILED err:999");
   CHECK(r.state == message_state::unknown);
   CHECK(r.is_final);

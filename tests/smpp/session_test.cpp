@@ -372,7 +372,7 @@ TEST_CASE("session: response timeout: outcome unknown, slot freed, late response
   CHECK(collect<submit_result>(a).empty());
 }
 
-TEST_CASE("session: disconnect: every outstanding submit handed back as unknown; restart works",
+TEST_CASE("session: disconnect: every outstanding submit handed back as unknown, restart works",
           "[session]") {
   session s(test_config());
   bind_ok(s);
@@ -514,7 +514,7 @@ TEST_CASE("session: deliver_sm / data_sm: the response only after ack_deliver", 
   CHECK(s.pending_acks() == 0);
 }
 
-TEST_CASE("session: deliver_sm before bind_resp is tolerated; a transmitter refuses it",
+TEST_CASE("session: deliver_sm before bind_resp is tolerated, a transmitter refuses it",
           "[session]") {
   SECTION("transceiver, receipt queued at the SMSC arrives first") {
     session s(test_config());

@@ -118,7 +118,7 @@ TEST_CASE("emoji are UCS-2 surrogate pairs") {
   CHECK(decode_all(e) == t);
 }
 
-TEST_CASE("160 GSM7 septets fit one part; 161 need two with a 153-septet first part") {
+TEST_CASE("160 GSM7 septets fit one part, 161 need two with a 153-septet first part") {
   auto const one = encode_text(std::string(160, 'a')).value();
   CHECK(one.segments.size() == 1);
   CHECK_FALSE(one.udhi);

@@ -49,7 +49,7 @@ TEST_CASE("C-string values stop at the first NUL and tolerate a missing one") {
   CHECK(get_c_string(tlvs, tag::additional_status_info_text) == "x");
 }
 
-TEST_CASE("the first TLV with a tag wins; remove_tlv removes all of them") {
+TEST_CASE("the first TLV with a tag wins, remove_tlv removes all of them") {
   tlv_list tlvs;
   add_u8(tlvs, tag::message_state, 5);
   add_u8(tlvs, tag::message_state, 2);

@@ -270,7 +270,7 @@ TEST_CASE("fault: binds refused with a chosen status, and the per-account bind l
   CHECK(s.sim().max_concurrent_binds("smsgw") == 2);
 }
 
-TEST_CASE("submit_sm gets a message id in the configured format; the receipt may use another",
+TEST_CASE("submit_sm gets a message id in the configured format, the receipt may use another",
           "[smsc_sim]") {
   auto cfg = base_config();
   cfg.first_message_id = 0x33E95179;  // 870928761, the example of docs/smpp.md §Message ids

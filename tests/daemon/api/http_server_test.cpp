@@ -187,7 +187,7 @@ TEST_CASE("the socket is created 0660 (never world-writable) and removed on stop
   CHECK_FALSE(std::filesystem::exists(f.path()));
 }
 
-TEST_CASE("a stale socket file is replaced; a live socket or a regular file is left alone") {
+TEST_CASE("a stale socket file is replaced, a live socket or a regular file is left alone") {
   SECTION("stale socket from a previous run") {
     server_fixture f;
     int fd = -1;
@@ -302,7 +302,7 @@ TEST_CASE("a body over the limit gets 413 and nothing is stored") {
   CHECK(f.stats().too_large == 1);
 }
 
-TEST_CASE("a slow client gets 408; an idle keep-alive connection is just closed") {
+TEST_CASE("a slow client gets 408, an idle keep-alive connection is just closed") {
   server_fixture f;
   REQUIRE_FALSE(f.start());
   SECTION("request begun, never finished") {
@@ -330,7 +330,7 @@ TEST_CASE("a slow client gets 408; an idle keep-alive connection is just closed"
   CHECK(f.stored() == 0);
 }
 
-TEST_CASE("bad HTTP gets 400; clients closing mid-request never hurt the server") {
+TEST_CASE("bad HTTP gets 400, clients closing mid-request never hurt the server") {
   server_fixture f;
   REQUIRE_FALSE(f.start());
   {

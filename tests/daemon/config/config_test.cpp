@@ -371,7 +371,7 @@ TEST_CASE("missing required fields are named, on the table's line") {
   CHECK(error_of(carrier_block("a", "name = \"\"\n").substr(0, 0) + "[[carrier]]\nname = \"\"\nhost = \"h\"\nsystem_id = \"s\"\nthroughput = 1\n").find("carrier[0].name: must be 1..32 characters") != std::string::npos);
 }
 
-TEST_CASE("TLS: enabled needs a CA (or \"system\"); settings without enabled are refused") {
+TEST_CASE("TLS: enabled needs a CA (or \"system\"), settings without enabled are refused") {
   temp_dir dir;
   auto ca = dir.write("ca.pem", "x");
   CHECK(error_of(carrier_block("a", "[carrier.tls]\nenabled = true\n")).find("test.toml:7: carrier[0].tls.ca_file: required when TLS is enabled") == 0);
@@ -387,7 +387,7 @@ TEST_CASE("TLS: enabled needs a CA (or \"system\"); settings without enabled are
   CHECK(parse_config(carrier_block("telkomsel", "[carrier.tls]\nenabled = true\nverify = false\n"), "t").has_value());
 }
 
-TEST_CASE("TOML syntax errors give the line; a line holding a password is not quoted") {
+TEST_CASE("TOML syntax errors give the line, a line holding a password is not quoted") {
   CHECK(error_of("stop_timeout_ms = \n").find("test.toml:1: ") == 0);
   CHECK(error_of(carrier_block("a") + "[api\n").find("test.toml:7: ") == 0);
   // Duplicate keys are a TOML error (toml++ refuses them).

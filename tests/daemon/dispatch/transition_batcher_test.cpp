@@ -138,7 +138,7 @@ TEST_CASE("submit results reported while the writer is busy are committed togeth
   CHECK(st.receipt_batches == 0);
 }
 
-TEST_CASE("receipts are answered after their commit; a failed batch answers each with the error",
+TEST_CASE("receipts are answered after their commit, a failed batch answers each with the error",
           "[transition_batcher]") {
   world w;
   auto ids = w.in_flight(12);
@@ -270,7 +270,7 @@ TEST_CASE("a receipt that overtook its submit result is held and applied by it",
   CHECK(w.committed_state(ids[1]) == state::delivered);
 }
 
-TEST_CASE("drained() waits for every report; a stopped writer answers instead of hanging",
+TEST_CASE("drained() waits for every report, a stopped writer answers instead of hanging",
           "[transition_batcher]") {
   world w;
   auto ids = w.in_flight(5);

@@ -108,7 +108,7 @@ TEST_CASE("a link that goes away while its batch waits for tokens gives the batc
   CHECK((*third->got)[0].ref == 2);
 }
 
-TEST_CASE("a credential refusal is retried slowly; other refusals with fast backoff",
+TEST_CASE("a credential refusal is retried slowly, other refusals with fast backoff",
           "[carrier]") {
   auto scfg = sim_config_for_tests();
   scfg.initial_faults.refuse_binds = smpp::command_status::invpaswd;

@@ -36,7 +36,7 @@ asio::awaitable<void> short_sleep() {
 
 }  // namespace
 
-TEST_CASE("async_gate: one holder; a waiter cancelled while waiting does not lose the gate",
+TEST_CASE("async_gate: one holder, a waiter cancelled while waiting does not lose the gate",
           "[wake_signal]") {
   asio::io_context io;
   async_gate gate(io.get_executor());
