@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -97,10 +98,39 @@ std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg) {
   return gc;
 }
 
-boost::json::object bound_links(carrier_list const& carriers) {
-  boost::json::object links;
-  for (auto const& c : carriers) links[c->config().name] = c->bound_links();
-  return {{"bound_links", std::move(links)}};
+/// A whole number as a JSON integer (Boost.JSON writes every double as "6E1").
+boost::json::value json_number(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return static_cast<std::int64_t>(v);
+  return v;
+}
+
+/// /healthz's carrier part: bound links, and each carrier's peak-hour window in force with
+/// its cap (the token bucket's current rate too: an SMSC throttle lowers it below the cap).
+boost::json::object carrier_health(daemon_config const& cfg, carrier_list const& carriers,
+                                   dispatcher& disp) {
+  boost::json::object links, peak;
+  for (auto const& c : carriers) {
+    auto const& name = c->config().name;
+    links[name] = c->bound_links();
+    auto const st = disp.current_peak(name);
+    boost::json::object p;
+    auto const* rc = cfg.find_carrier(name);
+    if (st.window && rc) {
+      auto const& w = rc->peak.windows[*st.window];
+      p["window"] = w.name;
+      p["window_wib"] = describe(w);
+    } else {
+      p["window"] = nullptr;
+    }
+    p["cap"] = json_number(st.cap);
+    p["rate"] = json_number(c->current_rate());
+    p["transactional_share"] = json_number(st.share[1]);
+    p["bulk_share"] = json_number(st.share[2]);
+    if (st.until != std::chrono::system_clock::time_point::max())
+      p["until_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(st.until.time_since_epoch()).count();
+    peak[name] = std::move(p);
+  }
+  return {{"bound_links", std::move(links)}, {"peak", std::move(peak)}};
 }
 
 asio::awaitable<void> stop_carriers(carrier_list& carriers) {
@@ -136,9 +166,16 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
   carrier_list carriers;
   for (auto const& rc : cfg.carriers)
     carriers.push_back(std::make_unique<carrier>(ex, rc.link, disp, disp.source_for(rc.link.name)));
+  // Peak-hour windows: the dispatcher reads them against the clock, the carrier's bucket
+  // follows their cap (set here once for the window in force at start, then at each edge).
+  disp.on_cap_change([&carriers](std::string const& name, double cap) {
+    for (auto& c : carriers)
+      if (c->config().name == name) c->set_throughput_cap(cap);
+  });
+  disp.refresh_schedules();
   queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
                       {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
-                       .health = [&carriers] { return bound_links(carriers); }},
+                       .health = [&] { return carrier_health(cfg, carriers, disp); }},
                       cfg.routing);
   http_server api(ex, cfg.api, deps);
   if (auto err = api.listen()) {

@@ -15,8 +15,9 @@
 namespace smsgw::queue {
 
 result<std::vector<message>> store::claim(std::string_view carrier, std::size_t max,
-                                          time_point now) {
-  return guarded("claim", [&] { return impl_->claim(carrier, max, to_ms(now), false); });
+                                          time_point now, priority least_urgent) {
+  return guarded("claim",
+                 [&] { return impl_->claim(carrier, max, to_ms(now), false, least_urgent); });
 }
 
 result<std::vector<message>> store::claim_for_sending(std::string_view carrier,
@@ -30,12 +31,14 @@ result<std::vector<message>> store::claim_for_sending(std::string_view carrier,
 // (same carrier and class, due, up to the last id read): no RETURNING and no IN list, each of
 // which made SQLite copy every row into an ephemeral b-tree (callgrind).
 // Those past expiry become expired instead; claim() asks again for the places they took.
-// ?4 = 1: claim_for_sending (sending mark set in the same statement).
+// claim_select's ?4: the least urgent priority taken (a peak-hour window may hold the others).
+// claim_due's ?4 = 1: claim_for_sending (sending mark set in the same statement).
 // Both say state = queued as messages_due does (schema step 1), so that SQLite uses it.
 // k_message_columns is put in when it is prepared (claim_statements).
 constexpr std::string_view k_claim_select = sql_text<
     "SELECT {} FROM messages INDEXED BY messages_due WHERE carrier = ?1 "
-    "AND state = {state::queued} AND not_before <= ?2 ORDER BY priority, id LIMIT ?3">;
+    "AND state = {state::queued} AND not_before <= ?2 AND priority <= ?4 ORDER BY priority, id "
+    "LIMIT ?3">;
 constexpr std::string_view k_claim_due = sql_text<
     "UPDATE OR FAIL messages INDEXED BY messages_due "
     "SET state = CASE WHEN expires_at > ?2 THEN {state::in_flight} ELSE {state::expired} END, "
@@ -48,7 +51,8 @@ constexpr std::string_view k_claim_due = sql_text<
     "AND id BETWEEN ?8 AND ?6">;
 
 std::vector<message> store::impl::claim(std::string_view carrier, std::size_t max,
-                                        std::int64_t now_ms, bool sending) {
+                                        std::int64_t now_ms, bool sending,
+                                        priority least_urgent) {
   auto& claim_select = sql_claim.claim_select;
   auto& claim_due = sql_claim.claim_due;
   std::vector<message> claimed;
@@ -65,6 +69,7 @@ std::vector<message> store::impl::claim(std::string_view carrier, std::size_t ma
     std::int64_t first_id[3] = {0, 0, 0}, last_id[3] = {0, 0, 0};
     claim_select.bind_unowned(1, carrier).bind(2, now_ms);
     claim_select.bind(3, static_cast<std::int64_t>(max - claimed.size()));
+    claim_select.bind(4, static_cast<std::int64_t>(least_urgent));
     while (claim_select.step()) {
       auto const prio = claim_select.column_int64(4);
       if (first_id[prio] == 0) first_id[prio] = claim_select.column_int64(0);

@@ -149,8 +149,10 @@ class store {
   // --- dispatch ------------------------------------------------------------------------------
   /// Atomically takes up to `max` due messages of `carrier` (queued, not_before <= now),
   /// highest priority then oldest, and marks them in_flight. Queued messages of the carrier
-  /// found past expiry on the way become expired instead.
-  result<std::vector<message>> claim(std::string_view carrier, std::size_t max, time_point now);
+  /// found past expiry on the way become expired instead. Only priorities up to
+  /// `least_urgent` are taken (e.g. priority::otp while a peak-hour window holds the others).
+  result<std::vector<message>> claim(std::string_view carrier, std::size_t max, time_point now,
+                                     priority least_urgent = priority::bulk);
   /// claim() and mark_sending() of the whole batch in one statement and one transaction
   /// (one commit instead of two): for a caller that writes every claimed message to a link
   /// at once, as the daemon does. The messages come back in_flight with sending_at = now, so

@@ -114,7 +114,8 @@ struct store::impl {
 
   /// claim() and claim_for_sending() (`sending`: the claimed get sending_at = now); commits.
   std::vector<message> claim(std::string_view carrier, std::size_t max, std::int64_t now_ms,
-                             bool sending);
+                             bool sending,
+                             priority least_urgent = priority::bulk);
 
   // Operation bodies, run inside an open transaction.
   /// Stores one validated request (see validate()).

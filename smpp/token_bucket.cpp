@@ -19,7 +19,8 @@ token_bucket::token_bucket(token_bucket_config config, time_point now)
   if (!(config_.burst >= 1)) config_.burst = 1.0;
   if (!(config_.throttle_factor > 0 && config_.throttle_factor < 1)) config_.throttle_factor = 0.5;
   config_.min_rate = std::clamp(config_.min_rate, 1e-3, config_.rate);
-  if (!(config_.recovery_step > 0)) config_.recovery_step = config_.rate / 10.0;
+  derived_step_ = !(config_.recovery_step > 0);
+  if (derived_step_) config_.recovery_step = config_.rate / 10.0;
   if (config_.recovery_interval.count() <= 0) config_.recovery_interval = std::chrono::seconds(1);
   tokens_ = config_.burst;
   rate_ = config_.rate;
@@ -77,6 +78,18 @@ bool token_bucket::on_throttled(time_point now) {
   tokens_ = std::min(tokens_, 0.0);
   next_recovery_ = now + config_.recovery_interval;
   return true;
+}
+
+void token_bucket::set_cap(double rate, time_point now) {
+  if (!(rate > 0)) return;
+  commit(advance(now));
+  config_.rate = rate;
+  config_.min_rate = std::min(config_.min_rate, rate);
+  if (derived_step_) config_.recovery_step = rate / 10.0;
+  if (!next_recovery_ || rate_ >= rate) {
+    rate_ = rate;
+    next_recovery_.reset();
+  }
 }
 
 double token_bucket::rate(time_point now) const {

@@ -51,6 +51,14 @@ class token_bucket {
   /// (floored at min_rate), unless already cut within throttle_holdoff. Returns true if cut.
   bool on_throttled(time_point now);
 
+  /// A new cap (`rate`, tokens/s > 0), e.g. at a peak-hour window's edge. Not throttled: the
+  /// rate becomes the new cap at once. Throttled (recovering): the rate is kept if below the
+  /// new cap (it recovers up to it, by cap / 10 per step unless a step was configured), else
+  /// cut to it. Tokens already in the bucket stay (at most burst).
+  void set_cap(double rate, time_point now);
+  /// The configured cap in tokens/s (the last set_cap(), or config.rate).
+  double cap() const noexcept { return config_.rate; }
+
   /// Current effective rate in tokens/s (recovered up to `now`).
   double rate(time_point now) const;
   /// Tokens available at `now` (may be negative after an oversize take).
@@ -67,6 +75,7 @@ class token_bucket {
   void commit(snapshot const& s);
 
   token_bucket_config config_;
+  bool derived_step_ = false;  // recovery_step was 0: it follows the cap (cap / 10)
   double tokens_;
   double rate_;
   time_point last_;

@@ -80,6 +80,43 @@ boost::system::result<carrier_table, carrier_table_error> carrier_table::make(
   return t;
 }
 
+boost::system::result<carrier_table, carrier_table_error> carrier_table::overridden(
+    std::vector<carrier_prefix> const& prefixes, std::vector<carrier_number> const& numbers) const {
+  auto checked = make(prefixes);  // validates the new rows on their own (form, twice listed)
+  if (!checked) return checked.error();
+  carrier_table t = *this;
+  for (auto const& r : checked->rows_) {
+    auto same = [&](carrier_prefix const& o) { return o.prefix == r.prefix; };
+    if (auto it = std::find_if(t.rows_.begin(), t.rows_.end(), same); it != t.rows_.end())
+      it->carrier = r.carrier;
+    else
+      t.rows_.push_back(r);
+  }
+  std::stable_sort(t.rows_.begin(), t.rows_.end(), [](auto const& a, auto const& b) {
+    return a.prefix.size() > b.prefix.size();
+  });
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    auto fail = [&](std::string what) {
+      return carrier_table_error{prefixes.size() + i, "number: " + std::move(what)};
+    };
+    auto n = queue::normalise_msisdn(numbers[i].number);
+    if (!n) return fail(n.error().message());
+    if (numbers[i].carrier.empty()) return fail("carrier name is empty");
+    auto same = [&](carrier_prefix const& o) { return o.prefix == *n; };
+    if (std::any_of(t.numbers_.begin(), t.numbers_.end(), same)) return fail("listed twice");
+    t.numbers_.push_back({std::move(*n), numbers[i].carrier});
+  }
+  std::sort(t.numbers_.begin(), t.numbers_.end(),
+            [](auto const& a, auto const& b) { return a.prefix < b.prefix; });
+  return t;
+}
+
+bool carrier_table::routes_to(std::string_view carrier) const noexcept {
+  auto named = [&](carrier_prefix const& r) { return r.carrier == carrier; };
+  return std::any_of(rows_.begin(), rows_.end(), named) ||
+         std::any_of(numbers_.begin(), numbers_.end(), named);
+}
+
 carrier_table const& carrier_table::indonesia_default() {
   static carrier_table const table = make(default_carrier_prefixes()).value();
   return table;
@@ -87,6 +124,9 @@ carrier_table const& carrier_table::indonesia_default() {
 
 boost::system::result<std::string_view, std::error_code> carrier_table::carrier_of(
     std::string_view msisdn) const {
+  auto n = std::lower_bound(numbers_.begin(), numbers_.end(), msisdn,
+                            [](carrier_prefix const& r, std::string_view v) { return r.prefix < v; });
+  if (n != numbers_.end() && n->prefix == msisdn) return std::string_view(n->carrier);
   for (auto const& r : rows_) {
     if (starts_with(msisdn, r.prefix)) return std::string_view(r.carrier);
   }

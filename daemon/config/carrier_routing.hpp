@@ -24,6 +24,13 @@ struct carrier_prefix {
   std::string carrier;  ///< routing key, matches the carrier names in config ("telkomsel")
 };
 
+/// One per-number override (a ported number): this exact number goes to `carrier`, whatever
+/// its prefix says.
+struct carrier_number {
+  std::string number;   ///< any form normalise_msisdn accepts ("0812-1111-0001", "+62812...")
+  std::string carrier;
+};
+
 /// Why a carrier table could not be built from config rows.
 struct carrier_table_error {
   std::size_t index = 0;  ///< the offending row
@@ -39,6 +46,12 @@ class carrier_table {
   static boost::system::result<carrier_table, carrier_table_error> make(
       std::vector<carrier_prefix> const& rows);
 
+  /// This table with `prefixes` added (a prefix already in it is re-pointed: e.g. Tri's
+  /// 0895..0899 to "indosat") and `numbers` routed before any prefix (exact match). Errors
+  /// name the row: prefixes first, then numbers at index prefixes.size() + i.
+  boost::system::result<carrier_table, carrier_table_error> overridden(
+      std::vector<carrier_prefix> const& prefixes, std::vector<carrier_number> const& numbers) const;
+
   /// The built-in table of Indonesian mobile prefixes (see default_carrier_prefixes()).
   static carrier_table const& indonesia_default();
 
@@ -48,9 +61,14 @@ class carrier_table {
 
   /// Rows in lookup order, prefixes in international form ("62812").
   std::span<carrier_prefix const> rows() const noexcept { return rows_; }
+  /// Per-number overrides, numbers normalised ("62812..."), looked up before the prefixes.
+  std::span<carrier_prefix const> numbers() const noexcept { return numbers_; }
+  /// True if some prefix row or number override routes to `carrier`.
+  bool routes_to(std::string_view carrier) const noexcept;
 
  private:
-  std::vector<carrier_prefix> rows_;  // international prefixes, longest first
+  std::vector<carrier_prefix> rows_;     // international prefixes, longest first
+  std::vector<carrier_prefix> numbers_;  // normalised numbers (exact match), sorted
 };
 
 /// The default rows, national form, as of 2025 (see the comments in msisdn.cpp and

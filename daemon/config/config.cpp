@@ -9,11 +9,13 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -180,6 +182,54 @@ E read_enum(table_reader& r, std::string_view key, std::string def,
   r.fail(key, fmt::format("\"{}\": expected one of {}", def, names));
 }
 
+/// `[[carrier.peak]]`: the carrier's peak-hour windows (absent = the default schedule).
+peak_schedule read_peak(table_reader& r) {
+  auto const* n = r.node("peak");
+  if (!n) return default_peak_schedule();
+  auto const* arr = n->as_array();
+  if (!arr) r.fail("peak", "expected [[carrier.peak]] tables (or [] for no windows)");
+  peak_schedule s;
+  std::vector<table_reader> readers;
+  std::size_t i = 0;
+  for (auto const& e : *arr) {
+    if (!e.is_table()) r.fail("peak", "expected a table", &e);
+    readers.emplace_back(*e.as_table(), fmt::format("{}peak[{}].", r.prefix(), i++), r.file());
+    auto& wr = readers.back();
+    peak_window w;
+    wr.require("days", "the days of the week it applies to, e.g. [\"mon\", \"tue\"]");
+    wr.require("start", "\"HH:MM\" WIB");
+    wr.require("end", "\"HH:MM\" WIB");
+    for (auto const& d : wr.get_strings("days")) {
+      auto bit = parse_weekday(d);
+      if (!bit) wr.fail("days", fmt::format("\"{}\": expected mon, tue, wed, thu, fri, sat or sun", d));
+      if (w.days & (1u << *bit)) wr.fail("days", fmt::format("\"{}\" listed twice", d));
+      w.days = static_cast<std::uint8_t>(w.days | (1u << *bit));
+    }
+    for (auto [key, out, allow_24] : {std::tuple{"start", &w.start, false}, std::tuple{"end", &w.end, true}}) {
+      std::string text;
+      wr.get(key, text, 1, 5);
+      auto m = parse_hhmm(text, allow_24);
+      if (!m) wr.fail(key, fmt::format("\"{}\": expected \"HH:MM\" WIB, 00:00..{}", text, allow_24 ? "24:00" : "23:59"));
+      *out = *m;
+    }
+    if (wr.has("throughput")) {
+      double cap = 0;
+      wr.get_number("throughput", cap, 0.01, 100000);
+      w.throughput = cap;
+    }
+    wr.get_number("transactional_share", w.transactional_share, 0, 1);
+    wr.get_number("bulk_share", w.bulk_share, 0, 1);
+    wr.get("name", w.name, 0, 64);
+    wr.check_unknown();
+    s.windows.push_back(std::move(w));
+  }
+  // Inverted, overlapping, a bulk share without transactional: named at the key at fault.
+  if (auto p = validate(s)) readers.at(p->index).fail(p->key, p->what);
+  for (auto& w : s.windows)
+    if (w.name.empty()) w.name = describe(w);
+  return s;
+}
+
 route_config read_carrier(table_reader& r) {
   route_config rc;
   auto& c = rc.link;
@@ -211,6 +261,7 @@ route_config read_carrier(table_reader& r) {
   rc.alternates = r.get_strings("alternates");
   r.get("sender", rc.sender, 1, 20);
   r.get_duration("failover_after_ms", rc.failover_after, 0, day_ms);
+  rc.peak = read_peak(r);
   if (auto const* t = r.node("tls")) {
     if (!t->is_table()) r.fail("tls", "expected a table");
     table_reader tr(*t->as_table(), r.prefix() + "tls.", r.file());
@@ -344,6 +395,64 @@ void read_carriers(table_reader& top, daemon_config& cfg) {
   }
 }
 
+/// `[routing]`: prefix and per-number overrides of the built-in table, each naming a
+/// configured carrier.
+void read_routing(table_reader& top, daemon_config& cfg) {
+  static toml::table const empty;
+  auto r = sub(top, "routing", empty);
+  std::vector<carrier_prefix> prefixes;
+  std::vector<carrier_number> numbers;
+  std::vector<std::pair<std::string, toml::node const*>> where;  // key and node of each row
+  for (auto key : {"prefixes", "numbers"}) {
+    auto const* n = r.node(key);
+    if (!n) continue;
+    auto const* t = n->as_table();
+    if (!t) r.fail(key, fmt::format("expected a table of \"{}\" = \"carrier\" lines",
+                                    std::string_view(key) == "prefixes" ? "0812" : "081211110001"));
+    for (auto const& [k, v] : *t) {
+      auto const full = fmt::format("{}.{}", key, k.str());
+      if (!v.is_string()) r.fail(full, "expected a carrier name (a string)", &v);
+      auto carrier = *v.value<std::string>();
+      if (!cfg.find_carrier(carrier))
+        r.fail(full, fmt::format("\"{}\" is not a configured carrier", carrier), &v);
+      if (std::string_view(key) == "prefixes")
+        prefixes.push_back({std::string(k.str()), carrier});
+      else
+        numbers.push_back({std::string(k.str()), carrier});
+      where.emplace_back(full, &v);
+    }
+  }
+  r.check_unknown();
+  // Rows in the order overridden() indexes them: prefixes, then numbers.
+  std::stable_partition(where.begin(), where.end(),
+                        [](auto const& w) { return w.first.rfind("prefixes.", 0) == 0; });
+  auto table = cfg.routing.overridden(prefixes, numbers);
+  if (!table) {
+    auto const& [key, node] = where.at(table.error().index);
+    auto what = table.error().what;
+    r.fail(key, what.substr(what.find(": ") == std::string::npos ? 0 : what.find(": ") + 2), node);
+  }
+  cfg.routing = std::move(*table);
+}
+
+/// Every carrier must be reachable: something routes to it, or it is some carrier's alternate
+/// (a typo in a name must not leave a carrier configured and silently unused). Checked last.
+void check_reachable(table_reader const& top, daemon_config const& cfg, toml::table const& root) {
+  auto const* carriers = root.get("carrier")->as_array();
+  for (std::size_t i = 0; i < cfg.carriers.size(); ++i) {
+    auto const& name = cfg.carriers[i].link.name;
+    if (cfg.routing.routes_to(name)) continue;
+    bool alternate = false;
+    for (auto const& c : cfg.carriers)
+      alternate = alternate || std::find(c.alternates.begin(), c.alternates.end(), name) != c.alternates.end();
+    if (alternate) continue;
+    table_reader cr(*carriers->at(i).as_table(), fmt::format("carrier[{}].", i), top.file());
+    cr.fail("name", fmt::format("\"{}\": no prefix or number routes to it and it is no carrier's "
+                                "alternate (a typo? the built-in prefix table names telkomsel, "
+                                "indosat, xl, tri, smartfren; see [routing])", name));
+  }
+}
+
 /// toml++'s syntax errors may quote the offending text: on a line that holds a password the
 /// description is replaced, so a malformed password line never echoes the password.
 std::string syntax_error_text(std::string_view text, std::size_t line, std::string_view description) {
@@ -385,7 +494,9 @@ config_result parse_config(std::string_view toml_text, std::string const& file) 
     table_reader top(root, "", file);
     read_carriers(top, cfg);
     read_sections(top, cfg);
+    read_routing(top, cfg);
     top.check_unknown();
+    check_reachable(top, cfg, root);
     return cfg;
   } catch (config_failure const& f) {
     return f.error;

@@ -15,6 +15,7 @@
 #include <boost/system/result.hpp>
 
 #include "daemon/config/carrier_routing.hpp"
+#include "daemon/config/peak_schedule.hpp"
 #include "daemon/link/carrier_config.hpp"
 #include "queue/rate_limits.hpp"
 #include "smpp/message_id.hpp"
@@ -34,6 +35,11 @@ struct route_config {
   /// How long the carrier may have no bound submitting link before the OTPs already taken
   /// into its buffer go to an alternate that is up; key `failover_after_ms`, default 5000.
   std::chrono::milliseconds failover_after{5000};
+  /// Peak-hour windows (daemon/config/peak_schedule.hpp), key `peak`: `[[carrier.peak]]` tables
+  /// with keys `days`, `start`, `end`, `throughput`, `transactional_share`, `bulk_share`, `name`.
+  /// Absent in the TOML = default_peak_schedule() (bulk paused Mon-Fri 09-11 and 13-15 WIB);
+  /// `peak = []` = no windows. Empty here (a struct built in code has no windows).
+  peak_schedule peak;
 };
 
 struct queue_settings {
@@ -82,7 +88,10 @@ struct daemon_config {
   logging_settings logging;            ///< `[logging]`
   retry_settings retry;                ///< `[retry]`
   std::chrono::milliseconds stop_timeout{15000};  ///< `stop_timeout_ms` (top level): drain bound on SIGTERM
-  /// Which carrier serves a number: the built-in prefix table (not configurable yet).
+  /// Which carrier serves a number: the built-in prefix table, with the overrides of table
+  /// `[routing]`: key `prefixes` (prefix = carrier: re-points or adds a prefix, e.g. Tri's
+  /// "0895" = "indosat") and key `numbers` (number = carrier: ported numbers, matched exactly,
+  /// before any prefix).
   carrier_table routing = carrier_table::indonesia_default();
 
   route_config const* find_carrier(std::string_view name) const noexcept;

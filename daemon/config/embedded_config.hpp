@@ -6,7 +6,8 @@
 namespace smsgw::detail {
 
 inline constexpr char embedded_config_text[] = R"toml(
-# Embedded default: five local simulators (tools/demo.sh starts them).
+# Embedded default: five local simulators (tools/demo.sh starts them). Every carrier gets the
+# default peak-hour windows (bulk paused Mon-Fri 09-11 and 13-15 WIB) and the built-in prefixes.
 [[carrier]]
 name = "telkomsel"
 host = "127.0.0.1"

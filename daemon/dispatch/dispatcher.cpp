@@ -96,6 +96,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
   // The first tick purges too: a daemon restarted more often than hourly must still purge.
   std::optional<std::chrono::steady_clock::time_point> last_purge;
   while (!stopping_) {
+    refresh_schedules();  // caps follow the windows even while a carrier has nothing to send
     timer.expires_after(config_.queue.housekeeping_interval);
     co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
               stop_signal_.wait());
@@ -249,6 +250,43 @@ void dispatcher::forget_unsent(std::uint64_t ref) {
   ++stats_.expired_unsent;
   spdlog::info("message {}: validity ran out before it could be written; not sent", m.id);
   log_final(m, queue::to_string(queue::state::expired), "", "expired before it could be sent");
+}
+
+peak_state const& dispatcher::schedule_for(std::string const& carrier) {
+  static peak_state const unscheduled{};
+  auto const* rc = config_.find_carrier(carrier);
+  if (!rc) return unscheduled;
+  auto const now = wall_clock_();
+  auto it = peak_.find(carrier);
+  // Until its next edge the answer cannot change: no recomputation on every take.
+  if (it != peak_.end() && now >= it->second.at && now < it->second.rules.until)
+    return it->second.rules;
+  auto st = peak_state_at(rc->peak, rc->link.throttle.rate, now);
+  bool const first = it == peak_.end();
+  if (first) it = peak_.emplace(carrier, peak_entry{st, now}).first;
+  if (first || !st.same_rules(it->second.rules)) {
+    if (st.window) {
+      auto const& w = rc->peak.windows[*st.window];
+      spdlog::info("carrier {}: peak window \"{}\" ({} WIB): cap {:.2f} segments/s, transactional "
+                   "{:.0f}%, bulk {}", carrier, w.name, describe(w), st.cap, 100 * st.share[1],
+                   st.share[2] > 0 ? fmt::format("{:.0f}%", 100 * st.share[2]) : std::string("paused"));
+    } else if (!first) {
+      spdlog::info("carrier {}: peak window over: cap {:.2f} segments/s, every class", carrier, st.cap);
+    }
+    if (cap_listener_) cap_listener_(carrier, st.cap);
+    notify(carrier);  // held-back classes may go now
+  }
+  it->second = peak_entry{st, now};
+  return it->second.rules;
+}
+
+int dispatcher::claim_ceiling(std::string const& carrier) {
+  auto it = sources_.find(carrier);
+  return it == sources_.end() ? static_cast<int>(traffic_classes) - 1 : it->second->ceiling();
+}
+
+void dispatcher::refresh_schedules() {
+  for (auto const& c : config_.carriers) schedule_for(c.link.name);
 }
 
 bool dispatcher::is_up(std::string_view carrier) const {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -89,6 +90,25 @@ class dispatcher final : public smpp_events, private source_owner {
   /// Waits first until every submit result and receipt reported so far is committed.
   boost::asio::awaitable<std::size_t> release_unsent();
 
+  /// The wall clock the peak-hour windows are read against (default system_clock::now);
+  /// tests set their own, so no test waits for nine o'clock.
+  using wall_clock = std::function<std::chrono::system_clock::time_point()>;
+  /// The rules are looked at again at once (the next take or refresh_schedules()).
+  void set_wall_clock(wall_clock clock) {
+    wall_clock_ = std::move(clock);
+    peak_.clear();
+  }
+  /// Called (on the executor) with a carrier's name and its new throughput cap whenever the
+  /// peak-hour rules in force for it change, and once for each carrier at the first look:
+  /// the daemon points it at carrier::set_throughput_cap.
+  using cap_listener = std::function<void(std::string const& carrier, double cap)>;
+  void on_cap_change(cap_listener listener) { cap_listener_ = std::move(listener); }
+  /// The peak-hour rules in force for `carrier` now (by the wall clock), applying them first
+  /// if they changed (cap listener, log line). For /healthz.
+  peak_state current_peak(std::string const& carrier) { return schedule_for(carrier); }
+  /// Looks at every carrier's rules now (housekeeping does it every tick).
+  void refresh_schedules();
+
   dispatcher_stats const& stats() const noexcept { return stats_; }
   /// How submit results and receipts were grouped into store transactions.
   transition_batcher_stats const& batch_stats() const noexcept { return transitions_.stats(); }
@@ -113,6 +133,8 @@ class dispatcher final : public smpp_events, private source_owner {
   bool still_sendable(outbound_message& m, queue::time_point now) override;
   void forget_unsent(std::uint64_t ref) override;
   void count_queue_error() override { ++stats_.queue_errors; }
+  peak_state const& schedule_for(std::string const& carrier) override;
+  int claim_ceiling(std::string const& carrier) override;
 
   dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
   bool is_up(std::string_view carrier) const;
@@ -147,6 +169,13 @@ class dispatcher final : public smpp_events, private source_owner {
   wake_signal stop_signal_;
   bool stopping_ = false;
   dispatcher_stats stats_;
+  wall_clock wall_clock_ = [] { return std::chrono::system_clock::now(); };
+  cap_listener cap_listener_;
+  struct peak_entry {
+    peak_state rules;                           // last applied
+    std::chrono::system_clock::time_point at;  // when computed (a test's clock may go back)
+  };
+  std::map<std::string, peak_entry, std::less<>> peak_;  // carrier -> rules last applied
   transition_batcher transitions_;  // after gc_ and executor_: built from them
 };
 

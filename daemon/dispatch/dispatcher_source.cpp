@@ -9,6 +9,8 @@
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dispatcher_source.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -76,6 +78,13 @@ void dispatcher_source::push(outbound_message m) {
 
 void dispatcher_source::wake() { wake_.notify(); }
 
+namespace {
+constexpr auto poll_interval = std::chrono::milliseconds(250);
+std::size_t class_of(int priority) noexcept {
+  return static_cast<std::size_t>(std::clamp(priority, 0, static_cast<int>(traffic_classes) - 1));
+}
+}  // namespace
+
 asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size_t max) {
   auto cs = co_await asio::this_coro::cancellation_state;
   asio::steady_timer poll(owner_.executor());
@@ -84,17 +93,65 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size
     // closes and cancels it. (Returning empty at once would let a link's feeder spin
     // without ever yielding to the event loop.)
     if (!owner_.stopping()) {
-      if (!buffer_.empty()) co_return pop(max);
+      apply_schedule();  // a window's edge may have passed since the last look
+      if (auto out = pop(max); !out.empty()) co_return out;
+      // Nothing in the buffer may go now: claim (only the classes the window lets go).
       owner_.accept_claimed(co_await claim(max), *this);
-      if (!buffer_.empty()) continue;
+      if (auto out = pop(max); !out.empty()) co_return out;
     }
     // Nothing due: wait for an enqueue for this carrier, or poll (a retry's not_before may
-    // pass, another process may not notify us). Cancellation ends both waits.
-    poll.expires_after(std::chrono::milliseconds(250));
+    // pass, a peak-hour window may end, another process may not notify us). Cancellation
+    // ends both waits.
+    poll.expires_after(class_wait());
     co_await (wake_.wait() ||
               poll.async_wait(asio::as_tuple(asio::use_awaitable)));
   }
   co_return std::vector<outbound_message>{};
+}
+
+void dispatcher_source::apply_schedule() {
+  auto const& st = owner_.schedule_for(carrier_);
+  if (have_rules_ && st.same_rules(rules_)) {
+    rules_.until = st.until;
+    return;
+  }
+  rules_ = st;
+  have_rules_ = true;
+  auto const now = std::chrono::steady_clock::now();
+  for (std::size_t c = 0; c < traffic_classes; ++c) {
+    double const share = rules_.share[c];
+    class_bucket_[c].reset();
+    if (share > 0 && share < 1) {
+      smpp::token_bucket_config bc;
+      bc.rate = share * rules_.cap;
+      bc.burst = std::max(1.0, bc.rate);  // one second's worth
+      bc.min_rate = bc.rate;
+      class_bucket_[c].emplace(bc, now);
+    }
+  }
+}
+
+int dispatcher_source::ceiling() {
+  apply_schedule();
+  int c = 0;
+  while (c + 1 < static_cast<int>(traffic_classes) && rules_.share[static_cast<std::size_t>(c + 1)] > 0) ++c;
+  // A capped class still buffered: claim no more of it (nor of what is less urgent) until it
+  // went, so the buffer holds at most one claim of held-back messages.
+  for (auto const& [key, m] : buffer_) {
+    auto const k = class_of(m.priority);
+    if (k > 0 && rules_.share[k] < 1) c = std::min(c, static_cast<int>(k) - 1);
+  }
+  return c;
+}
+
+std::chrono::nanoseconds dispatcher_source::class_wait() const {
+  std::chrono::nanoseconds wait = poll_interval;
+  auto const now = std::chrono::steady_clock::now();
+  for (auto const& [key, m] : buffer_) {
+    auto const& b = class_bucket_[class_of(m.priority)];
+    if (b) wait = std::min(wait, std::max<std::chrono::nanoseconds>(b->time_until(1, now), std::chrono::milliseconds(1)));
+  }
+  return wait;
 }
 
 std::vector<outbound_message> dispatcher_source::drain() {
@@ -116,9 +173,20 @@ std::vector<outbound_message> dispatcher_source::drain_priority(int priority) {
 std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
   std::vector<outbound_message> out;
   auto const now = queue::clock::now();
-  while (!buffer_.empty() && out.size() < std::max<std::size_t>(max, 1)) {
-    auto m = std::move(buffer_.begin()->second);
-    buffer_.erase(buffer_.begin());
+  auto const steady = std::chrono::steady_clock::now();
+  for (auto it = buffer_.begin(); it != buffer_.end() && out.size() < std::max<std::size_t>(max, 1);) {
+    auto const k = class_of(it->second.priority);
+    double const share = rules_.share[k];
+    bool const go = share >= 1 || (share > 0 && class_bucket_[k] &&
+                                   class_bucket_[k]->try_take(std::max(1u, it->second.segments), steady));
+    if (!go) {
+      // Held back by a peak-hour window: it waits here, but never past its validity.
+      if (owner_.still_sendable(it->second, now)) ++it;
+      else it = buffer_.erase(it);
+      continue;
+    }
+    auto m = std::move(it->second);
+    it = buffer_.erase(it);
     // It may have waited here (tokens, throttling, a reconnect) past its expiry.
     if (owner_.still_sendable(m, now)) out.push_back(std::move(m));
   }
@@ -126,14 +194,21 @@ std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
 }
 
 asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_t max) {
-  auto keys = keys_;
+  // Each key up to the least urgent class both this source and the key's own carrier (the
+  // usual route of its messages) may send now under their peak-hour windows.
+  std::vector<std::pair<std::string, queue::priority>> keys;
+  int const own = ceiling();
+  for (auto const& k : keys_) {
+    int const c = k == carrier_ ? own : std::min(own, owner_.claim_ceiling(k));
+    keys.emplace_back(k, static_cast<queue::priority>(c));
+  }
   // A named callable: gcc 12 destroys lambda temporaries inside co_await expressions twice.
   auto work = [keys, max](queue::store& s) -> queue::result<std::vector<queue::message>> {
     auto const now = queue::clock::now();
     std::vector<queue::message> all;
-    for (auto const& k : keys) {
+    for (auto const& [k, least_urgent] : keys) {
       if (all.size() >= max) break;
-      auto got = s.claim(k, max - all.size(), now);
+      auto got = s.claim(k, max - all.size(), now, least_urgent);
       if (!got) return got.error();
       for (auto& m : *got) all.push_back(std::move(m));
     }

@@ -4,16 +4,20 @@
 // guarantees it).
 #pragma once
 
+#include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 
+#include "daemon/config/peak_schedule.hpp"
 #include "daemon/link/smpp_events.hpp"
 #include "daemon/link/wake_signal.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/message.hpp"
+#include "smpp/token_bucket.hpp"
 
 namespace smsgw {
 
@@ -34,6 +38,11 @@ class source_owner {
   virtual void forget_unsent(std::uint64_t ref) = 0;
   /// A claim or sending mark failed in the queue.
   virtual void count_queue_error() = 0;
+  /// The peak-hour rules in force for `carrier` now (the owner sets the carrier's cap when
+  /// they change).
+  virtual peak_state const& schedule_for(std::string const& carrier) = 0;
+  /// The least urgent priority (0 OTP .. 2 bulk) the source of `carrier` may claim now.
+  virtual int claim_ceiling(std::string const& carrier) = 0;
 
  protected:
   ~source_owner() = default;
@@ -55,13 +64,22 @@ class dispatcher_source final : public message_source {
   void wake();
   std::string const& carrier() const noexcept { return carrier_; }
   std::size_t buffered() const noexcept { return buffer_.size(); }
+  /// The least urgent priority this source may claim now: every class up to it has a share in
+  /// the peak-hour window in force, and none of a capped class still waits in the buffer.
+  int ceiling();
   /// Empties the buffer (graceful stop: these were claimed but never written to a link).
   std::vector<outbound_message> drain();
   /// Takes the buffered messages of one priority class out of the buffer (failover).
   std::vector<outbound_message> drain_priority(int priority);
 
  private:
+  /// Hands out in (priority, ref) order what the peak-hour rules let go now; what they hold
+  /// stays in the buffer (dropped, recorded expired, once its validity runs out).
   std::vector<outbound_message> pop(std::size_t max);
+  /// Takes the rules in force (owner_.schedule_for); new rules = new per-class buckets.
+  void apply_schedule();
+  /// How long until a capped class held in the buffer may go (at most the poll interval).
+  std::chrono::nanoseconds class_wait() const;
   boost::asio::awaitable<std::vector<queue::message>> claim(std::size_t max);
 
   source_owner& owner_;
@@ -69,6 +87,10 @@ class dispatcher_source final : public message_source {
   std::vector<std::string> keys_;
   std::map<std::pair<int, std::uint64_t>, outbound_message> buffer_;
   wake_signal wake_;
+  peak_state rules_;  // the peak-hour rules last applied
+  bool have_rules_ = false;
+  // Per priority class with a share strictly between 0 and 1: share x cap segments/s.
+  std::array<std::optional<smpp::token_bucket>, traffic_classes> class_bucket_;
 };
 
 }  // namespace smsgw

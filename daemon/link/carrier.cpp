@@ -124,6 +124,12 @@ double carrier::current_rate() const {
   return bucket_.rate(std::chrono::steady_clock::now());
 }
 
+void carrier::set_throughput_cap(double rate) {
+  if (rate == bucket_.cap()) return;
+  spdlog::info("carrier {}: throughput cap {:.2f} -> {:.2f} segments/s", config_.name, bucket_.cap(), rate);
+  bucket_.set_cap(rate, std::chrono::steady_clock::now());
+}
+
 std::size_t carrier::bound_links() const {
   return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](auto const& l) {
     return l->state() == link_state::bound;

@@ -54,6 +54,12 @@ class carrier final : public submit_feed {
   carrier_stats const& stats() const noexcept { return stats_; }
   /// The bucket's current rate in segments/s (below the cap after throttling).
   double current_rate() const;
+  /// The cap of the token bucket in segments/s: the configured `throughput`, or what a
+  /// peak-hour window set (set_throughput_cap).
+  double throughput_cap() const noexcept { return bucket_.cap(); }
+  /// A new cap for the whole carrier (a peak-hour window's edge): the bucket's rate follows at
+  /// once (or, if an SMSC throttle cut it, recovers up to the new cap). Call on the executor.
+  void set_throughput_cap(double rate);
   /// Links currently bound.
   std::size_t bound_links() const;
 

@@ -52,6 +52,14 @@ TEST_CASE("check-config names FILE:LINE: KEY of a broken config", "[e2e][config]
       {carrier_block + "\n[queue]\nsynchronous = \"sometimes\"\n", "11: queue.synchronous"},
       {carrier_block + "\n[logging]\nlevel = \"loud\"\n", "11: logging.level"},
       {"[queue]\ndb_path = \"/tmp/x.db\"\n", "1: carrier"},
+      // Peak-hour windows: inverted, out of range, overlapping (named at the later window).
+      {carrier_block + "[[carrier.peak]]\ndays = [\"mon\"]\nstart = \"11:00\"\nend = \"09:00\"\n", "12: carrier[0].peak[0].end"},
+      {carrier_block + "[[carrier.peak]]\ndays = [\"mon\"]\nstart = \"09:00\"\nend = \"25:00\"\n", "12: carrier[0].peak[0].end"},
+      {carrier_block + "[[carrier.peak]]\ndays = [\"mon\"]\nstart = \"09:00\"\nend = \"11:00\"\n"
+                       "[[carrier.peak]]\ndays = [\"mon\"]\nstart = \"10:00\"\nend = \"12:00\"\n", "15: carrier[0].peak[1].start"},
+      // A routing override naming no configured carrier; a carrier nothing reaches (a typo).
+      {carrier_block + "\n[routing.prefixes]\n\"0895\" = \"indosat\"\n", "11: routing.prefixes.0895"},
+      {carrier_block + "[[carrier]]\nname = \"telkomsl\"\nhost = \"h\"\nsystem_id = \"s\"\nthroughput = 1\n", "10: carrier[1].name"},
   }));
   auto file = dir / "broken.toml";
   write_file(file, toml);

@@ -132,3 +132,34 @@ TEST_CASE("token_bucket: paced output matches the throttled rate", "[token_bucke
   CHECK(taken >= 495);
   CHECK(taken <= 505);
 }
+
+TEST_CASE("token_bucket: set_cap at a peak window's edge changes the rate at once", "[token_bucket]") {
+  token_bucket b(cfg(100, 10), t0);
+  for (int i = 0; i < 10; ++i) REQUIRE(b.try_take(1, t0));
+  // The window starts: cap 20/s. The next token takes 50 ms instead of 10 ms.
+  b.set_cap(20, t0);
+  CHECK(b.cap() == 20);
+  CHECK(b.rate(t0) == 20);
+  CHECK(b.time_until(1, t0) == 50ms);
+  // The window ends: back to 100/s, the refill so far kept.
+  b.set_cap(100, t0 + 25ms);
+  CHECK(b.rate(t0 + 25ms) == 100);
+  CHECK(b.tokens(t0 + 25ms) == Approx(0.5));
+  CHECK(b.time_until(1, t0 + 25ms) == 5ms);
+}
+
+TEST_CASE("token_bucket: set_cap while throttled keeps the cut rate and recovers to the new cap",
+          "[token_bucket]") {
+  token_bucket b(cfg(100, 10), t0);
+  REQUIRE(b.on_throttled(t0));
+  CHECK(b.rate(t0) == 50);
+  b.set_cap(30, t0);  // below the cut rate: cut to the cap, nothing to recover
+  CHECK(b.rate(t0) == 30);
+  CHECK(b.rate(t0 + 10s) == 30);
+  token_bucket c(cfg(100, 10), t0);
+  REQUIRE(c.on_throttled(t0));
+  c.set_cap(200, t0);  // above: stays cut, recovers step by step (10/s per s) up to 200
+  CHECK(c.rate(t0) == 50);
+  CHECK(c.rate(t0 + 1s) == 60);
+  CHECK(c.rate(t0 + 100s) == 200);
+}

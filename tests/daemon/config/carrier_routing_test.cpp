@@ -86,3 +86,38 @@ TEST_CASE("bad config rows are refused with the row named", "[msisdn][carrier]")
   CHECK_THAT(t.error().message(), Catch::Contains(fragment));
   CHECK_THROWS_AS(t.value(), std::invalid_argument);
 }
+
+TEST_CASE("overridden: prefixes re-pointed or added, ported numbers matched exactly first",
+          "[msisdn][carrier]") {
+  auto const& base = carrier_table::indonesia_default();
+  auto t = base.overridden({{"0895", "indosat"}, {"628123", "xl"}},
+                           {{"+62 812 1111 0001", "smartfren"}});
+  REQUIRE(t.has_value());
+  CHECK(t->carrier_of("6289512345678").value() == "indosat");    // re-pointed
+  CHECK(t->carrier_of("6289612345678").value() == "tri");        // the rest of Tri stays
+  CHECK(t->carrier_of("6281234567890").value() == "xl");         // added, longer than 0812
+  CHECK(t->carrier_of("6281211110001").value() == "smartfren");  // the ported number
+  CHECK(t->carrier_of("62812111100012").value() == "telkomsel"); // exact match, not a prefix
+  CHECK(t->rows().size() == base.rows().size() + 1);
+  CHECK(t->numbers().size() == 1);
+  CHECK(t->routes_to("smartfren"));
+  // The built-in table is not changed.
+  CHECK(base.carrier_of("6289512345678").value() == "tri");
+  // Every Tri prefix re-pointed: nothing routes to tri any more.
+  auto no_tri = base.overridden({{"0895", "indosat"}, {"0896", "indosat"}, {"0897", "indosat"},
+                                 {"0898", "indosat"}, {"0899", "indosat"}}, {});
+  REQUIRE(no_tri.has_value());
+  CHECK_FALSE(no_tri->routes_to("tri"));
+  CHECK(no_tri->routes_to("indosat"));
+  // Bad rows: the index counts prefixes first, then numbers.
+  auto bad_number = base.overridden({{"0895", "indosat"}}, {{"0812", "xl"}});
+  REQUIRE_FALSE(bad_number.has_value());
+  CHECK(bad_number.error().index == 1);
+  auto twice = base.overridden({}, {{"081211110001", "xl"}, {"+6281211110001", "tri"}});
+  REQUIRE_FALSE(twice.has_value());
+  CHECK(twice.error().index == 1);
+  CHECK_THAT(twice.error().message(), Catch::Contains("listed twice"));
+  auto bad_prefix = base.overridden({{"0712", "xl"}}, {});
+  REQUIRE_FALSE(bad_prefix.has_value());
+  CHECK_THAT(bad_prefix.error().message(), Catch::Contains("not a mobile prefix"));
+}

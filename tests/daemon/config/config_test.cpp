@@ -91,6 +91,14 @@ sender = "MYAPP"
   key_file = "/etc/smsgw/client.key"
   server_name = "smsc.example"
   verify = true
+  [[carrier.peak]]
+  name = "payout morning"
+  days = ["mon", "tue", "wed", "thu", "fri"]
+  start = "09:00"
+  end = "11:00"
+  throughput = 80
+  transactional_share = 0.5
+  bulk_share = 0.1
 [[carrier]]
 name = "indosat"
 host = "127.0.0.1"
@@ -98,6 +106,11 @@ port = 2776
 system_id = "smsgw"
 password = "secret"
 throughput = 30
+peak = []
+[routing.prefixes]
+"0895" = "indosat"
+[routing.numbers]
+"0812-1111-0001" = "indosat"
 [queue]
 db_path = "/var/lib/smsgw/queue.db"
 synchronous = "full"
@@ -182,6 +195,20 @@ TEST_CASE("every documented directive lands in its field") {
   CHECK_FALSE(r->carriers[1].link.tls.enabled);
   CHECK(r->carriers[1].sender == "SMSGW");  // default
   CHECK(r->carriers[1].link.throttle.rate == 30.0);
+  REQUIRE(rc.peak.windows.size() == 1);
+  auto const& w = rc.peak.windows[0];
+  CHECK(w.name == "payout morning");
+  CHECK(w.days == 0x1f);
+  CHECK(w.start == 9h);
+  CHECK(w.end == 11h);
+  CHECK(w.throughput == 80.0);
+  CHECK(w.transactional_share == 0.5);
+  CHECK(w.bulk_share == 0.1);
+  CHECK(r->carriers[1].peak.windows.empty());  // peak = []: no windows
+  CHECK(parse_msisdn("089512345678", r->routing).value().carrier == "indosat");
+  CHECK(parse_msisdn("089612345678", r->routing).value().carrier == "tri");
+  CHECK(parse_msisdn("081211110001", r->routing).value().carrier == "indosat");
+  CHECK(parse_msisdn("081211110002", r->routing).value().carrier == "telkomsel");
 
   CHECK(r->queue.db_path == "/var/lib/smsgw/queue.db");
   CHECK(r->queue.synchronous_full);
@@ -218,7 +245,7 @@ TEST_CASE("the other enumerations and TLS keys are read") {
   auto cert = dir.write("c.pem", "x");
   auto key = dir.write("c.key", "x");
   auto r = parse_config(
-      carrier_block("a", "bind_mode = \"transmitter_receiver\"\nmessage_id_format = \"resp_hex_dlr_dec\"\n"
+      carrier_block("telkomsel", "bind_mode = \"transmitter_receiver\"\nmessage_id_format = \"resp_hex_dlr_dec\"\n"
                          "[carrier.tls]\nenabled = true\nca_file = \"" + ca + "\"\ncert_file = \"" + cert +
                          "\"\nkey_file = \"" + key + "\"\nserver_name = \"smsc.example\"\nverify = true\n") +
           "[queue]\nsynchronous = \"normal\"\n[logging]\nlevel = \"debug\"\ndlr_log = \"\"\n"
@@ -241,7 +268,7 @@ TEST_CASE("the other enumerations and TLS keys are read") {
   CHECK_FALSE(r->limits.enabled);
 
   // "system" = the system's default CA store (empty ca_file in carrier_config).
-  auto sys = parse_config(carrier_block("a", "[carrier.tls]\nenabled = true\nca_file = \"system\"\n"), "t");
+  auto sys = parse_config(carrier_block("telkomsel", "[carrier.tls]\nenabled = true\nca_file = \"system\"\n"), "t");
   REQUIRE(sys.has_value());
   CHECK(sys->carriers[0].link.tls.ca_file.empty());
 }
@@ -291,7 +318,7 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
     CHECK(error_of(text).find("out of range") != std::string::npos);
   }
   // A fractional throughput below the bucket's default min_rate is valid (min_rate follows).
-  auto slow = parse_config("[[carrier]]\nname = \"a\"\nhost = \"h\"\nsystem_id = \"s\"\nthroughput = 0.5\n", "t");
+  auto slow = parse_config("[[carrier]]\nname = \"telkomsel\"\nhost = \"h\"\nsystem_id = \"s\"\nthroughput = 0.5\n", "t");
   REQUIRE(slow.has_value());
   CHECK(slow->carriers[0].link.throttle.min_rate <= 0.5);
 
@@ -350,14 +377,14 @@ TEST_CASE("TLS: enabled needs a CA (or \"system\"), settings without enabled are
   CHECK(error_of(carrier_block("a", "[carrier.tls]\nenabled = true\n")).find("test.toml:7: carrier[0].tls.ca_file: required when TLS is enabled") == 0);
   // Files are not opened here (--check-config runs where the certificates may not be): the
   // carrier checks them when it starts (daemon/link/carrier.hpp).
-  CHECK(parse_config(carrier_block("a", "[carrier.tls]\nenabled = true\nca_file = \"/nonexistent/ca.pem\"\n"), "t").has_value());
+  CHECK(parse_config(carrier_block("telkomsel", "[carrier.tls]\nenabled = true\nca_file = \"/nonexistent/ca.pem\"\n"), "t").has_value());
   CHECK(error_of(carrier_block("a", "[carrier.tls]\nenabled = true\nca_file = \"" + ca + "\"\ncert_file = \"" + ca + "\"\n")).find("carrier[0].tls.key_file: required with cert_file") != std::string::npos);
   CHECK(error_of(carrier_block("a", "[carrier.tls]\nenabled = true\nca_file = \"" + ca + "\"\nkey_file = \"" + ca + "\"\n")).find("carrier[0].tls.cert_file: required with key_file") != std::string::npos);
   // A [tls] table whose settings would be silently ignored (plain TCP) is an error.
   CHECK(error_of(carrier_block("a", "[carrier.tls]\nca_file = \"" + ca + "\"\n")).find("carrier[0].tls.enabled: TLS settings given (ca_file) but enabled is not true") != std::string::npos);
   CHECK(error_of(carrier_block("a", "[carrier.tls]\nenabled = true\nca_file = \"" + ca + "\"\ncafile = \"x\"\n")).find("carrier[0].tls.cafile: unknown key") != std::string::npos);
   // verify = false (lab only) needs no CA.
-  CHECK(parse_config(carrier_block("a", "[carrier.tls]\nenabled = true\nverify = false\n"), "t").has_value());
+  CHECK(parse_config(carrier_block("telkomsel", "[carrier.tls]\nenabled = true\nverify = false\n"), "t").has_value());
 }
 
 TEST_CASE("TOML syntax errors give the line, a line holding a password is not quoted") {
@@ -387,7 +414,7 @@ TEST_CASE("load_config_file: unreadable or missing file, directory") {
   auto as_dir = load_config_file(dir.path().string());
   REQUIRE_FALSE(as_dir.has_value());
   CHECK(as_dir.error().message().find("is a directory") != std::string::npos);
-  auto good = dir.write("good.toml", carrier_block("a"));
+  auto good = dir.write("good.toml", carrier_block("telkomsel"));
   CHECK(load_config_file(good).has_value());
   auto not_dir = load_config_file(good + "/x.toml");  // a path through a regular file
   REQUIRE_FALSE(not_dir.has_value());
@@ -404,4 +431,89 @@ TEST_CASE("load_config_file: unreadable or missing file, directory") {
   auto r = load_config_file(bad);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message() == bad + ":7: carrier[0].window: 0 is out of range (1..1000)");
+}
+
+TEST_CASE("peak windows: the default, and bad windows refused with file, line and key") {
+  // No `peak` key: bulk paused on working days 09:00-11:00 and 13:00-15:00 WIB.
+  auto def = parse_config(carrier_block("telkomsel"), "t");
+  REQUIRE(def.has_value());
+  auto const& d = def->carriers[0].peak.windows;
+  REQUIRE(d.size() == 2);
+  CHECK((d[0].days == 0x1f && d[0].start == 9h && d[0].end == 11h && d[0].bulk_share == 0.0));
+  CHECK((d[1].days == 0x1f && d[1].start == 13h && d[1].end == 15h && d[1].bulk_share == 0.0));
+  CHECK((d[0].transactional_share == 1.0 && !d[0].throughput));
+  auto none = parse_config(carrier_block("telkomsel", "peak = []\n"), "t");
+  REQUIRE(none.has_value());
+  CHECK(none->carriers[0].peak.windows.empty());
+  auto until_midnight = parse_config(carrier_block("telkomsel", "[[carrier.peak]]\ndays = [\"sun\"]\nstart = \"22:00\"\nend = \"24:00\"\n"), "t");
+  REQUIRE(until_midnight.has_value());
+  CHECK(until_midnight->carriers[0].peak.windows[0].end == 24h);
+  CHECK(until_midnight->carriers[0].peak.windows[0].name == "sun 22:00-24:00");
+
+  // carrier_block is 6 lines: [[carrier.peak]] is line 7, then days 8, start 9, end 10.
+  auto window = [](std::string days, std::string start, std::string end, std::string more = "") {
+    return "[[carrier.peak]]\ndays = " + days + "\nstart = \"" + start + "\"\nend = \"" + end + "\"\n" + more;
+  };
+  auto const wd = std::string("[\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]");
+  // Inverted.
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "11:00", "09:00"))).find("test.toml:10: carrier[0].peak[0].end: 09:00 is not after start 11:00") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:00", "09:00"))).find("test.toml:10: carrier[0].peak[0].end: 09:00 is not after start 09:00") == 0);
+  // Out of range or malformed.
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "25:00", "26:00"))).find("test.toml:9: carrier[0].peak[0].start: \"25:00\": expected \"HH:MM\" WIB, 00:00..23:59") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "24:00", "24:00"))).find("test.toml:9: carrier[0].peak[0].start:") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:00", "24:01"))).find("test.toml:10: carrier[0].peak[0].end: \"24:01\"") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:60", "10:00"))).find("test.toml:9: carrier[0].peak[0].start:") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "9:00", "10:00"))).find("test.toml:9: carrier[0].peak[0].start:") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window("[\"mon\", \"funday\"]", "09:00", "10:00"))).find("test.toml:8: carrier[0].peak[0].days: \"funday\": expected mon, tue") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window("[]", "09:00", "10:00"))).find("test.toml:8: carrier[0].peak[0].days: names no day") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window("[\"mon\", \"mon\"]", "09:00", "10:00"))).find("carrier[0].peak[0].days: \"mon\" listed twice") != std::string::npos);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:00", "10:00", "bulk_share = 1.5\n"))).find("test.toml:11: carrier[0].peak[0].bulk_share: 1.5 is out of range (0..1)") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:00", "10:00", "throughput = 0\n"))).find("test.toml:11: carrier[0].peak[0].throughput: 0 is out of range") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:00", "10:00", "transactional_share = 0\nbulk_share = 0.5\n"))).find("test.toml:12: carrier[0].peak[0].bulk_share: must be 0 while transactional_share is 0") == 0);
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:00", "10:00", "stop = \"11:00\"\n"))).find("test.toml:11: carrier[0].peak[0].stop: unknown key") == 0);
+  CHECK(error_of(carrier_block("telkomsel", "[[carrier.peak]]\nstart = \"09:00\"\nend = \"10:00\"\n")).find("test.toml:7: carrier[0].peak[0].days: required") == 0);
+  CHECK(error_of(carrier_block("telkomsel", "peak = 5\n")).find("test.toml:7: carrier[0].peak: expected [[carrier.peak]] tables") == 0);
+  // Overlapping on a shared day (Monday), named at the later window's start (line 13).
+  CHECK(error_of(carrier_block("telkomsel", window(wd, "09:00", "11:00") + window("[\"sun\", \"mon\"]", "10:30", "12:00"))).find("test.toml:13: carrier[0].peak[1].start: overlaps peak[0] (mon-fri 09:00-11:00) on a shared day") == 0);
+  // Touching windows, or the same hours on other days, do not overlap.
+  CHECK(parse_config(carrier_block("telkomsel", window(wd, "09:00", "11:00") + window(wd, "11:00", "12:00") + window("[\"sat\"]", "09:00", "11:00")), "t").has_value());
+}
+
+TEST_CASE("routing: prefix and per-number overrides, and a carrier nothing reaches is refused") {
+  auto const three = carrier_block("telkomsel") + carrier_block("indosat") + carrier_block("tri");
+  // Tri's numbers over the Indosat account; one ported Telkomsel number now on Indosat.
+  auto r = parse_config(three + "[routing.prefixes]\n\"0895\" = \"indosat\"\n\"62896\" = \"indosat\"\n"
+                                "[routing.numbers]\n\"+62 812 1111 0001\" = \"indosat\"\n", "t");
+  INFO((r ? std::string() : r.error().message()));
+  REQUIRE(r.has_value());
+  CHECK(parse_msisdn("0895-1234-5678", r->routing).value().carrier == "indosat");
+  CHECK(parse_msisdn("0896-1234-5678", r->routing).value().carrier == "indosat");
+  CHECK(parse_msisdn("0897-1234-5678", r->routing).value().carrier == "tri");
+  CHECK(parse_msisdn("081211110001", r->routing).value().carrier == "indosat");
+  CHECK(parse_msisdn("0812111100011", r->routing).value().carrier == "telkomsel");  // exact match only
+  CHECK(parse_msisdn("081211110002", r->routing).value().carrier == "telkomsel");
+  // The built-in table itself is untouched.
+  CHECK(parse_msisdn("081211110001").value().carrier == "telkomsel");
+
+  // Overrides must name a configured carrier and be valid prefixes / numbers; line 19 is the row.
+  CHECK(error_of(three + "[routing.prefixes]\n\"0895\" = \"indosatt\"\n") == "test.toml:20: routing.prefixes.0895: \"indosatt\" is not a configured carrier");
+  CHECK(error_of(three + "[routing.prefixes]\n\"0712\" = \"indosat\"\n").find("test.toml:20: routing.prefixes.0712: not a mobile prefix") == 0);
+  CHECK(error_of(three + "[routing.prefixes]\n\"0895\" = \"indosat\"\n\"62895\" = \"tri\"\n").find("routing.prefixes.62895: listed twice") != std::string::npos);
+  CHECK(error_of(three + "[routing.numbers]\n\"12345\" = \"indosat\"\n").find("test.toml:20: routing.numbers.12345:") == 0);
+  CHECK(error_of(three + "[routing.numbers]\n\"081211110001\" = 7\n").find("test.toml:20: routing.numbers.081211110001: expected a carrier name") == 0);
+  CHECK(error_of(three + "[routing]\nprefixes = 5\n").find("test.toml:20: routing.prefixes: expected a table") == 0);
+  CHECK(error_of(three + "[routing]\nprefix = {}\n").find("test.toml:20: routing.prefix: unknown key") == 0);
+
+  // A typo in a carrier's name: nothing routes to it and it backs up no one.
+  CHECK(error_of(carrier_block("telkomsel") + carrier_block("indosatt")).find("test.toml:8: carrier[1].name: \"indosatt\": no prefix or number routes to it and it is no carrier's alternate") == 0);
+  // Every Tri prefix moved to Indosat: the tri account is now unreachable, unless an alternate.
+  std::string all_tri = "[routing.prefixes]\n";
+  for (auto p : {"0895", "0896", "0897", "0898", "0899"}) all_tri += std::string("\"") + p + "\" = \"indosat\"\n";
+  CHECK(error_of(three + all_tri).find("test.toml:14: carrier[2].name: \"tri\": no prefix or number routes to it") == 0);
+  CHECK(parse_config(carrier_block("telkomsel") + carrier_block("indosat", "alternates = [\"tri\"]\n") +
+                         carrier_block("tri") + all_tri, "t").has_value());
+  // A carrier reached only through a per-number override, or only as an alternate, is fine.
+  CHECK(parse_config(carrier_block("telkomsel") + carrier_block("backup") +
+                         "[routing.numbers]\n\"081211110001\" = \"backup\"\n", "t").has_value());
+  CHECK(parse_config(carrier_block("telkomsel", "alternates = [\"backup\"]\n") + carrier_block("backup"), "t").has_value());
 }
