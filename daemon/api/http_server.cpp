@@ -1,6 +1,7 @@
 // daemon/api/http_server.cpp: accept loop and per-connection request loop (keep-alive).
 // Expected failures (peer closed, deadline, malformed or oversized request) are values:
-// answered when possible (408 for a request begun but not finished in time, 413, 400), then
+// answered when possible (408 for a request begun but not finished in time, 413 for a body over
+// body_limit, 431 for a request line + headers over 8 KiB, 400), then
 // the connection closes after a bounded "lingering close" so the client can read the answer.
 // Past max_connections a new connection gets a 503 written without waiting and is closed.
 // Anything else is logged once per connection by the co_spawn completion handler and never
@@ -34,6 +35,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
+
+/// The request line and headers together (Beast's parser counts both): 431 beyond.
+constexpr std::size_t header_limit = 8 * 1024;
 
 http_server::http_server(asio::any_io_executor ex, api_settings settings, api_deps& deps)
     : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex) {}
@@ -179,7 +183,7 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(settings_.body_limit);
-    parser.header_limit(8 * 1024);
+    parser.header_limit(header_limit);
     dog.arm(settings_.read_timeout);
     auto [ec, n] = co_await http::async_read(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
     dog.disarm();
@@ -193,10 +197,14 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
       if (!parser.got_some() && buffer.size() == 0) break;
       early = error_response(11, false, 408, "request_timeout",
                              fmt::format("request not complete within {} ms", settings_.read_timeout.count()));
-    } else if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    } else if (ec == http::error::header_limit) {
+      ++stats_.too_large;
+      early = error_response(11, false, 431, "headers_too_large",
+                             fmt::format("request line and headers larger than {} bytes", header_limit));
+    } else if (ec == http::error::body_limit) {
       ++stats_.too_large;
       early = error_response(11, false, 413, "too_large",
-                             fmt::format("request larger than {} bytes", settings_.body_limit));
+                             fmt::format("request body larger than {} bytes", settings_.body_limit));
     } else if (ec) {
       ++stats_.bad_requests;
       early = error_response(11, false, 400, "bad_http", ec.message());

@@ -2,7 +2,8 @@
 // handle_request(). Removes a stale socket path before bind, chmods the socket (0660 by
 // default: never world-writable), refuses to remove a non-socket file or a socket another
 // process still listens on, bounds every request (parser body/header limits, a read deadline)
-// and answers 413/400/408 before closing; at most max_connections at once (503 past it).
+// and answers 413 (body), 431 (headers over 8 KiB), 400 or 408 before closing; at most
+// max_connections at once (503 past it).
 // One coroutine per connection.
 #pragma once
 

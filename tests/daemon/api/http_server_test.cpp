@@ -291,12 +291,16 @@ TEST_CASE("a body over the limit gets 413 and nothing is stored") {
     REQUIRE(r);
     CHECK(r->status == 413);
   }
-  SECTION("headers over the limit") {
+  SECTION("headers over the limit: 431 naming the header limit, not the body's") {
     client c(f.path());
-    c.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(10'000, 'h') + "\r\n\r\n");
+    // 100 KB of header (issue 16: answered 413 "request larger than 16384 bytes").
+    c.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(100'000, 'h') + "\r\n\r\n");
     auto r = c.read_response();
     REQUIRE(r);
-    CHECK(r->status == 413);
+    CHECK(r->status == 431);
+    CHECK(r->body.find("headers_too_large") != std::string::npos);
+    CHECK(r->body.find("8192 bytes") != std::string::npos);
+    CHECK(r->body.find(std::to_string(f.cfg.api.body_limit)) == std::string::npos);
   }
   CHECK(f.stored() == 0);
   CHECK(f.stats().too_large == 1);
