@@ -275,6 +275,7 @@ void read_api(table_reader& a, api_settings& api) {
   a.get_duration("default_ttl_seconds", api.default_ttl, 1, max_ttl_limit.count());
   a.get_duration("max_ttl_seconds", api.max_ttl, 1, max_ttl_limit.count());
   if (api.default_ttl > api.max_ttl) a.fail("default_ttl_seconds", "exceeds max_ttl_seconds");
+  a.get_int("otp_max_segments", api.otp_max_segments, 1, 10);
   a.check_unknown();
 }
 

@@ -88,6 +88,9 @@ struct api_fixture {
     deps = std::make_unique<store_deps>(cfg.api, cfg.carriers, *gc, io.get_executor());
   }
 
+  /// Makes the deps again after a change to cfg.api.
+  void rebuild_deps() { deps = std::make_unique<store_deps>(cfg.api, cfg.carriers, *gc, io.get_executor()); }
+
   static queue::store_options default_options() {
     queue::store_options o;
     o.sqlite.synchronous_full = false;  // no fsync per commit (the writer still pipelines)
