@@ -27,6 +27,7 @@
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dlr_log.hpp"
 #include "daemon/dispatch/retry_policy.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/link/carrier.hpp"
 #include "daemon/logging.hpp"
@@ -182,6 +183,10 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
 
 int run_daemon(daemon_config const& cfg) {
   prepare_process(cfg);
+  if (auto err = ensure_fd_limit(cfg)) {
+    spdlog::critical("{}", *err);
+    return 1;
+  }
   // One instance per queue file, decided before anything opens it: a second smsgw's crash
   // recovery would mark this one's in-flight messages outcome_unknown and they would be sent
   // twice. Declared first, so released last, when the process is done with the queue.

@@ -5,7 +5,7 @@
 // the connection closes after a bounded "lingering close" so the client can read the answer.
 // Past max_connections a new connection gets a 503 written without waiting and is closed.
 // Anything else is logged once per connection by the co_spawn completion handler and never
-// stops the accept loop.
+// stops the accept loop. A failed accept (EMFILE) pauses the loop, logged at most every 10 s.
 #include "daemon/api/http_server.hpp"
 
 #include <sys/stat.h>
@@ -40,7 +40,7 @@ using local = asio::local::stream_protocol;
 constexpr std::size_t header_limit = 8 * 1024;
 
 http_server::http_server(asio::any_io_executor ex, api_settings settings, api_deps& deps)
-    : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex) {}
+    : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex), accept_pause_(ex) {}
 
 http_server::~http_server() = default;
 
@@ -78,16 +78,45 @@ void http_server::stop() {
   stopping_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  accept_pause_.cancel();
   ::unlink(settings_.socket_path.c_str());
 }
 
 asio::awaitable<void> http_server::run() {
+  // Out of file descriptors (EMFILE, ENFILE) or memory, accept() fails and leaves the
+  // connection in the backlog, so the socket is readable again at once: retrying at once
+  // spins a core and writes ~100,000 log lines a second. So: pause (10 ms, doubling to 1 s)
+  // and report at most once per report_interval, with the count since the last report.
+  constexpr auto first_pause = std::chrono::milliseconds(10), max_pause = std::chrono::milliseconds(1000);
+  constexpr auto report_interval = std::chrono::seconds(10);
+  std::chrono::milliseconds pause{0};
+  std::uint64_t unreported = 0, failing = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_report;
   while (!stopping_) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
-      spdlog::warn("accept {}: {}", settings_.socket_path, ec.message());
+      ++stats_.accept_errors;
+      ++unreported;
+      ++failing;
+      auto now = std::chrono::steady_clock::now();
+      if (!last_report || now - *last_report >= report_interval) {
+        spdlog::warn("accept {}: {} ({} failed accept(s) since the last report); pausing accepts, "
+                     "next report in {} s at the earliest",
+                     settings_.socket_path, ec.message(), unreported, report_interval.count());
+        last_report = now;
+        unreported = 0;
+      }
+      pause = pause.count() == 0 ? first_pause : std::min(pause * 2, max_pause);
+      accept_pause_.expires_after(pause);
+      co_await accept_pause_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
+    }
+    if (failing > 0) {
+      spdlog::info("accept {}: accepting again after {} failed accept(s)", settings_.socket_path, failing);
+      failing = 0;
+      unreported = 0;
+      pause = std::chrono::milliseconds(0);
     }
     ++stats_.connections;
     if (active_ >= settings_.max_connections) {
