@@ -64,8 +64,9 @@ void prepare_process(daemon_config const& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.logging.level));
   setup_logging(cfg.logging.level);  // stderr: journal "<N>" lines under systemd, else timestamped
   // The queue holds OTP texts and the DLR log numbers: nothing we create is for others
-  // (the API socket sets its own mode, socket_mode).
-  ::umask(027);
+  // (directories 0700; queue files and the DLR log are also created 0600 explicitly; the
+  // API socket sets its own mode, socket_mode).
+  ::umask(077);
   make_parent_dir(cfg.queue.db_path);
   make_parent_dir(cfg.api.socket_path);
   if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);

@@ -52,9 +52,17 @@ dlr_log::~dlr_log() {
 
 std::string dlr_log::reopen() {
   if (path_.empty()) return {};
-  // O_RDWR: the file's last byte is read below.
-  int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  // Never through a symlink (someone able to plant one could point the daemon's appends at
+  // any file it may write); created 0600 whatever the umask (O_EXCL tells whether we created
+  // it); an existing file keeps the mode it has (logrotate creates it 0600 too).
+  int const flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW;  // read: its last byte, below
+  int fd = ::open(path_.c_str(), flags | O_CREAT | O_EXCL, 0600);
+  bool const created = fd >= 0;
+  if (fd < 0 && errno == EEXIST) fd = ::open(path_.c_str(), flags);
+  if (fd < 0 && errno == ELOOP)
+    return fmt::format("open {}: is a symbolic link; refusing to follow it", path_);
   if (fd < 0) return fmt::format("open {}: {}", path_, std::strerror(errno));
+  if (created) (void)::fchmod(fd, 0600);
   // A file ending inside a line (cut short by a full disk, before a restart or a reopen):
   // the next line starts on a fresh one.
   bool cut = false;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <filesystem>
@@ -255,4 +256,43 @@ TEST_CASE("a cut line left by an earlier run is ended before the first new line"
   REQUIRE(lines.size() == 3);
   CHECK(lines[1] == format_dlr_line(entry(2)).substr(0, 25));
   CHECK(lines[2] == format_dlr_line(entry(3)));
+}
+
+TEST_CASE("the DLR log is created 0600 whatever the umask, and never opened through a symlink") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  auto old_mask = ::umask(022);
+  {
+    dlr_log log(path);
+    REQUIRE(log.reopen().empty());
+    CHECK(log.write(entry(1)));
+  }
+  ::umask(old_mask);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+
+  // A symlink at the path (to a file the daemon may write, or to nothing yet) is refused.
+  auto target = dir.file("elsewhere");
+  std::ofstream(target) << "not a DLR log\n";
+  auto link = dir.file("dlr-link.log");
+  std::filesystem::create_symlink(target, link);
+  dlr_log linked(link);
+  CHECK(linked.reopen() == "open " + link + ": is a symbolic link; refusing to follow it");
+  CHECK_FALSE(linked.write(entry(2)));
+  auto dangling = dir.file("dlr-dangling.log");
+  std::filesystem::create_symlink(dir.file("missing"), dangling);
+  dlr_log nowhere(dangling);
+  CHECK(nowhere.reopen().find("is a symbolic link") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("missing")));
+  CHECK(lines_of(target) == std::vector<std::string>{"not a DLR log"});
+  // A SIGHUP that finds a symlink where the file was keeps writing to the old file.
+  dlr_log log(path);
+  REQUIRE(log.reopen().empty());
+  std::filesystem::rename(path, path + ".1");
+  std::filesystem::create_symlink(target, path);
+  CHECK(log.reopen().find("is a symbolic link") != std::string::npos);
+  CHECK(log.write(entry(3)));
+  CHECK(lines_of(path + ".1").size() == 2);
+  CHECK(lines_of(target).size() == 1);
 }
