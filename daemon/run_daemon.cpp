@@ -140,7 +140,8 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
     carriers.push_back(std::make_unique<carrier>(ex, rc.link, disp, disp.source_for(rc.link.name)));
   queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
                       {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
-                       .health = [&carriers] { return bound_links(carriers); }},
+                       .health = [&carriers] { return bound_links(carriers); },
+                       .queue_problem = [&disp] { return disp.queue_problem(); }},
                       cfg.routing);
   http_server api(ex, cfg.api, deps);
   if (auto err = api.listen()) {

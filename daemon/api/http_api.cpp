@@ -399,6 +399,13 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
       auto const& n = **waiting;
       o["queue"] = {{"queued", n[0]}, {"in_flight", n[1]}, {"outcome_unknown", n[2]}};
     }
+    // The queue still answers reads, but its writes fail (a full disk: every claim or
+    // enqueue refused): nothing goes out, so not healthy either.
+    if (auto why = deps.queue_problem()) {
+      o["status"] = "degraded";
+      o["reason"] = *why;
+      co_return json_response(req, http::status::service_unavailable, o);
+    }
     o["status"] = "ok";
     co_return json_response(req, http::status::ok, o);
   }

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,8 +33,8 @@ class source_owner {
   virtual bool still_sendable(outbound_message& m, queue::time_point now) = 0;
   /// A claimed message the queue would not mark as sending (it expired meanwhile).
   virtual void forget_unsent(std::uint64_t ref) = 0;
-  /// A claim or sending mark failed in the queue.
-  virtual void count_queue_error() = 0;
+  /// A claim or sending mark failed in the queue (the queue's message).
+  virtual void count_queue_error(std::string_view message) = 0;
 
  protected:
   ~source_owner() = default;
