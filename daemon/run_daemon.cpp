@@ -28,6 +28,7 @@
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dlr_log.hpp"
 #include "daemon/dispatch/retry_policy.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/link/carrier.hpp"
 #include "daemon/logging.hpp"
@@ -64,8 +65,9 @@ void prepare_process(daemon_config const& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.logging.level));
   setup_logging(cfg.logging.level);  // stderr: journal "<N>" lines under systemd, else timestamped
   // The queue holds OTP texts and the DLR log numbers: nothing we create is for others
-  // (the API socket sets its own mode, socket_mode).
-  ::umask(027);
+  // (directories 0700; queue files and the DLR log are also created 0600 explicitly; the
+  // API socket sets its own mode, socket_mode).
+  ::umask(077);
   make_parent_dir(cfg.queue.db_path);
   make_parent_dir(cfg.api.socket_path);
   if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);
@@ -175,7 +177,8 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
   disp.refresh_schedules();
   queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
                       {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
-                       .health = [&] { return carrier_health(cfg, carriers, disp); }},
+                       .health = [&] { return carrier_health(cfg, carriers, disp); },
+                       .queue_problem = [&disp] { return disp.queue_problem(); }},
                       cfg.routing);
   http_server api(ex, cfg.api, deps);
   if (auto err = api.listen()) {
@@ -219,6 +222,10 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
 
 int run_daemon(daemon_config const& cfg) {
   prepare_process(cfg);
+  if (auto err = ensure_fd_limit(cfg)) {
+    spdlog::critical("{}", *err);
+    return 1;
+  }
   // One instance per queue file, decided before anything opens it: a second smsgw's crash
   // recovery would mark this one's in-flight messages outcome_unknown and they would be sent
   // twice. Declared first, so released last, when the process is done with the queue.

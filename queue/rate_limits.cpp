@@ -158,8 +158,8 @@ std::optional<std::string> validate(limits_config const& cfg) {
   };
   if (auto e = check(cfg.per_number, "per_number")) return e;
   if (auto e = check(cfg.per_prefix, "per_prefix")) return e;
-  if (cfg.prefix_hidden_digits < 1 || cfg.prefix_hidden_digits > 6)
-    return std::string("prefix_hidden_digits must be 1..6");
+  if (cfg.prefix_hidden_digits < 1 || cfg.prefix_hidden_digits > max_prefix_hidden_digits)
+    return fmt::format("prefix_hidden_digits must be 1..{}", max_prefix_hidden_digits);
   return std::nullopt;
 }
 

@@ -37,7 +37,7 @@ struct limits_config {
   /// Per number range (the MSISDN without its last `prefix_hidden_digits` digits), against
   /// SMS-pumping fraud that walks a range: 50 per 10 min then 30 min.
   std::vector<window_limit> per_prefix = default_prefix_limits();
-  /// Digits dropped to form the range key, 1..6; 4 = ranges of 10,000 numbers.
+  /// Digits dropped to form the range key, 1..max_prefix_hidden_digits; 4 = ranges of 10,000 numbers.
   unsigned prefix_hidden_digits = 4;
 
   static std::vector<window_limit> default_number_limits();
@@ -46,6 +46,10 @@ struct limits_config {
 
 /// Empty if `cfg` is usable, else what is wrong ("per_number[1]: window must be > 0").
 std::optional<std::string> validate(limits_config const& cfg);
+
+/// The widest range key: a number without its last 6 digits (ranges of a million numbers).
+/// The config parser reads `prefix_hidden_digits` with this bound, so both agree.
+inline constexpr unsigned max_prefix_hidden_digits = 6;
 
 /// The answer to one request: allowed, or refused with the limit and the time to retry.
 struct rate_decision {

@@ -45,7 +45,7 @@ static_assert(number(receipt_status::applied) == 0 && number(receipt_status::pen
 //   id               message id handed to callers (rowid, never reused: AUTOINCREMENT)
 //   recipient        normalised international MSISDN, digits only ("6281234567890")
 //   sender           source address as given (alphanumeric sender id or number)
-//   text             message body (UTF-8); never logged
+//   text             message body (UTF-8); never logged; '' once the message is final (step 10)
 //   priority         0 = otp, 1 = transactional, 2 = bulk (lower is claimed first)
 //   purpose          e.g. "login"; '' = none. Supersede works per (recipient, purpose)
 //   idempotency_key  caller's key; NULL = none. Unique: the same key returns the first message
@@ -304,7 +304,24 @@ ALTER TABLE receipts ADD COLUMN submit_local INTEGER;
 ALTER TABLE receipts ADD COLUMN submit_resolution INTEGER;
 )sql">;
 
-// Append new steps here (next: version 10); never edit a released step.
+// Step 10: a message's text is erased when the message becomes final (state >= 4: delivered,
+// undeliverable, expired, cancelled, superseded, rejected). A final message is never sent
+// again (queue/state.hpp: final states are final), so its text is of no use to anyone and,
+// an OTP code, a liability kept for retention_hours; the history keeps what operators need
+// (states, routes, SMSC ids, details). A trigger, so that every path to a final state (the
+// batched receipt and submit fast paths, expiry at claim, supersede, cancel, crash
+// recovery) erases it in the same transaction; messages already final are erased here. With
+// secure_delete (queue/sqlite.cpp) the old bytes are zeroed in the page, not left as free space.
+constexpr std::string_view k_step10 = R"sql(
+CREATE TRIGGER messages_erase_final_text AFTER UPDATE OF state ON messages
+  WHEN NEW.state >= 4 AND NEW.text <> ''
+BEGIN
+  UPDATE messages SET text = '' WHERE id = NEW.id;
+END;
+UPDATE messages SET text = '' WHERE state >= 4 AND text <> '';
+)sql";
+
+// Append new steps here (next: version 11); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -315,6 +332,7 @@ constexpr migration k_migrations[] = {
     {7, "history appended in time order, chained per message", k_step7},
     {8, "correlation index by SMSC id first", k_step8},
     {9, "unanswered submits, receipts' number and submit date", k_step9},
+    {10, "the text of a final message erased", k_step10},
 };
 
 }  // namespace

@@ -3,7 +3,10 @@
 // never throw: a failed ROLLBACK in ~transaction is left to SQLite (it rolls back on close).
 #include "queue/sqlite.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -27,10 +30,30 @@ void configure_sqlite_once() {
   std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
+/// The queue holds OTP texts: the database file is the owner's alone, whatever the umask.
+/// Created 0600 before SQLite opens it (SQLite gives the -wal and -shm files the database
+/// file's mode); an existing file, -wal or -shm with group or other bits (an older build
+/// made them 0640) loses them. Special names (":memory:", URIs) are left to SQLite.
+void make_private(std::string const& path, bool create) {
+  if (path.empty() || path.front() == ':' || path.starts_with("file:")) return;
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0) return;  // SQLite's own open reports why
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077) != 0)
+    (void)::fchmod(fd, st.st_mode & 0700);
+  ::close(fd);
+  for (auto const* suffix : {"-wal", "-shm"}) {
+    auto p = path + suffix;
+    if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077) != 0)
+      (void)::chmod(p.c_str(), st.st_mode & 0700);
+  }
+}
+
 }  // namespace
 
 database database::open(std::string const& path, open_options const& opts) {
   configure_sqlite_once();
+  if (!opts.read_only) make_private(path, opts.create);
   database db;
   db.path_ = path;
   int flags = SQLITE_OPEN_NOMUTEX;  // one thread per connection (sqlite.hpp)
@@ -49,6 +72,9 @@ database database::open(std::string const& path, open_options const& opts) {
   db.exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   db.exec(fmt::format("PRAGMA cache_size=-{}", opts.cache_size_kib));
   db.exec("PRAGMA foreign_keys=ON");
+  // Deleted and overwritten content (an erased message text, a purged row) is zeroed in its
+  // page instead of lingering as free space in the file.
+  db.exec("PRAGMA secure_delete=ON");
   return db;
 }
 

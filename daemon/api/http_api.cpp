@@ -7,6 +7,7 @@
 // characters in any field.
 #include "daemon/api/http_api.hpp"
 
+#include "daemon/dispatch/sms_segments.hpp"
 #include "queue/store.hpp"
 
 #include <algorithm>
@@ -199,13 +200,26 @@ queue::priority parse_priority(std::optional<std::string> const& p, queue::prior
   throw bad_request{"priority", "must be \"otp\", \"transactional\" or \"bulk\""};
 }
 
-std::string otp_text(fields const& f) {
-  auto text = f.str("text", 1000);
+/// An OTP that needs more SMS than [api] otp_max_segments is a mistake that costs money (a
+/// template with {code} a hundred times, a long text): refused before it is stored. `field`
+/// is what the client gave ("text", or "template" when the text is rendered).
+void check_otp_segments(std::string const& text, std::string_view field, unsigned max_segments) {
+  auto segments = sms_segments(text);
+  if (!segments) throw bad_request{std::string(field), segments.error()};
+  if (*segments > max_segments)
+    throw bad_request{std::string(field),
+                      fmt::format("the OTP text needs {} SMS segments; the limit is {} "
+                                  "([api] otp_max_segments)", *segments, max_segments)};
+}
+
+std::string otp_text(fields const& f, unsigned max_segments) {
+  auto text = f.str("text", max_otp_text_bytes);
   auto code = f.str("code", 16);
   auto tmpl = f.str("template", 900);
   if (text && (code || tmpl)) throw bad_request{"text", "give either text or code (+template), not both"};
   if (text) {
     if (text->empty()) throw bad_request{"text", "must not be empty"};
+    check_otp_segments(*text, "text", max_segments);
     return *text;
   }
   if (!code) throw bad_request{"code", "required (or text)"};
@@ -214,7 +228,12 @@ std::string otp_text(fields const& f) {
   std::string t = tmpl.value_or("Kode OTP Anda: {code}. Jangan berikan kode ini kepada siapa pun.");
   auto pos = t.find("{code}");
   if (pos == std::string::npos) throw bad_request{"template", "must contain {code}"};
-  for (; pos != std::string::npos; pos = t.find("{code}", pos + code->size())) t.replace(pos, 6, *code);
+  for (; pos != std::string::npos; pos = t.find("{code}", pos + code->size())) {
+    t.replace(pos, 6, *code);
+    if (t.size() > max_otp_text_bytes)
+      throw bad_request{"template", fmt::format("the rendered text is longer than {} bytes", max_otp_text_bytes)};
+  }
+  check_otp_segments(t, "template", max_segments);
   return t;
 }
 
@@ -234,7 +253,7 @@ queue::enqueue_request build_request(http_request const& req, api_deps& deps, bo
   r.recipient = routed->msisdn;
   r.carrier = routed->carrier;
   if (otp) {
-    r.text = otp_text(f);
+    r.text = otp_text(f, s.otp_max_segments);
     r.purpose = f.str("purpose", 64).value_or("");
   } else {
     auto text = f.str("text", 4000);
@@ -379,6 +398,13 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
     if (waiting) {
       auto const& n = **waiting;
       o["queue"] = {{"queued", n[0]}, {"in_flight", n[1]}, {"outcome_unknown", n[2]}};
+    }
+    // The queue still answers reads, but its writes fail (a full disk: every claim or
+    // enqueue refused): nothing goes out, so not healthy either.
+    if (auto why = deps.queue_problem()) {
+      o["status"] = "degraded";
+      o["reason"] = *why;
+      co_return json_response(req, http::status::service_unavailable, o);
     }
     o["status"] = "ok";
     co_return json_response(req, http::status::ok, o);

@@ -5,7 +5,8 @@
 //   POST /v1/otp            OTP: to, text | code (+template), purpose, ttl_seconds, idempotency_key
 //   POST /v1/messages       transactional/bulk: to, text, priority, ttl_seconds, idempotency_key
 //   GET  /v1/messages/{id}  state and attempt history (never the text)
-//   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails)
+//   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails,
+//                           or refuses claims or commits: "degraded" with the reason)
 #pragma once
 
 #include <array>
@@ -68,6 +69,10 @@ class api_deps {
   queue_waiting() {
     co_return std::nullopt;
   }
+  /// Why the queue is refusing work right now although it still answers reads (claims or
+  /// commits failing, e.g. on a full disk); nullopt while healthy. GET /healthz is then 503
+  /// "degraded" with this as its "reason".
+  virtual std::optional<std::string> queue_problem() { return std::nullopt; }
   virtual queue::time_point now() { return queue::clock::now(); }
 
   api_settings const& settings() const noexcept { return settings_; }

@@ -1,10 +1,11 @@
 // daemon/api/http_server.cpp: accept loop and per-connection request loop (keep-alive).
 // Expected failures (peer closed, deadline, malformed or oversized request) are values:
-// answered when possible (408 for a request begun but not finished in time, 413, 400), then
+// answered when possible (408 for a request begun but not finished in time, 413 for a body over
+// body_limit, 431 for a request line + headers over 8 KiB, 400), then
 // the connection closes after a bounded "lingering close" so the client can read the answer.
 // Past max_connections a new connection gets a 503 written without waiting and is closed.
 // Anything else is logged once per connection by the co_spawn completion handler and never
-// stops the accept loop.
+// stops the accept loop. A failed accept (EMFILE) pauses the loop, logged at most every 10 s.
 #include "daemon/api/http_server.hpp"
 
 #include <sys/stat.h>
@@ -35,8 +36,11 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
 
+/// The request line and headers together (Beast's parser counts both): 431 beyond.
+constexpr std::size_t header_limit = 8 * 1024;
+
 http_server::http_server(asio::any_io_executor ex, api_settings settings, api_deps& deps)
-    : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex) {}
+    : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex), accept_pause_(ex) {}
 
 http_server::~http_server() = default;
 
@@ -74,16 +78,45 @@ void http_server::stop() {
   stopping_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  accept_pause_.cancel();
   ::unlink(settings_.socket_path.c_str());
 }
 
 asio::awaitable<void> http_server::run() {
+  // Out of file descriptors (EMFILE, ENFILE) or memory, accept() fails and leaves the
+  // connection in the backlog, so the socket is readable again at once: retrying at once
+  // spins a core and writes ~100,000 log lines a second. So: pause (10 ms, doubling to 1 s)
+  // and report at most once per report_interval, with the count since the last report.
+  constexpr auto first_pause = std::chrono::milliseconds(10), max_pause = std::chrono::milliseconds(1000);
+  constexpr auto report_interval = std::chrono::seconds(10);
+  std::chrono::milliseconds pause{0};
+  std::uint64_t unreported = 0, failing = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_report;
   while (!stopping_) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
-      spdlog::warn("accept {}: {}", settings_.socket_path, ec.message());
+      ++stats_.accept_errors;
+      ++unreported;
+      ++failing;
+      auto now = std::chrono::steady_clock::now();
+      if (!last_report || now - *last_report >= report_interval) {
+        spdlog::warn("accept {}: {} ({} failed accept(s) since the last report); pausing accepts, "
+                     "next report in {} s at the earliest",
+                     settings_.socket_path, ec.message(), unreported, report_interval.count());
+        last_report = now;
+        unreported = 0;
+      }
+      pause = pause.count() == 0 ? first_pause : std::min(pause * 2, max_pause);
+      accept_pause_.expires_after(pause);
+      co_await accept_pause_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
+    }
+    if (failing > 0) {
+      spdlog::info("accept {}: accepting again after {} failed accept(s)", settings_.socket_path, failing);
+      failing = 0;
+      unreported = 0;
+      pause = std::chrono::milliseconds(0);
     }
     ++stats_.connections;
     if (active_ >= settings_.max_connections) {
@@ -179,7 +212,7 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(settings_.body_limit);
-    parser.header_limit(8 * 1024);
+    parser.header_limit(header_limit);
     dog.arm(settings_.read_timeout);
     auto [ec, n] = co_await http::async_read(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
     dog.disarm();
@@ -193,10 +226,14 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
       if (!parser.got_some() && buffer.size() == 0) break;
       early = error_response(11, false, 408, "request_timeout",
                              fmt::format("request not complete within {} ms", settings_.read_timeout.count()));
-    } else if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    } else if (ec == http::error::header_limit) {
+      ++stats_.too_large;
+      early = error_response(11, false, 431, "headers_too_large",
+                             fmt::format("request line and headers larger than {} bytes", header_limit));
+    } else if (ec == http::error::body_limit) {
       ++stats_.too_large;
       early = error_response(11, false, 413, "too_large",
-                             fmt::format("request larger than {} bytes", settings_.body_limit));
+                             fmt::format("request body larger than {} bytes", settings_.body_limit));
     } else if (ec) {
       ++stats_.bad_requests;
       early = error_response(11, false, 400, "bad_http", ec.message());

@@ -2,7 +2,10 @@
 // handle_request(). Removes a stale socket path before bind, chmods the socket (0660 by
 // default: never world-writable), refuses to remove a non-socket file or a socket another
 // process still listens on, bounds every request (parser body/header limits, a read deadline)
-// and answers 413/400/408 before closing; at most max_connections at once (503 past it).
+// and answers 413 (body), 431 (headers over 8 KiB), 400 or 408 before closing; at most
+// max_connections at once (503 past it).
+// A failed accept (out of file descriptors) pauses the accept loop (10 ms doubling to 1 s)
+// and is logged at most once per 10 s, instead of spinning a core and flooding the log.
 // One coroutine per connection.
 #pragma once
 
@@ -14,6 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "daemon/config/config.hpp"
 #include "daemon/api/http_api.hpp"
@@ -23,6 +27,7 @@ namespace smsgw {
 struct http_server_stats {
   std::uint64_t connections = 0, requests = 0, bad_requests = 0, too_large = 0, timeouts = 0;
   std::uint64_t rejected = 0;  ///< connections refused (503) past api_settings::max_connections
+  std::uint64_t accept_errors = 0;  ///< failed accepts (EMFILE...): each followed by a pause
 };
 
 class http_server {
@@ -49,6 +54,9 @@ class http_server {
   api_settings settings_;
   api_deps& deps_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  /// After a failed accept (out of descriptors: the connection stays in the backlog and the
+  /// next accept would fail at once), the loop waits on this before trying again.
+  boost::asio::steady_timer accept_pause_;
   bool stopping_ = false;
   std::size_t active_ = 0;
   http_server_stats stats_;

@@ -1,6 +1,8 @@
 // daemon/api/queue_api_deps.cpp: see queue_api_deps.hpp.
 #include "daemon/api/queue_api_deps.hpp"
 
+#include <fmt/format.h>
+
 #include "queue/store.hpp"
 
 namespace smsgw {
@@ -13,7 +15,12 @@ queue_api_deps::queue_api_deps(api_settings settings, std::vector<route_config> 
 
 boost::asio::awaitable<queue::result<queue::enqueue_outcome>> queue_api_deps::enqueue(
     queue::enqueue_request req) {
-  co_return co_await enqueuer_.enqueue(std::move(req));
+  auto r = co_await enqueuer_.enqueue(std::move(req));
+  if (!r && r.error().code != queue::errc::invalid_argument) {
+    last_enqueue_error_at_ = std::chrono::steady_clock::now();
+    last_enqueue_error_ = r.error().message;
+  }
+  co_return r;
 }
 
 boost::asio::awaitable<queue::result<message_view>> queue_api_deps::lookup(queue::message_id id) {
@@ -27,6 +34,19 @@ void queue_api_deps::enqueued(std::string_view carrier) {
 boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
 queue_api_deps::queue_waiting() {
   co_return co_await queue_call(gc_, [](queue::store& s) { return s.count_waiting(); });
+}
+
+std::optional<std::string> queue_api_deps::queue_problem() {
+  if (hooks_.queue_problem) {
+    if (auto why = hooks_.queue_problem()) return why;
+  }
+  if (last_enqueue_error_at_ &&
+      std::chrono::steady_clock::now() - *last_enqueue_error_at_ < std::chrono::seconds(30)) {
+    auto ago = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                *last_enqueue_error_at_);
+    return fmt::format("the queue refused an enqueue {} s ago: {}", ago.count(), last_enqueue_error_);
+  }
+  return std::nullopt;
 }
 
 boost::json::object queue_api_deps::health() {

@@ -4,7 +4,10 @@
 // this room knows nothing of carriers or links.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +24,9 @@ struct api_hooks {
   std::function<void(std::string_view carrier)> enqueued;
   /// Extra fields for GET /healthz (links bound per carrier, ...).
   std::function<boost::json::object()> health;
+  /// Why the dispatcher's queue work (claims, commits of results and receipts) is failing,
+  /// nullopt if it is not: /healthz is then 503 "degraded".
+  std::function<std::optional<std::string>()> queue_problem;
 };
 
 class queue_api_deps : public api_deps {
@@ -36,11 +42,16 @@ class queue_api_deps : public api_deps {
   boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
   queue_waiting() override;
   boost::json::object health() override;
+  /// The dispatcher's problem (hooks.queue_problem), else a failed enqueue commit less than
+  /// 30 s ago.
+  std::optional<std::string> queue_problem() override;
 
  private:
   queue::group_commit& gc_;
   queue_enqueuer enqueuer_;
   api_hooks hooks_;
+  std::optional<std::chrono::steady_clock::time_point> last_enqueue_error_at_;
+  std::string last_enqueue_error_;
 };
 
 }  // namespace smsgw

@@ -327,6 +327,7 @@ void read_api(table_reader& a, api_settings& api) {
   a.get_duration("default_ttl_seconds", api.default_ttl, 1, max_ttl_limit.count());
   a.get_duration("max_ttl_seconds", api.max_ttl, 1, max_ttl_limit.count());
   if (api.default_ttl > api.max_ttl) a.fail("default_ttl_seconds", "exceeds max_ttl_seconds");
+  a.get_int("otp_max_segments", api.otp_max_segments, 1, 10);
   a.check_unknown();
 }
 
@@ -346,9 +347,17 @@ void read_sections(table_reader& top, daemon_config& cfg) {
     l.get("enabled", cfg.limits.enabled);
     cfg.limits.limits.per_number = read_limits(l, "per_number", cfg.limits.limits.per_number);
     cfg.limits.limits.per_prefix = read_limits(l, "per_prefix", cfg.limits.limits.per_prefix);
-    l.get_int("prefix_hidden_digits", cfg.limits.limits.prefix_hidden_digits, 1, 8);
+    l.get_int("prefix_hidden_digits", cfg.limits.limits.prefix_hidden_digits, 1,
+              queue::max_prefix_hidden_digits);
     l.check_unknown();
-    if (auto why = queue::validate(cfg.limits.limits)) l.fail("per_number", *why);
+    // The safety net: every bound validate() checks was checked per key above. Should one
+    // slip through, name the key its message starts with ("per_prefix[0]: ...").
+    if (auto why = queue::validate(cfg.limits.limits)) {
+      std::string_view key = "per_number";
+      for (std::string_view k : {"per_prefix", "prefix_hidden_digits"})
+        if (why->starts_with(k)) key = k;
+      l.fail(key, *why);
+    }
   }
   {
     auto a = sub(top, "api", empty);

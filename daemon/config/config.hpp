@@ -63,7 +63,12 @@ struct api_settings {
                                                     ///< past it a new connection gets 503 and is closed
   std::chrono::seconds default_ttl{300};            ///< `default_ttl_seconds`: OTP validity if not given, default 300
   std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
+  unsigned otp_max_segments = 1;                    ///< `otp_max_segments`: SMS an OTP's text may need, 1..10, default 1;
+                                                    ///< a longer OTP is refused with 400
 };
+
+/// The longest OTP text (given as `text`, or rendered from `template` and `code`), in bytes.
+inline constexpr std::size_t max_otp_text_bytes = 1000;
 
 /// The longest `max_ttl_seconds` accepted: 7 days (carriers hold a message at most a few days).
 inline constexpr std::chrono::seconds max_ttl_limit{7 * 24 * 3600};

@@ -124,6 +124,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     };
     auto r = co_await queue_call(gc_, std::move(work));
     if (!r) {
+      note_queue_error(r.error().message);
       spdlog::error("housekeeping: {}", r.error().message);
       continue;
     }
@@ -233,7 +234,7 @@ bool dispatcher::still_sendable(outbound_message& out, queue::time_point now) {
       },
       [this, m = std::move(m)](queue::result<queue::state> r) {
         if (!r) {
-          ++stats_.queue_errors;
+          note_queue_error(r.error().message);
           spdlog::error("expire {}: {}", m.id, r.error().message);
           return;
         }
@@ -341,7 +342,7 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
   transitions_.submitted(std::move(sub),
       [this, m = std::move(m)](transition_batcher::submit_answer r) {
         if (!r) {
-          ++stats_.queue_errors;
+          note_queue_error(r.error().message);
           spdlog::error("mark_submitted {}: {}", m.id, r.error().message);
           return;
         }
@@ -387,7 +388,7 @@ void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
       },
       [this, m = std::move(m), plan, detail](queue::result<queue::state> r) {
         if (!r) {
-          ++stats_.queue_errors;
+          note_queue_error(r.error().message);
           spdlog::error("retry/fail {}: {}", m.id, r.error().message);
           return;
         }
@@ -443,7 +444,7 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
       [this, ack, err = rcpt->err, detail, link_carrier = link.carrier,
        key](transition_batcher::receipt_answer r) mutable {
         if (!r) {
-          ++stats_.queue_errors;
+          note_queue_error(r.error().message);
           spdlog::error("apply_receipt {} {}: {}", link_carrier, key, r.error().message);
           ack(smpp::command_status::x_t_appn);  // not recorded: ask the SMSC to redeliver later
           return;
@@ -541,6 +542,29 @@ void dispatcher::fail_over_buffered(std::string_view carrier) {
   spdlog::info("carrier {}: no bound link for {} ms: {} OTP(s) from its buffer go via {}",
                carrier, rc->failover_after.count(), otps.size(), target->carrier());
   for (auto& m : otps) target->push(std::move(m));
+}
+
+void dispatcher::note_queue_error(std::string_view message) {
+  ++stats_.queue_errors;
+  auto const now = std::chrono::steady_clock::now();
+  if (!last_queue_error_at_ || now - *last_queue_error_at_ >= queue_problem_window) {
+    queue_errors_in_window_ = 0;
+    first_queue_error_at_ = now;
+  }
+  ++queue_errors_in_window_;
+  last_queue_error_at_ = now;
+  last_queue_error_ = std::string(message);
+}
+
+std::optional<std::string> dispatcher::queue_problem(std::chrono::steady_clock::time_point now) const {
+  if (!last_queue_error_at_ || now - *last_queue_error_at_ >= queue_problem_window) return std::nullopt;
+  auto secs = [&](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(now - t).count();
+  };
+  return fmt::format("the queue refuses the dispatcher's work (claims, sending marks, results, "
+                     "receipts): {} failure(s) in the last {} s, the latest {} s ago: {}",
+                     queue_errors_in_window_, secs(first_queue_error_at_), secs(*last_queue_error_at_),
+                     last_queue_error_);
 }
 
 }  // namespace smsgw

@@ -110,6 +110,12 @@ class dispatcher final : public smpp_events, private source_owner {
   void refresh_schedules();
 
   dispatcher_stats const& stats() const noexcept { return stats_; }
+  /// Why the queue is refusing the dispatcher's work (a claim, a sending mark, a submit
+  /// result, a receipt or housekeeping failed, e.g. on a full disk) if the last failure is
+  /// less than queue_problem_window before `now`; nullopt while healthy. For /healthz.
+  std::optional<std::string> queue_problem(
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
+  static constexpr std::chrono::seconds queue_problem_window{30};
   /// How submit results and receipts were grouped into store transactions.
   transition_batcher_stats const& batch_stats() const noexcept { return transitions_.stats(); }
   /// True while no submit result or receipt waits for (or is in) a commit.
@@ -132,7 +138,9 @@ class dispatcher final : public smpp_events, private source_owner {
   void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) override;
   bool still_sendable(outbound_message& m, queue::time_point now) override;
   void forget_unsent(std::uint64_t ref) override;
-  void count_queue_error() override { ++stats_.queue_errors; }
+  void count_queue_error(std::string_view message) override { note_queue_error(message); }
+  /// Counts a failed queue operation and remembers it for queue_problem().
+  void note_queue_error(std::string_view message);
   peak_state const& schedule_for(std::string const& carrier) override;
   int claim_ceiling(std::string const& carrier) override;
 
@@ -176,6 +184,10 @@ class dispatcher final : public smpp_events, private source_owner {
     std::chrono::system_clock::time_point at;  // when computed (a test's clock may go back)
   };
   std::map<std::string, peak_entry, std::less<>> peak_;  // carrier -> rules last applied
+  std::optional<std::chrono::steady_clock::time_point> last_queue_error_at_;
+  std::chrono::steady_clock::time_point first_queue_error_at_{};  ///< of the current spell
+  std::uint64_t queue_errors_in_window_ = 0;
+  std::string last_queue_error_;
   transition_batcher transitions_;  // after gc_ and executor_: built from them
 };
 

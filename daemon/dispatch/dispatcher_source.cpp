@@ -217,7 +217,7 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
   // Not durable: nothing is sent on the strength of a claim alone (before_send is).
   auto r = co_await queue_call(owner_.queue_writer(), std::move(work), false);
   if (!r) {
-    owner_.count_queue_error();
+    owner_.count_queue_error(r.error().message);
     spdlog::error("claim for {}: {}", carrier_, r.error().message);
     co_return std::vector<queue::message>{};
   }
@@ -247,7 +247,7 @@ asio::awaitable<void> dispatcher_source::before_send(std::vector<outbound_messag
   if (!r) {
     // Not recorded (the queue failed, e.g. a failed fsync): not sent either. They wait in
     // the buffer; /healthz reports the queue's error.
-    owner_.count_queue_error();
+    owner_.count_queue_error(r.error().message);
     spdlog::error("mark sending for {}: {}", carrier_, r.error().message);
     for (auto& m : batch) push(std::move(m));
     batch.clear();

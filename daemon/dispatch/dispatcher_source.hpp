@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,8 +37,8 @@ class source_owner {
   virtual bool still_sendable(outbound_message& m, queue::time_point now) = 0;
   /// A claimed message the queue would not mark as sending (it expired meanwhile).
   virtual void forget_unsent(std::uint64_t ref) = 0;
-  /// A claim or sending mark failed in the queue.
-  virtual void count_queue_error() = 0;
+  /// A claim or sending mark failed in the queue (the queue's message).
+  virtual void count_queue_error(std::string_view message) = 0;
   /// The peak-hour rules in force for `carrier` now (the owner sets the carrier's cap when
   /// they change).
   virtual peak_state const& schedule_for(std::string const& carrier) = 0;

@@ -2,6 +2,7 @@
 #include "daemon/dispatch/dlr_log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace smsgw {
 
@@ -50,26 +52,86 @@ dlr_log::~dlr_log() {
 
 std::string dlr_log::reopen() {
   if (path_.empty()) return {};
-  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  // Never through a symlink (someone able to plant one could point the daemon's appends at
+  // any file it may write); created 0600 whatever the umask (O_EXCL tells whether we created
+  // it); an existing file keeps the mode it has (logrotate creates it 0600 too).
+  int const flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW;  // read: its last byte, below
+  int fd = ::open(path_.c_str(), flags | O_CREAT | O_EXCL, 0600);
+  bool const created = fd >= 0;
+  if (fd < 0 && errno == EEXIST) fd = ::open(path_.c_str(), flags);
+  if (fd < 0 && errno == ELOOP)
+    return fmt::format("open {}: is a symbolic link; refusing to follow it", path_);
   if (fd < 0) return fmt::format("open {}: {}", path_, std::strerror(errno));
+  if (created) (void)::fchmod(fd, 0600);
+  // A file ending inside a line (cut short by a full disk, before a restart or a reopen):
+  // the next line starts on a fresh one.
+  bool cut = false;
+  struct stat st {};
+  char last = '\n';
+  if (::fstat(fd, &st) == 0 && st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1)
+    cut = last != '\n';
   std::lock_guard lock(mutex_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
+  cut_line_ = cut;
   return {};
 }
 
 bool dlr_log::write(dlr_entry const& e) {
-  auto line = format_dlr_line(e);
-  line += '\n';
+  std::string line;
   std::lock_guard lock(mutex_);
   if (fd_ < 0) return false;
+  if (cut_line_) line += '\n';  // end the line a full disk cut short: never glue onto it
+  line += format_dlr_line(e);
+  line += '\n';
   // One write(2) per line: O_APPEND makes it land whole at the end (lines are < 2 KiB). A short
   // write (disk full) is not retried: a retry could only append the tail as a fragment.
   ssize_t n;
   do {
     n = ::write(fd_, line.data(), line.size());
   } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(line.size());
+  if (n == static_cast<ssize_t>(line.size())) {
+    cut_line_ = false;
+    ++stats_.written;
+    if (failing_) {
+      failing_ = false;
+      spdlog::info("dlr log {}: writing again; {} line(s) lost in all (the queue has their outcomes)",
+                   path_, stats_.lost);
+    }
+    return true;
+  }
+  int const err = n < 0 ? errno : 0;
+  if (n > 0) {
+    // Only the beginning landed: the file now ends inside a line, unless all that landed was
+    // the newline that ended an earlier cut line.
+    bool const only_newline = cut_line_ && n == 1;
+    cut_line_ = !only_newline;
+    if (!only_newline) ++stats_.cut;
+  }
+  lost_line(err, n > 0 ? static_cast<std::size_t>(n) : 0, line.size());
+  return false;
+}
+
+void dlr_log::lost_line(int err, std::size_t written, std::size_t size) {
+  ++stats_.lost;
+  ++lost_unreported_;
+  failing_ = true;
+  auto const now = std::chrono::steady_clock::now();
+  constexpr auto warn_interval = std::chrono::minutes(1);
+  if (last_warning_ != std::chrono::steady_clock::time_point{} && now - last_warning_ < warn_interval)
+    return;
+  last_warning_ = now;
+  auto why = err ? std::string(std::strerror(err))
+                 : fmt::format("short write, {} of {} bytes (disk full?)", written, size);
+  spdlog::warn("dlr log {}: {} line(s) not written since the last warning ({}); {} lost in all; "
+               "the queue keeps every outcome (next warning in a minute at the earliest)",
+               path_, lost_unreported_, why, stats_.lost);
+  lost_unreported_ = 0;
+}
+
+dlr_log_stats dlr_log::stats() {
+  std::lock_guard lock(mutex_);
+  return stats_;
 }
 
 }  // namespace smsgw

@@ -6,10 +6,15 @@
 //   TIME (UTC, ms) id=QUEUE_ID (0 = receipt matched no message) carrier=NAME to=MASKED (first 5
 //   and last 4 digits; all '*' if 9 digits or fewer) state=STATE err=CARRIER_ERR detail=REASON
 // Design decision: O_APPEND file descriptor, each line handed to ONE write(2), so lines are never
-// partial or interleaved, even with other writers of the same file; no fsync (the queue is the
-// durable record; this is a view of it). reopen() on SIGHUP for logrotate (rename, then HUP).
+// interleaved, even with other writers of the same file; no fsync (the queue is the durable
+// record; this is a view of it). reopen() on SIGHUP for logrotate (rename, then HUP).
+// A full disk (or a file size limit) can fail a write or cut it short: such a line is lost
+// (never retried: the queue has the outcome), counted, and warned about in the daemon's log at
+// most once a minute; a cut line is never glued to the next: the next line written starts with
+// a newline (also after a restart or reopen onto a file whose last byte is not a newline).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -35,6 +40,12 @@ struct dlr_entry {
 /// The log line of an entry (no trailing newline). Pure; tests use it.
 std::string format_dlr_line(dlr_entry const& e);
 
+struct dlr_log_stats {
+  std::uint64_t written = 0;  ///< lines written whole
+  std::uint64_t lost = 0;     ///< lines not written, or written only in part (disk full...)
+  std::uint64_t cut = 0;      ///< of the lost lines, those whose beginning was written
+};
+
 /// Thread-safe (a mutex around the descriptor: reopen() may race a write from another thread).
 class dlr_log {
  public:
@@ -47,14 +58,23 @@ class dlr_log {
   /// Opens (or reopens after rotation) the file; returns the error text, or "" on success.
   /// On failure the previous file stays in use.
   std::string reopen();
-  /// Appends one line; returns false if it could not be written (disabled, disk full...).
+  /// Appends one line; returns false if it could not be written whole (disabled, disk
+  /// full...): then counted in stats().lost and warned about (rate-limited).
   bool write(dlr_entry const& e);
   std::string const& path() const noexcept { return path_; }
+  dlr_log_stats stats();
 
  private:
+  void lost_line(int err, std::size_t written, std::size_t size);
+
   std::string path_;
   std::mutex mutex_;
   int fd_ = -1;
+  bool cut_line_ = false;  ///< the file ends inside a line: the next write starts with '\n'
+  dlr_log_stats stats_;
+  std::uint64_t lost_unreported_ = 0;  ///< lost since the last warning
+  bool failing_ = false;               ///< the last write failed: say when writing works again
+  std::chrono::steady_clock::time_point last_warning_{};
 };
 
 }  // namespace smsgw

@@ -148,12 +148,12 @@ class smsgw_process {
   smsgw_process(fs::path dir, fs::path config, fs::path socket)
       : dir_(std::move(dir)), config_(std::move(config)), socket_(std::move(socket)) {}
 
-  /// Starts it and (if `wait`) waits until its API socket accepts connections.
-  void start(env_changes const& env = {}, bool wait = true) {
+  /// Starts it and (if `wait`) waits until its API socket accepts connections. `wrapper`
+  /// runs first and must exec smsgw (e.g. {"prlimit", "--nofile=32:32"}).
+  void start(env_changes const& env = {}, bool wait = true, std::vector<std::string> wrapper = {}) {
     proc_.reset();
-    proc_ = std::make_unique<child_process>(
-        std::vector<std::string>{SMSGW_DAEMON_EXE, "--config", config_.string()},
-        dir_ / "daemon.out", dir_ / "daemon.err", env);
+    wrapper.insert(wrapper.end(), {SMSGW_DAEMON_EXE, "--config", config_.string()});
+    proc_ = std::make_unique<child_process>(wrapper, dir_ / "daemon.out", dir_ / "daemon.err", env);
     if (!wait) return;
     api_client probe(socket_.string());
     bool up = wait_until([&] { return probe.connectable() || !proc_->running(); }, startup_deadline);

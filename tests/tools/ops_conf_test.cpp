@@ -206,6 +206,7 @@ ca_file = "system"
       {"max_connections", n(cfg->api.max_connections)},
       {"default_ttl_seconds", n(cfg->api.default_ttl.count())},
       {"max_ttl_seconds", n(cfg->api.max_ttl.count())},
+      {"otp_max_segments", n(cfg->api.otp_max_segments)},
       {"level", q(cfg->logging.level)}, {"dlr_log", q(cfg->logging.dlr_log)}};
   auto doc = slurp(source_dir / "docs/daemon.md");
   for (auto const& [key, value] : defaults) {

@@ -38,7 +38,8 @@ class store_deps final : public queue_api_deps {
              boost::asio::any_io_executor ex)
       : queue_api_deps(std::move(s), carriers, gc, std::move(ex),
                        {.enqueued = [this](std::string_view c) { notified.emplace_back(c); },
-                        .health = {}}) {}
+                        .health = {},
+                        .queue_problem = {}}) {}
 
   queue::time_point now() override { return now_; }
 
@@ -87,6 +88,9 @@ struct api_fixture {
     gc.emplace(std::move(*s), std::move(writer));
     deps = std::make_unique<store_deps>(cfg.api, cfg.carriers, *gc, io.get_executor());
   }
+
+  /// Makes the deps again after a change to cfg.api.
+  void rebuild_deps() { deps = std::make_unique<store_deps>(cfg.api, cfg.carriers, *gc, io.get_executor()); }
 
   static queue::store_options default_options() {
     queue::store_options o;

@@ -190,6 +190,43 @@ TEST_CASE("code + template versus text") {
   refused(R"({"to":"081234567890","code":"1234","cc":"x"})", "cc");  // unknown field: a typo
 }
 
+TEST_CASE("an OTP is capped: rendered text at most 1000 bytes, at most otp_max_segments SMS") {
+  api_fixture f;
+  auto post = [&](std::string const& body) {
+    INFO(body);
+    return f.post("/v1/otp", body);
+  };
+  // Issue 16: 150 x {code} with a 16-digit code was accepted as one 2,400-byte, 16-part OTP.
+  std::string many;
+  for (int i = 0; i < 150; ++i) many += "{code}";
+  auto r = post(R"({"to":"081234567890","code":"1234567890123456","template":")" + many + R"(","purpose":"a"})");
+  check_refused(f, r, 400, "template");
+  CHECK(body_of(r).at("message").as_string() == "the rendered text is longer than 1000 bytes");
+  // Under 1000 bytes but two SMS (161 GSM characters): refused, naming the limit and its key.
+  auto two = "Kode {code} " + std::string(161 - 12, 'x');  // 161 characters once rendered
+  r = post(R"({"to":"081234567890","code":"123456","template":")" + two + R"(","purpose":"b"})");
+  check_refused(f, r, 400, "template");
+  CHECK(body_of(r).at("message").as_string() ==
+        "the OTP text needs 2 SMS segments; the limit is 1 ([api] otp_max_segments)");
+  r = post(R"({"to":"081234567890","text":")" + std::string(161, 'y') + R"(","purpose":"c"})");
+  check_refused(f, r, 400, "text");
+  // 71 characters outside GSM 7-bit (UCS-2: 70 per SMS) are two SMS too.
+  std::string ucs2;
+  for (int i = 0; i < 71; ++i) ucs2 += "\u0E01";  // Thai ko kai
+  check_refused(f, post(R"({"to":"081234567890","text":")" + ucs2 + R"(","purpose":"d"})"), 400, "text");
+  // Exactly one SMS is accepted (160 GSM characters; the default template).
+  auto one = "Kode {code} " + std::string(160 - 12, 'x');
+  CHECK(post(R"({"to":"081234567890","code":"123456","template":")" + one + R"(","purpose":"e"})").result_int() == 202);
+  CHECK(post(R"({"to":"081234567891","code":"123456","purpose":"f"})").result_int() == 202);
+  // The cap is configurable: with otp_max_segments = 2 the two-SMS OTP goes through.
+  api_fixture g;
+  g.cfg.api.otp_max_segments = 2;
+  g.rebuild_deps();
+  CHECK(g.post("/v1/otp", R"({"to":"081234567890","code":"123456","template":")" + two + R"(","purpose":"b"})").result_int() == 202);
+  // /v1/messages is not an OTP: a long transactional text is still accepted.
+  CHECK(f.post("/v1/messages", R"({"to":"081234567892","text":")" + std::string(400, 'z') + R"("})").result_int() == 202);
+}
+
 TEST_CASE("POST /v1/messages: priority transactional by default, bulk on request, never otp") {
   api_fixture f;
   auto a = body_of(f.post("/v1/messages", R"({"to":"081234567890","text":"Pesanan Anda dikirim"})")).at("id").as_int64();

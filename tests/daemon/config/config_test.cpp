@@ -323,6 +323,19 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
   CHECK(slow->carriers[0].link.throttle.min_rate <= 0.5);
 
   auto const base = carrier_block("a");
+  // prefix_hidden_digits: the parser's range is the limiter's (1..6); a bad value names its own
+  // key and line (issue 16: 7 was blamed on limits.per_number at the [limits] header's line,
+  // and 8 passed the parser only to be refused by validation).
+  for (int digits : {0, 7, 8, 9}) {
+    INFO(digits);
+    CHECK(error_of(base + "[limits]\nenabled = true\nprefix_hidden_digits = " + std::to_string(digits) + "\n") ==
+          "test.toml:9: limits.prefix_hidden_digits: " + std::to_string(digits) + " is out of range (1..6)");
+  }
+  for (int digits : {1, 6}) {
+    auto ok = parse_config(base + "[limits]\nprefix_hidden_digits = " + std::to_string(digits) + "\n", "t");
+    REQUIRE(ok.has_value());
+    CHECK(ok->limits.limits.prefix_hidden_digits == static_cast<unsigned>(digits));
+  }
   CHECK(error_of(base + "[api]\ndefault_ttl_seconds = 0\n").find("api.default_ttl_seconds: 0 is out of range") != std::string::npos);
   CHECK(error_of(base + "[api]\nmax_ttl_seconds = 604801\n").find("api.max_ttl_seconds: 604801 is out of range (1..604800)") != std::string::npos);
   CHECK(error_of(base + "[api]\nmax_ttl_seconds = -1\n").find("api.max_ttl_seconds: -1 is out of range") != std::string::npos);

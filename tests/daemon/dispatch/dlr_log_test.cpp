@@ -1,13 +1,21 @@
 // Tests for daemon/dispatch/dlr_log.*: the line format (golden lines), masking, one whole line per
-// write even with concurrent writers of the same file, and reopen() after a logrotate rename.
+// write even with concurrent writers of the same file, reopen() after a logrotate rename, and a
+// full disk (RLIMIT_FSIZE): lost lines counted and warned about, a cut line never glued to the next.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "daemon/dispatch/dlr_log.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -152,4 +160,139 @@ TEST_CASE("concurrent writers (threads, and two logs on one file) never interlea
     CHECK_FALSE(seen[static_cast<std::size_t>(id)]);
     seen[static_cast<std::size_t>(id)] = true;
   }
+}
+
+namespace {
+
+/// RLIMIT_FSIZE as a full disk for this process's files: a write past the limit writes what
+/// fits (a short write) and then fails with EFBIG (SIGXFSZ ignored). Restored on scope exit.
+class file_size_limit {
+ public:
+  explicit file_size_limit(std::uintmax_t bytes) {
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
+    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lower = saved_;
+    lower.rlim_cur = static_cast<rlim_t>(bytes);
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lower) == 0);
+  }
+  ~file_size_limit() { lift(); }
+  void lift() {
+    if (lifted_) return;
+    lifted_ = true;
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  void (*previous_handler_)(int) = SIG_DFL;
+  bool lifted_ = false;
+};
+
+/// The daemon's log lines while alive.
+class warnings_capture {
+ public:
+  warnings_capture() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000)) {
+    previous_ = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
+  }
+  ~warnings_capture() { spdlog::set_default_logger(previous_); }
+  std::vector<std::string> lines() { return sink_->last_formatted(); }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+}  // namespace
+
+TEST_CASE("a full disk: lost lines counted and warned about once, the cut line never glued to the next") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  warnings_capture logs;
+  dlr_log log(path);
+  REQUIRE(log.reopen().empty());
+  REQUIRE(log.write(entry(1)));
+  auto const first_size = std::filesystem::file_size(path);
+  constexpr int lost = 50;
+  {
+    file_size_limit full(first_size + 30);  // room for 30 bytes of the next line, then nothing
+    for (int i = 0; i < lost; ++i) CHECK_FALSE(log.write(entry(2 + i)));
+  }
+  auto st = log.stats();
+  CHECK(st.written == 1);
+  CHECK(st.lost == lost);
+  CHECK(st.cut == 1);
+  // Space again: the next line starts on a fresh line.
+  REQUIRE(log.write(entry(100)));
+  REQUIRE(log.write(entry(101)));
+  auto lines = lines_of(path);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == format_dlr_line(entry(1)));
+  CHECK(lines[1] == format_dlr_line(entry(2)).substr(0, 30));  // the cut line, alone
+  CHECK(lines[2] == format_dlr_line(entry(100)));
+  CHECK(lines[3] == format_dlr_line(entry(101)));
+  // Warned (rate-limited: not one line per lost line), then told that writing works again.
+  std::size_t warnings = 0, recovered = 0;
+  for (auto const& l : logs.lines()) {
+    if (l.find("line(s) not written") != std::string::npos) ++warnings;
+    if (l.find("writing again") != std::string::npos) ++recovered;
+    CHECK(l.find("62812") == std::string::npos);  // no number, masked or not
+  }
+  CHECK(warnings >= 1);
+  CHECK(warnings <= 2);
+  CHECK(recovered == 1);
+  CHECK(log.stats().written == 3);
+}
+
+TEST_CASE("a cut line left by an earlier run is ended before the first new line") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  std::ofstream(path) << format_dlr_line(entry(1)) << "\n" << format_dlr_line(entry(2)).substr(0, 25);
+  dlr_log log(path);
+  REQUIRE(log.reopen().empty());
+  REQUIRE(log.write(entry(3)));
+  auto lines = lines_of(path);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[1] == format_dlr_line(entry(2)).substr(0, 25));
+  CHECK(lines[2] == format_dlr_line(entry(3)));
+}
+
+TEST_CASE("the DLR log is created 0600 whatever the umask, and never opened through a symlink") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  auto old_mask = ::umask(022);
+  {
+    dlr_log log(path);
+    REQUIRE(log.reopen().empty());
+    CHECK(log.write(entry(1)));
+  }
+  ::umask(old_mask);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+
+  // A symlink at the path (to a file the daemon may write, or to nothing yet) is refused.
+  auto target = dir.file("elsewhere");
+  std::ofstream(target) << "not a DLR log\n";
+  auto link = dir.file("dlr-link.log");
+  std::filesystem::create_symlink(target, link);
+  dlr_log linked(link);
+  CHECK(linked.reopen() == "open " + link + ": is a symbolic link; refusing to follow it");
+  CHECK_FALSE(linked.write(entry(2)));
+  auto dangling = dir.file("dlr-dangling.log");
+  std::filesystem::create_symlink(dir.file("missing"), dangling);
+  dlr_log nowhere(dangling);
+  CHECK(nowhere.reopen().find("is a symbolic link") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("missing")));
+  CHECK(lines_of(target) == std::vector<std::string>{"not a DLR log"});
+  // A SIGHUP that finds a symlink where the file was keeps writing to the old file.
+  dlr_log log(path);
+  REQUIRE(log.reopen().empty());
+  std::filesystem::rename(path, path + ".1");
+  std::filesystem::create_symlink(target, path);
+  CHECK(log.reopen().find("is a symbolic link") != std::string::npos);
+  CHECK(log.write(entry(3)));
+  CHECK(lines_of(path + ".1").size() == 2);
+  CHECK(lines_of(target).size() == 1);
 }
