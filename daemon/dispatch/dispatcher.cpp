@@ -283,7 +283,18 @@ peak_state const& dispatcher::schedule_for(std::string const& carrier) {
 
 int dispatcher::claim_ceiling(std::string const& carrier) {
   auto it = sources_.find(carrier);
-  return it == sources_.end() ? static_cast<int>(traffic_classes) - 1 : it->second->ceiling();
+  if (it == sources_.end()) return static_cast<int>(traffic_classes) - 1;
+  // What another source claims for `carrier` goes to this carrier's buffer (unless it is an
+  // OTP and the carrier is down: then the claimer sends it). So while the carrier has no
+  // bound link, or its buffer already holds a few windows' worth, others claim only its
+  // OTPs: its other traffic waits queued in the database, not in memory without bound.
+  auto const otp = static_cast<int>(queue::priority::otp);
+  if (!is_up(carrier)) return otp;
+  if (auto const* rc = config_.find_carrier(carrier)) {
+    auto const enough = std::size_t{4} * rc->link.window * rc->link.binds;
+    if (it->second->buffered() >= enough) return otp;
+  }
+  return it->second->ceiling();
 }
 
 void dispatcher::refresh_schedules() {

@@ -206,11 +206,17 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
   auto work = [keys, max](queue::store& s) -> queue::result<std::vector<queue::message>> {
     auto const now = queue::clock::now();
     std::vector<queue::message> all;
-    for (auto const& [k, least_urgent] : keys) {
-      if (all.size() >= max) break;
-      auto got = s.claim(k, max - all.size(), now, least_urgent);
-      if (!got) return got.error();
-      for (auto& m : *got) all.push_back(std::move(m));
+    // OTPs of every key first: an alternate serves the OTPs of the carriers it backs up
+    // before its own transactional and bulk traffic. Then the rest, key by key.
+    for (bool otps_only : {true, false}) {
+      for (auto const& [k, least_urgent] : keys) {
+        if (all.size() >= max) return all;
+        auto const upto = otps_only ? queue::priority::otp : least_urgent;
+        if (!otps_only && upto == queue::priority::otp) continue;  // claimed in the first pass
+        auto got = s.claim(k, max - all.size(), now, upto);
+        if (!got) return got.error();
+        for (auto& m : *got) all.push_back(std::move(m));
+      }
     }
     return all;
   };

@@ -42,7 +42,8 @@ class source_owner {
   /// The peak-hour rules in force for `carrier` now (the owner sets the carrier's cap when
   /// they change).
   virtual peak_state const& schedule_for(std::string const& carrier) = 0;
-  /// The least urgent priority (0 OTP .. 2 bulk) the source of `carrier` may claim now.
+  /// The least urgent priority (0 OTP .. 2 bulk) another source may claim for `carrier` now:
+  /// its window's, or OTPs only while it is down or its buffer is full.
   virtual int claim_ceiling(std::string const& carrier) = 0;
 
  protected:
