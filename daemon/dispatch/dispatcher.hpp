@@ -51,6 +51,12 @@ struct dispatcher_stats {
   /// Receipts held because they overtook their submit_sm_resp (not an outcome: no DLR line
   /// until they are matched or their hold runs out, which counts in receipts_unmatched).
   std::uint64_t receipts_held = 0;
+  /// Receipts and submit refusals classed "filtered" by the carrier's config.
+  std::uint64_t filtered = 0;
+  /// Submitted messages retried because no final receipt came within receipt_timeout.
+  std::uint64_t receipt_timeouts = 0;
+  /// Messages made no_receipt (final): no receipt by their validity + grace.
+  std::uint64_t no_receipt = 0;
 };
 
 /// The carrier's `err:` code in a receipt detail "stat:X err:Y" (also at the end of a
