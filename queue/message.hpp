@@ -127,6 +127,9 @@ struct receipt_result {
   /// The matched message's state after the receipt (when `id` is set): delivered,
   /// undeliverable, queued (a failed receipt the retry policy retried), or the state it kept.
   state st = state::queued;
+  /// The receipt of an earlier attempt, recorded in the history with the state kept (a
+  /// failure after the message moved on, or the message in flight or final): no outcome.
+  bool earlier_attempt_kept = false;
 };
 
 /// Milliseconds since the epoch, the stored form of a time.

@@ -249,6 +249,8 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     // is in flight: recorded for the support agent, the state is not rewritten.
     insert_event(r, now_ms, smsc_id,
                  fmt::format("receipt recorded, state kept ({}): {}", to_string(r.st), detail));
+    // Queued for a retry: the failure is of the attempt before it, not an outcome.
+    res.earlier_attempt_kept = r.st == state::queued;
   }
   res.st = r.st;
   return record(receipt_status::applied);
@@ -288,6 +290,7 @@ std::optional<receipt_result> store::impl::apply_earlier_attempt_receipt(
   } else {
     insert_event(r, now_ms, smsc_id,
                  fmt::format("{} (recorded, state kept: {})", what, to_string(r.st)));
+    res.earlier_attempt_kept = true;
   }
   res.st = r.st;
   res.status = receipt_status::applied;

@@ -294,7 +294,8 @@ void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view r
   // plan in detail); the final line comes with the next attempt's receipt.
   bool const retried = m.st == queue::state::queued;
   log_final(m, queue::to_string(m.st), receipt_err(receipt_detail),
-            retried ? std::string_view(m.detail) : receipt_detail, carrier);
+            retried ? fmt::format("{}; {}", receipt_detail, m.detail) : std::string(receipt_detail),
+            carrier);
   if (retried) {
     ++stats_.retried;
     notify(m.route.empty() ? m.carrier : m.route);
@@ -480,6 +481,13 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
           spdlog::debug("{}: receipt {} held until its submit_sm_resp", link_carrier, key);
           return;
         }
+        if (res.earlier_attempt_kept && m) {
+          // The late receipt of an attempt the message has moved on from (a retry after no
+          // receipt in time): in its history, not an outcome, so no DLR line.
+          spdlog::info("message {}: late receipt of an earlier attempt via {} recorded ({})",
+                       m->id, link_carrier, detail);
+          return;
+        }
         if (!m) {
           ++stats_.receipts_unmatched;
           log_.write({queue::clock::now(), 0, link_carrier, "", queue::to_string(res.status), err,
@@ -489,7 +497,8 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
         // A failed receipt the store's retry policy requeued: logged as such ("queued",
         // with the plan in detail); the final line comes with the next attempt's receipt.
         bool retried = m->st == queue::state::queued;
-        log_final(*m, queue::to_string(m->st), err, retried ? m->detail : detail, link_carrier);
+        log_final(*m, queue::to_string(m->st), err,
+                  retried ? fmt::format("{}; {}", detail, m->detail) : detail, link_carrier);
         if (retried) {
           ++stats_.retried;
           notify(m->route);
