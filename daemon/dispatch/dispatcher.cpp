@@ -228,11 +228,25 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
 // The source of the message's route. An OTP routed to a carrier with no bound link (its retry
 // went to an alternate that is down) goes with the claimer, which is up (it is asking) and is
 // one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
+namespace {
+bool route_listed(std::string_view routes, std::string_view route) {
+  while (!routes.empty()) {
+    auto comma = routes.find(',');
+    if (routes.substr(0, comma) == route) return true;
+    if (comma == std::string_view::npos) break;
+    routes.remove_prefix(comma + 1);
+  }
+  return false;
+}
+}  // namespace
+
 dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_source& claimer) {
   auto const& route = m.route.empty() ? m.carrier : m.route;
   auto it = sources_.find(route);
   if (it == sources_.end()) return claimer;
-  if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route)) {
+  // Never through a carrier that filtered it (issue #13): it waits for its route instead.
+  if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route) &&
+      !route_listed(m.filtered_routes, claimer.carrier())) {
     spdlog::info("message {}: route {} has no bound link; via {}", m.id, route, claimer.carrier());
     return claimer;
   }
