@@ -183,3 +183,27 @@ TEST_CASE("a submit refusal listed as filtered goes to the alternate at once",
   CHECK(has_detail(w.history(id), "class:filtered"));
   CHECK(w.submits_to("tsel", number(6)).size() == 1);
 }
+
+TEST_CASE("the late receipt of the attempt before a retry is matched, and delivered wins",
+          "[dispatcher][receipt_timeout]") {
+  sim_spec tsel{"tsel", {"isat"}};
+  tsel.sim.receipt_delay = 1500ms;  // later than tsel's receipt_timeout
+  sim_spec isat{"isat", {}};
+  isat.sim.outcomes.delivrd = 0;
+  isat.sim.outcomes.none = 100;  // the retry's attempt never gets one
+  dispatch_world w({tsel, isat});
+  w.cfg.carriers[0].receipt_timeout = 200ms;
+  w.start();
+  boost::asio::co_spawn(w.io, w.disp().run_housekeeping(), boost::asio::detached);
+  auto id = w.enqueue(otp_request(number(7), "tsel"));
+  REQUIRE(w.wait_state(id, state::delivered));
+  auto m = w.get(id);
+  CHECK(m.attempts == 2);
+  CHECK(m.via_carrier == "isat");  // the second attempt's id stays the message's
+  auto h = w.history(id);
+  CHECK(has_detail(h, "no receipt from tsel for attempt 1"));
+  CHECK(has_detail(h, "receipt of attempt 1 via tsel: stat:DELIVRD"));
+  CHECK(h.back().to == state::delivered);
+  CHECK(w.submits_to("isat", number(7)).size() == 1);
+  REQUIRE(w.wait_dlr(id, "delivered"));
+}
