@@ -187,15 +187,25 @@ TEST_CASE("a submit refusal listed as filtered goes to the alternate at once",
 TEST_CASE("the late receipt of the attempt before a retry is matched, and delivered wins",
           "[dispatcher][receipt_timeout]") {
   sim_spec tsel{"tsel", {"isat"}};
-  tsel.sim.receipt_delay = 1500ms;  // later than tsel's receipt_timeout
+  // tsel's receipt is held back (unanswered) until the retry went out via isat; the simulator
+  // delivers it again after each unanswered try.
+  tsel.sim.deliver_resp_timeout = 300ms;
+  tsel.sim.max_deliveries = 1000;
   sim_spec isat{"isat", {}};
   isat.sim.outcomes.delivrd = 0;
   isat.sim.outcomes.none = 100;  // the retry's attempt never gets one
   dispatch_world w({tsel, isat});
   w.cfg.carriers[0].receipt_timeout = 200ms;
+  bool release = false;
+  w.tap.on_deliver_hook = [&](smpp::pdu const&) { return release; };  // only tsel sends any
   w.start();
   boost::asio::co_spawn(w.io, w.disp().run_housekeeping(), boost::asio::detached);
   auto id = w.enqueue(otp_request(number(7), "tsel"));
+  REQUIRE(w.wait_until([&] {
+    auto m = w.get(id);
+    return m.st == state::submitted && m.via_carrier == "isat";
+  }));
+  release = true;
   REQUIRE(w.wait_state(id, state::delivered));
   auto m = w.get(id);
   CHECK(m.attempts == 2);
@@ -205,5 +215,6 @@ TEST_CASE("the late receipt of the attempt before a retry is matched, and delive
   CHECK(has_detail(h, "receipt of attempt 1 via tsel: stat:DELIVRD"));
   CHECK(h.back().to == state::delivered);
   CHECK(w.submits_to("isat", number(7)).size() == 1);
+  CHECK(w.submits_to("tsel", number(7)).size() == 1);
   REQUIRE(w.wait_dlr(id, "delivered"));
 }
