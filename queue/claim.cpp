@@ -177,12 +177,14 @@ constexpr std::string_view k_submit_row = sql_text<
     "smsc_message_id = ?4, "
     "via_carrier = CASE ?5 WHEN '' THEN carrier ELSE ?5 END, sending_at = NULL, "
     "detail = CASE state WHEN {state::in_flight} THEN '{}' ELSE 'submit_sm_resp OK (late: was "
-    "outcome_unknown)' END, history_len = history_len + 1, last_event = ?6 "
+    "outcome_unknown)' END, history_len = history_len + 1, last_event = ?6, "
+    "receipt_due_at = CASE WHEN ?7 IS NULL OR ?7 > expires_at THEN expires_at ELSE ?7 END "
     "WHERE id = ?1 AND state IN ({state::in_flight}, {state::outcome_unknown})">;
 
 void store::impl::mark_submitted_one(message_id id, std::string_view route,
                                      std::string_view smsc_id, std::string_view via_carrier,
-                                     std::int64_t now_ms, bool check_held) {
+                                     std::int64_t now_ms, bool check_held,
+                                     std::optional<std::int64_t> receipt_due) {
   if (smsc_id.empty()) fail(errc::invalid_argument, "empty smsc_message_id");
   // One UPDATE when the state allows it (the trigger records the event); load() only to
   // explain a refusal.
@@ -191,6 +193,7 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
   submit_row.bind(1, id).bind(2, now_ms).bind_unowned(3, route).bind_unowned(4, smsc_id);
   submit_row.bind_unowned(5, via_carrier);
   submit_row.bind(6, next_event_ids());
+  if (receipt_due) submit_row.bind(7, *receipt_due); else submit_row.bind_null(7);
   submit_row.run();
   if (db.changes() != 1) {
     row r = load(id);
@@ -203,11 +206,14 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
 
 result<void> store::mark_submitted(message_id id, std::string_view route,
                                    std::string_view smsc_message_id, time_point now,
-                                   std::string_view via_carrier) {
+                                   std::string_view via_carrier,
+                                   std::optional<time_point> receipt_due) {
   return guarded("mark_submitted", [&] {
     sqlite::transaction tx(impl_->db);
+    std::optional<std::int64_t> due;
+    if (receipt_due) due = to_ms(*receipt_due);
     impl_->mark_submitted_one(id, route, smsc_message_id, via_carrier, to_ms(now),
-                              impl_->any_receipt_held());
+                              impl_->any_receipt_held(), due);
     tx.commit();
   });
 }
@@ -224,8 +230,10 @@ result<std::vector<result<void>>> store::mark_submitted_batch(std::span<submissi
       // A refused transition (not_found, invalid_state) changes nothing before it throws:
       // the checks precede the writes, so the others in the batch are unaffected.
       try {
+        std::optional<std::int64_t> due;
+        if (s.receipt_due) due = to_ms(*s.receipt_due);
         impl_->mark_submitted_one(s.id, s.route, s.smsc_message_id, s.via_carrier, to_ms(now),
-                                  check_held);
+                                  check_held, due);
         out.emplace_back();
       } catch (failure const& f) {
         out.emplace_back(f.err);
@@ -277,8 +285,22 @@ result<void> store::cancel(message_id id, time_point now) {
   });
 }
 
+result<void> store::mark_rejected_filtered(message_id id, std::string_view detail,
+                                           std::string_view filtered_route, time_point now) {
+  return guarded("mark_rejected", [&] {
+    sqlite::transaction tx(impl_->db);
+    row r = impl_->load(id);
+    r.detail = std::string(detail);
+    r.sending_at.reset();
+    r.filtered_routes = add_route(r.filtered_routes, filtered_route);
+    impl_->transition(r, state::rejected, to_ms(now));
+    tx.commit();
+  });
+}
+
 result<state> store::requeue(message_id id, std::string_view route, time_point not_before,
-                             std::string_view detail, time_point now) {
+                             std::string_view detail, time_point now,
+                             std::string_view filtered_route) {
   return guarded("requeue", [&] {
     auto const now_ms = to_ms(now);
     sqlite::transaction tx(impl_->db);
@@ -290,6 +312,7 @@ result<state> store::requeue(message_id id, std::string_view route, time_point n
     }
     auto nb = std::max(to_ms(not_before), now_ms);
     r.sending_at.reset();
+    r.filtered_routes = add_route(r.filtered_routes, filtered_route);
     state to = state::queued;
     if (nb >= r.expires_at) {
       // Would not be due before its expiry: never handed out again. A submitted message

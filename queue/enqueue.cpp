@@ -24,8 +24,8 @@ std::optional<error> validate(enqueue_request const& req) {
   if (!is_normalised_msisdn(req.recipient))
     return bad(fmt::format("recipient \"{}\" is not a normalised MSISDN (628...)",
                            req.recipient.substr(0, 32)));
-  if (req.sender.empty() || req.sender.size() > k_max_field_bytes)
-    return bad("sender must be 1-256 bytes");
+  // '' = the sending route's registered sender, resolved by the daemon when it is sent.
+  if (req.sender.size() > k_max_field_bytes) return bad("sender must be 0-256 bytes");
   if (req.text.empty() || req.text.size() > k_max_text_bytes)
     return bad("text must be 1-65536 bytes");
   if (req.carrier.empty() || req.carrier.size() > k_max_field_bytes)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,7 +34,12 @@ enum class state : std::uint8_t {
   cancelled = 7,        ///< final: cancelled by a caller
   superseded = 8,       ///< final: a newer OTP for the same recipient and purpose replaced it
   rejected = 9,         ///< final: the SMSC refused it permanently (or the request was invalid)
+  /// final: accepted by an SMSC, but no final receipt came by its validity plus the grace
+  /// period (schema step 10). A receipt that still comes ends it delivered / undeliverable.
+  no_receipt = 10,
 };
+/// Number of states (count_by_state's array).
+inline constexpr std::size_t k_state_count = 11;
 
 std::string_view to_string(state s) noexcept;
 std::string_view to_string(priority p) noexcept;
@@ -41,7 +47,7 @@ std::string_view to_string(priority p) noexcept;
 /// What a caller asks to send.
 struct enqueue_request {
   std::string recipient;        ///< normalised MSISDN ("6281234567890"), see queue/msisdn.hpp
-  std::string sender;           ///< source address
+  std::string sender;           ///< source address; '' = the sending route's registered sender
   std::string text;             ///< body; never logged
   priority prio = priority::otp;
   std::string purpose;          ///< "login", "reset-password"; '' = no supersede
@@ -67,6 +73,9 @@ struct message {
   /// Carrier whose SMSC issued smsc_message_id (receipts are matched on it): `carrier`, or
   /// the alternate the last attempt was submitted through.
   std::string via_carrier{};
+  /// Routes (carrier names, comma-separated) that classed this message as filtered (spam):
+  /// it is never sent through them again (schema step 10). '' = none.
+  std::string filtered_routes{};
 };
 
 /// Why the per-number limits refused a request (see queue/rate_limits.hpp).
@@ -118,6 +127,9 @@ struct receipt_result {
   /// The matched message's state after the receipt (when `id` is set): delivered,
   /// undeliverable, queued (a failed receipt the retry policy retried), or the state it kept.
   state st = state::queued;
+  /// The receipt of an earlier attempt, recorded in the history with the state kept (a
+  /// failure after the message moved on, or the message in flight or final): no outcome.
+  bool earlier_attempt_kept = false;
 };
 
 /// Milliseconds since the epoch, the stored form of a time.

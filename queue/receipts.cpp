@@ -211,6 +211,12 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     return record(receipt_status::duplicate);
   }
   if (!found) {
+    // Perhaps the late receipt of an earlier attempt, retried since (no receipt in time):
+    // one probe of the earlier_attempts key (schema step 11), only on this rare path.
+    if (auto earlier = apply_earlier_attempt_receipt(carrier, smsc_id, outcome, detail, now_ms)) {
+      res = *earlier;
+      return record(receipt_status::applied);
+    }
     // Perhaps the receipt of an attempt whose submit_sm_resp was lost (the rare path: one
     // seek in the almost always empty unanswered_submits index).
     if (!recipient.empty() && submit_date) {
@@ -233,7 +239,9 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   row r = load(*res.id);
   if (to == state::undeliverable && r.st == state::submitted) {
     fail_or_retry(r, "receipt", detail, now_ms);  // the retry policy may queue it again
-  } else if (can_transition(r.st, to) && r.st != state::in_flight) {
+  } else if (can_transition(r.st, to) && r.st != state::in_flight &&
+             !(to == state::undeliverable && r.st == state::queued)) {
+    // (A failed receipt of the attempt before a queued retry does not end the retry.)
     r.detail = receipt_detail;
     transition(r, to, now_ms);
   } else {
@@ -241,9 +249,52 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     // is in flight: recorded for the support agent, the state is not rewritten.
     insert_event(r, now_ms, smsc_id,
                  fmt::format("receipt recorded, state kept ({}): {}", to_string(r.st), detail));
+    // Queued for a retry: the failure is of the attempt before it, not an outcome.
+    res.earlier_attempt_kept = r.st == state::queued;
   }
   res.st = r.st;
   return record(receipt_status::applied);
+}
+
+// Schema step 11: the attempt a late receipt belongs to, after the message moved on.
+constexpr std::string_view k_earlier_attempt =
+    "SELECT message_id, attempt FROM earlier_attempts WHERE smsc_message_id = ?2 "
+    "AND via_carrier = ?1 ORDER BY message_id DESC LIMIT 1";
+
+std::optional<receipt_result> store::impl::apply_earlier_attempt_receipt(
+    std::string_view carrier, std::string_view smsc_id, receipt_outcome outcome,
+    std::string_view detail, std::int64_t now_ms) {
+  auto& q = sql_receipts.earlier_attempt;
+  q.bind(1, carrier).bind(2, smsc_id);
+  if (!q.step()) {
+    q.reset();
+    return std::nullopt;
+  }
+  message_id const id = q.column_int64(0);
+  auto const attempt = q.column_int64(1);
+  q.reset();
+  receipt_result res;
+  res.id = id;
+  row r = load(id);
+  auto const what = fmt::format("receipt of attempt {} via {}: {}", attempt, carrier, detail);
+  // Delivered by any attempt is delivered: while the message is not final yet (a retry
+  // waiting, submitted again, outcome unknown) or has only no_receipt. A new attempt in
+  // flight, a final state, or a failed receipt (the newer attempt decides): recorded only.
+  bool const upgrade = outcome == receipt_outcome::delivered &&
+                       (r.st == state::queued || r.st == state::submitted ||
+                        r.st == state::outcome_unknown || r.st == state::no_receipt);
+  if (upgrade) {
+    r.detail = what;
+    r.sending_at.reset();
+    transition(r, state::delivered, now_ms);
+  } else {
+    insert_event(r, now_ms, smsc_id,
+                 fmt::format("{} (recorded, state kept: {})", what, to_string(r.st)));
+    res.earlier_attempt_kept = true;
+  }
+  res.st = r.st;
+  res.status = receipt_status::applied;
+  return res;
 }
 
 constexpr std::string_view k_any_held = sql_text<
@@ -418,6 +469,6 @@ receipt_statements::receipt_statements(sqlite::database& db)
       insert_receipt(db, k_insert_receipt), any_held(db, k_any_held),
       pending_for_id(db, k_pending_for_id), resolve_receipt(db, k_resolve_receipt),
       unanswered_for(db, k_unanswered_for), in_flight_to(db, k_in_flight_to),
-      forget_unanswered(db, k_forget_unanswered) {}
+      forget_unanswered(db, k_forget_unanswered), earlier_attempt(db, k_earlier_attempt) {}
 
 }  // namespace smsgw::queue

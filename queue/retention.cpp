@@ -49,6 +49,49 @@ result<std::vector<message>> store::expire_due_messages(time_point now) {
   });
 }
 
+result<std::vector<unreceipted>> store::settle_unreceipted(time_point now,
+                                                           std::chrono::milliseconds grace,
+                                                           std::size_t max) {
+  return guarded("settle_unreceipted", [&] {
+    auto& s = *impl_;
+    auto const now_ms = to_ms(now);
+    sqlite::transaction tx(s.db);
+    std::vector<message_id> ids;
+    {
+      // messages_receipt_due (schema step 11): the submitted ones, by deadline.
+      sqlite::statement st(s.db, sql_text<
+          "SELECT id FROM messages INDEXED BY messages_receipt_due "
+          "WHERE state = {state::submitted} AND receipt_due_at <= ?1 "
+          "ORDER BY receipt_due_at LIMIT ?2">);
+      st.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max));
+      while (st.step()) ids.push_back(st.column_int64(0));
+    }
+    sqlite::statement later(s.db, "UPDATE messages SET receipt_due_at = ?2 WHERE id = ?1");
+    std::vector<unreceipted> out;
+    for (auto id : ids) {
+      row r = s.load(id);
+      auto const via = r.via_carrier.empty() ? r.carrier : r.via_carrier;
+      auto const why = fmt::format("no receipt from {} for attempt {}", via, r.attempts);
+      if (auto plan = s.ask_retry(r, retry_reason::no_receipt, why, now_ms)) {
+        plan->detail = fmt::format("{}; {}", why, plan->detail);
+        s.apply_retry(r, *plan, now_ms);  // its SMSC id goes to earlier_attempts
+      } else if (now_ms >= r.expires_at + grace.count()) {
+        r.detail = fmt::format("{} by its validity + {} s", why,
+                               std::chrono::duration_cast<std::chrono::seconds>(grace).count());
+        s.transition(r, state::no_receipt, now_ms);
+      } else {
+        // Not retried: waits for a late receipt until its validity + grace.
+        later.bind(1, id).bind(2, r.expires_at + grace.count()).run();
+        later.reset();
+        continue;
+      }
+      if (auto m = s.read(id)) out.push_back(unreceipted{std::move(*m)});
+    }
+    tx.commit();
+    return out;
+  });
+}
+
 result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
                                  std::size_t max_batches) {
   return guarded("purge", [&] {
@@ -78,6 +121,8 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
     sqlite::statement del_receipt(db, "DELETE FROM receipts WHERE id = ?1");
     // Its attempts whose response never came (schema step 9): kept while the message is.
     sqlite::statement del_unanswered(db, "DELETE FROM unanswered_submits WHERE message_id = ?1");
+    // Its earlier attempts' SMSC ids (schema step 11).
+    sqlite::statement del_earlier(db, "DELETE FROM earlier_attempts WHERE message_id = ?1");
     // One step of a walk: the ids to delete among the next `limit` rows after `cursor`.
     auto step = [&](sqlite::statement& walk, std::int64_t& cursor, bool& done) {
       std::vector<std::int64_t> ids;
@@ -105,6 +150,7 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
       for (auto id : ids) {
         del_events.bind(1, id).run();
         del_unanswered.bind(1, id).run();
+        del_earlier.bind(1, id).run();
         del_msg.bind(1, id).run();
       }
       auto receipt_ids = step(walk_receipts, receipt_cursor, receipts_done);

@@ -21,7 +21,8 @@ static_assert(number(state::queued) == 0 && number(state::in_flight) == 1 &&
               number(state::outcome_unknown) == 2 && number(state::submitted) == 3 &&
               number(state::delivered) == 4 && number(state::undeliverable) == 5 &&
               number(state::expired) == 6 && number(state::cancelled) == 7 &&
-              number(state::superseded) == 8 && number(state::rejected) == 9);
+              number(state::superseded) == 8 && number(state::rejected) == 9 &&
+              number(state::no_receipt) == 10);
 static_assert(number(priority::otp) == 0 && number(priority::transactional) == 1 &&
               number(priority::bulk) == 2);
 static_assert(number(receipt_outcome::delivered) == 0 &&
@@ -304,24 +305,77 @@ ALTER TABLE receipts ADD COLUMN submit_local INTEGER;
 ALTER TABLE receipts ADD COLUMN submit_resolution INTEGER;
 )sql">;
 
-// Step 10: a message's text is erased when the message becomes final (state >= 4: delivered,
-// undeliverable, expired, cancelled, superseded, rejected). A final message is never sent
+// Step 10: a message's text is erased when the message becomes final (state >= delivered:
+// delivered, undeliverable, expired, cancelled, superseded, rejected, and no_receipt of step 11). A final message is never sent
 // again (queue/state.hpp: final states are final), so its text is of no use to anyone and,
 // an OTP code, a liability kept for retention_hours; the history keeps what operators need
 // (states, routes, SMSC ids, details). A trigger, so that every path to a final state (the
 // batched receipt and submit fast paths, expiry at claim, supersede, cancel, crash
 // recovery) erases it in the same transaction; messages already final are erased here. With
 // secure_delete (queue/sqlite.cpp) the old bytes are zeroed in the page, not left as free space.
-constexpr std::string_view k_step10 = R"sql(
+constexpr std::string_view k_step10 = sql_text<R"sql(
 CREATE TRIGGER messages_erase_final_text AFTER UPDATE OF state ON messages
-  WHEN NEW.state >= 4 AND NEW.text <> ''
+  WHEN NEW.state >= {state::delivered} AND NEW.text <> ''
 BEGIN
   UPDATE messages SET text = '' WHERE id = NEW.id;
 END;
-UPDATE messages SET text = '' WHERE state >= 4 AND text <> '';
-)sql";
+UPDATE messages SET text = '' WHERE state >= {state::delivered} AND text <> '';
+)sql">;
 
-// Append new steps here (next: version 11); never edit a released step.
+// Step 11 (issue #13): no receipt in time, spam filtering.
+//   messages.receipt_due_at   for a submitted message: when housekeeping looks at it if no
+//                             final receipt came (settle_unreceipted): the route's receipt
+//                             timeout (OTP, transactional), else its expiry, then its expiry
+//                             plus the grace period, when it becomes no_receipt. NULL in other
+//                             states (a stale value there is never read: the index says
+//                             state = submitted)
+//   messages.filtered_routes  routes (comma-separated) that classed it filtered: never again
+//   earlier_attempts          one row per submitted attempt the message left for a retry
+//                             (submitted -> queued), so a late receipt of that attempt is still
+//                             matched after the next attempt overwrote smsc_message_id;
+//                             deleted with its message at purge
+//     smsc_message_id, via_carrier  the attempt's key, as messages_smsc_id
+//     message_id, attempt           the message and its attempts count at that attempt
+//   The state CHECK of messages is widened to take no_receipt (10): see widen_state_check().
+//   Submitted messages migrated get receipt_due_at = their expiry.
+constexpr std::string_view k_step11 = sql_text<R"sql(
+ALTER TABLE messages ADD COLUMN receipt_due_at INTEGER;
+ALTER TABLE messages ADD COLUMN filtered_routes TEXT NOT NULL DEFAULT '';
+UPDATE messages SET receipt_due_at = expires_at WHERE state = {state::submitted};
+CREATE INDEX messages_receipt_due ON messages(receipt_due_at) WHERE state = {state::submitted};
+CREATE TABLE earlier_attempts (
+  smsc_message_id  TEXT    NOT NULL,
+  via_carrier      TEXT    NOT NULL,
+  message_id       INTEGER NOT NULL,
+  attempt          INTEGER NOT NULL,
+  PRIMARY KEY (smsc_message_id, via_carrier, message_id)
+) WITHOUT ROWID;
+CREATE INDEX earlier_attempts_message ON earlier_attempts(message_id);
+)sql">;
+
+// The CHECK of messages.state (step 1: BETWEEN 0 AND 9) cannot be changed by ALTER TABLE;
+// rebuilding the table would take minutes on a large file. SQLite documents editing the
+// schema text for loosening a CHECK ("Making Other Kinds Of Table Schema Changes"): every
+// stored row satisfies the wider range, so nothing needs re-checking. Same transaction as
+// the step; the schema cookie is bumped so every connection re-reads the schema.
+void widen_state_check(sqlite::database& db) {
+  constexpr std::string_view old_check = sql_text<"CHECK (state BETWEEN {state::queued} AND {state::rejected})">;
+  constexpr std::string_view new_check = sql_text<"CHECK (state BETWEEN {state::queued} AND {state::no_receipt})">;
+  auto const cookie = db.query_int("PRAGMA schema_version");
+  db.exec("PRAGMA writable_schema = ON");
+  db.exec(fmt::format("UPDATE sqlite_schema SET sql = replace(sql, '{}', '{}') "
+                      "WHERE type = 'table' AND name = 'messages'", old_check, new_check));
+  bool const changed = db.changes() == 1;
+  db.exec(fmt::format("PRAGMA schema_version = {}", cookie + 1));
+  db.exec("PRAGMA writable_schema = OFF");
+  auto const widened = db.query_int(fmt::format(
+      "SELECT instr(sql, '{}') > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'messages'",
+      new_check));
+  if (!changed || widened != 1)
+    throw std::runtime_error("schema step 11: the state CHECK of messages was not found");
+}
+
+// Append new steps here (next: version 12); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -333,6 +387,8 @@ constexpr migration k_migrations[] = {
     {8, "correlation index by SMSC id first", k_step8},
     {9, "unanswered submits, receipts' number and submit date", k_step9},
     {10, "the text of a final message erased", k_step10},
+    {11, "receipt deadlines, filtered routes, earlier attempts, state no_receipt", k_step11,
+     widen_state_check},
 };
 
 }  // namespace
@@ -354,6 +410,7 @@ void migrate(sqlite::database& db) {
     // Re-read under the write lock: another process may have migrated meanwhile.
     if (db.query_int("PRAGMA user_version") >= step.version) continue;
     db.exec(step.sql);
+    if (step.after) step.after(db);
     db.exec(fmt::format("PRAGMA user_version={}", step.version));
     tx.commit();
   }

@@ -16,6 +16,9 @@ struct migration {
   int version;               ///< 1-based, consecutive
   std::string_view name;     ///< what the step adds, for error messages
   std::string_view sql;      ///< one or more statements
+  /// Run after `sql`, in the same transaction (nullptr = none): for what SQL alone cannot
+  /// say (step 10 widens a CHECK constraint).
+  void (*after)(sqlite::database&) = nullptr;
 };
 
 /// Every step, in order. Other queue/ modules (rate limits) append their own step in

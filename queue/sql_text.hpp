@@ -39,6 +39,7 @@ inline constexpr enum_number k_enum_numbers[] = {
     {"state::cancelled", number(state::cancelled)},
     {"state::superseded", number(state::superseded)},
     {"state::rejected", number(state::rejected)},
+    {"state::no_receipt", number(state::no_receipt)},
     {"priority::otp", number(priority::otp)},
     {"priority::transactional", number(priority::transactional)},
     {"priority::bulk", number(priority::bulk)},

@@ -16,6 +16,7 @@ std::string_view to_string(state s) noexcept {
     case state::cancelled: return "cancelled";
     case state::superseded: return "superseded";
     case state::rejected: return "rejected";
+    case state::no_receipt: return "no_receipt";
   }
   return "unknown";
 }
@@ -49,10 +50,12 @@ bool can_transition(state from, state to) noexcept {
       return to == submitted || to == queued || to == outcome_unknown || to == rejected ||
              to == expired;
     case submitted:
-      return to == delivered || to == undeliverable || to == queued;
+      return to == delivered || to == undeliverable || to == queued || to == no_receipt;
     case outcome_unknown:
       return to == queued || to == submitted || to == expired || to == cancelled ||
              to == superseded || to == delivered || to == undeliverable;
+    case no_receipt:
+      return to == delivered || to == undeliverable;  // a receipt after all
     default:
       return false;  // final states are final
   }

@@ -4,7 +4,9 @@
 //   queued -> in_flight | expired | cancelled | superseded | delivered | undeliverable
 //            (a late receipt for an earlier attempt)
 //   in_flight -> submitted | queued | outcome_unknown | rejected | expired
-//   submitted -> delivered | undeliverable | queued (no receipt: retry)
+//   submitted -> delivered | undeliverable | queued (no receipt: retry) | no_receipt
+//   no_receipt -> delivered | undeliverable (a receipt after all; the only final state that
+//                 may change)
 //   outcome_unknown -> queued | submitted (late resp) | expired | cancelled | superseded |
 //                      delivered | undeliverable (late receipt)
 #pragma once
@@ -13,7 +15,7 @@
 
 namespace smsgw::queue {
 
-/// True for delivered, undeliverable, expired, cancelled, superseded, rejected.
+/// True for delivered, undeliverable, expired, cancelled, superseded, rejected, no_receipt.
 constexpr bool is_final(state s) noexcept { return s >= state::delivered; }
 
 /// Whether `from -> to` is a legal transition (see the table above).

@@ -34,7 +34,8 @@ store::impl::impl(sqlite::database d, store_options o)
 
 constexpr std::string_view k_load_row =
     "SELECT state, route, not_before, attempts, sending_at, smsc_message_id, detail, "
-    "history_len, expires_at, carrier, via_carrier, last_event FROM messages WHERE id = ?1";
+    "history_len, expires_at, carrier, via_carrier, last_event, filtered_routes FROM messages "
+    "WHERE id = ?1";
 
 row store::impl::load(message_id id) {
   auto& load_row = sql_store.load_row;
@@ -57,6 +58,7 @@ row store::impl::load(message_id id) {
   r.expires_at = load_row.column_int64(8);
   r.carrier = load_row.column_string(9);
   r.via_carrier = load_row.column_string(10);
+  r.filtered_routes = load_row.column_string(12);
   load_row.reset();
   return r;
 }
@@ -65,10 +67,35 @@ row store::impl::load(message_id id) {
 // earlier rows, which spares SQLite a statement journal per UPDATE (the history trigger
 // makes each one a multi-write; ~5,400 instructions each, callgrind). Harmless because any
 // SQLite error fails the whole operation and its transaction is rolled back.
-constexpr std::string_view k_write_row =
+// Entering submitted here (a late response, an id settled from its receipt): the receipt
+// deadline is the expiry (schema step 11); CASE, not a function (see claim.cpp).
+constexpr std::string_view k_write_row = sql_text<
     "UPDATE OR FAIL messages SET state = ?2, updated_at = ?3, route = ?4, not_before = ?5, "
     "attempts = ?6, sending_at = ?7, smsc_message_id = ?8, detail = ?9, history_len = ?10, "
-    "via_carrier = ?11, last_event = ?12 WHERE id = ?1";
+    "via_carrier = ?11, last_event = ?12, filtered_routes = ?13, "
+    "receipt_due_at = CASE WHEN ?2 = {state::submitted} AND state <> {state::submitted} "
+    "THEN expires_at ELSE receipt_due_at END WHERE id = ?1">;
+
+// Schema step 11: a submitted attempt the message leaves for a retry, so its late receipt
+// still matches after the next attempt records its own SMSC id.
+constexpr std::string_view k_record_earlier =
+    "INSERT OR IGNORE INTO earlier_attempts (smsc_message_id, via_carrier, message_id, attempt) "
+    "VALUES (?1, ?2, ?3, ?4)";
+
+std::string add_route(std::string_view routes, std::string_view route) {
+  std::string out(routes);
+  if (route.empty()) return out;
+  std::string_view rest = routes;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    if (rest.substr(0, comma) == route) return out;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (!out.empty()) out += ',';
+  out += route;
+  return out;
+}
 
 // Schema step 9. Read before the row is rewritten: the attempt's sending mark and route.
 constexpr std::string_view k_record_unanswered = sql_text<
@@ -88,6 +115,13 @@ void store::impl::transition(row& r, state to, std::int64_t now_ms) {
   if (r.sending_at) write_row.bind(7, *r.sending_at); else write_row.bind_null(7);
   if (r.smsc_message_id) write_row.bind(8, *r.smsc_message_id); else write_row.bind_null(8);
   write_row.bind(9, r.detail).bind(10, r.history_len + 1).bind(11, r.via_carrier);
+  write_row.bind(13, r.filtered_routes);
+  if (r.st == state::submitted && to == state::queued && r.smsc_message_id &&
+      !r.smsc_message_id->empty()) {
+    sql_store.record_earlier.bind(1, *r.smsc_message_id)
+        .bind(2, r.via_carrier.empty() ? r.carrier : r.via_carrier)
+        .bind(3, r.id).bind(4, std::int64_t{r.attempts}).run();
+  }
   if (r.st == state::in_flight && to != state::submitted && to != state::rejected) {
     // An attempt handed to a link (sending mark in the row) that ends without a response:
     // remembered so that its receipt can still be matched by number (schema step 9). Only on
@@ -175,6 +209,7 @@ std::optional<retry_plan> store::impl::ask_retry(row const& r, retry_reason why,
   m.via_carrier = r.via_carrier;
   m.smsc_message_id = r.smsc_message_id.value_or("");
   m.detail = receipt_detail ? std::string(*receipt_detail) : r.detail;
+  m.filtered_routes = r.filtered_routes;
   std::optional<retry_plan> plan;
   try {
     plan = opts.retry(m, why);
@@ -198,10 +233,14 @@ void store::impl::apply_retry(row& r, retry_plan const& plan, std::int64_t now_m
 
 void store::impl::fail_or_retry(row& r, std::string_view prefix, std::string_view detail,
                                 std::int64_t now_ms) {
-  if (auto plan = ask_retry(r, retry_reason::failed_receipt, detail, now_ms)) {
+  bool const filtered = is_filtered_detail(detail);
+  if (filtered) r.filtered_routes = add_route(r.filtered_routes, r.via_carrier.empty() ? r.carrier : r.via_carrier);
+  auto const why = filtered ? retry_reason::filtered_receipt : retry_reason::failed_receipt;
+  if (auto plan = ask_retry(r, why, detail, now_ms)) {
     // Two history rows: the receipt (state kept: submitted), then the retry.
-    insert_event(r, now_ms, r.smsc_message_id, fmt::format("{}: {} (undeliverable; retried)",
-                                                           prefix, detail));
+    insert_event(r, now_ms, r.smsc_message_id,
+                 fmt::format("{}: {} ({}; retried)", prefix, detail,
+                             filtered ? "filtered" : "undeliverable"));
     apply_retry(r, *plan, now_ms);
     return;
   }
@@ -230,6 +269,7 @@ message read_message(sqlite::statement const& st) {
   m.smsc_message_id = st.column_string(16);
   m.detail = st.column_string(17);
   m.via_carrier = st.column_string(18);
+  m.filtered_routes = st.column_string(19);
   return m;
 }
 
@@ -330,13 +370,13 @@ result<std::vector<event>> store::history(message_id id) {
   });
 }
 
-result<std::array<std::int64_t, 10>> store::count_by_state() {
+result<std::array<std::int64_t, k_state_count>> store::count_by_state() {
   return guarded("count_by_state", [&] {
-    std::array<std::int64_t, 10> counts{};
+    std::array<std::int64_t, k_state_count> counts{};
     sqlite::statement st(impl_->db, "SELECT state, count(*) FROM messages GROUP BY state");
     while (st.step()) {
       auto s = st.column_int64(0);
-      if (s >= 0 && s < 10) counts[static_cast<std::size_t>(s)] = st.column_int64(1);
+      if (s >= 0 && s < static_cast<std::int64_t>(k_state_count)) counts[static_cast<std::size_t>(s)] = st.column_int64(1);
     }
     return counts;
   });
@@ -360,6 +400,6 @@ store_statements::store_statements(sqlite::database& db)
     : load_row(db, k_load_row), write_row(db, k_write_row), insert_event(db, k_insert_event),
       set_last_event(db, k_set_last_event), max_event_id(db, k_max_event_id),
       select_message(db, fmt::format(k_select_message, k_message_columns)),
-      record_unanswered(db, k_record_unanswered) {}
+      record_unanswered(db, k_record_unanswered), record_earlier(db, k_record_earlier) {}
 
 }  // namespace smsgw::queue

@@ -29,7 +29,18 @@ namespace smsgw::queue {
 enum class retry_reason {
   failed_receipt,     ///< a receipt said undeliverable for a submitted message
   recovered_unknown,  ///< crash recovery made an in_flight (sending) message outcome_unknown
+  no_receipt,         ///< a submitted message's receipt deadline passed (settle_unreceipted)
+  filtered_receipt,   ///< a receipt classed "filtered by the carrier" (is_filtered_detail)
 };
+
+/// Whether a receipt's detail says the carrier filtered the message (spam): the daemon
+/// appends `class:filtered` to the detail of such a receipt ("stat:REJECTD err:069
+/// class:filtered"). Such a receipt asks the policy with filtered_receipt, and the route it
+/// came through is added to the message's filtered_routes. Pure.
+constexpr std::string_view k_filtered_class = "class:filtered";
+inline bool is_filtered_detail(std::string_view detail) noexcept {
+  return detail.find(k_filtered_class) != std::string_view::npos;
+}
 /// The daemon's answer: queue it again on `route` (a carrier name), not before `not_before`.
 struct retry_plan {
   std::string route;
@@ -74,6 +85,14 @@ struct submission {
   std::string route;
   std::string smsc_message_id;  ///< normalised (smpp/message_id.hpp)
   std::string via_carrier{};    ///< carrier whose SMSC issued the id; '' = the message's own
+  /// When housekeeping looks at it if no final receipt came (the route's receipt timeout),
+  /// never later than its expiry; nullopt = its expiry (settle_unreceipted()).
+  std::optional<time_point> receipt_due{};
+};
+
+/// What settle_unreceipted() did with one submitted message whose receipt did not come.
+struct unreceipted {
+  message msg;  ///< as stored after: queued (retried on msg.route) or no_receipt
 };
 
 /// A receipt's `submit date` as the SMSC wrote it: its wall-clock time in its own zone, which
@@ -141,7 +160,7 @@ class store {
   result<std::vector<event>> history(message_id id);
   result<std::optional<message>> find_by_idempotency_key(std::string_view key);
   /// Number of messages in each state, indexed by the state's value.
-  result<std::array<std::int64_t, 10>> count_by_state();
+  result<std::array<std::int64_t, k_state_count>> count_by_state();
   /// Messages not yet accepted by an SMSC: queued, in_flight, outcome_unknown (indexed by the
   /// state's value). Reads only the messages_live index, not the whole table (for /healthz).
   result<std::array<std::int64_t, 3>> count_waiting();
@@ -167,9 +186,11 @@ class store {
   /// submit_sm_resp OK: in_flight -> submitted; applies a receipt held for that id.
   /// `via_carrier` is the carrier whose SMSC answered (issued the id), '' = the message's own
   /// carrier: its receipts will arrive on that carrier and are matched by (via_carrier, id).
+  /// `receipt_due`: see submission::receipt_due.
   result<void> mark_submitted(message_id id, std::string_view route,
                               std::string_view smsc_message_id, time_point now,
-                              std::string_view via_carrier = {});
+                              std::string_view via_carrier = {},
+                              std::optional<time_point> receipt_due = {});
   /// The same for many in one transaction; inner errors per submission.
   result<std::vector<result<void>>> mark_submitted_batch(std::span<submission const> subs,
                                                          time_point now);
@@ -179,9 +200,15 @@ class store {
   result<void> mark_outcome_unknown(message_id id, std::string_view detail, time_point now);
   /// Retry: in_flight/outcome_unknown/submitted -> queued on `route`, not before `not_before`.
   /// If the message would not be due before its expiry it becomes expired instead; the
-  /// returned state says which.
+  /// returned state says which. `filtered_route` (not '') is added to its filtered_routes
+  /// (a submit refusal classed filtered).
   result<state> requeue(message_id id, std::string_view route, time_point not_before,
-                        std::string_view detail, time_point now);
+                        std::string_view detail, time_point now,
+                        std::string_view filtered_route = {});
+  /// A refusal classed filtered with no retry: in_flight -> rejected, `filtered_route` added
+  /// to its filtered_routes.
+  result<void> mark_rejected_filtered(message_id id, std::string_view detail,
+                                      std::string_view filtered_route, time_point now);
   /// queued/outcome_unknown -> cancelled. invalid_state if already in flight or final.
   result<void> cancel(message_id id, time_point now);
 
@@ -217,6 +244,15 @@ class store {
   result<std::vector<held_receipt_resolution>> resolve_held_receipts(time_point now);
 
   // --- housekeeping --------------------------------------------------------------------------
+  /// Submitted messages whose receipt deadline (receipt_due_at) passed without a final
+  /// receipt, at most `max`, earliest deadline first: the retry policy is asked
+  /// (retry_reason::no_receipt): a plan queues it again (the attempt's SMSC id is kept in
+  /// earlier_attempts, so its late receipt still counts); else, once `now` is past its
+  /// expiry + `grace`, it becomes no_receipt (final); else its deadline moves to expiry +
+  /// `grace`. Returns the ones retried or made no_receipt, for the DLR log.
+  result<std::vector<unreceipted>> settle_unreceipted(time_point now,
+                                                      std::chrono::milliseconds grace,
+                                                      std::size_t max = 1000);
   /// queued/outcome_unknown messages past expiry -> expired; pending receipts older than
   /// receipt_hold -> orphan. Returns the number of messages expired.
   result<std::size_t> expire_due(time_point now);

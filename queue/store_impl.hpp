@@ -45,7 +45,11 @@ struct row {
   std::string carrier;
   std::string via_carrier;
   std::int64_t last_event = 0;  ///< key of the newest events row (schema step 7)
+  std::string filtered_routes;  ///< schema step 10
 };
+
+/// `routes` (comma-separated) with `route` added (once).
+std::string add_route(std::string_view routes, std::string_view route);
 
 /// The retry policy threw: fails the whole operation (the transaction is rolled back).
 struct policy_error : std::runtime_error {
@@ -56,7 +60,7 @@ struct policy_error : std::runtime_error {
 inline constexpr std::string_view k_message_columns =
     "id, recipient, sender, text, priority, purpose, idempotency_key, carrier, route, state, "
     "created_at, expires_at, not_before, updated_at, attempts, sending_at, smsc_message_id, "
-    "detail, via_carrier";
+    "detail, via_carrier, filtered_routes";
 
 message read_message(sqlite::statement const& st);
 
@@ -66,7 +70,7 @@ message read_message(sqlite::statement const& st);
 struct store_statements {
   explicit store_statements(sqlite::database& db);
   sqlite::statement load_row, write_row, insert_event, set_last_event, max_event_id;
-  sqlite::statement select_message, record_unanswered;
+  sqlite::statement select_message, record_unanswered, record_earlier;
 };
 
 /// queue/enqueue.cpp.
@@ -86,7 +90,7 @@ struct receipt_statements {
   explicit receipt_statements(sqlite::database& db);
   sqlite::statement receipt_fast, event_message, lookup_receipt, any_sending, insert_receipt;
   sqlite::statement any_held, pending_for_id, resolve_receipt;
-  sqlite::statement unanswered_for, in_flight_to, forget_unanswered;
+  sqlite::statement unanswered_for, in_flight_to, forget_unanswered, earlier_attempt;
 };
 
 struct store::impl {
@@ -121,8 +125,10 @@ struct store::impl {
   /// Stores one validated request (see validate()).
   enqueue_outcome enqueue_one(enqueue_request const& req);
   /// `check_held`: whether any receipt may be held (see any_receipt_held()).
+  /// `receipt_due`: ms, nullopt = the expiry (submission::receipt_due).
   void mark_submitted_one(message_id id, std::string_view route, std::string_view smsc_id,
-                          std::string_view via_carrier, std::int64_t now_ms, bool check_held);
+                          std::string_view via_carrier, std::int64_t now_ms, bool check_held,
+                          std::optional<std::int64_t> receipt_due = {});
   /// Whether any receipt is held (status pending): one probe of the tiny receipts_held index.
   bool any_receipt_held();
   /// Applies the receipts held for (`id`'s via_carrier, `smsc_id`), earliest first, to message
@@ -158,8 +164,18 @@ struct store::impl {
   /// An undeliverable receipt for submitted `r`: retried (queued) if the policy says so,
   /// after an event recording the receipt; otherwise undeliverable. `prefix` starts the
   /// receipt's event detail ("receipt" or "receipt (held until submit_sm_resp)").
+  /// A detail classed filtered (is_filtered_detail) adds r's via_carrier to its
+  /// filtered_routes and asks with retry_reason::filtered_receipt.
   void fail_or_retry(row& r, std::string_view prefix, std::string_view detail,
                      std::int64_t now_ms);
+  /// A receipt whose (carrier, id) is an earlier attempt of a message (earlier_attempts),
+  /// nullopt if none: applied to it (delivered wins while it is not final yet or no_receipt;
+  /// otherwise recorded with the state kept).
+  std::optional<receipt_result> apply_earlier_attempt_receipt(std::string_view carrier,
+                                                              std::string_view smsc_id,
+                                                              receipt_outcome outcome,
+                                                              std::string_view detail,
+                                                              std::int64_t now_ms);
 
   sqlite::database db;
   store_options opts;

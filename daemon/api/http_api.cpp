@@ -265,8 +265,12 @@ queue::enqueue_request build_request(http_request const& req, api_deps& deps, bo
   auto def = otp ? s.default_ttl : s.max_ttl;
   r.validity = std::chrono::seconds(f.integer("ttl_seconds", 1, s.max_ttl.count()).value_or(def.count()));
   r.idempotency_key = f.str("idempotency_key", 128).value_or("");
-  r.sender = f.str("sender", 20).value_or(rc->sender);
-  if (r.sender.empty()) throw bad_request{"sender", "must not be empty"};
+  // Named: sent as is on every route. Not named: stored as '' and resolved when it is sent,
+  // to the registered sender of the carrier that sends it (an alternate's, after a retry).
+  if (auto named = f.str("sender", 20)) {
+    if (named->empty()) throw bad_request{"sender", "must not be empty"};
+    r.sender = *named;
+  }
   r.now = deps.now();
   return r;
 }

@@ -113,6 +113,22 @@ class table_reader {
     return out;
   }
 
+  /// An array of integers in lo..hi (TOML allows 0x45).
+  std::vector<std::int64_t> get_ints(std::string_view key, std::int64_t lo, std::int64_t hi) {
+    std::vector<std::int64_t> out;
+    auto const* n = node(key);
+    if (!n) return out;
+    auto const* arr = n->as_array();
+    if (!arr) fail(key, "expected an array of integers");
+    for (auto const& e : *arr) {
+      if (!e.is_integer()) fail(key, "expected an array of integers", &e);
+      auto v = *e.value<std::int64_t>();
+      if (v < lo || v > hi) fail(key, fmt::format("{} is out of range {}..{}", v, lo, hi), &e);
+      out.push_back(v);
+    }
+    return out;
+  }
+
   /// Reports the first key not read (a typo or an unsupported directive).
   void check_unknown() const {
     for (auto const& [k, v] : table_) {
@@ -262,6 +278,18 @@ route_config read_carrier(table_reader& r) {
   r.get("sender", rc.sender, 1, 20);
   r.get_duration("failover_after_ms", rc.failover_after, 0, day_ms);
   rc.peak = read_peak(r);
+  r.get_duration("receipt_timeout_ms", rc.receipt_timeout, 0, 86'400'000);
+  r.get_duration("transactional_receipt_timeout_ms", rc.transactional_receipt_timeout, 0,
+                 86'400'000);
+  for (auto& code : r.get_strings("filtered_errors")) {
+    std::string_view v = code;
+    if (v.size() >= 4 && (v.substr(0, 4) == "err:" || v.substr(0, 4) == "ERR:")) v.remove_prefix(4);
+    if (v.empty() || v.size() > 16 || v.find_first_of(" \t") != std::string_view::npos)
+      r.fail("filtered_errors", fmt::format("\"{}\": expected a receipt err: code like \"069\"", code));
+    rc.filtered_errors.emplace_back(v);
+  }
+  for (auto v : r.get_ints("filtered_submit_statuses", 1, 0xFFFFFFFF))
+    rc.filtered_submit_statuses.push_back(static_cast<std::uint32_t>(v));
   if (auto const* t = r.node("tls")) {
     if (!t->is_table()) r.fail("tls", "expected a table");
     table_reader tr(*t->as_table(), r.prefix() + "tls.", r.file());
@@ -340,6 +368,7 @@ void read_sections(table_reader& top, daemon_config& cfg) {
     cfg.queue.synchronous_full = read_enum<bool>(q, "synchronous", "full", {{"full", true}, {"normal", false}});
     q.get_duration("retention_hours", cfg.queue.retention, 1, 24 * 366);
     q.get_duration("housekeeping_ms", cfg.queue.housekeeping_interval, 10, 3'600'000);
+    q.get_duration("no_receipt_grace_seconds", cfg.queue.no_receipt_grace, 0, 7 * 86400);
     q.check_unknown();
   }
   {

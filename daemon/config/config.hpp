@@ -40,6 +40,19 @@ struct route_config {
   /// Absent in the TOML = default_peak_schedule() (bulk paused Mon-Fri 09-11 and 13-15 WIB);
   /// `peak = []` = no windows. Empty here (a struct built in code has no windows).
   peak_schedule peak;
+  /// An OTP submitted through this carrier with no final receipt after this long is retried
+  /// through the next route (never later than its validity); key `receipt_timeout_ms`,
+  /// default 30000, 0 = never (it waits until its validity + grace).
+  std::chrono::milliseconds receipt_timeout{30000};
+  /// The same for transactional messages; key `transactional_receipt_timeout_ms`, default
+  /// 300000, 0 = never. Bulk is never retried.
+  std::chrono::milliseconds transactional_receipt_timeout{300000};
+  /// Receipt `err:` codes meaning "filtered by the carrier" (spam); key `filtered_errors`,
+  /// e.g. ["069"] ("err:069" accepted); compared exactly. Default none.
+  std::vector<std::string> filtered_errors;
+  /// submit_sm_resp command_status values meaning the same; key `filtered_submit_statuses`,
+  /// integers (e.g. [0x45]). Default none.
+  std::vector<std::uint32_t> filtered_submit_statuses;
 };
 
 struct queue_settings {
@@ -47,6 +60,9 @@ struct queue_settings {
   bool synchronous_full = true;  ///< `synchronous` = "full" (fsync per commit, default) | "normal"
   std::chrono::hours retention{72};  ///< `retention_hours`: finished messages kept this long, default 72
   std::chrono::milliseconds housekeeping_interval{1000};  ///< `housekeeping_ms`: expire_due cadence, default 1000
+  /// `no_receipt_grace_seconds`: a submitted message still without a final receipt this long
+  /// after its validity becomes no_receipt (final), default 3600, 0..604800.
+  std::chrono::seconds no_receipt_grace{3600};
 };
 
 struct limits_settings {

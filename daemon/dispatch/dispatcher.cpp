@@ -6,6 +6,8 @@
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dispatcher_source.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -105,11 +107,13 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     bool purge = !last_purge || tick - *last_purge > std::chrono::hours(1);
     if (purge) last_purge = tick;
     auto retention = config_.queue.retention;
+    auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(config_.queue.no_receipt_grace);
     struct outcome {
       std::vector<queue::held_receipt_resolution> held;
       std::vector<queue::message> expired;
+      std::vector<queue::unreceipted> unreceipted;
     };
-    auto work = [purge, retention](queue::store& s) -> queue::result<outcome> {
+    auto work = [purge, retention, grace](queue::store& s) -> queue::result<outcome> {
       auto now = queue::clock::now();
       // Held receipts first: one may settle a message whose submit_sm_resp was lost, and
       // those whose hold ran out are reported here (expire_due would orphan them silently).
@@ -117,10 +121,14 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       if (!held) return held.error();
       auto expired = s.expire_due_messages(now);
       if (!expired) return expired.error();
+      // Submitted messages whose receipt did not come in time: retried on the next route,
+      // or, past their validity + grace, no_receipt (final).
+      auto unreceipted = s.settle_unreceipted(now, grace);
+      if (!unreceipted) return unreceipted.error();
       if (purge) {
         if (auto p = s.purge(now - retention); !p) return p.error();
       }
-      return outcome{std::move(*held), std::move(*expired)};
+      return outcome{std::move(*held), std::move(*expired), std::move(*unreceipted)};
     };
     auto r = co_await queue_call(gc_, std::move(work));
     if (!r) {
@@ -142,6 +150,20 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     // Each one a DLR line: an OTP that expired waiting (no bound link, a retry too late) is
     // exactly what an operator tailing the log must see.
     for (auto const& m : r->expired) log_final(m, queue::to_string(m.st), "", m.detail);
+    for (auto const& u : r->unreceipted) {
+      auto const& m = u.msg;
+      // The line names the route that sent no receipt (via_carrier), not the next one.
+      log_final(m, queue::to_string(m.st), "", m.detail, m.via_carrier);
+      if (m.st == queue::state::queued) {
+        ++stats_.retried;
+        ++stats_.receipt_timeouts;
+        spdlog::info("message {}: no receipt from {} in time; retried via {}", m.id,
+                     m.via_carrier, m.route);
+        notify(m.route.empty() ? m.carrier : m.route);
+      } else {
+        ++stats_.no_receipt;
+      }
+    }
   }
 }
 
@@ -185,6 +207,12 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
   for (auto& m : msgs) {
     ++stats_.claimed;
     dispatcher_source& target = source_of(m, claimer);
+    // No sender named in the request: the registered sender of the carrier that sends it
+    // (an alternate's SMSC may reject or filter the home carrier's).
+    if (m.sender.empty()) {
+      auto const* rc = config_.find_carrier(target.carrier());
+      m.sender = rc ? rc->sender : route_config{}.sender;
+    }
     auto out = make_outbound(m, now);
     if (!out) {
       auto id = m.id;
@@ -204,11 +232,25 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
 // The source of the message's route. An OTP routed to a carrier with no bound link (its retry
 // went to an alternate that is down) goes with the claimer, which is up (it is asking) and is
 // one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
+namespace {
+bool route_listed(std::string_view routes, std::string_view route) {
+  while (!routes.empty()) {
+    auto comma = routes.find(',');
+    if (routes.substr(0, comma) == route) return true;
+    if (comma == std::string_view::npos) break;
+    routes.remove_prefix(comma + 1);
+  }
+  return false;
+}
+}  // namespace
+
 dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_source& claimer) {
   auto const& route = m.route.empty() ? m.carrier : m.route;
   auto it = sources_.find(route);
   if (it == sources_.end()) return claimer;
-  if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route)) {
+  // Never through a carrier that filtered it (issue #13): it waits for its route instead.
+  if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route) &&
+      !route_listed(m.filtered_routes, claimer.carrier())) {
     spdlog::info("message {}: route {} has no bound link; via {}", m.id, route, claimer.carrier());
     return claimer;
   }
@@ -318,7 +360,8 @@ void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view r
   // plan in detail); the final line comes with the next attempt's receipt.
   bool const retried = m.st == queue::state::queued;
   log_final(m, queue::to_string(m.st), receipt_err(receipt_detail),
-            retried ? std::string_view(m.detail) : receipt_detail, carrier);
+            retried ? fmt::format("{}; {}", receipt_detail, m.detail) : std::string(receipt_detail),
+            carrier);
   if (retried) {
     ++stats_.retried;
     notify(m.route.empty() ? m.carrier : m.route);
@@ -332,16 +375,24 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
     spdlog::warn("{}: submit result for unknown ref {}", link.bind, ref);
     return;
   }
+  auto const* rc = config_.find_carrier(link.carrier);
   if (status != smpp::command_status::ok) {
     ++stats_.rejected;
     auto detail = fmt::format("submit_sm_resp {}: {} (0x{:08x})", link.carrier,
                               smpp::make_error_code(status).message(),
                               static_cast<std::uint32_t>(status));
-    retry_or_fail(ref, link.carrier, detail, retry_cause::refused);
+    bool const filtered = rc && std::find(rc->filtered_submit_statuses.begin(),
+                                          rc->filtered_submit_statuses.end(),
+                                          static_cast<std::uint32_t>(status)) !=
+                                    rc->filtered_submit_statuses.end();
+    if (filtered) {
+      ++stats_.filtered;
+      detail = fmt::format("{} {}", detail, queue::k_filtered_class);
+    }
+    retry_or_fail(ref, link.carrier, detail, filtered ? retry_cause::filtered : retry_cause::refused);
     return;
   }
   ++stats_.submitted;
-  auto const* rc = config_.find_carrier(link.carrier);
   auto key = smpp::message_id_key(message_id, smpp::message_id_side::submit_sm_resp,
                                   rc ? rc->id_format : smpp::message_id_format::same);
   queue::message m = std::move(it->second);
@@ -350,6 +401,14 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
   // via_carrier = the link's carrier: its SMSC issued the id and will send the receipt.
   // The answer is the message as stored after: a receipt held for it may have made it final.
   queue::submission sub{m.id, link.carrier, std::move(key), link.carrier};
+  // No final receipt by then: retried on the next route (housekeeping; the store caps it at
+  // the expiry). 0 = no timeout: it waits until its validity + grace.
+  if (rc) {
+    auto const timeout = m.prio == queue::priority::otp ? rc->receipt_timeout
+                         : m.prio == queue::priority::transactional ? rc->transactional_receipt_timeout
+                                                                    : std::chrono::milliseconds(0);
+    if (timeout.count() > 0) sub.receipt_due = queue::clock::now() + timeout;
+  }
   transitions_.submitted(std::move(sub),
       [this, m = std::move(m)](transition_batcher::submit_answer r) {
         if (!r) {
@@ -384,16 +443,24 @@ void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
   queue::message m = std::move(it->second);
   handed_out_.erase(it);
   m.route = used_route;
+  // Filtered: never through this route again (stored with the message).
+  std::string const filtered_route = why == retry_cause::filtered ? used_route : std::string();
+  if (!filtered_route.empty()) {
+    m.filtered_routes = m.filtered_routes.empty() ? filtered_route
+                                                  : m.filtered_routes + "," + filtered_route;
+  }
   auto plan = plan_retry(m, why, routes_, retry_, queue::clock::now());
   if (plan) detail = fmt::format("{}; {}", detail, plan->detail);
   auto id = m.id;
   spdlog::warn("message {}: {}", id, detail);
   bool unknown = why == retry_cause::outcome_unknown;
   queue_post(gc_, executor_,
-      [id, plan, detail, unknown](queue::store& s) -> queue::result<queue::state> {
+      [id, plan, detail, unknown, filtered_route](queue::store& s) -> queue::result<queue::state> {
         auto now = queue::clock::now();
-        if (plan) return s.requeue(id, plan->route, plan->not_before, detail, now);
-        auto r = unknown ? s.mark_outcome_unknown(id, detail, now) : s.mark_rejected(id, detail, now);
+        if (plan) return s.requeue(id, plan->route, plan->not_before, detail, now, filtered_route);
+        auto r = unknown ? s.mark_outcome_unknown(id, detail, now)
+                 : filtered_route.empty() ? s.mark_rejected(id, detail, now)
+                                          : s.mark_rejected_filtered(id, detail, filtered_route, now);
         if (!r) return r.error();
         return unknown ? queue::state::outcome_unknown : queue::state::rejected;
       },
@@ -443,6 +510,14 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
   auto outcome = rcpt->success ? queue::receipt_outcome::delivered : queue::receipt_outcome::undeliverable;
   auto detail = fmt::format("stat:{} err:{}", rcpt->stat.empty() ? smpp::stat_text(rcpt->state) : rcpt->stat,
                             rcpt->err.empty() ? "-" : rcpt->err);
+  // An err: code the carrier's config lists as "filtered" (spam): classed so in the detail
+  // (history, DLR line); the store then never sends it through this carrier again.
+  if (!rcpt->success && rc && !rcpt->err.empty() &&
+      std::find(rc->filtered_errors.begin(), rc->filtered_errors.end(), rcpt->err) !=
+          rc->filtered_errors.end()) {
+    ++stats_.filtered;
+    detail = fmt::format("{} {}", detail, queue::k_filtered_class);
+  }
   // With the number and submit date, a receipt whose submit_sm_resp was lost (its id was
   // never learnt) can still settle its message (queue/receipts.cpp).
   queue::receipt q{link.carrier, key, outcome, detail};
@@ -472,6 +547,13 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
           spdlog::debug("{}: receipt {} held until its submit_sm_resp", link_carrier, key);
           return;
         }
+        if (res.earlier_attempt_kept && m) {
+          // The late receipt of an attempt the message has moved on from (a retry after no
+          // receipt in time): in its history, not an outcome, so no DLR line.
+          spdlog::info("message {}: late receipt of an earlier attempt via {} recorded ({})",
+                       m->id, link_carrier, detail);
+          return;
+        }
         if (!m) {
           ++stats_.receipts_unmatched;
           log_.write({queue::clock::now(), 0, link_carrier, "", queue::to_string(res.status), err,
@@ -481,7 +563,8 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
         // A failed receipt the store's retry policy requeued: logged as such ("queued",
         // with the plan in detail); the final line comes with the next attempt's receipt.
         bool retried = m->st == queue::state::queued;
-        log_final(*m, queue::to_string(m->st), err, retried ? m->detail : detail, link_carrier);
+        log_final(*m, queue::to_string(m->st), err,
+                  retried ? fmt::format("{}; {}", detail, m->detail) : detail, link_carrier);
         if (retried) {
           ++stats_.retried;
           notify(m->route);

@@ -56,6 +56,12 @@ struct dispatcher_stats {
   /// Carriers failed over (no bound link for their failover_after) and the OTPs moved out
   /// of their buffers to an alternate.
   std::uint64_t failovers = 0, failed_over = 0;
+  /// Receipts and submit refusals classed "filtered" by the carrier's config.
+  std::uint64_t filtered = 0;
+  /// Submitted messages retried because no final receipt came within receipt_timeout.
+  std::uint64_t receipt_timeouts = 0;
+  /// Messages made no_receipt (final): no receipt by their validity + grace.
+  std::uint64_t no_receipt = 0;
 };
 
 /// The carrier's `err:` code in a receipt detail "stat:X err:Y" (also at the end of a

@@ -17,6 +17,8 @@ std::string_view to_string(retry_cause c) noexcept {
     case retry_cause::outcome_unknown: return "outcome unknown";
     case retry_cause::failed_receipt: return "failed receipt";
     case retry_cause::recovered_unknown: return "outcome unknown after restart";
+    case retry_cause::no_receipt: return "no receipt";
+    case retry_cause::filtered: return "filtered";
   }
   return "?";
 }
@@ -33,8 +35,21 @@ route_table make_route_table(daemon_config const& cfg) {
 
 namespace {
 
+bool is_filtered_route(queue::message const& m, std::string_view route) {
+  std::string_view rest = m.filtered_routes;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    if (rest.substr(0, comma) == route) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 /// Submits allowed for this priority after this cause (0 = never retried).
 int attempt_cap(queue::priority p, retry_cause why, retry_settings const& s) {
+  // No receipt: maybe delivered too, but the rule retries transactional messages
+  // after their own (longer) receipt timeout, within their cap.
   bool maybe_delivered = why == retry_cause::outcome_unknown || why == retry_cause::recovered_unknown;
   switch (p) {
     case queue::priority::otp: return s.max_otp_attempts;
@@ -54,8 +69,19 @@ std::optional<queue::retry_plan> plan_retry(queue::message const& m, retry_cause
   auto it = routes.find(m.carrier);
   std::vector<std::string> const own{m.carrier};
   auto const& rotation = it != routes.end() && !it->second.empty() ? it->second : own;
-  auto const& next = rotation[static_cast<std::size_t>(std::max(m.attempts, 0)) % rotation.size()];
   auto const& last = m.route.empty() ? m.carrier : m.route;
+  bool const leave_last = why == retry_cause::filtered || why == retry_cause::no_receipt;
+  // The rotation from attempt k on, skipping routes that filtered it (never again) and, after
+  // a filtered or missing receipt, the route just used.
+  std::string const* pick = nullptr;
+  auto const n = rotation.size();
+  for (std::size_t i = 0; i < n && !pick; ++i) {
+    auto const& r = rotation[(static_cast<std::size_t>(std::max(m.attempts, 0)) + i) % n];
+    if (is_filtered_route(m, r) || (leave_last && r == last)) continue;
+    pick = &r;
+  }
+  if (!pick) return std::nullopt;
+  auto const& next = *pick;
   queue::retry_plan d;
   d.route = next;
   d.not_before = next == last ? now + s.same_route_delay : now;
@@ -69,8 +95,13 @@ queue::store_options with_retry_policy(queue::store_options opts, daemon_config 
                                        retry_settings const& s) {
   opts.retry = [routes = make_route_table(cfg), s](queue::message const& m,
                                                    queue::retry_reason why) {
-    auto cause = why == queue::retry_reason::failed_receipt ? retry_cause::failed_receipt
-                                                            : retry_cause::recovered_unknown;
+    auto cause = retry_cause::recovered_unknown;
+    switch (why) {
+      case queue::retry_reason::failed_receipt: cause = retry_cause::failed_receipt; break;
+      case queue::retry_reason::recovered_unknown: cause = retry_cause::recovered_unknown; break;
+      case queue::retry_reason::no_receipt: cause = retry_cause::no_receipt; break;
+      case queue::retry_reason::filtered_receipt: cause = retry_cause::filtered; break;
+    }
     return plan_retry(m, cause, routes, s, queue::clock::now());
   };
   return opts;

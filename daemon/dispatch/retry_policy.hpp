@@ -26,6 +26,8 @@ enum class retry_cause {
   outcome_unknown,    ///< no submit_sm_resp (timeout, link lost): maybe accepted
   failed_receipt,     ///< a receipt said UNDELIV/REJECTD/EXPIRED: accepted, not delivered
   recovered_unknown,  ///< in flight with its sending mark when smsgw stopped: maybe accepted
+  no_receipt,         ///< accepted, but no final receipt within the route's receipt_timeout
+  filtered,           ///< a receipt or refusal the carrier's config classes "filtered" (spam)
 };
 std::string_view to_string(retry_cause c) noexcept;
 
@@ -36,7 +38,11 @@ route_table make_route_table(daemon_config const& cfg);
 /// The retry of `m` (as claimed: `attempts` counts its submits so far, `route` the last one
 /// used, '' = its home carrier) after `why`, or nullopt when it must not be retried (priority,
 /// cause, attempts used up, or it would not go out before `expires_at`). Attempt k (1-based)
-/// goes through routes[(k-1) % n], so the second attempt takes the first alternate.
+/// goes through routes[(k-1) % n], so the second attempt takes the first alternate; a route
+/// in m.filtered_routes is skipped (the next one in the rotation is taken), and for a
+/// filtered or no_receipt cause so is the route just used: no plan if no route is left.
+/// no_receipt retries OTP and transactional messages (each within its attempt cap), and
+/// filtered counts as "certainly not delivered" (like a refusal).
 std::optional<queue::retry_plan> plan_retry(queue::message const& m, retry_cause why,
                                             route_table const& routes, retry_settings const& s,
                                             queue::time_point now);

@@ -68,8 +68,9 @@ TEST_CASE("OTPs of a carrier that drops or refuses binds are delivered, none los
   tsel.restart();
   REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") == 1; }, startup_deadline));
 
-  // Those the killed SMSC had accepted may stay "submitted": their receipts died with it (a
-  // simulator keeps them in memory) and the daemon has no receipt timeout. They are known by
+  // Those the killed SMSC had accepted may still be "submitted": their receipts died with it (a
+  // simulator keeps them in memory) until the receipt timeout (receipt_timeout_ms, 30 s by
+  // default) retries them via the alternate (tests/e2e/failover_test.cpp). They are known by
   // their message id from the first simulator run (0x2A......; restarts count from 0x2B...).
   std::vector<std::int64_t> all;
   for (auto const* group : {&burst, &while_down, &while_refusing}) all.insert(all.end(), group->begin(), group->end());

@@ -32,7 +32,7 @@ inline constexpr auto delivery_deadline = std::chrono::milliseconds(60000);
 
 inline std::set<std::string> const& final_states() {
   static std::set<std::string> const s{"delivered", "undeliverable", "expired",
-                                       "cancelled", "superseded", "rejected"};
+                                       "cancelled", "superseded", "rejected", "no_receipt"};
   return s;
 }
 

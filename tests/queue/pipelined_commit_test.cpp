@@ -184,7 +184,7 @@ TEST_CASE("pipelined: completions run in submission order") {
     if (i % 3 == 0) {
       enqueues.push_back(q.enqueue(otp("62811" + std::to_string(10000000 + i), "")));
       CHECK(q.run_then([](store& st) { return st.count_by_state(); },
-                       [&, i](result<std::array<std::int64_t, 10>> r) {
+                       [&, i](result<std::array<std::int64_t, smsgw::queue::k_state_count>> r) {
                          std::lock_guard lock(m);
                          if (r) order.push_back(i);
                          if (i == n - 3) last.set_value();

@@ -45,8 +45,11 @@ TEST_CASE("a new file's partial indexes and checks read as released versions wro
   auto const messages = schema_sql(s, "messages");
   CHECK_THAT(messages, Catch::Contains(
       "  priority         INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 2),\n"));
+  // Step 1 wrote BETWEEN 0 AND 9; step 11 widened it for no_receipt (10).
   CHECK_THAT(messages, Catch::Contains(
-      "  state            INTEGER NOT NULL CHECK (state BETWEEN 0 AND 9),\n"));
+      "  state            INTEGER NOT NULL CHECK (state BETWEEN 0 AND 10),\n"));
+  CHECK(schema_sql(s, "messages_receipt_due") ==
+        "CREATE INDEX messages_receipt_due ON messages(receipt_due_at) WHERE state = 3");
   auto const receipts = schema_sql(s, "receipts");
   CHECK_THAT(receipts, Catch::Contains(
       "  outcome          INTEGER NOT NULL CHECK (outcome IN (0, 1)),\n"));

@@ -50,7 +50,7 @@ void add_matches(std::set<std::string>& out, std::string const& text, std::strin
 std::set<std::string> config_keys() {
   std::set<std::string> keys;
   auto cpp = slurp(source_dir / "daemon/config/config.cpp");
-  add_matches(keys, cpp, R"re(\b(?:get|get_int|get_number|get_duration|get_strings|node|require)\("([a-z][a-z0-9_]*)")re");
+  add_matches(keys, cpp, R"re(\b(?:get|get_int|get_number|get_duration|get_strings|get_ints|node|require)\("([a-z][a-z0-9_]*)")re");
   add_matches(keys, cpp, R"re(\bread_enum<[^(]*>\(\s*\w+,\s*"([a-z][a-z0-9_]*)")re");
   add_matches(keys, cpp, R"re(\bread_limits\(\s*\w+,\s*"([a-z][a-z0-9_]*)")re");
   add_matches(keys, cpp, R"re(\bsub\(\s*top,\s*"([a-z][a-z0-9_]*)")re");
@@ -195,6 +195,10 @@ ca_file = "system"
       {"reconnect_max_ms", n(l.reconnect.max.count())},
       {"message_id_format", q("same")}, {"sender", q(c.sender)}, {"alternates", "[]"},
       {"failover_after_ms", n(c.failover_after.count())},
+      {"receipt_timeout_ms", n(c.receipt_timeout.count())},
+      {"transactional_receipt_timeout_ms", n(c.transactional_receipt_timeout.count())},
+      {"filtered_errors", "[]"}, {"filtered_submit_statuses", "[]"},
+      {"no_receipt_grace_seconds", n(cfg->queue.no_receipt_grace.count())},
       {"cert_file", q(l.tls.cert_file)}, {"key_file", q(l.tls.key_file)},
       {"verify", l.tls.verify ? "true" : "false"},
       {"db_path", q(cfg->queue.db_path)}, {"synchronous", q(cfg->queue.synchronous_full ? "full" : "normal")},

@@ -59,8 +59,17 @@ TEST_CASE("POST /v1/otp: accepted, stored once with the code in the default temp
   CHECK(m.text == "Kode OTP Anda: 482913. Jangan berikan kode ini kepada siapa pun.");
   CHECK(m.prio == queue::priority::otp);
   CHECK(m.purpose == "login");
-  CHECK(m.sender == "SMSGW");
+  // No sender named: stored empty, resolved per route when it is sent (issue #13 §5).
+  CHECK(m.sender.empty());
   CHECK(f.deps->notified == std::vector<std::string>{"telkomsel"});
+}
+
+TEST_CASE("POST /v1/otp: a named sender is stored as named, an empty one refused") {
+  api_fixture f;
+  auto res = f.post("/v1/otp", otp_body("081234567891", R"(,"sender":"ACME")"));
+  REQUIRE(res.result_int() == 202);
+  CHECK(f.message(body_of(res).at("id").as_int64()).sender == "ACME");
+  CHECK(f.post("/v1/otp", otp_body("081234567892", R"(,"sender":"")")).result_int() == 400);
 }
 
 TEST_CASE("numbers: 08xx, +628xx, 628xx and separators give the same recipient") {

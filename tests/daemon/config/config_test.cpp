@@ -529,4 +529,34 @@ TEST_CASE("routing: prefix and per-number overrides, and a carrier nothing reach
   CHECK(parse_config(carrier_block("telkomsel") + carrier_block("backup") +
                          "[routing.numbers]\n\"081211110001\" = \"backup\"\n", "t").has_value());
   CHECK(parse_config(carrier_block("telkomsel", "alternates = [\"backup\"]\n") + carrier_block("backup"), "t").has_value());
+TEST_CASE("receipt timeouts, filtered codes and statuses, no_receipt grace (issue #13)") {
+  auto r = parse_config(carrier_block("telkomsel",
+                                      "receipt_timeout_ms = 5000\n"
+                                      "transactional_receipt_timeout_ms = 0\n"
+                                      "filtered_errors = [\"err:069\", \"0x45\"]\n"
+                                      "filtered_submit_statuses = [0x45, 88]\n") +
+                            "[queue]\nno_receipt_grace_seconds = 120\n",
+                        "test.toml");
+  INFO((r ? std::string() : r.error().message()));
+  REQUIRE(r.has_value());
+  auto const& c = r->carriers.at(0);
+  CHECK(c.receipt_timeout == 5000ms);
+  CHECK(c.transactional_receipt_timeout == 0ms);
+  CHECK(c.filtered_errors == std::vector<std::string>{"069", "0x45"});  // "err:" dropped
+  CHECK(c.filtered_submit_statuses == std::vector<std::uint32_t>{0x45, 88});
+  CHECK(r->queue.no_receipt_grace == 120s);
+
+  auto d = parse_config(carrier_block("telkomsel"), "test.toml");
+  REQUIRE(d.has_value());
+  CHECK(d->carriers.at(0).receipt_timeout == 30000ms);
+  CHECK(d->carriers.at(0).transactional_receipt_timeout == 300000ms);
+  CHECK(d->carriers.at(0).filtered_errors.empty());
+  CHECK(d->queue.no_receipt_grace == 3600s);
+
+  CHECK(error_of(carrier_block("telkomsel", "receipt_timeout_ms = -1\n")).find("receipt_timeout_ms") != std::string::npos);
+  CHECK(error_of(carrier_block("telkomsel", "filtered_errors = [\"err:\"]\n")).find("filtered_errors") != std::string::npos);
+  CHECK(error_of(carrier_block("telkomsel", "filtered_errors = [69]\n")).find("filtered_errors") != std::string::npos);
+  CHECK(error_of(carrier_block("telkomsel", "filtered_submit_statuses = [\"0x45\"]\n")).find("filtered_submit_statuses") != std::string::npos);
+  CHECK(error_of(carrier_block("telkomsel", "filtered_submit_statuses = [0]\n")).find("filtered_submit_statuses") != std::string::npos);
+  CHECK(error_of(carrier_block("telkomsel") + "[queue]\nno_receipt_grace_seconds = 999999999\n").find("no_receipt_grace_seconds") != std::string::npos);
 }

@@ -1,91 +1,220 @@
-// tests/daemon/dispatch/dispatch_failover_test.cpp: an alternate and a carrier that is down.
-// Telkomsel never binds (its SMSC refuses every bind); Indosat is its alternate and has a
-// bulk backlog of its own. Promises under test: Indosat sends Telkomsel's OTPs before its own
-// bulk still queued (they used to wait behind all of it), and Telkomsel's bulk is not claimed
-// into memory while Telkomsel is down: it stays queued in the database.
+// tests/daemon/dispatch/dispatch_failover_test.cpp: issue #13 §3, §4 and the sender point of
+// §5, through the dispatcher, real carriers and SMSC simulators on 127.0.0.1 and a real
+// queue file (dispatch_fixture.hpp):
+// - a carrier that sends no receipts: the OTP is retried via the alternate once the home
+//   carrier's receipt_timeout passed (housekeeping), delivered there, and the DLR log names
+//   the carrier that stayed silent;
+// - a receipt err: code the carrier's config lists as filtered: the alternate at once, never
+//   the filtering route again (when the alternate filters too, the message ends undeliverable
+//   and the first carrier got exactly one submit_sm);
+// - a submit refusal status listed as filtered: the same;
+// - no sender in the request: each route uses its own carrier's registered sender, a named
+//   sender is kept on every route (the simulators record the submit_sm fields).
+// Assertions are on states, histories and recorded submits, never on time.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include "tests/daemon/dispatch/dispatch_fixture.hpp"
 
 using namespace smsgw;
 using namespace smsgw::test;
 using queue::state;
+using namespace std::chrono_literals;
 
 namespace {
 
-std::size_t position(std::vector<sim::received_submit> const& all, std::string_view recipient) {
-  auto it = std::find_if(all.begin(), all.end(), [&](sim::received_submit const& s) {
-    return s.sm.destination_addr == recipient;
-  });
-  return static_cast<std::size_t>(it - all.begin());
+bool has_detail(std::vector<queue::event> const& h, std::string_view text) {
+  return std::any_of(h.begin(), h.end(),
+                     [&](queue::event const& e) { return e.detail.find(text) != std::string::npos; });
 }
 
-std::vector<queue::enqueue_request> bulk_for(std::string const& carrier, int first, int count) {
-  std::vector<queue::enqueue_request> out;
-  for (int i = first; i < first + count; ++i) {
-    auto r = otp_request(number(i), carrier);
-    r.prio = queue::priority::bulk;
-    r.text = "Promo " + std::to_string(i);
-    out.push_back(std::move(r));
-  }
-  return out;
+bool line_has(std::vector<std::string> const& lines, queue::message_id id, std::string_view a,
+              std::string_view b) {
+  auto const want = "id=" + std::to_string(id) + " ";
+  return std::any_of(lines.begin(), lines.end(), [&](std::string const& l) {
+    return l.find(want) != std::string::npos && l.find(a) != std::string::npos &&
+           l.find(b) != std::string::npos;
+  });
+}
+
+/// tsel (home, alternates: isat) and isat.
+std::vector<sim_spec> two_carriers(sim::outcome_mix tsel_outcomes) {
+  sim_spec tsel{"tsel", {"isat"}};
+  tsel.sim.outcomes = tsel_outcomes;
+  sim_spec isat{"isat", {}};
+  return {tsel, isat};
+}
+
+/// Each carrier of two_carriers() with its own registered sender.
+void name_senders(dispatch_world& w) {
+  w.cfg.carriers[0].sender = "TSEL-ID";
+  w.cfg.carriers[1].sender = "ISAT-ID";
 }
 
 }  // namespace
 
-TEST_CASE("an alternate sends a down carrier's OTPs before its own queued bulk, and leaves that "
-          "carrier's bulk in the database",
-          "[dispatcher][failover]") {
-  sim_spec tsel{"tsel", {"isat"}}, isat{"isat", {}};
-  tsel.sim.initial_faults.refuse_binds = smpp::command_status::bindfail;  // tsel never binds
-  dispatch_world w({tsel, isat});
-  w.cfg.carriers[1].link.throttle.rate = 100;  // isat drains its backlog slowly
-  w.cfg.carriers[1].link.throttle.burst = 5;
-  w.cfg.carriers[0].peak = {};  // no peak-hour windows: bulk may go whenever
-  w.cfg.carriers[1].peak = {};
+TEST_CASE("an OTP whose carrier sends no receipt is retried via the alternate after receipt_timeout",
+          "[dispatcher][receipt_timeout]") {
+  sim::outcome_mix silent;
+  silent.delivrd = 0;
+  silent.none = 100;
+  dispatch_world w(two_carriers(silent));
+  name_senders(w);
+  w.cfg.carriers[0].receipt_timeout = 300ms;
   w.start();
+  boost::asio::co_spawn(w.io, w.disp().run_housekeeping(), boost::asio::detached);
 
-  auto isat_bulk = bulk_for("isat", 0, 1000);
-  auto tsel_bulk = bulk_for("tsel", 5000, 50);
-  auto stored = w.on_queue([&](queue::store& s) -> queue::result<void> {
-    if (auto r = s.enqueue_batch(isat_bulk); !r) return r.error();
-    if (auto r = s.enqueue_batch(tsel_bulk); !r) return r.error();
-    return {};
-  });
-  REQUIRE(stored.has_value());
-  w.disp().notify("isat");
-  REQUIRE(w.wait_until([&] { return w.sim("isat").counters().submits_ok >= 20; }));
+  auto req = otp_request(number(1), "tsel");
+  req.sender.clear();  // not named: each route's own
+  auto id = w.enqueue(req);
+  REQUIRE(w.wait_state(id, state::delivered));
+  auto m = w.get(id);
+  CHECK(m.route == "isat");
+  CHECK(m.via_carrier == "isat");
+  CHECK(m.attempts == 2);
+  auto h = w.history(id);
+  CHECK(has_detail(h, "no receipt from tsel for attempt 1"));
+  CHECK(has_detail(h, "retry via isat"));
+  REQUIRE(w.submits_to("tsel", number(1)).size() == 1);
+  REQUIRE(w.submits_to("isat", number(1)).size() == 1);
+  CHECK(w.submits_to("tsel", number(1))[0].sm.source_addr == "TSEL-ID");
+  CHECK(w.submits_to("isat", number(1))[0].sm.source_addr == "ISAT-ID");
+  REQUIRE(w.wait_dlr(id, "delivered"));
+  auto lines = w.dlr_lines();
+  CHECK(line_has(lines, id, "carrier=tsel", "state=queued"));
+  CHECK(line_has(lines, id, "carrier=isat", "state=delivered"));
+  CHECK(w.disp().stats().receipt_timeouts == 1);
+}
 
-  std::vector<queue::enqueue_request> otps;
-  for (int k = 0; k < 5; ++k) otps.push_back(otp_request(number(10000 + k), "tsel"));
-  auto enq = w.on_queue([&](queue::store& s) -> queue::result<std::int64_t> {
-    auto r = s.enqueue_batch(otps);
-    if (!r) return r.error();
-    return s.database().query_int(
-        "SELECT min(id) FROM messages WHERE state = 0 AND priority = 2 AND carrier = 'isat'");
-  });
-  REQUIRE(enq.has_value());
-  w.disp().notify("isat");
-  auto const boundary = w.get(*enq).recipient;  // isat's oldest bulk still queued then
-  REQUIRE(w.wait_until([&] {
-    auto all = w.sim("isat").submits();
-    for (auto const& o : otps)
-      if (position(all, o.recipient) == all.size()) return false;
-    return true;
-  }));
-  auto all = w.sim("isat").submits();
-  for (auto const& o : otps) {
-    INFO("OTP to " << o.recipient << " at " << position(all, o.recipient) << ", isat's bulk "
-                   << boundary << " at " << position(all, boundary));
-    CHECK(position(all, o.recipient) < position(all, boundary));
+TEST_CASE("a carrier with no receipts and no alternate: no_receipt after validity + grace",
+          "[dispatcher][receipt_timeout]") {
+  sim_spec tsel{"tsel", {}};
+  tsel.sim.outcomes.delivrd = 0;
+  tsel.sim.outcomes.none = 100;
+  dispatch_world w({tsel});
+  w.cfg.carriers[0].receipt_timeout = 100ms;
+  w.cfg.queue.no_receipt_grace = 0s;
+  w.start();
+  boost::asio::co_spawn(w.io, w.disp().run_housekeeping(), boost::asio::detached);
+  auto id = w.enqueue(otp_request(number(2), "tsel", 2s));
+  REQUIRE(w.wait_state(id, state::submitted));
+  REQUIRE(w.wait_state(id, state::no_receipt));
+  REQUIRE(w.wait_dlr(id, "no_receipt"));
+  CHECK(w.submits_to("tsel", number(2)).size() == 1);
+  CHECK(w.disp().stats().no_receipt == 1);
+}
+
+TEST_CASE("a filtered receipt sends the OTP to the alternate at once, never to the same route again",
+          "[dispatcher][filtered]") {
+  sim::outcome_mix rejectd;
+  rejectd.delivrd = 0;
+  rejectd.rejectd = 100;  // err:069 (the simulator's default REJECTD code)
+  SECTION("the alternate delivers, with its own sender") {
+    dispatch_world w(two_carriers(rejectd));
+    name_senders(w);
+    w.cfg.carriers[0].filtered_errors = {"069"};
+    w.start();
+    auto req = otp_request(number(3), "tsel");
+    req.sender.clear();
+    auto id = w.enqueue(req);
+    REQUIRE(w.wait_state(id, state::delivered));
+    auto m = w.get(id);
+    CHECK(m.route == "isat");
+    CHECK(m.filtered_routes == "tsel");
+    CHECK(has_detail(w.history(id), "class:filtered (filtered; retried)"));
+    REQUIRE(w.submits_to("isat", number(3)).size() == 1);
+    CHECK(w.submits_to("isat", number(3))[0].sm.source_addr == "ISAT-ID");
+    CHECK(w.submits_to("tsel", number(3))[0].sm.source_addr == "TSEL-ID");
+    REQUIRE(w.wait_dlr(id, "delivered"));
+    CHECK(line_has(w.dlr_lines(), id, "carrier=tsel", "class:filtered"));
+    CHECK(w.disp().stats().filtered == 1);
   }
-  // Telkomsel's bulk: still queued, none claimed into memory for a carrier with no link.
-  auto claimed = w.on_queue([](queue::store& s) -> queue::result<std::int64_t> {
-    return s.database().query_int(
-        "SELECT count(*) FROM messages WHERE carrier = 'tsel' AND priority = 2 AND state <> 0");
-  });
-  REQUIRE(claimed.has_value());
-  CHECK(*claimed == 0);
+  SECTION("a named sender is kept on every route") {
+    dispatch_world w(two_carriers(rejectd));
+    name_senders(w);
+    w.cfg.carriers[0].filtered_errors = {"069"};
+    w.start();
+    auto req = otp_request(number(4), "tsel");
+    req.sender = "ACME";
+    auto id = w.enqueue(req);
+    REQUIRE(w.wait_state(id, state::delivered));
+    CHECK(w.submits_to("tsel", number(4))[0].sm.source_addr == "ACME");
+    CHECK(w.submits_to("isat", number(4))[0].sm.source_addr == "ACME");
+  }
+  SECTION("the alternate filters too: no route is left, tsel got one submit_sm") {
+    sim_spec tsel{"tsel", {"isat"}};
+    tsel.sim.outcomes = rejectd;
+    sim_spec isat{"isat", {"tsel"}};
+    isat.sim.outcomes = rejectd;
+    dispatch_world w({tsel, isat});
+    w.cfg.carriers[0].filtered_errors = {"069"};
+    w.cfg.carriers[1].filtered_errors = {"069"};
+    w.retry.max_otp_attempts = 3;
+    w.start();
+    auto id = w.enqueue(otp_request(number(5), "tsel"));
+    REQUIRE(w.wait_state(id, state::undeliverable));
+    auto m = w.get(id);
+    CHECK(m.attempts == 2);
+    CHECK(m.filtered_routes == "tsel,isat");
+    CHECK(w.submits_to("tsel", number(5)).size() == 1);
+    CHECK(w.submits_to("isat", number(5)).size() == 1);
+  }
+}
+
+TEST_CASE("a submit refusal listed as filtered goes to the alternate at once",
+          "[dispatcher][filtered]") {
+  sim_spec tsel{"tsel", {"isat"}};
+  auto const status = static_cast<smpp::command_status>(0x45);  // ESME_RSUBMITFAIL
+  tsel.sim.initial_faults.refuse_submits = status;
+  sim_spec isat{"isat", {"tsel"}};
+  dispatch_world w({tsel, isat});
+  w.cfg.carriers[0].filtered_submit_statuses = {0x45};
+  w.retry.same_route_delay = 10min;  // a retry on tsel would never come in this test
+  w.start();
+  auto id = w.enqueue(otp_request(number(6), "tsel"));
+  REQUIRE(w.wait_state(id, state::delivered));
+  auto m = w.get(id);
+  CHECK(m.route == "isat");
+  CHECK(m.filtered_routes == "tsel");
+  CHECK(has_detail(w.history(id), "class:filtered"));
+  CHECK(w.submits_to("tsel", number(6)).size() == 1);
+}
+
+TEST_CASE("the late receipt of the attempt before a retry is matched, and delivered wins",
+          "[dispatcher][receipt_timeout]") {
+  sim_spec tsel{"tsel", {"isat"}};
+  // tsel's receipt is held back (unanswered) until the retry went out via isat; the simulator
+  // delivers it again after each unanswered try.
+  tsel.sim.deliver_resp_timeout = 300ms;
+  tsel.sim.max_deliveries = 1000;
+  sim_spec isat{"isat", {}};
+  isat.sim.outcomes.delivrd = 0;
+  isat.sim.outcomes.none = 100;  // the retry's attempt never gets one
+  dispatch_world w({tsel, isat});
+  w.cfg.carriers[0].receipt_timeout = 200ms;
+  bool release = false;
+  w.tap.on_deliver_hook = [&](smpp::pdu const&) { return release; };  // only tsel sends any
+  w.start();
+  boost::asio::co_spawn(w.io, w.disp().run_housekeeping(), boost::asio::detached);
+  auto id = w.enqueue(otp_request(number(7), "tsel"));
+  REQUIRE(w.wait_until([&] {
+    auto m = w.get(id);
+    return m.st == state::submitted && m.via_carrier == "isat";
+  }));
+  release = true;
+  REQUIRE(w.wait_state(id, state::delivered));
+  auto m = w.get(id);
+  CHECK(m.attempts == 2);
+  CHECK(m.via_carrier == "isat");  // the second attempt's id stays the message's
+  auto h = w.history(id);
+  CHECK(has_detail(h, "no receipt from tsel for attempt 1"));
+  CHECK(has_detail(h, "receipt of attempt 1 via tsel: stat:DELIVRD"));
+  CHECK(h.back().to == state::delivered);
+  CHECK(w.submits_to("isat", number(7)).size() == 1);
+  CHECK(w.submits_to("tsel", number(7)).size() == 1);
+  REQUIRE(w.wait_dlr(id, "delivered"));
 }

@@ -117,3 +117,72 @@ TEST_CASE("transactional is retried only after a certain failure, bulk never", "
                       retry_cause::failed_receipt, retry_cause::recovered_unknown);
   CHECK_FALSE(plan_retry(m, why, t, s, t0));
 }
+
+TEST_CASE("no receipt in time: OTP and transactional go to the next route, bulk never",
+          "[retry_policy][receipt_timeout]") {
+  auto t = routes();
+  retry_settings s;
+  auto p = plan_retry(otp(1, "tsel"), retry_cause::no_receipt, t, s, t0 + 30s);
+  REQUIRE(p);
+  CHECK(p->route == "isat");
+  CHECK(p->not_before == t0 + 30s);  // a switch goes at once
+  CHECK(p->detail.find("no receipt on tsel") != std::string::npos);
+
+  auto tx = otp(1, "tsel");
+  tx.prio = queue::priority::transactional;
+  REQUIRE(plan_retry(tx, retry_cause::no_receipt, t, s, t0 + 30s));
+  tx.attempts = s.max_transactional_attempts;
+  CHECK_FALSE(plan_retry(tx, retry_cause::no_receipt, t, s, t0 + 30s));
+  auto bulk = otp(1, "tsel");
+  bulk.prio = queue::priority::bulk;
+  CHECK_FALSE(plan_retry(bulk, retry_cause::no_receipt, t, s, t0 + 30s));
+
+  // Never on the route that stayed silent: isat's only other route is tsel.
+  auto back = otp(2, "isat");
+  back.carrier = "isat";
+  auto q = plan_retry(back, retry_cause::no_receipt, t, s, t0 + 30s);
+  REQUIRE(q);
+  CHECK(q->route == "tsel");
+  auto alone = otp(1, "xl");
+  alone.carrier = "xl";
+  CHECK_FALSE(plan_retry(alone, retry_cause::no_receipt, t, s, t0 + 30s));
+  // Nothing past the expiry.
+  CHECK_FALSE(plan_retry(otp(1, "tsel"), retry_cause::no_receipt, t, s, t0 + 5min));
+}
+
+TEST_CASE("filtered: the next route at once, filtering routes never again", "[retry_policy][filtered]") {
+  auto t = routes();
+  retry_settings s;
+  auto m = otp(1, "tsel");
+  m.filtered_routes = "tsel";
+  auto p = plan_retry(m, retry_cause::filtered, t, s, t0);
+  REQUIRE(p);
+  CHECK(p->route == "isat");
+  CHECK(p->not_before == t0);
+
+  // Attempt 3 would rotate back to tsel after isat's missing receipt: it takes xl instead,
+  // and a later failure anywhere never picks tsel.
+  m.attempts = 2;
+  m.route = "isat";
+  auto q = plan_retry(m, retry_cause::no_receipt, t, s, t0);
+  REQUIRE(q);
+  CHECK(q->route == "xl");
+  s.max_otp_attempts = 10;
+  for (int k = 1; k < 10; ++k) {
+    auto r = otp(k, "xl");
+    r.filtered_routes = "tsel";
+    for (auto why : {retry_cause::refused, retry_cause::failed_receipt, retry_cause::outcome_unknown}) {
+      auto plan = plan_retry(r, why, t, s, t0);
+      REQUIRE(plan);
+      CHECK(plan->route != "tsel");
+    }
+  }
+  // Every route filtered it: no plan.
+  auto all = otp(2, "isat");
+  all.filtered_routes = "tsel,isat,xl";
+  CHECK_FALSE(plan_retry(all, retry_cause::filtered, t, s, t0));
+  // A bulk message is never retried, filtered or not.
+  auto bulk = otp(1, "tsel");
+  bulk.prio = queue::priority::bulk;
+  CHECK_FALSE(plan_retry(bulk, retry_cause::filtered, t, s, t0));
+}

@@ -73,7 +73,7 @@ TEST_CASE("queue_call brings the store's answer back to the coroutine") {
   test::temp_dir dir;
   auto gc = open_writer(dir);
   asio::io_context io{1};
-  std::optional<queue::result<std::array<std::int64_t, 10>>> counts;
+  std::optional<queue::result<std::array<std::int64_t, queue::k_state_count>>> counts;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     counts = co_await queue_call(gc, [](queue::store& s) { return s.count_by_state(); });
   }, asio::detached);
@@ -181,7 +181,7 @@ TEST_CASE("after the writer stopped, waiters get 'stopped' instead of hanging") 
   queue_enqueuer enqueuer(gc, io.get_executor());
   gc.stop();
 
-  std::optional<queue::result<std::array<std::int64_t, 10>>> call;
+  std::optional<queue::result<std::array<std::int64_t, queue::k_state_count>>> call;
   std::vector<answer> answers;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     call = co_await queue_call(gc, [](queue::store& s) { return s.count_by_state(); });
