@@ -209,11 +209,13 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
     dispatcher_source& target = source_of(m, claimer);
     // No sender named in the request: the registered sender of the carrier that sends it
     // (an alternate's SMSC may reject or filter the home carrier's).
-    if (m.sender.empty()) {
+    bool const named = !m.sender.empty();
+    if (!named) {
       auto const* rc = config_.find_carrier(target.carrier());
       m.sender = rc ? rc->sender : route_config{}.sender;
     }
     auto out = make_outbound(m, now);
+    if (!named) m.sender.clear();  // so a failover to another carrier uses that one's sender
     if (!out) {
       auto id = m.id;
       auto why = out.error();
@@ -617,25 +619,41 @@ void dispatcher::fail_over_buffered(std::string_view carrier) {
   if (home == sources_.end() || rc == nullptr) return;
   auto otps = home->second->drain_priority(static_cast<int>(queue::priority::otp));
   if (otps.empty()) return;
-  dispatcher_source* target = nullptr;
-  for (auto const& alt : rc->alternates) {
-    auto it = sources_.find(alt);
-    if (it != sources_.end() && is_up(alt)) {
-      target = it->second.get();
-      break;
+  // The first alternate that is up and did not class the message as filtered.
+  auto target_for = [&](outbound_message const& out) -> dispatcher_source* {
+    auto h = handed_out_.find(out.ref);
+    for (auto const& alt : rc->alternates) {
+      auto it = sources_.find(alt);
+      if (it == sources_.end() || !is_up(alt)) continue;
+      if (h != handed_out_.end() && route_listed(h->second.filtered_routes, alt)) continue;
+      return it->second.get();
+    }
+    return nullptr;
+  };
+  std::map<std::string, std::size_t, std::less<>> moved;  // alternate -> OTPs
+  std::size_t stayed = 0;
+  for (auto& m : otps) {
+    if (auto* target = target_for(m)) {
+      ++moved[target->carrier()];
+      auto h = handed_out_.find(m.ref);
+      auto const* alt = config_.find_carrier(target->carrier());
+      if (h != handed_out_.end() && h->second.sender.empty() && alt) set_sender(m.submit, alt->sender);
+      target->push(std::move(m));
+    } else {
+      ++stayed;
+      home->second->push(std::move(m));
     }
   }
-  if (target == nullptr) {
-    spdlog::warn("carrier {}: no bound link for {} ms and no alternate up: {} OTP(s) wait in "
-                 "its buffer", carrier, rc->failover_after.count(), otps.size());
-    for (auto& m : otps) home->second->push(std::move(m));
-    return;
+  for (auto const& [alt, n] : moved) {
+    stats_.failed_over += n;
+    spdlog::info("carrier {}: no bound link for {} ms: {} OTP(s) from its buffer go via {}",
+                 carrier, rc->failover_after.count(), n, alt);
   }
-  ++stats_.failovers;
-  stats_.failed_over += otps.size();
-  spdlog::info("carrier {}: no bound link for {} ms: {} OTP(s) from its buffer go via {}",
-               carrier, rc->failover_after.count(), otps.size(), target->carrier());
-  for (auto& m : otps) target->push(std::move(m));
+  if (!moved.empty()) ++stats_.failovers;
+  if (stayed > 0) {
+    spdlog::warn("carrier {}: no bound link for {} ms and no alternate up for {} OTP(s): they "
+                 "wait in its buffer", carrier, rc->failover_after.count(), stayed);
+  }
 }
 
 void dispatcher::note_queue_error(std::string_view message) {

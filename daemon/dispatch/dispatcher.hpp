@@ -40,6 +40,9 @@ namespace smsgw {
 boost::system::result<outbound_message, std::string> make_outbound(queue::message const& m,
                                                                    queue::time_point now);
 
+/// Sets submit_sm's source_addr (and its TON/NPI: alphanumeric or international number).
+void set_sender(smpp::submit_sm& sm, std::string const& sender);
+
 /// Just before a buffered message is handed to a link (it may have waited for tokens, a
 /// throttled retry or a reconnect since make_outbound): false if it must not be sent any more
 /// (less than a second of validity left); else its relative validity_period is recomputed

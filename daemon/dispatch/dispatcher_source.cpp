@@ -26,6 +26,13 @@ namespace smsgw {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
+void set_sender(smpp::submit_sm& sm, std::string const& sender) {
+  bool alpha = sender.find_first_not_of("+0123456789") != std::string::npos;
+  sm.source_addr = sender;
+  sm.source_addr_ton = alpha ? 5 : 1;  // alphanumeric : international
+  sm.source_addr_npi = alpha ? 0 : 1;
+}
+
 boost::system::result<outbound_message, std::string> make_outbound(queue::message const& m,
                                                                    queue::time_point now) {
   outbound_message out;
@@ -35,10 +42,7 @@ boost::system::result<outbound_message, std::string> make_outbound(queue::messag
   if (!counted) return std::string("text cannot be encoded: ") + counted.error().message();
   out.segments = static_cast<unsigned>(counted->segments.size());
   auto& sm = out.submit;
-  bool alpha = m.sender.find_first_not_of("+0123456789") != std::string::npos;
-  sm.source_addr = m.sender;
-  sm.source_addr_ton = alpha ? 5 : 1;  // alphanumeric : international
-  sm.source_addr_npi = alpha ? 0 : 1;
+  set_sender(sm, m.sender);
   sm.destination_addr = m.recipient;
   sm.dest_addr_ton = 1;
   sm.dest_addr_npi = 1;

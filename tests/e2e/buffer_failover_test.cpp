@@ -2,7 +2,8 @@
 // runs at 1 SMS/s (burst 1), so its source holds OTPs claimed for it and not yet written; then
 // its simulator is killed (kill -9 by PID) and stays down. Promise under test: after
 // failover_after_ms with no bound link, the OTPs already taken into its memory go to its
-// alternate (Indosat) and are delivered there before they expire; none stays in_flight.
+// alternate (Indosat) and are delivered there, with Indosat's sender ID, before they
+// expire; none stays in_flight.
 // Before, they waited in Telkomsel's buffer until their validity ran out.
 #include <catch2/catch.hpp>
 
@@ -16,13 +17,13 @@ namespace {
 
 constexpr int otp_count = 8;
 
-/// Destination numbers of the submit_sm a simulator accepted.
-std::set<std::string> accepted_numbers(smsc_sim& sim) {
-  std::regex accepted(R"(submit_sm smsgw \S+ -> (\d+) dc=)");
-  std::set<std::string> out;
+/// Destination number -> source address of the submit_sm a simulator accepted.
+std::map<std::string, std::string> accepted_numbers(smsc_sim& sim) {
+  std::regex accepted(R"(submit_sm smsgw (\S+) -> (\d+) dc=)");
+  std::map<std::string, std::string> out;
   auto const text = read_file(sim.log_path());
   for (std::sregex_iterator it(text.begin(), text.end(), accepted), end; it != end; ++it)
-    out.insert((*it)[1].str());
+    out[(*it)[2].str()] = (*it)[1].str();
   return out;
 }
 
@@ -32,8 +33,8 @@ TEST_CASE("OTPs in the memory of a carrier whose links drop go to its alternate,
           "[e2e][failover]") {
   std::vector<carrier_spec> carriers{
       {"telkomsel", {"--id-format", "hex"}, "same", {"indosat"},
-       "burst = 1\nfailover_after_ms = 500\n", 1},
-      {"indosat", {"--id-format", "dec"}, "same", {"telkomsel"}},
+       "burst = 1\nfailover_after_ms = 500\nsender = \"TSEL\"\n", 1},
+      {"indosat", {"--id-format", "dec"}, "same", {"telkomsel"}, "sender = \"ISAT\"\n"},
   };
   gateway gw(carriers);
   auto& tsel = gw.sim("telkomsel");
@@ -71,6 +72,8 @@ TEST_CASE("OTPs in the memory of a carrier whose links drop go to its alternate,
     CHECK(states[id] == "delivered");
     if (sent_by_tsel.count(number)) continue;  // written to Telkomsel before the kill
     CHECK(sent_by_isat.count(number) == 1);
+    // Built for Telkomsel, sent by Indosat: with Indosat's registered sender.
+    if (sent_by_isat.count(number)) CHECK(sent_by_isat.at(number) == "ISAT");
     ++moved;
   }
   CHECK(moved >= 3);
