@@ -21,6 +21,11 @@ struct api_hooks {
   std::function<void(std::string_view carrier)> enqueued;
   /// Extra fields for GET /healthz (links bound per carrier, ...).
   std::function<boost::json::object()> health;
+  /// GET /metrics: the text, read now (empty function: no metrics, 404).
+  std::function<boost::asio::awaitable<std::string>()> metrics;
+  /// Every answer of the API (api_deps::answered).
+  std::function<void(std::string_view endpoint, int status,
+                     std::chrono::steady_clock::duration took)> answered;
 };
 
 class queue_api_deps : public api_deps {
@@ -36,6 +41,9 @@ class queue_api_deps : public api_deps {
   boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
   queue_waiting() override;
   boost::json::object health() override;
+  boost::asio::awaitable<std::optional<std::string>> metrics_text() override;
+  void answered(std::string_view endpoint, int status,
+                std::chrono::steady_clock::duration took) override;
 
  private:
   queue::group_commit& gc_;
