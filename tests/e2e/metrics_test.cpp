@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include "tests/e2e/e2e_fixture.hpp"
@@ -215,6 +216,29 @@ TEST_CASE("GET /metrics passes promtool and its counters follow the messages sen
   CHECK(after.get("smsgw_queue_up") == 1);
   CHECK(after.sum("smsgw_queue_messages") == 0);
   CHECK(after.get("smsgw_queue_oldest_otp_age_seconds") == 0);
+
+  // Every metric the alert rules and the Grafana dashboard use is one the daemon exposes.
+  std::set<std::string> families;
+  {
+    std::regex type_line(R"(# TYPE (\S+) )");
+    for (std::sregex_iterator it(after.text.begin(), after.text.end(), type_line), end; it != end; ++it)
+      families.insert((*it)[1]);
+  }
+  for (auto const* file : {"conf/monitoring/smsgw.rules.yml", "conf/monitoring/smsgw.grafana.json"}) {
+    auto const text = read_file(fs::path(SMSGW_SOURCE_DIR) / file);
+    REQUIRE(!text.empty());
+    std::regex used(R"(smsgw_[a-z0-9_]+)");
+    std::size_t n = 0;
+    for (std::sregex_iterator it(text.begin(), text.end(), used), end; it != end; ++it, ++n) {
+      std::string name = (*it)[0];
+      for (auto const* suffix : {"_bucket", "_count", "_sum"})
+        if (name.ends_with(suffix) && families.count(name.substr(0, name.size() - std::strlen(suffix))))
+          name = name.substr(0, name.size() - std::strlen(suffix));
+      INFO(file << ": " << name);
+      CHECK(families.count(name) == 1);
+    }
+    CHECK(n > 5);
+  }
 
   // No number, no code in any label or anywhere in the text.
   for (auto const& s : plan) {
