@@ -38,7 +38,7 @@ class store_deps final : public queue_api_deps {
              boost::asio::any_io_executor ex)
       : queue_api_deps(std::move(s), carriers, gc, std::move(ex),
                        {.enqueued = [this](std::string_view c) { notified.emplace_back(c); },
-                        .health = {}}) {}
+                        .health = {}, .metrics = {}, .answered = {}}) {}
 
   queue::time_point now() override { return now_; }
 

@@ -111,12 +111,18 @@ TEST_CASE("the queue's fsync totals become histogram increments", "[metrics]") {
   metrics m({});
   std::array<double, 2> bounds{0.001, 0.01};
   std::array<std::uint64_t, 3> first{2, 1, 0}, later{4, 1, 1};
-  m.set_commits({.bounds = bounds, .buckets = first, .sync_seconds = 0.004});
-  m.set_commits({.bounds = bounds, .buckets = first, .sync_seconds = 0.004});  // nothing new
+  metrics::commit_view c;
+  c.bounds = bounds;
+  c.buckets = first;
+  c.sync_seconds = 0.004;
+  m.set_commits(c);
+  m.set_commits(c);  // nothing new
   auto text = m.text();
   CHECK(value_of(text, "smsgw_queue_fsync_duration_seconds_count") == 3);
   CHECK(value_of(text, R"(smsgw_queue_fsync_duration_seconds_bucket{le="0.001"})") == 2);
-  m.set_commits({.bounds = bounds, .buckets = later, .sync_seconds = 0.5});
+  c.buckets = later;
+  c.sync_seconds = 0.5;
+  m.set_commits(c);
   text = m.text();
   CHECK(value_of(text, "smsgw_queue_fsync_duration_seconds_count") == 6);
   CHECK(value_of(text, R"(smsgw_queue_fsync_duration_seconds_bucket{le="0.001"})") == 4);
@@ -131,9 +137,12 @@ TEST_CASE("queue gauges follow the queue; a queue that does not answer reads up 
                .oldest_queued_otp_age_seconds = 30, .max_otp_validity_used = 0.1});
   CHECK(value_of(m.text(), queued) == 7);
   CHECK(value_of(m.text(), "smsgw_queue_up") == 1);
-  m.set_queue({.up = true, .groups = {}});
+  metrics::queue_view empty;
+  empty.up = true;
+  m.set_queue(empty);
   CHECK(value_of(m.text(), queued) == 0);
   CHECK(value_of(m.text(), "smsgw_queue_oldest_otp_age_seconds") == 0);
-  m.set_queue({.up = false});
+  metrics::queue_view down;  // up = false
+  m.set_queue(down);
   CHECK(value_of(m.text(), "smsgw_queue_up") == 0);
 }
