@@ -57,7 +57,7 @@ TEST_CASE("GET /metrics answers the hook's text as Prometheus text format") {
   CHECK(d.answers[0].status == 200);
 }
 
-TEST_CASE("GET /metrics without a metrics hook is 404; another method is 405") {
+TEST_CASE("GET /metrics without a metrics hook is 404, another method 405") {
   api_fixture f;
   metrics_deps d(f, false);
   CHECK(call(f, d, http::verb::get, "/metrics").result_int() == 404);

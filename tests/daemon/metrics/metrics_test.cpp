@@ -130,7 +130,7 @@ TEST_CASE("the queue's fsync totals become histogram increments", "[metrics]") {
   CHECK(value_of(text, "smsgw_queue_fsync_duration_seconds_sum") == Approx(0.5));
 }
 
-TEST_CASE("queue gauges follow the queue; a queue that does not answer reads up 0", "[metrics]") {
+TEST_CASE("queue gauges follow the queue and read up 0 when it does not answer", "[metrics]") {
   metrics m({"xl"});
   std::string const queued = R"(smsgw_queue_messages{carrier="xl",priority="otp",state="queued"})";
   m.set_queue({.up = true, .groups = {{"queued", "xl", "otp", 7}},
