@@ -259,10 +259,12 @@ TEST_CASE("GET /metrics shows a carrier with no bind and its OTP waiting", "[e2e
   auto r = gw.send_otp("081211110001", "482913", {{"ttl_seconds", 600}});
   REQUIRE(r.status == 202);
   exposition m;
-  // Bounded wait for the clock to move past the acceptance's millisecond.
+  // Bounded wait for the clock to move past the acceptance's millisecond (the queue keeps
+  // milliseconds; a scrape reads it at most once a second).
   wait_until([&] {
     m = scrape(gw);
-    return m.get("smsgw_queue_oldest_otp_age_seconds") > 0;
+    return m.get("smsgw_queue_oldest_otp_age_seconds") > 0 &&
+           m.get("smsgw_queue_otp_validity_used_ratio") > 0;
   }, startup_deadline, std::chrono::milliseconds(50));
   auto check = promtool_check(gw.dir.path(), m.text);
   INFO(check.output);
