@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@
 #include "daemon/instance_lock.hpp"
 #include "daemon/link/carrier.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/metrics_scrape.hpp"
 #include "daemon/signals.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "queue/group_commit.hpp"
@@ -164,7 +167,11 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
   daemon_io io(1);
   auto ex = io.get_executor();
   daemon_signals signals(ex);
+  std::vector<std::string> carrier_names;
+  for (auto const& rc : cfg.carriers) carrier_names.push_back(rc.link.name);
+  metrics counters(carrier_names);  // GET /metrics; before everything that counts in it
   dispatcher disp(ex, gc, cfg, dlr);
+  disp.attach_metrics(counters);
   carrier_list carriers;
   for (auto const& rc : cfg.carriers)
     carriers.push_back(std::make_unique<carrier>(ex, rc.link, disp, disp.source_for(rc.link.name)));
@@ -175,12 +182,20 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
       if (c->config().name == name) c->set_throughput_cap(cap);
   });
   disp.refresh_schedules();
+  std::optional<metrics_scrape> scraper;  // needs the server, which needs deps: set below
   queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
                       {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
                        .health = [&] { return carrier_health(cfg, carriers, disp); },
-                       .queue_problem = [&disp] { return disp.queue_problem(); }},
+                       .queue_problem = [&disp] { return disp.queue_problem(); },
+                       .metrics = [&scraper] { return scraper->scrape(); },
+                       .answered = [&counters](std::string_view endpoint, int status,
+                                               std::chrono::steady_clock::duration took) {
+                         counters.api_response(endpoint, status,
+                                               std::chrono::duration<double>(took).count());
+                       }},
                       cfg.routing);
   http_server api(ex, cfg.api, deps);
+  scraper.emplace(counters, gc, carriers, disp, api);
   if (auto err = api.listen()) {
     spdlog::critical("api: {}", *err);
     return 1;

@@ -9,6 +9,8 @@
 // (restart the process; the file is consistent, SQLite's recovery decides what survived).
 #include "queue/group_commit.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
@@ -136,6 +138,7 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
   batch.clear();
   auto results = std::make_shared<result<std::vector<result<enqueue_outcome>>>>(
       store_.enqueue_batch(reqs));
+  if (!*results) enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
   finish([done, results](error const* sync_error) {
     for (std::size_t i = 0; i < done->size(); ++i) {
       if (sync_error) (*done)[i](*sync_error);
@@ -157,6 +160,30 @@ void group_commit::finish(completion c) {
   sync_wake_.notify_one();
 }
 
+void group_commit::record_sync(std::chrono::steady_clock::duration took, bool ok) {
+  auto const ns = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+  double const seconds = static_cast<double>(ns) / 1e9;
+  auto const& bounds = commit_stats::sync_bucket_bounds;
+  auto const bucket = static_cast<std::size_t>(
+      std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+  sync_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  sync_nanoseconds_.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0)),
+                              std::memory_order_relaxed);
+  if (!ok) sync_failures_.fetch_add(1, std::memory_order_relaxed);
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+commit_stats group_commit::stats() const noexcept {
+  commit_stats s;
+  for (std::size_t i = 0; i < s.buckets.size(); ++i)
+    s.buckets[i] = sync_buckets_[i].load(std::memory_order_relaxed);
+  s.syncs = syncs_.load(std::memory_order_relaxed);
+  s.sync_seconds = static_cast<double>(sync_nanoseconds_.load(std::memory_order_relaxed)) / 1e9;
+  s.sync_failures = sync_failures_.load(std::memory_order_relaxed);
+  s.enqueue_commit_failures = enqueue_commit_failures_.load(std::memory_order_relaxed);
+  return s;
+}
+
 void group_commit::syncer_loop() {
   std::vector<synced_work> work;
   for (;;) {
@@ -169,7 +196,9 @@ void group_commit::syncer_loop() {
     // One fsync covers every commit made before it starts: the newest count recorded.
     std::uint64_t const newest = work.back().commits;
     if (!sync_failed_ && newest > synced_commits_) {
+      auto const started = std::chrono::steady_clock::now();
       auto synced = sync_();
+      record_sync(std::chrono::steady_clock::now() - started, synced.has_value());
       if (synced) synced_commits_ = newest;
       else sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
                                                 "acknowledged any more: " + synced.error().message};

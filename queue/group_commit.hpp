@@ -11,6 +11,9 @@
 #include "queue/store.hpp"
 #include "queue/wal_sync.hpp"
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +29,20 @@
 #include <vector>
 
 namespace smsgw::queue {
+
+/// What the syncer's fsyncs of the WAL took, and the commits that failed: plain numbers for
+/// the daemon's metrics (queue/ knows nothing of how they are exported). Durations in
+/// seconds; `buckets[i]` counts the fsyncs that took at most sync_bucket_bounds[i] and more
+/// than the bound before (the last one: longer than every bound).
+struct commit_stats {
+  static constexpr std::array<double, 12> sync_bucket_bounds{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+  std::array<std::uint64_t, sync_bucket_bounds.size() + 1> buckets{};
+  std::uint64_t syncs = 0;          ///< fsyncs of the WAL done (failed ones included)
+  double sync_seconds = 0;          ///< their total duration
+  std::uint64_t sync_failures = 0;  ///< failed fsyncs (after the first, none is tried again)
+  std::uint64_t enqueue_commit_failures = 0;  ///< enqueue transactions that did not commit
+};
 
 struct group_commit_options {
   /// Bounds one enqueue transaction (latency of the first caller in a big burst).
@@ -89,6 +106,10 @@ class group_commit {
   /// Whether commits are pipelined (the option, unless the WAL could not be opened).
   bool pipelined() const noexcept { return pipelined_; }
 
+  /// fsync durations and commit failures so far (any thread; each field read atomically).
+  /// Not pipelined: no fsync of ours to time (each COMMIT syncs inside SQLite), syncs = 0.
+  commit_stats stats() const noexcept;
+
  private:
   /// Completes one piece of work: nullptr = durable; else the failure of the sync.
   using completion = std::function<void(error const*)>;
@@ -108,6 +129,7 @@ class group_commit {
   /// After work on the writer: completes now (not pipelined) or hands to the syncer.
   void finish(completion c);
   void syncer_loop();
+  void record_sync(std::chrono::steady_clock::duration took, bool ok);
   static std::runtime_error sync_exception(error const& e);
 
   store store_;
@@ -131,6 +153,11 @@ class group_commit {
   bool writer_done_ = false;           // guarded by sync_mutex_
   std::uint64_t synced_commits_ = 0;   // syncer thread only
   std::optional<error> sync_failed_;   // syncer thread only: once set, every completion fails
+
+  // commit_stats, written by the writer (commit failures) and the syncer (fsyncs).
+  std::array<std::atomic<std::uint64_t>, commit_stats::sync_bucket_bounds.size() + 1> sync_buckets_{};
+  std::atomic<std::uint64_t> syncs_{0}, sync_nanoseconds_{0}, sync_failures_{0};
+  std::atomic<std::uint64_t> enqueue_commit_failures_{0};
 
   std::thread syncer_;  // last: started after everything above exists
   std::thread writer_;

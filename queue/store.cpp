@@ -396,6 +396,30 @@ result<std::array<std::int64_t, 3>> store::count_waiting() {
   });
 }
 
+result<std::vector<live_group>> store::live_summary(time_point now) {
+  return guarded("live_summary", [&] {
+    std::vector<live_group> out;
+    // Validity used in parts per million (integer arithmetic in SQL, 0.0001 % resolution).
+    sqlite::statement st(impl_->db,
+        sql_text<"SELECT state, carrier, priority, count(*), min(created_at), "
+                 "max((?1 - created_at) * 1000000 / max(expires_at - created_at, 1)) "
+                 "FROM messages INDEXED BY messages_live "
+                 "WHERE state <= {state::outcome_unknown} GROUP BY state, carrier, priority">);
+    st.bind(1, to_ms(now));
+    while (st.step()) {
+      live_group g;
+      g.st = static_cast<state>(st.column_int64(0));
+      g.carrier = st.column_string(1);
+      g.prio = static_cast<priority>(st.column_int64(2));
+      g.count = st.column_int64(3);
+      g.oldest_created = from_ms(st.column_int64(4));
+      g.max_validity_used = static_cast<double>(st.column_int64(5)) / 1e6;
+      out.push_back(std::move(g));
+    }
+    return out;
+  });
+}
+
 store_statements::store_statements(sqlite::database& db)
     : load_row(db, k_load_row), write_row(db, k_write_row), insert_event(db, k_insert_event),
       set_last_event(db, k_set_last_event), max_event_id(db, k_max_event_id),

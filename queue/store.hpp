@@ -72,6 +72,19 @@ struct store_options {
   std::chrono::milliseconds receipt_clock_tolerance{std::chrono::minutes(2)};
 };
 
+/// Messages not yet accepted by an SMSC (queued, in_flight, outcome_unknown) of one state,
+/// carrier and priority, for the daemon's metrics (live_summary()).
+struct live_group {
+  state st = state::queued;
+  std::string carrier;
+  priority prio = priority::otp;
+  std::int64_t count = 0;
+  time_point oldest_created{};  ///< the oldest one's acceptance time
+  /// The largest share of its validity any of them has used: (now - created) / (expires -
+  /// created), 0..1 while valid (above 1 if past expiry and not expired yet).
+  double max_validity_used = 0;
+};
+
 /// What crash recovery did at open().
 struct recovery_report {
   std::size_t requeued = 0;         ///< in_flight, never handed to a link -> queued
@@ -164,6 +177,10 @@ class store {
   /// Messages not yet accepted by an SMSC: queued, in_flight, outcome_unknown (indexed by the
   /// state's value). Reads only the messages_live index, not the whole table (for /healthz).
   result<std::array<std::int64_t, 3>> count_waiting();
+  /// The same messages grouped by state, carrier and priority, with the age of the oldest
+  /// and the largest share of validity used in each group (for metrics). One walk of the
+  /// messages_live index plus a row read per waiting message.
+  result<std::vector<live_group>> live_summary(time_point now);
 
   // --- dispatch ------------------------------------------------------------------------------
   /// Atomically takes up to `max` due messages of `carrier` (queued, not_before <= now),

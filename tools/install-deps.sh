@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libjemalloc-dev
-  libfmt-dev libspdlog-dev libtomlplusplus-dev
+  libfmt-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev
   catch2 libbenchmark-dev libsystemd-dev
   clang libclang-rt-14-dev
   nodejs npm openssl curl
@@ -27,10 +27,22 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${filtered[@]}")
 fi
 
-if ((${#missing[@]})); then
+# promtool, for the tests of GET /metrics and of conf/monitoring's alert rules, comes with
+# Debian's Prometheus server package (about 30 s to install, no recommends): it is not needed
+# to build or run smsgw.
+no_recommends=()
+if ! command -v promtool >/dev/null; then no_recommends+=(prometheus); fi
+
+if ((${#missing[@]} + ${#no_recommends[@]})); then
   SUDO=""
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-  echo "install-deps: installing ${missing[*]}"
+  echo "install-deps: installing ${missing[*]} ${no_recommends[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if ((${#missing[@]})); then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if ((${#no_recommends[@]})); then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      "${no_recommends[@]}" >/dev/null
+  fi
 fi

@@ -371,7 +371,8 @@ namespace {
 /// The endpoint a path names ("" if none), for routing and for log lines: the raw target is
 /// never logged (a client could put anything, an OTP code included, in a path or query).
 std::string_view route_of(std::string_view path) {
-  if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz") return path;
+  if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz" || path == "/metrics")
+    return path;
   if (path.starts_with("/v1/messages/")) return "/v1/messages/{id}";
   return "";
 }
@@ -413,6 +414,17 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
     o["status"] = "ok";
     co_return json_response(req, http::status::ok, o);
   }
+  if (endpoint == "/metrics") {
+    auto text = co_await deps.metrics_text();
+    if (!text)
+      co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no metrics");
+    http_response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(*text);
+    res.prepare_payload();
+    co_return res;
+  }
   if (endpoint == "/v1/messages/{id}")
     co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
   co_return co_await post_message(req, deps, endpoint == "/v1/otp");
@@ -424,6 +436,7 @@ boost::asio::awaitable<http_response> handle_request(http_request const& req, ap
   auto path = std::string_view(req.target().data(), req.target().size());
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   auto endpoint = route_of(path);
+  auto const started = std::chrono::steady_clock::now();
   std::optional<http_response> res;
   try {
     res = co_await route(req, deps, path, endpoint);
@@ -435,6 +448,8 @@ boost::asio::awaitable<http_response> handle_request(http_request const& req, ap
   if (!res) res = error_response(req.version(), req.keep_alive(), 500, "internal", "internal error");
   spdlog::debug("api {} {} -> {}", std::string_view(req.method_string()),
                 endpoint.empty() ? "(unknown path)" : endpoint, res->result_int());
+  deps.answered(endpoint, static_cast<int>(res->result_int()),
+                std::chrono::steady_clock::now() - started);
   co_return std::move(*res);
 }
 

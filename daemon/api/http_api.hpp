@@ -7,9 +7,11 @@
 //   GET  /v1/messages/{id}  state and attempt history (never the text)
 //   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails,
 //                           or refuses claims or commits: "degraded" with the reason)
+//   GET  /metrics           Prometheus text exposition (api_deps::metrics_text)
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,6 +76,15 @@ class api_deps {
   /// "degraded" with this as its "reason".
   virtual std::optional<std::string> queue_problem() { return std::nullopt; }
   virtual queue::time_point now() { return queue::clock::now(); }
+  /// GET /metrics: the metrics in Prometheus text format, read now. nullopt: the daemon has
+  /// no metrics (404).
+  virtual boost::asio::awaitable<std::optional<std::string>> metrics_text() {
+    co_return std::nullopt;
+  }
+  /// Told of every answer handle_request gives: the endpoint ("" for an unknown path), the
+  /// status and how long the handling took.
+  virtual void answered(std::string_view /*endpoint*/, int /*status*/,
+                        std::chrono::steady_clock::duration /*took*/) {}
 
   api_settings const& settings() const noexcept { return settings_; }
   route_config const* carrier(std::string_view name) const noexcept;

@@ -53,4 +53,14 @@ boost::json::object queue_api_deps::health() {
   return hooks_.health ? hooks_.health() : boost::json::object{};
 }
 
+boost::asio::awaitable<std::optional<std::string>> queue_api_deps::metrics_text() {
+  if (!hooks_.metrics) co_return std::nullopt;
+  co_return co_await hooks_.metrics();
+}
+
+void queue_api_deps::answered(std::string_view endpoint, int status,
+                              std::chrono::steady_clock::duration took) {
+  if (hooks_.answered) hooks_.answered(endpoint, status, took);
+}
+
 }  // namespace smsgw

@@ -27,6 +27,11 @@ struct api_hooks {
   /// Why the dispatcher's queue work (claims, commits of results and receipts) is failing,
   /// nullopt if it is not: /healthz is then 503 "degraded".
   std::function<std::optional<std::string>()> queue_problem;
+  /// GET /metrics: the text, read now (empty function: no metrics, 404).
+  std::function<boost::asio::awaitable<std::string>()> metrics;
+  /// Every answer of the API (api_deps::answered).
+  std::function<void(std::string_view endpoint, int status,
+                     std::chrono::steady_clock::duration took)> answered;
 };
 
 class queue_api_deps : public api_deps {
@@ -45,6 +50,9 @@ class queue_api_deps : public api_deps {
   /// The dispatcher's problem (hooks.queue_problem), else a failed enqueue commit less than
   /// 30 s ago.
   std::optional<std::string> queue_problem() override;
+  boost::asio::awaitable<std::optional<std::string>> metrics_text() override;
+  void answered(std::string_view endpoint, int status,
+                std::chrono::steady_clock::duration took) override;
 
  private:
   queue::group_commit& gc_;

@@ -31,6 +31,19 @@ namespace {
 /// Submit results + receipts per transaction at most: a burst's first reports must not wait
 /// for one huge commit, and one transaction must not grow without bound.
 constexpr std::size_t max_transition_batch = 1000;
+/// Submit times kept for the receipt latency (messages awaiting a receipt); the oldest go first.
+constexpr std::size_t max_submit_times = 200000;
+
+double seconds_between(queue::time_point from, queue::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+/// How a final receipt is counted: its state after it, and for a failed one its stat word.
+receipt_kind receipt_kind_of(queue::message const& m, std::string_view detail) {
+  if (m.st == queue::state::delivered) return receipt_kind::delivered;
+  return detail.find("stat:REJECTD") != std::string_view::npos ? receipt_kind::rejected
+                                                              : receipt_kind::undeliverable;
+}
 
 /// A receipt's submit date as the queue matches it (SMSC wall-clock time, zone unknown).
 std::optional<queue::receipt_submit_date> submit_date_of(std::optional<smpp::receipt_date> const& d) {
@@ -141,6 +154,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
         log_receipt_outcome(*h.msg, h.detail, h.carrier);
       } else {
         ++stats_.receipts_unmatched;
+        if (metrics_) metrics_->receipt_unmatched(h.carrier);
         log_.write({queue::clock::now(), 0, h.carrier, "", queue::to_string(h.status),
                     receipt_err(h.detail), "smsc_id=" + h.smsc_message_id});
       }
@@ -254,6 +268,7 @@ dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_sou
   if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route) &&
       !route_listed(m.filtered_routes, claimer.carrier())) {
     spdlog::info("message {}: route {} has no bound link; via {}", m.id, route, claimer.carrier());
+    if (metrics_) metrics_->reroute("route_down");
     return claimer;
   }
   return *it->second;
@@ -354,6 +369,30 @@ void dispatcher::log_final(queue::message const& m, std::string_view state, std:
                            std::string_view detail, std::string_view carrier) {
   if (carrier.empty()) carrier = m.route.empty() ? m.carrier : m.route;
   log_.write({queue::clock::now(), m.id, carrier, m.recipient, state, err, detail});
+  // Every line but "queued" (a retry follows) is the end of the message, or of its sending.
+  if (metrics_ && state != queue::to_string(queue::state::queued))
+    metrics_->outcome(state, m.carrier, queue::to_string(m.prio));
+}
+
+void dispatcher::count_retry(std::string_view reason, std::string_view from_route,
+                             std::string_view to_route) {
+  if (!metrics_) return;
+  metrics_->retry(reason);
+  if (!from_route.empty() && from_route != to_route) metrics_->reroute(reason);
+}
+
+void dispatcher::count_receipt(queue::message const& m, std::string_view route,
+                               std::string_view detail) {
+  auto const at = submitted_at_.find(m.id);
+  if (!metrics_) {
+    if (at != submitted_at_.end()) submitted_at_.erase(at);
+    return;
+  }
+  metrics_->receipt(m.carrier, route, receipt_kind_of(m, detail));
+  if (at != submitted_at_.end()) {
+    metrics_->receipt_latency(route, seconds_between(at->second, queue::clock::now()));
+    submitted_at_.erase(at);
+  }
 }
 
 void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
@@ -361,11 +400,16 @@ void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view r
   // A failed receipt the store's retry policy requeued: logged as such ("queued", with the
   // plan in detail); the final line comes with the next attempt's receipt.
   bool const retried = m.st == queue::state::queued;
+  // The route the receipt came from: its SMSC issued the id (via_carrier).
+  std::string_view const receipt_route = !carrier.empty() ? carrier
+      : !m.via_carrier.empty() ? std::string_view(m.via_carrier) : std::string_view(m.carrier);
+  count_receipt(m, receipt_route, receipt_detail);
   log_final(m, queue::to_string(m.st), receipt_err(receipt_detail),
             retried ? fmt::format("{}; {}", receipt_detail, m.detail) : std::string(receipt_detail),
             carrier);
   if (retried) {
     ++stats_.retried;
+    count_retry("failed_receipt", receipt_route, m.route.empty() ? m.carrier : m.route);
     notify(m.route.empty() ? m.carrier : m.route);
   }
 }
@@ -380,6 +424,7 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
   auto const* rc = config_.find_carrier(link.carrier);
   if (status != smpp::command_status::ok) {
     ++stats_.rejected;
+    if (metrics_) metrics_->submit(it->second.carrier, link.carrier, "refused");
     auto detail = fmt::format("submit_sm_resp {}: {} (0x{:08x})", link.carrier,
                               smpp::make_error_code(status).message(),
                               static_cast<std::uint32_t>(status));
@@ -395,6 +440,13 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
     return;
   }
   ++stats_.submitted;
+  if (metrics_) {
+    auto const now = queue::clock::now();
+    metrics_->submit(it->second.carrier, link.carrier, "accepted");
+    metrics_->submit_latency(link.carrier, seconds_between(it->second.created_at, now));
+    submitted_at_[it->second.id] = now;
+    while (submitted_at_.size() > max_submit_times) submitted_at_.erase(submitted_at_.begin());
+  }
   auto key = smpp::message_id_key(message_id, smpp::message_id_side::submit_sm_resp,
                                   rc ? rc->id_format : smpp::message_id_format::same);
   queue::message m = std::move(it->second);
@@ -429,6 +481,8 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
 void dispatcher::on_outcome_unknown(link_identity const& link, std::uint64_t ref,
                                     std::string_view why) {
   ++stats_.unknown;
+  if (auto it = handed_out_.find(ref); metrics_ && it != handed_out_.end())
+    metrics_->submit(it->second.carrier, link.carrier, "unknown");
   retry_or_fail(ref, link.carrier, fmt::format("outcome unknown on {}: {}", link.bind, why),
                 retry_cause::outcome_unknown);
 }
@@ -466,7 +520,7 @@ void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
         if (!r) return r.error();
         return unknown ? queue::state::outcome_unknown : queue::state::rejected;
       },
-      [this, m = std::move(m), plan, detail](queue::result<queue::state> r) {
+      [this, m = std::move(m), plan, detail, unknown](queue::result<queue::state> r) {
         if (!r) {
           note_queue_error(r.error().message);
           spdlog::error("retry/fail {}: {}", m.id, r.error().message);
@@ -474,6 +528,7 @@ void dispatcher::retry_or_fail(std::uint64_t ref, std::string const& used_route,
         }
         if (*r == queue::state::queued) {
           ++stats_.retried;
+          count_retry(unknown ? "outcome_unknown" : "refused", m.route, plan->route);
           notify(plan->route);
         } else {
           log_final(m, queue::to_string(*r), "", detail);
@@ -558,6 +613,7 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
         }
         if (!m) {
           ++stats_.receipts_unmatched;
+          if (metrics_) metrics_->receipt_unmatched(link_carrier);
           log_.write({queue::clock::now(), 0, link_carrier, "", queue::to_string(res.status), err,
                       "smsc_id=" + key});
           return;
@@ -565,10 +621,12 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
         // A failed receipt the store's retry policy requeued: logged as such ("queued",
         // with the plan in detail); the final line comes with the next attempt's receipt.
         bool retried = m->st == queue::state::queued;
+        count_receipt(*m, link_carrier, detail);
         log_final(*m, queue::to_string(m->st), err,
                   retried ? fmt::format("{}; {}", detail, m->detail) : detail, link_carrier);
         if (retried) {
           ++stats_.retried;
+          count_retry("failed_receipt", link_carrier, m->route);
           notify(m->route);
         }
       });

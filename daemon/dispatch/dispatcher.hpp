@@ -31,6 +31,7 @@
 #include "daemon/link/smpp_events.hpp"
 #include "daemon/dispatch/transition_batcher.hpp"
 #include "daemon/link/wake_signal.hpp"
+#include "daemon/metrics/metrics.hpp"
 #include "queue/group_commit.hpp"
 
 namespace smsgw {
@@ -117,6 +118,9 @@ class dispatcher final : public smpp_events, private source_owner {
   peak_state current_peak(std::string const& carrier) { return schedule_for(carrier); }
   /// Looks at every carrier's rules now (housekeeping does it every tick).
   void refresh_schedules();
+  /// Count submits, receipts, retries, re-routes, outcomes and latencies in `m` from now on
+  /// (it must outlive the dispatcher). Without it nothing is counted but stats().
+  void attach_metrics(metrics& m) noexcept { metrics_ = &m; }
 
   dispatcher_stats const& stats() const noexcept { return stats_; }
   /// Why the queue is refusing the dispatcher's work (a claim, a sending mark, a submit
@@ -171,6 +175,11 @@ class dispatcher final : public smpp_events, private source_owner {
   /// again by the retry policy (then its plan is the detail, and its route is woken).
   void log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
                            std::string_view carrier = {});
+  /// A message queued again by the retry policy, after it was last sent on `from_route`.
+  void count_retry(std::string_view reason, std::string_view from_route,
+                   std::string_view to_route);
+  /// A final receipt applied to `m` (as stored after it), received on `route`.
+  void count_receipt(queue::message const& m, std::string_view route, std::string_view detail);
 
   boost::asio::any_io_executor executor_;
   queue::group_commit& gc_;
@@ -197,6 +206,10 @@ class dispatcher final : public smpp_events, private source_owner {
   std::chrono::steady_clock::time_point first_queue_error_at_{};  ///< of the current spell
   std::uint64_t queue_errors_in_window_ = 0;
   std::string last_queue_error_;
+  metrics* metrics_ = nullptr;
+  /// When each message's submit_sm_resp OK came (for the receipt latency), until its final
+  /// receipt; in memory only, at most max_submit_times entries (the oldest ids go first).
+  std::map<queue::message_id, queue::time_point> submitted_at_;
   transition_batcher transitions_;  // after gc_ and executor_: built from them
 };
 

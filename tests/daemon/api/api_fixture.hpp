@@ -39,7 +39,8 @@ class store_deps final : public queue_api_deps {
       : queue_api_deps(std::move(s), carriers, gc, std::move(ex),
                        {.enqueued = [this](std::string_view c) { notified.emplace_back(c); },
                         .health = {},
-                        .queue_problem = {}}) {}
+                        .queue_problem = {},
+                        .metrics = {}, .answered = {}}) {}
 
   queue::time_point now() override { return now_; }
 
