@@ -121,19 +121,20 @@ TEST_CASE("a message's text is erased when it becomes final, on every path, and 
 TEST_CASE("upgrading erases the texts of messages already final") {
   temp_dir dir;
   auto path = dir.file();
-  message_id done = 0, waiting = 0;
+  message_id const done = 1, waiting = 2;
   {
-    auto s = open_store(path);
-    done = enqueue_text(s, 21, "6281111111121", "a");
-    waiting = enqueue_text(s, 22, "6281111111122", "a");
-    REQUIRE(s.cancel(done, t0() + 1s).has_value());
-  }
-  {
-    // As a build before schema 10 left it: a final message with its text.
-    auto db = smsgw::sqlite::database::open(path);
-    db.exec("DROP TRIGGER messages_erase_final_text");
-    db.exec("UPDATE messages SET text = '" + text_for(21) + "' WHERE id = " + std::to_string(done));
-    db.exec("PRAGMA user_version=9");
+    // A file as a build before schema 10 left it: a final message still holding its text.
+    auto db = database_at_version(path, 9);
+    auto insert = [&](message_id id, state st, std::string const& text) {
+      smsgw::sqlite::statement ins(db,
+          "INSERT INTO messages (id, recipient, sender, text, priority, carrier, state, "
+          "created_at, expires_at, not_before, updated_at, attempts, history_len) "
+          "VALUES (?1, '6281111111121', 'ACME', ?2, 0, 'telkomsel', ?3, ?4, ?5, ?4, ?4, 0, 0)");
+      ins.bind(1, id).bind(2, text).bind(3, static_cast<std::int64_t>(st))
+          .bind(4, to_ms(t0())).bind(5, to_ms(t0() + 5min)).run();
+    };
+    insert(done, state::cancelled, text_for(21));
+    insert(waiting, state::queued, text_for(22));
   }
   REQUIRE(raw_files(path).find(text_for(21)) != std::string::npos);
   {

@@ -132,7 +132,7 @@ TEST_CASE("a failed receipt of the earlier attempt does not end the retry", "[qu
   CHECK(s.get(id)->st == state::queued);
 }
 
-TEST_CASE("no plan: submitted until validity + grace, then no_receipt; a late receipt ends it",
+TEST_CASE("no plan: submitted until validity + grace, then no_receipt, a late receipt ends it",
           "[queue][receipt_timeout]") {
   temp_dir dir;
   policy p;

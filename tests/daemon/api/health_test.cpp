@@ -50,7 +50,9 @@ TEST_CASE("/healthz is 503 \"degraded\" with the reason while claims fail, ok ag
   dispatch_world w({sim_spec{"telkomsel", {}}});
   w.start();
   queue_api_deps deps(w.cfg.api, w.cfg.carriers, w.gc(), w.io.get_executor(),
-                      {.enqueued = {}, .health = {}, .queue_problem = [&] { return w.disp().queue_problem(); }});
+                      {.enqueued = {}, .health = {},
+                       .queue_problem = [&] { return w.disp().queue_problem(); },
+                       .metrics = {}, .answered = {}});
   auto ok = call(w, deps, http::verb::get, "/healthz");
   CHECK(ok.result_int() == 200);
   CHECK(body_of(ok).at("status").as_string() == "ok");

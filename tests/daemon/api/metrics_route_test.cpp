@@ -22,6 +22,7 @@ class metrics_deps final : public queue_api_deps {
       : queue_api_deps(f.cfg.api, f.cfg.carriers, *f.gc, f.io.get_executor(),
                        {.enqueued = {},
                         .health = {},
+                        .queue_problem = {},
                         .metrics = with_text ? std::function<boost::asio::awaitable<std::string>()>(
                                                    [this]() -> boost::asio::awaitable<std::string> {
                                                      ++scrapes;

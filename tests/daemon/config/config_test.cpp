@@ -332,7 +332,7 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
           "test.toml:9: limits.prefix_hidden_digits: " + std::to_string(digits) + " is out of range (1..6)");
   }
   for (int digits : {1, 6}) {
-    auto ok = parse_config(base + "[limits]\nprefix_hidden_digits = " + std::to_string(digits) + "\n", "t");
+    auto ok = parse_config(carrier_block("telkomsel") + "[limits]\nprefix_hidden_digits = " + std::to_string(digits) + "\n", "t");
     REQUIRE(ok.has_value());
     CHECK(ok->limits.limits.prefix_hidden_digits == static_cast<unsigned>(digits));
   }
@@ -529,6 +529,8 @@ TEST_CASE("routing: prefix and per-number overrides, and a carrier nothing reach
   CHECK(parse_config(carrier_block("telkomsel") + carrier_block("backup") +
                          "[routing.numbers]\n\"081211110001\" = \"backup\"\n", "t").has_value());
   CHECK(parse_config(carrier_block("telkomsel", "alternates = [\"backup\"]\n") + carrier_block("backup"), "t").has_value());
+}
+
 TEST_CASE("receipt timeouts, filtered codes and statuses, no_receipt grace (issue #13)") {
   auto r = parse_config(carrier_block("telkomsel",
                                       "receipt_timeout_ms = 5000\n"
