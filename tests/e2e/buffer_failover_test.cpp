@@ -19,11 +19,8 @@ constexpr int otp_count = 8;
 
 /// Destination number -> source address of the submit_sm a simulator accepted.
 std::map<std::string, std::string> accepted_numbers(smsc_sim& sim) {
-  std::regex accepted(R"(submit_sm smsgw (\S+) -> (\d+) dc=)");
   std::map<std::string, std::string> out;
-  auto const text = read_file(sim.log_path());
-  for (std::sregex_iterator it(text.begin(), text.end(), accepted), end; it != end; ++it)
-    out[(*it)[2].str()] = (*it)[1].str();
+  for (auto const& a : sim.accepted_submits()) out[a.number] = a.sender;
   return out;
 }
 

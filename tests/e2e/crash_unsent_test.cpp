@@ -18,14 +18,7 @@ namespace {
 constexpr int message_count = 8;
 
 /// submit_sm the simulator accepted, per destination number.
-std::map<std::string, int> accepted_submits(smsc_sim& sim) {
-  std::regex accepted(R"(submit_sm smsgw \S+ -> (\d+) dc=)");
-  std::map<std::string, int> out;
-  auto const text = read_file(sim.log_path());
-  for (std::sregex_iterator it(text.begin(), text.end(), accepted), end; it != end; ++it)
-    ++out[(*it)[1].str()];
-  return out;
-}
+std::map<std::string, int> accepted_submits(smsc_sim& sim) { return sim.accepted_per_number(); }
 
 std::vector<std::string> history_states(gateway const& gw, std::int64_t id) {
   std::vector<std::string> out;

@@ -70,6 +70,27 @@ class smsc_sim {
   child_process& proc() { return *proc_; }
   fs::path log_path() const { return dir_ / (spec_.name + ".sim.log"); }
 
+  /// One submit_sm the simulator accepted, as its log records it.
+  struct accepted_submit {
+    std::string sender;  ///< source_addr
+    std::string number;  ///< destination_addr
+  };
+  /// Every submit_sm it accepted, in order (read from its own log).
+  std::vector<accepted_submit> accepted_submits() const {
+    std::regex accepted(R"(submit_sm smsgw (\S+) -> (\d+) dc=)");
+    std::vector<accepted_submit> out;
+    auto const text = read_file(log_path());
+    for (std::sregex_iterator it(text.begin(), text.end(), accepted), end; it != end; ++it)
+      out.push_back({(*it)[1].str(), (*it)[2].str()});
+    return out;
+  }
+  /// How many submit_sm it accepted, per destination number.
+  std::map<std::string, int> accepted_per_number() const {
+    std::map<std::string, int> out;
+    for (auto const& a : accepted_submits()) ++out[a.number];
+    return out;
+  }
+
   void kill9() { proc_->kill9(); }
   /// Starts it again on the same port, with the same options plus `extra`. Its message ids
   /// start from a new base, as a real SMSC's would not repeat the ids it gave before.

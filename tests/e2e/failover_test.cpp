@@ -21,11 +21,9 @@ namespace {
 
 /// Source address of each submit_sm the simulator accepted for `number` (62...), in order.
 std::vector<std::string> senders_to(smsc_sim& sim, std::string const& number) {
-  std::regex accepted(R"(submit_sm smsgw (\S+) -> (\d+) dc=)");
   std::vector<std::string> out;
-  auto const text = read_file(sim.log_path());
-  for (std::sregex_iterator it(text.begin(), text.end(), accepted), end; it != end; ++it)
-    if ((*it)[2].str() == number) out.push_back((*it)[1].str());
+  for (auto const& a : sim.accepted_submits())
+    if (a.number == number) out.push_back(a.sender);
   return out;
 }
 

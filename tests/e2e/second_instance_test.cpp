@@ -53,13 +53,9 @@ struct otp_stream {
 
 /// submit_sm the simulators accepted, per destination number, over all their logs.
 std::map<std::string, int> accepted_submits(gateway& gw) {
-  std::regex accepted(R"(submit_sm smsgw \S+ -> (\d+) dc=)");
   std::map<std::string, int> out;
-  for (auto const& s : gw.sims) {
-    auto text = read_file(s->log_path());
-    for (std::sregex_iterator it(text.begin(), text.end(), accepted), end; it != end; ++it)
-      ++out[(*it)[1].str()];
-  }
+  for (auto const& s : gw.sims)
+    for (auto const& [number, n] : s->accepted_per_number()) out[number] += n;
   return out;
 }
 
