@@ -322,7 +322,7 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
   REQUIRE(slow.has_value());
   CHECK(slow->carriers[0].link.throttle.min_rate <= 0.5);
 
-  auto const base = carrier_block("a");
+  auto const base = carrier_block("telkomsel");  // a routed carrier: "a" alone fails the routing check
   // prefix_hidden_digits: the parser's range is the limiter's (1..6); a bad value names its own
   // key and line (issue 16: 7 was blamed on limits.per_number at the [limits] header's line,
   // and 8 passed the parser only to be refused by validation).
@@ -529,6 +529,8 @@ TEST_CASE("routing: prefix and per-number overrides, and a carrier nothing reach
   CHECK(parse_config(carrier_block("telkomsel") + carrier_block("backup") +
                          "[routing.numbers]\n\"081211110001\" = \"backup\"\n", "t").has_value());
   CHECK(parse_config(carrier_block("telkomsel", "alternates = [\"backup\"]\n") + carrier_block("backup"), "t").has_value());
+}
+
 TEST_CASE("receipt timeouts, filtered codes and statuses, no_receipt grace (issue #13)") {
   auto r = parse_config(carrier_block("telkomsel",
                                       "receipt_timeout_ms = 5000\n"
