@@ -336,6 +336,21 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
     REQUIRE(ok.has_value());
     CHECK(ok->limits.limits.prefix_hidden_digits == static_cast<unsigned>(digits));
   }
+  // The resend interval (docs/limits.md "Resend interval"): default 30 s, refuse; 0 = off.
+  {
+    auto def = parse_config(base, "t");
+    REQUIRE(def.has_value());
+    CHECK(def->limits.limits.resend_interval == std::chrono::seconds(30));
+    CHECK(def->limits.limits.on_resend == queue::resend_mode::refuse);
+    auto set = parse_config(base + "[limits]\nresend_interval_seconds = 0\nresend_mode = \"suppress\"\n", "t");
+    REQUIRE(set.has_value());
+    CHECK(set->limits.limits.resend_interval.count() == 0);
+    CHECK(set->limits.limits.on_resend == queue::resend_mode::suppress);
+    CHECK(error_of(base + "[limits]\nresend_interval_seconds = 3601\n") ==
+          "test.toml:8: limits.resend_interval_seconds: 3601 is out of range (0..3600)");
+    CHECK(error_of(base + "[limits]\nresend_mode = \"drop\"\n").find("limits.resend_mode: \"drop\": expected one of refuse, suppress") !=
+          std::string::npos);
+  }
   CHECK(error_of(base + "[api]\ndefault_ttl_seconds = 0\n").find("api.default_ttl_seconds: 0 is out of range") != std::string::npos);
   CHECK(error_of(base + "[api]\nmax_ttl_seconds = 604801\n").find("api.max_ttl_seconds: 604801 is out of range (1..604800)") != std::string::npos);
   CHECK(error_of(base + "[api]\nmax_ttl_seconds = -1\n").find("api.max_ttl_seconds: -1 is out of range") != std::string::npos);
