@@ -92,7 +92,17 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
                                                          : enqueue_outcome::kind::refused;
     }
     recent.reset();
-    if (held) return out;
+    if (held) {
+      // A limit may hold the number longer (a cooldown): answer with the time from which a
+      // request will be accepted, so the caller does not retry into the limit's 429.
+      auto limit = limiter->check(req.recipient, req.now);
+      if (!limit) throw failure{limit.error()};
+      if (!limit->allowed() && limit->refusal->retry_after > out.refusal->retry_after) {
+        out.refusal = std::move(limit->refusal);
+        if (out.what == enqueue_outcome::kind::refused) out.id = 0;  // a plain limit refusal
+      }
+      return out;
+    }
   }
   if (limiter && req.prio == priority::otp) {
     // An error here (SQLite) fails the whole batch: the transaction is rolled back.

@@ -302,9 +302,9 @@ http_response outcome_response(http_request const& req, api_deps& deps,
       // gets; the caller keeps that code valid (docs/limits.md, "Resend interval").
       o["sent_id"] = out->id;
       o["message"] = fmt::format(
-          "an OTP for this number and purpose was accepted less than {} ago (message {}); this "
-          "code is not sent: keep the earlier code valid; retry in {} s",
-          ref.limit.substr(std::string_view("resend interval ").size()), out->id, secs);
+          "an OTP for this number and purpose was accepted less than the resend interval ago "
+          "(message {}); this code is not sent: keep the earlier code valid; retry in {} s",
+          out->id, secs);
     } else {
       o["message"] = fmt::format("too many OTP requests for this number ({}); retry in {} s", ref.limit, secs);
     }
@@ -322,10 +322,9 @@ http_response outcome_response(http_request const& req, api_deps& deps,
         {{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier},
          {"resend_suppressed", true}, {"code_sent", false}, {"limit", ref.limit},
          {"retry_after_seconds", retry_secs(ref)}, {"retry_at_ms", queue::to_ms(ref.retry_after)},
-         {"message", fmt::format("an OTP for this number and purpose was accepted less than {} "
-                                 "ago: message {} carries the SMS; this code is not sent, keep "
-                                 "the earlier code valid",
-                                 ref.limit.substr(std::string_view("resend interval ").size()),
+         {"message", fmt::format("an OTP for this number and purpose was accepted less than "
+                                 "the resend interval ago: message {} carries the SMS; this "
+                                 "code is not sent, keep the earlier code valid",
                                  out->id)}});
   }
   json::object o{{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier}};

@@ -178,3 +178,29 @@ TEST_CASE("the resend interval is validated") {
   CHECK_FALSE(validate(cfg).has_value());
   CHECK(resend_limit_name(30s) == "resend interval 30 s");
 }
+
+TEST_CASE("inside the interval during a limit's cooldown, the answer's retry time is the limit's") {
+  for (auto mode : {resend_mode::refuse, resend_mode::suppress}) {
+    INFO(to_string(mode));
+    temp_dir dir;
+    auto opts = with_interval(30s, mode);
+    opts.limits->per_prefix.clear();
+    auto s = open_store(dir.file(), t0(), opts);
+    // 5 OTPs 31 s apart: the 5th trips "5 per 15 min" (cooldown 30 min from it).
+    auto const fifth = t0() + 4 * 31s;
+    message_id last = 0;
+    for (int i = 0; i < 5; ++i) last = enqueue_ok(s, otp("6281234567890", "login", t0() + i * 31s));
+    auto r = s.enqueue(otp("6281234567890", "login", fifth + 10s));
+    REQUIRE(r.has_value());
+    REQUIRE(r->refusal.has_value());
+    CHECK(r->refusal->limit == "5 per 15 min");
+    CHECK(r->refusal->retry_after == fifth + 30min);
+    if (mode == resend_mode::refuse) {
+      CHECK(r->what == enqueue_outcome::kind::refused);
+      CHECK(r->id == 0);  // a plain limit refusal
+    } else {
+      CHECK(r->what == enqueue_outcome::kind::resend_suppressed);
+      CHECK(r->id == last);  // still the message the user gets
+    }
+  }
+}
