@@ -1,5 +1,7 @@
 // queue/enqueue.cpp: accepting messages. Order inside the transaction: validate, idempotency
-// key (a repeat returns the first message and changes nothing), per-number limits, insert,
+// key (a repeat returns the first message and changes nothing), the resend interval (an OTP
+// for the same recipient and purpose accepted less than it ago: refused, or answered with that
+// earlier message; nothing stored or counted either way), per-number limits, insert,
 // then supersede older OTPs for the same recipient and purpose still waiting to be sent
 // (queued or outcome_unknown: in_flight ones are already on their way and are left alone).
 // enqueue_batch() runs many requests in one transaction: one fsync for all (group commit).
@@ -46,6 +48,13 @@ constexpr std::string_view k_find_supersedable = sql_text<
     "SELECT id FROM messages INDEXED BY messages_otp WHERE recipient = ?1 AND purpose = ?2 "
     "AND priority = {priority::otp} AND purpose <> '' AND expires_at > ?3 "
     "AND state IN ({state::queued}, {state::outcome_unknown})">;
+// The resend interval: the newest OTP of this recipient and purpose created after ?3 (now -
+// interval). Such an OTP expires after ?3 too (validity > 0), so the messages_otp range
+// expires_at > ?3 holds it; rows read are bounded by the per-number limits.
+constexpr std::string_view k_find_recent_otp = sql_text<
+    "SELECT id, state, created_at FROM messages INDEXED BY messages_otp "
+    "WHERE recipient = ?1 AND purpose = ?2 AND priority = {priority::otp} AND purpose <> '' "
+    "AND expires_at > ?3 AND created_at > ?3 ORDER BY created_at DESC, id DESC LIMIT 1">;
 constexpr std::string_view k_insert_message = sql_text<
     "INSERT INTO messages (recipient, sender, text, priority, purpose, idempotency_key, "
     "carrier, route, state, created_at, expires_at, not_before, updated_at, history_len, "
@@ -65,6 +74,35 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
     }
     find_key.reset();
     if (seen) return out;
+  }
+  if (limiter && req.prio == priority::otp && !req.purpose.empty() &&
+      limiter->config().resend_interval.count() > 0) {
+    auto const& cfg = limiter->config();
+    auto& recent = sql_enqueue.find_recent_otp;
+    recent.bind_unowned(1, req.recipient).bind_unowned(2, req.purpose);
+    recent.bind(3, to_ms(req.now) - cfg.resend_interval.count());
+    bool held = recent.step();
+    if (held) {
+      out.id = recent.column_int64(0);
+      out.st = static_cast<state>(recent.column_int64(1));
+      auto const previous_at = recent.column_int64(2);
+      out.refusal = limit_refusal{resend_limit_name(cfg.resend_interval),
+                                  from_ms(previous_at + cfg.resend_interval.count())};
+      out.what = cfg.on_resend == resend_mode::suppress ? enqueue_outcome::kind::resend_suppressed
+                                                         : enqueue_outcome::kind::refused;
+    }
+    recent.reset();
+    if (held) {
+      // A limit may hold the number longer (a cooldown): answer with the time from which a
+      // request will be accepted, so the caller does not retry into the limit's 429.
+      auto limit = limiter->check(req.recipient, req.now);
+      if (!limit) throw failure{limit.error()};
+      if (!limit->allowed() && limit->refusal->retry_after > out.refusal->retry_after) {
+        out.refusal = std::move(limit->refusal);
+        if (out.what == enqueue_outcome::kind::refused) out.id = 0;  // a plain limit refusal
+      }
+      return out;
+    }
   }
   if (limiter && req.prio == priority::otp) {
     // An error here (SQLite) fails the whole batch: the transaction is rolled back.
@@ -151,6 +189,6 @@ result<std::optional<message>> store::find_by_idempotency_key(std::string_view k
 
 enqueue_statements::enqueue_statements(sqlite::database& db)
     : find_key(db, k_find_key), find_supersedable(db, k_find_supersedable),
-      insert_message(db, k_insert_message) {}
+      insert_message(db, k_insert_message), find_recent_otp(db, k_find_recent_otp) {}
 
 }  // namespace smsgw::queue

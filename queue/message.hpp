@@ -89,7 +89,13 @@ struct enqueue_outcome {
   enum class kind {
     accepted,   ///< stored durably as a new message (`id`)
     duplicate,  ///< the idempotency key was seen before: `id` is the first message, nothing new
-    refused,    ///< a per-number limit refused it: see `refusal`; nothing stored
+    refused,    ///< a per-number limit refused it: see `refusal`; nothing stored. A refusal by
+                ///< the resend interval also gives `id`/`st`: the earlier OTP that went
+    /// An OTP for the same number and purpose was accepted less than the resend interval ago
+    /// (limits_config::on_resend = suppress): nothing stored, this code is not sent; `id` and
+    /// `st` are that earlier message, whose SMS is the one the user gets; `refusal` names the
+    /// interval and the time a new code would be accepted.
+    resend_suppressed,
   };
   kind what = kind::accepted;
   message_id id = 0;

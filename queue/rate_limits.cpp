@@ -141,6 +141,14 @@ std::vector<window_limit> limits_config::default_prefix_limits() {
   return {{50, 10min, 30min, ""}};
 }
 
+std::string_view to_string(resend_mode m) noexcept {
+  return m == resend_mode::suppress ? "suppress" : "refuse";
+}
+
+std::string resend_limit_name(std::chrono::milliseconds interval) {
+  return "resend interval " + format_span(interval);
+}
+
 std::optional<std::string> validate(limits_config const& cfg) {
   auto check = [](std::vector<window_limit> const& limits,
                   std::string_view scope) -> std::optional<std::string> {
@@ -160,6 +168,10 @@ std::optional<std::string> validate(limits_config const& cfg) {
   if (auto e = check(cfg.per_prefix, "per_prefix")) return e;
   if (cfg.prefix_hidden_digits < 1 || cfg.prefix_hidden_digits > max_prefix_hidden_digits)
     return fmt::format("prefix_hidden_digits must be 1..{}", max_prefix_hidden_digits);
+  if (cfg.resend_interval < 0ms || cfg.resend_interval > max_resend_interval)
+    return fmt::format("resend_interval must be 0..{}", format_span(max_resend_interval));
+  if (cfg.on_resend != resend_mode::refuse && cfg.on_resend != resend_mode::suppress)
+    return "resend_mode must be refuse or suppress";
   return std::nullopt;
 }
 

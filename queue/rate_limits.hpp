@@ -30,6 +30,18 @@ struct window_limit {
   std::string name;  ///< shown in refusals; "" = derived ("5 per 15 min", "range 50 per 10 min")
 };
 
+/// What a new OTP gets when another for the same number and purpose was accepted less than
+/// `resend_interval` ago (docs/limits.md, "Resend interval").
+enum class resend_mode : std::uint8_t {
+  /// Refused like a limit (429 + Retry-After at the API): nothing stored, nothing counted.
+  refuse = 0,
+  /// Answered with the earlier message (enqueue_outcome::kind::resend_suppressed): the new
+  /// code is not stored nor sent, the earlier SMS goes (or went) as it is.
+  suppress = 1,
+};
+
+std::string_view to_string(resend_mode m) noexcept;
+
 /// All limits. Defaults follow docs/limits.md (from the article in shared/seed).
 struct limits_config {
   /// Per normalised MSISDN: 5 per 15 min then 30 min, 10 per hour then 1 h, 30 per day then 24 h.
@@ -39,6 +51,12 @@ struct limits_config {
   std::vector<window_limit> per_prefix = default_prefix_limits();
   /// Digits dropped to form the range key, 1..max_prefix_hidden_digits; 4 = ranges of 10,000 numbers.
   unsigned prefix_hidden_digits = 4;
+  /// At most one OTP per number and purpose (non-empty purposes only) in this interval,
+  /// counted from the last accepted one; 0 = off (the library's default; the daemon's is
+  /// 30 s). At most max_resend_interval.
+  std::chrono::milliseconds resend_interval{0};
+  /// What a request inside the interval gets.
+  resend_mode on_resend = resend_mode::refuse;
 
   static std::vector<window_limit> default_number_limits();
   static std::vector<window_limit> default_prefix_limits();
@@ -50,6 +68,12 @@ std::optional<std::string> validate(limits_config const& cfg);
 /// The widest range key: a number without its last 6 digits (ranges of a million numbers).
 /// The config parser reads `prefix_hidden_digits` with this bound, so both agree.
 inline constexpr unsigned max_prefix_hidden_digits = 6;
+
+/// The longest resend interval: one hour (an OTP is rarely valid longer).
+inline constexpr std::chrono::milliseconds max_resend_interval{3'600'000};
+
+/// The name a resend-interval refusal carries ("resend interval 30 s").
+std::string resend_limit_name(std::chrono::milliseconds interval);
 
 /// The answer to one request: allowed, or refused with the limit and the time to retry.
 struct rate_decision {

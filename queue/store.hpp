@@ -62,7 +62,9 @@ struct store_options {
   std::chrono::milliseconds receipt_hold{std::chrono::minutes(10)};
   /// Per-number limits (queue/rate_limits.hpp) checked for OTP requests inside the enqueue
   /// transaction, after validation and the idempotency check, before the insert. A refusal
-  /// is a normal outcome (enqueue_outcome::kind::refused). Empty = no limits.
+  /// is a normal outcome (enqueue_outcome::kind::refused). The resend interval
+  /// (limits_config::resend_interval) is checked just before them: refused, or
+  /// kind::resend_suppressed. Empty = no limits and no resend interval.
   std::optional<limits_config> limits;
   /// Asked on a failed receipt and after crash recovery (see retry_policy). Set at open()
   /// because recovery runs there.

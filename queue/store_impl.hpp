@@ -76,7 +76,7 @@ struct store_statements {
 /// queue/enqueue.cpp.
 struct enqueue_statements {
   explicit enqueue_statements(sqlite::database& db);
-  sqlite::statement find_key, find_supersedable, insert_message;
+  sqlite::statement find_key, find_supersedable, insert_message, find_recent_otp;
 };
 
 /// queue/claim.cpp: claims, the sending mark, submit results.

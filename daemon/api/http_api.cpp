@@ -285,19 +285,47 @@ http_response outcome_response(http_request const& req, api_deps& deps,
                           queue::to_string(out.error().code));
   }
   using kind = queue::enqueue_outcome::kind;
+  auto retry_secs = [&](queue::limit_refusal const& ref) {
+    auto secs = std::chrono::ceil<std::chrono::seconds>(ref.retry_after - r.now).count();
+    return std::max<std::int64_t>(secs, 1);
+  };
   if (out->what == kind::refused) {
     auto const& ref = *out->refusal;
-    auto secs = std::chrono::ceil<std::chrono::seconds>(ref.retry_after - r.now).count();
-    secs = std::max<std::int64_t>(secs, 1);
+    auto secs = retry_secs(ref);
     auto at = std::chrono::time_point_cast<std::chrono::seconds>(ref.retry_after);
-    auto res = json_response(req, http::status::too_many_requests,
-                             {{"error", "rate_limited"}, {"field", "to"}, {"limit", ref.limit},
-                              {"retry_after_seconds", secs},
-                              {"retry_at", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", at)},
-                              {"retry_at_ms", queue::to_ms(ref.retry_after)},
-                              {"message", fmt::format("too many OTP requests for this number ({}); retry in {} s", ref.limit, secs)}});
+    json::object o{{"error", "rate_limited"}, {"field", "to"}, {"limit", ref.limit},
+                   {"retry_after_seconds", secs},
+                   {"retry_at", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", at)},
+                   {"retry_at_ms", queue::to_ms(ref.retry_after)}};
+    if (out->id != 0) {
+      // The resend interval: an earlier OTP for this number and purpose is the one the user
+      // gets; the caller keeps that code valid (docs/limits.md, "Resend interval").
+      o["sent_id"] = out->id;
+      o["message"] = fmt::format(
+          "an OTP for this number and purpose was accepted less than the resend interval ago "
+          "(message {}); this code is not sent: keep the earlier code valid; retry in {} s",
+          out->id, secs);
+    } else {
+      o["message"] = fmt::format("too many OTP requests for this number ({}); retry in {} s", ref.limit, secs);
+    }
+    auto res = json_response(req, http::status::too_many_requests, o);
     res.set(http::field::retry_after, std::to_string(secs));
     return res;
+  }
+  if (out->what == kind::resend_suppressed) {
+    // 200, not 202: nothing new was accepted. `id` is the earlier message, whose SMS (and
+    // code) the user gets; this request's code is never sent.
+    auto const& ref = *out->refusal;
+    spdlog::debug("api enqueue id={} carrier={} outcome=resend_suppressed", out->id, r.carrier);
+    return json_response(
+        req, http::status::ok,
+        {{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier},
+         {"resend_suppressed", true}, {"code_sent", false}, {"limit", ref.limit},
+         {"retry_after_seconds", retry_secs(ref)}, {"retry_at_ms", queue::to_ms(ref.retry_after)},
+         {"message", fmt::format("an OTP for this number and purpose was accepted less than "
+                                 "the resend interval ago: message {} carries the SMS; this "
+                                 "code is not sent, keep the earlier code valid",
+                                 out->id)}});
   }
   json::object o{{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier}};
   spdlog::debug("api enqueue id={} carrier={} outcome={} superseded={}", out->id, r.carrier,

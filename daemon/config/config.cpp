@@ -378,12 +378,19 @@ void read_sections(table_reader& top, daemon_config& cfg) {
     cfg.limits.limits.per_prefix = read_limits(l, "per_prefix", cfg.limits.limits.per_prefix);
     l.get_int("prefix_hidden_digits", cfg.limits.limits.prefix_hidden_digits, 1,
               queue::max_prefix_hidden_digits);
+    auto resend = std::chrono::duration_cast<std::chrono::seconds>(cfg.limits.limits.resend_interval);
+    l.get_duration("resend_interval_seconds", resend, 0,
+                   std::chrono::duration_cast<std::chrono::seconds>(queue::max_resend_interval).count());
+    cfg.limits.limits.resend_interval = resend;
+    cfg.limits.limits.on_resend = read_enum<queue::resend_mode>(
+        l, "resend_mode", "refuse",
+        {{"refuse", queue::resend_mode::refuse}, {"suppress", queue::resend_mode::suppress}});
     l.check_unknown();
     // The safety net: every bound validate() checks was checked per key above. Should one
     // slip through, name the key its message starts with ("per_prefix[0]: ...").
     if (auto why = queue::validate(cfg.limits.limits)) {
       std::string_view key = "per_number";
-      for (std::string_view k : {"per_prefix", "prefix_hidden_digits"})
+      for (std::string_view k : {"per_prefix", "prefix_hidden_digits", "resend_interval", "resend_mode"})
         if (why->starts_with(k)) key = k;
       l.fail(key, *why);
     }

@@ -65,9 +65,20 @@ struct queue_settings {
   std::chrono::seconds no_receipt_grace{3600};
 };
 
+/// The queue's limits with the daemon's defaults: the queue library leaves the resend
+/// interval off; the daemon holds one OTP per number and purpose per 30 s.
+inline queue::limits_config daemon_default_limits() {
+  queue::limits_config c;
+  c.resend_interval = std::chrono::seconds(30);
+  c.on_resend = queue::resend_mode::refuse;
+  return c;
+}
+
 struct limits_settings {
   bool enabled = true;           ///< `enabled`: apply per-number OTP limits, default true
-  queue::limits_config limits;   ///< `per_number`, `per_prefix`, `prefix_hidden_digits` (docs/limits.md)
+  /// `per_number`, `per_prefix`, `prefix_hidden_digits`, `resend_interval_seconds` (default
+  /// 30, 0 = off), `resend_mode` ("refuse" default | "suppress") (docs/limits.md)
+  queue::limits_config limits = daemon_default_limits();
 };
 
 struct api_settings {

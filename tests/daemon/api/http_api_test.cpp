@@ -519,3 +519,41 @@ TEST_CASE("no log line ever holds the OTP code, whatever the request") {
   CHECK(logs.lines_with(code).empty());
   CHECK(logs.lines_with("Kode").empty());
 }
+
+TEST_CASE("resend interval: 429 naming the message that went, or 200 resend_suppressed") {
+  auto opts = api_fixture::default_options();
+  opts.limits->resend_interval = std::chrono::seconds(30);
+  SECTION("refuse (the daemon's default)") {
+    api_fixture f(opts);
+    f.deps->now_ = t0();
+    auto first = body_of(f.post("/v1/otp", otp_body("081234567890"))).at("id").as_int64();
+    f.deps->now_ = t0() + std::chrono::seconds(2);
+    auto res = f.post("/v1/otp", otp_body("081234567890"));
+    INFO(res.body());
+    REQUIRE(res.result_int() == 429);
+    CHECK(res[boost::beast::http::field::retry_after] == "28");
+    auto o = body_of(res);
+    CHECK(o.at("limit").as_string() == "resend interval 30 s");
+    CHECK(o.at("sent_id").as_int64() == first);
+    CHECK(o.at("message").as_string().find("keep the earlier code") != boost::json::string::npos);
+    CHECK(f.stored() == 1);
+    CHECK(f.message(first).st == queue::state::queued);  // not superseded by the refused one
+  }
+  SECTION("suppress") {
+    opts.limits->on_resend = queue::resend_mode::suppress;
+    api_fixture f(opts);
+    f.deps->now_ = t0();
+    auto first = body_of(f.post("/v1/otp", otp_body("081234567890"))).at("id").as_int64();
+    f.deps->now_ = t0() + std::chrono::seconds(2);
+    auto res = f.post("/v1/otp", otp_body("081234567890"));
+    INFO(res.body());
+    REQUIRE(res.result_int() == 200);
+    auto o = body_of(res);
+    CHECK(o.at("id").as_int64() == first);
+    CHECK(o.at("resend_suppressed").as_bool());
+    CHECK_FALSE(o.at("code_sent").as_bool());
+    CHECK(o.at("retry_after_seconds").as_int64() == 28);
+    CHECK(f.stored() == 1);
+    CHECK(f.message(first).st == queue::state::queued);
+  }
+}

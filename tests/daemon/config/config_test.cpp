@@ -322,7 +322,7 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
   REQUIRE(slow.has_value());
   CHECK(slow->carriers[0].link.throttle.min_rate <= 0.5);
 
-  auto const base = carrier_block("a");
+  auto const base = carrier_block("telkomsel");  // a routed carrier: "a" alone fails the routing check
   // prefix_hidden_digits: the parser's range is the limiter's (1..6); a bad value names its own
   // key and line (issue 16: 7 was blamed on limits.per_number at the [limits] header's line,
   // and 8 passed the parser only to be refused by validation).
@@ -335,6 +335,21 @@ TEST_CASE("out-of-range values are refused with the allowed range") {
     auto ok = parse_config(carrier_block("telkomsel") + "[limits]\nprefix_hidden_digits = " + std::to_string(digits) + "\n", "t");
     REQUIRE(ok.has_value());
     CHECK(ok->limits.limits.prefix_hidden_digits == static_cast<unsigned>(digits));
+  }
+  // The resend interval (docs/limits.md "Resend interval"): default 30 s, refuse; 0 = off.
+  {
+    auto def = parse_config(base, "t");
+    REQUIRE(def.has_value());
+    CHECK(def->limits.limits.resend_interval == std::chrono::seconds(30));
+    CHECK(def->limits.limits.on_resend == queue::resend_mode::refuse);
+    auto set = parse_config(base + "[limits]\nresend_interval_seconds = 0\nresend_mode = \"suppress\"\n", "t");
+    REQUIRE(set.has_value());
+    CHECK(set->limits.limits.resend_interval.count() == 0);
+    CHECK(set->limits.limits.on_resend == queue::resend_mode::suppress);
+    CHECK(error_of(base + "[limits]\nresend_interval_seconds = 3601\n") ==
+          "test.toml:8: limits.resend_interval_seconds: 3601 is out of range (0..3600)");
+    CHECK(error_of(base + "[limits]\nresend_mode = \"drop\"\n").find("limits.resend_mode: \"drop\": expected one of refuse, suppress") !=
+          std::string::npos);
   }
   CHECK(error_of(base + "[api]\ndefault_ttl_seconds = 0\n").find("api.default_ttl_seconds: 0 is out of range") != std::string::npos);
   CHECK(error_of(base + "[api]\nmax_ttl_seconds = 604801\n").find("api.max_ttl_seconds: 604801 is out of range (1..604800)") != std::string::npos);
