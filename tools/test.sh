@@ -2,7 +2,8 @@
 # Runs every test of smsgw, as CI does: installs dependencies, then
 #   1. a release build with -Werror, all CTest tests (unit, integration, interop);
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the libFuzzer target over the framer + decoder for a bounded time (FUZZ_SECONDS, 60);
+#   3. the libFuzzer targets (SMPP framer + decoder, HTTP API, config parser), each for a bounded
+#      time (FUZZ_SECONDS, 50);
 #   4. docs/daemon.md's Install section, as written, from a fresh clone of HEAD: the build a
 #      user makes (Release, no -Werror, but any compiler warning fails the stage), installed
 #      into a scratch DESTDIR, then the installed programs run;
@@ -258,13 +259,22 @@ for stage in "${stages[@]}"; do
         -DSMSGW_BENCH=OFF ;;
     fuzz)
       if [[ -f tests/fuzz/CMakeLists.txt ]]; then
-        echo "== libFuzzer: framer + decoder for ${FUZZ_SECONDS:-60} s"
+        # Each target for FUZZ_SECONDS (default 50: about 2.5 minutes for the three), from its
+        # seeds in tests/fuzz/ plus what earlier runs in this build dir found.
+        secs=${FUZZ_SECONDS:-50}
+        echo "== libFuzzer: framer + decoder, HTTP API, config parser, ${secs} s each"
         CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DSMSGW_FUZZ=ON -DSMSGW_BENCH=OFF \
           -DSMSGW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-        cmake --build build/fuzz -j "$jobs" --target fuzz_decode
-        mkdir -p build/fuzz/corpus
-        build/fuzz/tests/fuzz/fuzz_decode -max_total_time="${FUZZ_SECONDS:-60}" -print_final_stats=1 \
-          -artifact_prefix=build/fuzz/ build/fuzz/corpus "$root/tests/fuzz/corpus"
+        cmake --build build/fuzz -j "$jobs" --target fuzz_decode fuzz_http fuzz_config
+        for target in decode http config; do
+          seeds=$root/tests/fuzz/corpus_$target dict=()
+          [[ $target == decode ]] && seeds=$root/tests/fuzz/corpus
+          [[ -f tests/fuzz/$target.dict ]] && dict=(-dict="$root/tests/fuzz/$target.dict")
+          mkdir -p "build/fuzz/corpus-$target"
+          echo "-- fuzz_$target"
+          "build/fuzz/tests/fuzz/fuzz_$target" -max_total_time="$secs" -print_final_stats=1 \
+            -artifact_prefix="build/fuzz/fuzz_$target-" "${dict[@]}" "build/fuzz/corpus-$target" "$seeds"
+        done
       fi ;;
     install)
       echo "== docs/daemon.md's Install section from a fresh clone"
