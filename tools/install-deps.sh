@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev
   nodejs npm openssl curl
   systemd logrotate
+  dpkg-dev file groff-base
 )
 
 missing=()

@@ -28,6 +28,9 @@ template <class... F>
 struct overloaded : F... {
   using F::operator()...;
 };
+// Spelled out for clang 14 (the fuzz build), which lacks C++20's aggregate deduction.
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
 
 std::string read_end_reason(error_code const& ec) {
   if (ec == asio::error::eof) return "peer closed the connection";

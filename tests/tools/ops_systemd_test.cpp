@@ -21,7 +21,9 @@ namespace {
 
 fs::path const source_dir = SMSGW_SOURCE_DIR;
 fs::path const unit_file = source_dir / "systemd/smsgw.service";
-std::string const installed_binary = std::string(SMSGW_INSTALL_PREFIX) + "/bin/smsgw";
+// The unit in the repository names the default prefix; `cmake --install` and the Debian package
+// rewrite ExecStart= to the prefix they install under (cmake/install_unit.cmake).
+std::string const installed_binary = "/usr/local/bin/smsgw";
 
 /// The unit's directives; a key given twice keeps every value, in order.
 std::multimap<std::string, std::string> unit_directives() {
