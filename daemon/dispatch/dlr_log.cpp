@@ -63,17 +63,23 @@ std::string dlr_log::reopen() {
     return fmt::format("open {}: is a symbolic link; refusing to follow it", path_);
   if (fd < 0) return fmt::format("open {}: {}", path_, std::strerror(errno));
   if (created) (void)::fchmod(fd, 0600);
-  // A file ending inside a line (cut short by a full disk, before a restart or a reopen):
-  // the next line starts on a fresh one.
-  bool cut = false;
+  // A file ending inside a line (cut short by a full disk before a restart, or a file we did
+  // not write): the next line starts on a fresh one. The same file opened again (SIGHUP with
+  // no rotation) keeps what this log knows: its last byte may belong to another writer's
+  // line still being copied in (a reader can see a write in progress), which is no cut.
   struct stat st {};
-  char last = '\n';
-  if (::fstat(fd, &st) == 0 && st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1)
-    cut = last != '\n';
+  bool const have_stat = ::fstat(fd, &st) == 0;
   std::lock_guard lock(mutex_);
+  struct stat old {};
+  bool const same_file = fd_ >= 0 && have_stat && ::fstat(fd_, &old) == 0 &&
+                         old.st_dev == st.st_dev && old.st_ino == st.st_ino;
+  if (!same_file) {
+    char last = '\n';
+    cut_line_ = have_stat && st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1 &&
+                last != '\n';
+  }
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
-  cut_line_ = cut;
   return {};
 }
 
