@@ -451,6 +451,13 @@ TEST_CASE("out of file descriptors: the accept loop pauses and reports once, the
   // Issue 16: with more connections than descriptors the loop retried accept() at once, spun
   // at ~0.9 of a core and logged ~100,000 "Too many open files" lines a second. What is
   // counted here is accept attempts and log lines over a bounded second, not speed.
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime needs free descriptors itself (it probes memory through a pipe):
+  // with none left, UBSan reports every virtual call as a bad vptr. The release stage runs
+  // this test; e2e/fd_limit runs the real daemon against a low limit under the sanitizers too.
+  WARN("not run under the sanitizers: they need free file descriptors themselves");
+  return;
+#endif
   log_capture logs;
   server_fixture f;
   REQUIRE_FALSE(f.start());
