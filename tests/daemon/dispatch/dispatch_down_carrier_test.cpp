@@ -15,13 +15,6 @@ using queue::state;
 
 namespace {
 
-std::size_t position(std::vector<sim::received_submit> const& all, std::string_view recipient) {
-  auto it = std::find_if(all.begin(), all.end(), [&](sim::received_submit const& s) {
-    return s.sm.destination_addr == recipient;
-  });
-  return static_cast<std::size_t>(it - all.begin());
-}
-
 std::vector<queue::enqueue_request> bulk_for(std::string const& carrier, int first, int count) {
   std::vector<queue::enqueue_request> out;
   for (int i = first; i < first + count; ++i) {

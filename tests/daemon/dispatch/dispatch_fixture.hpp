@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -246,5 +247,14 @@ inline queue::enqueue_request otp_request(std::string recipient, std::string car
 
 /// The recipient number of test message `n` (unique per n).
 inline std::string number(int n) { return "62811" + std::to_string(2000000 + n); }
+
+/// Position of the first submit_sm to `recipient` in `all` (all.size() if none).
+inline std::size_t position(std::vector<sim::received_submit> const& all,
+                            std::string_view recipient) {
+  auto it = std::find_if(all.begin(), all.end(), [&](sim::received_submit const& s) {
+    return s.sm.destination_addr == recipient;
+  });
+  return static_cast<std::size_t>(it - all.begin());
+}
 
 }  // namespace smsgw::test

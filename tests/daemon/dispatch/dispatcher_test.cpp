@@ -22,14 +22,6 @@ std::size_t count_to(std::vector<queue::event> const& h, state to) {
       std::count_if(h.begin(), h.end(), [&](queue::event const& e) { return e.to == to; }));
 }
 
-/// Position of the first submit_sm to `recipient` in `all` (all.size() if none).
-std::size_t position(std::vector<sim::received_submit> const& all, std::string_view recipient) {
-  auto it = std::find_if(all.begin(), all.end(), [&](sim::received_submit const& s) {
-    return s.sm.destination_addr == recipient;
-  });
-  return static_cast<std::size_t>(it - all.begin());
-}
-
 }  // namespace
 
 TEST_CASE("OTPs enqueued behind a bulk backlog are submitted before the bulk still queued",
