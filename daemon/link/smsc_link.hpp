@@ -15,7 +15,6 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/experimental/channel.hpp>
 
 #include "daemon/link/link_stream.hpp"
 #include "daemon/link/smpp_events.hpp"

@@ -95,8 +95,8 @@ asio::awaitable<void> smsc_link::write_pdus(link_connection& c) {
         c.finish(c.end_reason.empty() ? "closed by us" : c.end_reason);
         co_return;
       }
-      auto [ec] = co_await c.writer_wake.async_receive(use_tuple);
-      if (ec) co_return;  // channel closed: the connection finished
+      co_await c.writer_wake.wait();
+      if (c.finished || was_cancelled(co_await asio::this_coro::cancellation_state)) co_return;
       continue;
     }
     // Everything queued since the last write goes out in one write (one syscall, one TLS
@@ -128,8 +128,8 @@ asio::awaitable<void> smsc_link::drive_timers(link_connection& c) {
 asio::awaitable<void> smsc_link::feed_submits(link_connection& c) {
   for (;;) {
     while (feed_ == nullptr || session_.window_free() == 0) {
-      auto [ec] = co_await c.room.async_receive(use_tuple);
-      if (ec || was_cancelled(co_await asio::this_coro::cancellation_state)) co_return;
+      co_await c.room.wait();
+      if (c.finished || was_cancelled(co_await asio::this_coro::cancellation_state)) co_return;
     }
     auto batch = co_await feed_->next(session_.window_free());
     if (was_cancelled(co_await asio::this_coro::cancellation_state)) {  // the connection ended while we waited: nothing was sent
