@@ -43,7 +43,21 @@ if ((${#missing[@]} + ${#no_recommends[@]})); then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   if ((${#no_recommends[@]})); then
+    # The package would also start (and enable) a Prometheus server listening on every
+    # interface: smsgw only wants its promtool. A policy-rc.d that refuses service starts
+    # holds it back during the install (unless the machine already has a policy), and the
+    # unit is then disabled, so nothing of ours listens beyond loopback.
+    own_policy=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+      $SUDO chmod 755 /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-      "${no_recommends[@]}" >/dev/null
+      "${no_recommends[@]}" >/dev/null || { [[ -z $own_policy ]] || $SUDO rm -f /usr/sbin/policy-rc.d; exit 1; }
+    [[ -z $own_policy ]] || $SUDO rm -f /usr/sbin/policy-rc.d
+    if command -v systemctl >/dev/null; then
+      $SUDO systemctl disable prometheus.service >/dev/null 2>&1 || true
+    fi
   fi
 fi
