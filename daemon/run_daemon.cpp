@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -71,6 +72,10 @@ void prepare_process(daemon_config const& cfg) {
   // (directories 0700; queue files and the DLR log are also created 0600 explicitly; the
   // API socket sets its own mode, socket_mode).
   ::umask(077);
+  // A write past RLIMIT_FSIZE (a quota, a limit set by the service manager) raises SIGXFSZ,
+  // whose default action kills the process mid-transaction. Ignored, the write fails with
+  // EFBIG like any failed write: the queue refuses work (503, /healthz degraded) and stays up.
+  ::signal(SIGXFSZ, SIG_IGN);
   make_parent_dir(cfg.queue.db_path);
   make_parent_dir(cfg.api.socket_path);
   if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);
