@@ -53,6 +53,7 @@ struct route_config {
   /// submit_sm_resp command_status values meaning the same; key `filtered_submit_statuses`,
   /// integers (e.g. [0x45]). Default none.
   std::vector<std::uint32_t> filtered_submit_statuses;
+  friend bool operator==(route_config const&, route_config const&) = default;
 };
 
 struct queue_settings {
@@ -63,6 +64,7 @@ struct queue_settings {
   /// `no_receipt_grace_seconds`: a submitted message still without a final receipt this long
   /// after its validity becomes no_receipt (final), default 3600, 0..604800.
   std::chrono::seconds no_receipt_grace{3600};
+  friend bool operator==(queue_settings const&, queue_settings const&) = default;
 };
 
 /// The queue's limits with the daemon's defaults: the queue library leaves the resend
@@ -79,6 +81,7 @@ struct limits_settings {
   /// `per_number`, `per_prefix`, `prefix_hidden_digits`, `resend_interval_seconds` (default
   /// 30, 0 = off), `resend_mode` ("refuse" default | "suppress") (docs/limits.md)
   queue::limits_config limits = daemon_default_limits();
+  friend bool operator==(limits_settings const&, limits_settings const&) = default;
 };
 
 struct api_settings {
@@ -92,6 +95,7 @@ struct api_settings {
   std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
   unsigned otp_max_segments = 1;                    ///< `otp_max_segments`: SMS an OTP's text may need, 1..10, default 1;
                                                     ///< a longer OTP is refused with 400
+  friend bool operator==(api_settings const&, api_settings const&) = default;
 };
 
 /// The longest OTP text (given as `text`, or rendered from `template` and `code`), in bytes.
@@ -105,11 +109,13 @@ struct retry_settings {
   int max_otp_attempts = 3;  ///< `max_otp_attempts`: submits per OTP, the first included, 1..10, default 3
   int max_transactional_attempts = 2;  ///< `max_transactional_attempts`: submits per transactional message (after certain failures only), 1..10, default 2
   std::chrono::milliseconds same_route_delay{2000};  ///< `same_route_delay_ms`: wait before a retry on the route just used (a switch to an alternate goes at once), 0..600000, default 2000
+  friend bool operator==(retry_settings const&, retry_settings const&) = default;
 };
 
 struct logging_settings {
   std::string level = "info";  ///< `level`: trace|debug|info|warn|error|off, default info
   std::string dlr_log = "/var/log/smsgw/dlr.log";  ///< `dlr_log`: receipt log path ("" = off)
+  friend bool operator==(logging_settings const&, logging_settings const&) = default;
 };
 
 struct daemon_config {
