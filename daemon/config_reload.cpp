@@ -119,11 +119,13 @@ asio::awaitable<reload_answer> config_reloader::reload(std::string trigger) {
   std::optional<queue::limits_config> limits;
   if (next->limits.enabled) limits = next->limits.limits;
   auto policy = with_retry_policy({}, *next).retry;
-  auto queued = co_await queue_call(parts_.gc, [limits, policy](queue::store& s) -> queue::result<void> {
+  // A named callable: gcc 12 destroys lambda temporaries inside co_await expressions twice.
+  auto apply_to_queue = [limits, policy](queue::store& s) -> queue::result<void> {
     if (auto r = s.set_limits(limits); !r) return r.error();
     s.set_retry_policy(policy);
     return {};
-  });
+  };
+  auto queued = co_await queue_call(parts_.gc, std::move(apply_to_queue));
   if (!queued) co_return refuse(trigger, fmt::format("queue: {}", queued.error().message));
   if (stopping_) co_return refuse(trigger, "the daemon is stopping");
 
@@ -198,7 +200,8 @@ asio::awaitable<void> config_reloader::retire_if_done(std::string name) {
   auto it = std::find_if(retiring_.begin(), retiring_.end(),
                          [&](route_config const& r) { return r.link.name == name; });
   if (it == retiring_.end() || stopping_) co_return;  // configured again meanwhile
-  auto left = co_await queue_call(parts_.gc, [name](queue::store& s) { return s.count_unfinished_for(name); });
+  auto count = [name](queue::store& s) { return s.count_unfinished_for(name); };  // named: see reload()
+  auto left = co_await queue_call(parts_.gc, std::move(count));
   if (!left) {
     spdlog::warn("carrier {}: retiring: cannot count what the queue holds for it: {}", name, left.error().message);
     co_return;
