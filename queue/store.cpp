@@ -351,9 +351,12 @@ void store::set_retry_policy(retry_policy policy) { impl_->opts.retry = std::mov
 result<std::int64_t> store::count_unfinished_for(std::string_view carrier) {
   return guarded("count_unfinished_for", [&] {
     std::int64_t n = 0;
+    // The partial index's own condition (state <= outcome_unknown) spelled out, so SQLite
+    // may use it; outcome_unknown itself waits for an operator, not for the carrier.
     sqlite::statement live(impl_->db,
         sql_text<"SELECT count(*) FROM messages INDEXED BY messages_live "
-                 "WHERE state <= {state::in_flight} AND (carrier = ?1 OR route = ?1)">);
+                 "WHERE state <= {state::outcome_unknown} AND state <> {state::outcome_unknown} "
+                 "AND (carrier = ?1 OR route = ?1)">);
     live.bind(1, carrier);
     if (live.step()) n += live.column_int64(0);
     sqlite::statement submitted(impl_->db,

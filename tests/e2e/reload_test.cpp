@@ -220,18 +220,29 @@ TEST_CASE("an invalid configuration is refused with FILE:LINE: KEY and the runni
 }
 
 TEST_CASE("a reload retires a removed carrier and binds an added one", "[e2e][reload]") {
-  std::vector<carrier_spec> specs{{"telkomsel", {}, "same", {}}, {"indosat", {}, "same", {}}};
+  // indosat's receipts come 3 s after the submit: one is still awaited when it is removed.
+  std::vector<carrier_spec> specs{{"telkomsel", {}, "same", {}},
+                                  {"indosat", {"--receipt-delay-ms", "3000"}, "same", {}}};
   gateway gw(specs);
   REQUIRE(wait_until([&] { return bound(gw, "telkomsel") && bound(gw, "indosat"); }, startup_deadline));
+  auto pending = gw.send_otp("0857-7777-0003", "70003");
+  REQUIRE(pending.status == 202);
+  auto const pending_id = pending.at("id").as_int64();
+  REQUIRE(wait_until([&] { return gw.state_of(pending_id) == "submitted"; }, delivery_deadline));
 
   write_file(gw.config_path, config_for(gw, {{"telkomsel", 200, {}}}));
   auto r = reload(gw);
   INFO(r.raw);
   REQUIRE(r.status == 200);
   CHECK(has_change(changes_of(r), "carrier indosat: removed"));
-  // No new message goes to it; once nothing needs it, it is unbound and gone from /healthz.
+  // No new message goes to it.
   auto refused = gw.send_otp("0857-7777-0001", "70001");
   CHECK(refused.status == 400);
+  // Its links stay bound for the receipt still awaited: the message ends delivered (the
+  // simulator keeps a receipt until its account binds again, which only the re-add below
+  // would do).
+  CHECK(gw.wait_final({pending_id})[pending_id] == "delivered");
+  // Then, nothing needing it any more, it is unbound and gone from /healthz.
   REQUIRE(wait_until([&] { return bound_links(gw, "indosat") == -1; }, startup_deadline));
   CHECK(gw.daemon.logs().find("carrier indosat: retired") != std::string::npos);
   CHECK(read_file(gw.sim("indosat").log_path()).find("unbind from smsgw") != std::string::npos);
