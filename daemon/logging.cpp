@@ -117,4 +117,8 @@ void setup_logging(std::string_view config_level) {
   if (!s.warning.empty()) spdlog::warn("{}", s.warning);
 }
 
+void apply_log_level(std::string_view config_level) {
+  spdlog::set_level(choose_log_setup(config_level, nullptr, std::getenv("SMSGW_LOG_LEVEL"), 2).level);
+}
+
 }  // namespace smsgw

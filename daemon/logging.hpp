@@ -56,4 +56,8 @@ void install_logging(log_setup const& setup, std::shared_ptr<spdlog::sinks::sink
 /// install_logging() on a stderr sink; logs setup.warning if there is one.
 void setup_logging(std::string_view config_level);
 
+/// A reloaded `[logging] level`, in force at once unless $SMSGW_LOG_LEVEL overrides it (as at
+/// start).
+void apply_log_level(std::string_view config_level);
+
 }  // namespace smsgw

@@ -48,8 +48,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto cfg = a.config.empty() ? parse_config(embedded_default_config(), "<embedded default>")
-                              : load_config_file(a.config);
+  // The same reading at start and at each reload (SIGHUP, POST /v1/reload): the same checks,
+  // the same FILE:LINE: KEY messages.
+  auto read_config = [path = a.config]() {
+    return path.empty() ? parse_config(embedded_default_config(), "<embedded default>")
+                        : load_config_file(path);
+  };
+  auto cfg = read_config();
   if (!cfg) {
     std::fprintf(stderr, "smsgw: %s\n", cfg.error().message().c_str());
     return 2;
@@ -60,7 +65,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return run_daemon(*cfg);
+    return run_daemon(*cfg, read_config, a.config.empty() ? "<embedded default>" : a.config);
   } catch (std::exception const& e) {
     spdlog::critical("smsgw: {}", e.what());
     return 1;

@@ -27,6 +27,7 @@
 #include "daemon/api/http_server.hpp"
 #include "daemon/api/queue_api_deps.hpp"
 #include "daemon/carrier_status.hpp"
+#include "daemon/config_reload.hpp"
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dlr_log.hpp"
 #include "daemon/dispatch/retry_policy.hpp"
@@ -121,18 +122,20 @@ asio::awaitable<void> stop_carriers(carrier_list& carriers) {
   for (auto& c : carriers) co_await c->stop();
 }
 
-asio::awaitable<void> stop_all(daemon_config const& cfg, http_server& api, dispatcher& disp,
+asio::awaitable<void> stop_all(config_reloader& reloader, http_server& api, dispatcher& disp,
                                carrier_list& carriers) {
   notify_stopping("draining: unbinding links");
   spdlog::info("stopping: no new requests, no new claims, unbinding {} carrier(s)", carriers.size());
+  reloader.stop();  // the carrier list stays as it is from here on
   api.stop();
   disp.stop_dequeuing();
+  auto const stop_timeout = reloader.current()->stop_timeout;
   asio::steady_timer deadline(co_await asio::this_coro::executor);
-  deadline.expires_after(cfg.stop_timeout);
+  deadline.expires_after(stop_timeout);
   auto r = co_await (stop_carriers(carriers) ||
                      deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (r.index() == 1)
-    spdlog::warn("stopping: links did not finish within {} ms", cfg.stop_timeout.count());
+    spdlog::warn("stopping: links did not finish within {} ms", stop_timeout.count());
   co_await disp.release_unsent();  // claimed, never written: queued again, not "outcome unknown"
 }
 
@@ -141,28 +144,50 @@ void reopen_dlr_log(dlr_log& dlr) {
   else spdlog::info("SIGHUP: dlr log reopened");
 }
 
-/// The network thread: everything but the queue, from start to graceful stop.
-int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr,
-          std::vector<std::string> const& suspended) {
-  daemon_io io(1);
-  auto ex = io.get_executor();
-  daemon_signals signals(ex);
-  std::vector<std::string> carrier_names;
-  for (auto const& rc : cfg.carriers) carrier_names.push_back(rc.link.name);
-  metrics counters(carrier_names);  // GET /metrics; before everything that counts in it
-  dispatcher disp(ex, gc, cfg, dlr);
-  disp.attach_metrics(counters);
+std::vector<std::string> carrier_names(daemon_config const& cfg) {
+  std::vector<std::string> names;
+  for (auto const& rc : cfg.carriers) names.push_back(rc.link.name);
+  return names;
+}
+
+/// One carrier object per configured carrier, fed by the dispatcher (not started yet).
+carrier_list make_carriers(asio::any_io_executor ex, daemon_config const& cfg, dispatcher& disp) {
   carrier_list carriers;
   for (auto const& rc : cfg.carriers)
     carriers.push_back(std::make_unique<carrier>(ex, rc.link, disp, disp.source_for(rc.link.name)));
-  // Peak-hour windows: the dispatcher reads them against the clock, the carrier's bucket
-  // follows their cap (set here once for the window in force at start, then at each edge).
+  return carriers;
+}
+
+/// Peak-hour windows: the dispatcher reads them against the clock, the carrier's bucket
+/// follows their cap (set here once for the window in force at start, then at each edge and
+/// after each reload).
+void follow_peak_caps(dispatcher& disp, carrier_list& carriers) {
   disp.on_cap_change([&carriers](std::string const& name, double cap) {
     for (auto& c : carriers)
       if (c->config().name == name) c->set_throughput_cap(cap);
   });
   disp.refresh_schedules();
-  // Suspensions survive a restart (POST /v1/carriers/{name}/suspend, kept in the queue).
+}
+
+/// The API socket listening and every carrier's links started; false (logged) if not.
+bool start_serving(http_server& api, carrier_list& carriers, daemon_io& io) {
+  if (auto err = api.listen()) {
+    spdlog::critical("api: {}", *err);
+    return false;
+  }
+  for (auto& c : carriers) {
+    if (auto err = c->start()) {
+      spdlog::critical("{}", *err);
+      api.stop();
+      io.destroy_pending();  // links of the carriers started before this one
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Suspensions survive a restart (POST /v1/carriers/{name}/suspend, kept in the queue).
+void apply_kept_suspensions(dispatcher& disp, std::vector<std::string> const& suspended) {
   for (auto const& name : suspended) {
     if (disp.apply_suspension(name, true))
       spdlog::warn("carrier {}: suspended by an operator (kept from before the restart); its "
@@ -170,10 +195,40 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr,
     else
       spdlog::warn("carrier {} was suspended but is not configured any more: ignored", name);
   }
-  std::optional<metrics_scrape> scraper;  // needs the server, which needs deps: set below
-  queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
+}
+
+/// /healthz's "degraded" reasons beside the queue's: carriers without a bound link for too
+/// long, and low free space where the queue lives.
+std::vector<std::string> degraded_reasons(daemon_config const& cfg, dispatcher const& disp) {
+  auto reasons = no_bind_reasons(cfg, disp);
+  if (auto low = low_disk_reason(cfg.queue.db_path, cfg.queue.min_free_mb))
+    reasons.push_back(std::move(*low));
+  return reasons;
+}
+
+/// SIGHUP: the DLR log reopened (logrotate), then the configuration read again.
+void on_sighup(asio::any_io_executor ex, dlr_log& dlr, config_reloader& reloader) {
+  reopen_dlr_log(dlr);
+  asio::co_spawn(ex, reloader.reload("SIGHUP"), asio::detached);  // it logs its outcome
+}
+
+/// The network thread: everything but the queue, from start to graceful stop.
+int serve(std::shared_ptr<daemon_config const> cfg, config_loader load, std::string const& source,
+          queue::group_commit& gc, dlr_log& dlr, std::vector<std::string> const& suspended) {
+  daemon_io io(1);
+  auto ex = io.get_executor();
+  daemon_signals signals(ex);
+  metrics counters(carrier_names(*cfg));  // GET /metrics; before everything that counts in it
+  dispatcher disp(ex, gc, *cfg, dlr);
+  disp.attach_metrics(counters);
+  carrier_list carriers = make_carriers(ex, *cfg, disp);
+  follow_peak_caps(disp, carriers);
+  apply_kept_suspensions(disp, suspended);
+  std::optional<metrics_scrape> scraper;     // needs the server, which needs deps: set below
+  std::optional<config_reloader> reloader;   // needs deps: set below
+  queue_api_deps deps(cfg->api, cfg->carriers, gc, ex,
                       {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
-                       .health = [&] { return carrier_health(cfg, carriers, disp); },
+                       .health = [&] { return carrier_health(*reloader->current(), carriers, disp); },
                        .queue_problem = [&disp] { return disp.queue_problem(); },
                        .metrics = [&scraper] { return scraper->scrape(); },
                        .answered = [&counters](std::string_view endpoint, int status,
@@ -186,35 +241,23 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr,
                        },
                        .carriers = [&] {
                          boost::json::array all;
-                         for (auto const& c : carriers) all.push_back(carrier_status(cfg, *c, disp));
+                         for (auto const& c : carriers)
+                           all.push_back(carrier_status(*reloader->current(), *c, disp));
                          return all;
                        },
                        .set_suspended = [&disp](std::string name, bool on, std::string who) {
                          return disp.set_suspended(std::move(name), on, std::move(who));
                        },
-                       .degraded = [&] {
-                         auto reasons = no_bind_reasons(cfg, disp);
-                         if (auto low = low_disk_reason(cfg.queue.db_path, cfg.queue.min_free_mb))
-                           reasons.push_back(std::move(*low));
-                         return reasons;
-                       }},
-                      cfg.routing);
-  http_server api(ex, cfg.api, deps);
+                       .degraded = [&] { return degraded_reasons(*reloader->current(), disp); },
+                       .reload = [&reloader] { return reloader->reload("POST /v1/reload"); }},
+                      cfg->routing);
+  http_server api(ex, cfg->api, deps);
   scraper.emplace(counters, gc, carriers, disp, api);
-  if (auto err = api.listen()) {
-    spdlog::critical("api: {}", *err);
-    return 1;
-  }
-  for (auto& c : carriers) {
-    if (auto err = c->start()) {
-      spdlog::critical("{}", *err);
-      api.stop();
-      io.destroy_pending();  // links of the carriers started before this one
-      return 1;
-    }
-  }
+  reloader.emplace(ex, cfg, std::move(load), source, reload_targets{gc, disp, carriers, deps});
+  if (!start_serving(api, carriers, io)) return 1;
   asio::co_spawn(ex, api.run(), asio::detached);
   asio::co_spawn(ex, disp.run_housekeeping(), asio::detached);
+  asio::co_spawn(ex, reloader->run_retirements(), asio::detached);
   // A default-constructed timer has already expired: without the expiry set, the || below
   // would end the watchdog right after its first ping.
   asio::steady_timer watchdog_stop(ex, asio::steady_timer::time_point::max());
@@ -222,16 +265,16 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr,
                  asio::detached);
   asio::co_spawn(
       ex,
-      signals.run([&dlr] { reopen_dlr_log(dlr); },
-                  [&]() { return stop_all(cfg, api, disp, carriers); }),
+      signals.run([&] { on_sighup(ex, dlr, *reloader); },
+                  [&]() { return stop_all(*reloader, api, disp, carriers); }),
       [&](std::exception_ptr e) {
         if (e) spdlog::error("signal handling ended with an exception: stopping");
         watchdog_stop.cancel();
         io.stop();
       });
 
-  spdlog::info("smsgw listening on {} ({} carriers)", cfg.api.socket_path, cfg.carriers.size());
-  notify_ready(fmt::format("listening on {}", cfg.api.socket_path));
+  spdlog::info("smsgw listening on {} ({} carriers)", cfg->api.socket_path, cfg->carriers.size());
+  notify_ready(fmt::format("listening on {}", cfg->api.socket_path));
   io.run();
   gc.stop();  // everything acknowledged is committed; later work is refused
   io.destroy_pending();
@@ -240,7 +283,7 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr,
 
 }  // namespace
 
-int run_daemon(daemon_config const& cfg) {
+int run_daemon(daemon_config const& cfg, config_loader reload, std::string const& source) {
   prepare_process(cfg);
   if (auto err = ensure_fd_limit(cfg)) {
     spdlog::critical("{}", *err);
@@ -262,7 +305,8 @@ int run_daemon(daemon_config const& cfg) {
     spdlog::critical("dlr log: {}", err);
     return 1;
   }
-  int status = serve(cfg, *gc, dlr, suspended);
+  int status = serve(std::make_shared<daemon_config const>(cfg), std::move(reload), source, *gc, dlr,
+                     suspended);
   if (status == 0) spdlog::info("smsgw stopped");
   return status;
 }

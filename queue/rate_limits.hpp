@@ -28,6 +28,7 @@ struct window_limit {
   std::chrono::milliseconds window{};    ///< sliding window length, > 0
   std::chrono::milliseconds cooldown{};  ///< refusal period after the limit trips, >= 0
   std::string name;  ///< shown in refusals; "" = derived ("5 per 15 min", "range 50 per 10 min")
+  friend bool operator==(window_limit const&, window_limit const&) = default;
 };
 
 /// What a new OTP gets when another for the same number and purpose was accepted less than
@@ -57,6 +58,7 @@ struct limits_config {
   std::chrono::milliseconds resend_interval{0};
   /// What a request inside the interval gets.
   resend_mode on_resend = resend_mode::refuse;
+  friend bool operator==(limits_config const&, limits_config const&) = default;
 
   static std::vector<window_limit> default_number_limits();
   static std::vector<window_limit> default_prefix_limits();

@@ -331,6 +331,42 @@ store& store::operator=(store&&) noexcept = default;
 store::~store() = default;
 
 recovery_report const& store::last_recovery() const noexcept { return impl_->recovery; }
+
+result<void> store::set_limits(std::optional<limits_config> limits) {
+  return guarded("set_limits", [&] {
+    if (!limits) {
+      impl_->limiter.reset();
+      impl_->opts.limits.reset();
+      return;
+    }
+    auto limiter = rate_limiter::make(impl_->db, *limits);
+    if (!limiter) throw failure{limiter.error()};
+    impl_->limiter.emplace(std::move(*limiter));
+    impl_->opts.limits = std::move(limits);
+  });
+}
+
+void store::set_retry_policy(retry_policy policy) { impl_->opts.retry = std::move(policy); }
+
+result<std::int64_t> store::count_unfinished_for(std::string_view carrier) {
+  return guarded("count_unfinished_for", [&] {
+    std::int64_t n = 0;
+    // The partial index's own condition (state <= outcome_unknown) spelled out, so SQLite
+    // may use it; outcome_unknown itself waits for an operator, not for the carrier.
+    sqlite::statement live(impl_->db,
+        sql_text<"SELECT count(*) FROM messages INDEXED BY messages_live "
+                 "WHERE state <= {state::outcome_unknown} AND state <> {state::outcome_unknown} "
+                 "AND (carrier = ?1 OR route = ?1)">);
+    live.bind(1, carrier);
+    if (live.step()) n += live.column_int64(0);
+    sqlite::statement submitted(impl_->db,
+        sql_text<"SELECT count(*) FROM messages INDEXED BY messages_receipt_due "
+                 "WHERE state = {state::submitted} AND (carrier = ?1 OR via_carrier = ?1)">);
+    submitted.bind(1, carrier);
+    if (submitted.step()) n += submitted.column_int64(0);
+    return n;
+  });
+}
 sqlite::database& store::database() noexcept { return impl_->db; }
 std::uint64_t store::commits() const noexcept { return impl_->commits; }
 

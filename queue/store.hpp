@@ -181,6 +181,18 @@ class store {
 
   recovery_report const& last_recovery() const noexcept;
 
+  // --- live settings (a configuration reload) ------------------------------------------------
+  /// Replaces the per-number limits from the next enqueue on (nullopt = none); the events
+  /// counted so far are kept and count against the new limits. Invalid limits are refused
+  /// (invalid_argument) and the old ones stay.
+  result<void> set_limits(std::optional<limits_config> limits);
+  /// Replaces the retry policy asked from the next failed receipt on.
+  void set_retry_policy(retry_policy policy);
+  /// Messages that still need `carrier`: queued or in flight whose carrier or route it is,
+  /// or submitted through it (or for it) and waiting for a final receipt. 0 = a carrier
+  /// taken out of the configuration may be unbound. Walks the live and receipt-due indexes.
+  result<std::int64_t> count_unfinished_for(std::string_view carrier);
+
   // --- enqueue -------------------------------------------------------------------------------
   /// Validates, applies idempotency, per-number limits and supersede, stores as queued.
   result<enqueue_outcome> enqueue(enqueue_request const& req);

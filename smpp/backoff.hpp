@@ -23,6 +23,7 @@ struct backoff_config {
   /// Delay after a credential error (RINVPASWD, RINVSYSID, RINVSYSTYP): drawn uniformly from
   /// [credential_delay / 2, credential_delay]. Default 10 min.
   std::chrono::milliseconds credential_delay{std::chrono::minutes(10)};
+  friend bool operator==(backoff_config const&, backoff_config const&) = default;
 };
 
 class backoff {

@@ -29,6 +29,7 @@ struct token_bucket_config {
   /// Throttle signals within this time of the last cut are ignored: a whole window of
   /// throttled responses is one signal, not ten halvings. Default 1 s.
   std::chrono::milliseconds throttle_holdoff{std::chrono::seconds(1)};
+  friend bool operator==(token_bucket_config const&, token_bucket_config const&) = default;
 };
 
 class token_bucket {

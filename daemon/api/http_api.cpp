@@ -8,6 +8,7 @@
 #include "daemon/api/http_api.hpp"
 #include "daemon/api/control_api.hpp"
 
+#include "daemon/api/reload_api.hpp"
 #include "daemon/dispatch/sms_segments.hpp"
 #include "queue/store.hpp"
 
@@ -34,7 +35,7 @@ queue::result<message_view> read_message_view(queue::store& s, queue::message_id
 }
 
 route_config const* api_deps::carrier(std::string_view name) const noexcept {
-  for (auto const& c : carriers_)
+  for (auto const& c : *carriers_)
     if (c.link.name == name) return &c;
   return nullptr;
 }
@@ -402,13 +403,15 @@ namespace {
 std::string_view route_of(std::string_view path) {
   if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz" || path == "/metrics")
     return path;
+  if (path == "/v1/reload") return path;
   if (path.starts_with("/v1/messages/")) return "/v1/messages/{id}";
   return control_route_of(path);
 }
 
 boost::asio::awaitable<http_response> route(http_request const& req, api_deps& deps,
                                             std::string_view path, std::string_view endpoint) {
-  auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" ? http::verb::post : http::verb::get;
+  auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" || endpoint == "/v1/reload"
+                          ? http::verb::post : http::verb::get;
   if (endpoint.empty())
     co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no such endpoint");
   if (auto res = co_await route_control(req, deps, path, endpoint)) co_return std::move(*res);
@@ -431,6 +434,7 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
     res.prepare_payload();
     co_return res;
   }
+  if (endpoint == "/v1/reload") co_return co_await handle_reload(req, deps);
   if (endpoint == "/v1/messages/{id}")
     co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
   co_return co_await post_message(req, deps, endpoint == "/v1/otp");

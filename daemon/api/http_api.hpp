@@ -10,6 +10,7 @@
 //   GET  /metrics           Prometheus text exposition (api_deps::metrics_text)
 //   DELETE /v1/messages/{id}, GET /v1/carriers, POST /v1/carriers/{name}/suspend|resume:
 //                           operator control (daemon/api/control_api.hpp)
+//   POST /v1/reload         re-read the configuration (api_deps::reload, reload_api.cpp)
 #pragma once
 
 #include <array>
@@ -52,13 +53,21 @@ struct message_view {
 /// whole history, or the store's error (not_found for an unknown id).
 queue::result<message_view> read_message_view(queue::store& s, queue::message_id id);
 
+/// The outcome of a configuration reload (POST /v1/reload, daemon/api/reload_api.cpp).
+struct reload_answer {
+  bool applied = false;                    ///< false: refused, `message` says why
+  std::vector<std::string> changes;        ///< what changed, in words
+  std::vector<std::string> needs_restart;  ///< changed settings only a restart applies
+  std::string message;                     ///< "FILE:LINE: KEY: what" when refused
+};
+
 /// What the API needs from the daemon.
 class api_deps {
  public:
   /// `carriers` and `routing` must outlive the deps (they live in the daemon's config).
   api_deps(api_settings settings, std::vector<route_config> const& carriers,
            carrier_table const& routing = carrier_table::indonesia_default())
-      : settings_(std::move(settings)), carriers_(carriers), routing_(routing) {}
+      : settings_(std::move(settings)), carriers_(&carriers), routing_(&routing) {}
   virtual ~api_deps() = default;
 
   virtual boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
@@ -98,12 +107,23 @@ class api_deps {
   api_settings const& settings() const noexcept { return settings_; }
   route_config const* carrier(std::string_view name) const noexcept;
   /// Which carrier serves a number.
-  carrier_table const& routing() const noexcept { return routing_; }
+  carrier_table const& routing() const noexcept { return *routing_; }
+  /// A reloaded configuration, from the next request on; the same lifetime rule as the
+  /// constructor's (until the next reconfigure()).
+  void reconfigure(api_settings settings, std::vector<route_config> const& carriers,
+                   carrier_table const& routing) {
+    settings_ = std::move(settings);
+    carriers_ = &carriers;
+    routing_ = &routing;
+  }
+  /// POST /v1/reload: re-reads the configuration and answers what changed; nullopt: this
+  /// daemon cannot reload (404).
+  virtual boost::asio::awaitable<std::optional<reload_answer>> reload() { co_return std::nullopt; }
 
  private:
   api_settings settings_;
-  std::vector<route_config> const& carriers_;
-  carrier_table const& routing_;
+  std::vector<route_config> const* carriers_;
+  carrier_table const* routing_;
 };
 
 /// Answers one request. Never throws for any input: bad requests get a 4xx with a JSON body

@@ -84,6 +84,16 @@ boost::asio::awaitable<queue::result<void>> queue_api_deps::set_suspended(std::s
   co_return co_await hooks_.set_suspended(std::move(carrier), suspended, std::move(who));
 }
 
+boost::asio::awaitable<std::optional<reload_answer>> queue_api_deps::reload() {
+  if (!hooks_.reload) co_return std::nullopt;
+  co_return co_await hooks_.reload();
+}
+
+void queue_api_deps::apply_config(std::shared_ptr<daemon_config const> config) {
+  reconfigure(config->api, config->carriers, config->routing);
+  config_ = std::move(config);  // after: the previous one stays alive until the base let go of it
+}
+
 void queue_api_deps::answered(std::string_view endpoint, int status,
                               std::chrono::steady_clock::duration took) {
   if (hooks_.answered) hooks_.answered(endpoint, status, took);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ struct api_hooks {
                                                             std::string who)> set_suspended;
   /// More reasons for /healthz to say "degraded" (no bound link for too long, low disk).
   std::function<std::vector<std::string>()> degraded;
+  /// POST /v1/reload: re-read and apply the configuration (empty function: no reload, 404).
+  std::function<boost::asio::awaitable<reload_answer>()> reload;
 };
 
 class queue_api_deps : public api_deps, private control_deps {
@@ -65,6 +68,10 @@ class queue_api_deps : public api_deps, private control_deps {
   control_deps* control() override;
   void answered(std::string_view endpoint, int status,
                 std::chrono::steady_clock::duration took) override;
+  boost::asio::awaitable<std::optional<reload_answer>> reload() override;
+  /// A reloaded configuration for the requests from now on (its [api] settings, carriers
+  /// and routing); kept alive here until the next one.
+  void apply_config(std::shared_ptr<daemon_config const> config);
 
  private:
   // control_deps, from the hooks (backlog: a queue call of its own).
@@ -78,6 +85,7 @@ class queue_api_deps : public api_deps, private control_deps {
   queue::group_commit& gc_;
   queue_enqueuer enqueuer_;
   api_hooks hooks_;
+  std::shared_ptr<daemon_config const> config_;  // what the api_deps base points into, once applied
   std::optional<std::chrono::steady_clock::time_point> last_enqueue_error_at_;
   std::string last_enqueue_error_;
 };

@@ -22,6 +22,7 @@ namespace smsgw {
 struct carrier_prefix {
   std::string prefix;   ///< "0812" (national) or "62812" (international); longer prefixes win
   std::string carrier;  ///< routing key, matches the carrier names in config ("telkomsel")
+  friend bool operator==(carrier_prefix const&, carrier_prefix const&) = default;
 };
 
 /// One per-number override (a ported number): this exact number goes to `carrier`, whatever
@@ -65,6 +66,8 @@ class carrier_table {
   std::span<carrier_prefix const> numbers() const noexcept { return numbers_; }
   /// True if some prefix row or number override routes to `carrier`.
   bool routes_to(std::string_view carrier) const noexcept;
+
+  friend bool operator==(carrier_table const&, carrier_table const&) = default;
 
  private:
   std::vector<carrier_prefix> rows_;     // international prefixes, longest first

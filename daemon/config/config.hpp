@@ -57,6 +57,7 @@ struct route_config {
   /// submit_sm_resp command_status values meaning the same; key `filtered_submit_statuses`,
   /// integers (e.g. [0x45]). Default none.
   std::vector<std::uint32_t> filtered_submit_statuses;
+  friend bool operator==(route_config const&, route_config const&) = default;
 };
 
 struct queue_settings {
@@ -70,6 +71,7 @@ struct queue_settings {
   /// `min_free_mb`: GET /healthz says "degraded" (503) while the file system holding db_path
   /// has less free space than this (MiB available to smsgw, statvfs), default 100, 0 = never.
   std::uint64_t min_free_mb = 100;
+  friend bool operator==(queue_settings const&, queue_settings const&) = default;
 };
 
 /// The queue's limits with the daemon's defaults: the queue library leaves the resend
@@ -86,6 +88,7 @@ struct limits_settings {
   /// `per_number`, `per_prefix`, `prefix_hidden_digits`, `resend_interval_seconds` (default
   /// 30, 0 = off), `resend_mode` ("refuse" default | "suppress") (docs/limits.md)
   queue::limits_config limits = daemon_default_limits();
+  friend bool operator==(limits_settings const&, limits_settings const&) = default;
 };
 
 struct api_settings {
@@ -99,6 +102,7 @@ struct api_settings {
   std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
   unsigned otp_max_segments = 1;                    ///< `otp_max_segments`: SMS an OTP's text may need, 1..10, default 1;
                                                     ///< a longer OTP is refused with 400
+  friend bool operator==(api_settings const&, api_settings const&) = default;
 };
 
 /// The longest OTP text (given as `text`, or rendered from `template` and `code`), in bytes.
@@ -112,11 +116,13 @@ struct retry_settings {
   int max_otp_attempts = 3;  ///< `max_otp_attempts`: submits per OTP, the first included, 1..10, default 3
   int max_transactional_attempts = 2;  ///< `max_transactional_attempts`: submits per transactional message (after certain failures only), 1..10, default 2
   std::chrono::milliseconds same_route_delay{2000};  ///< `same_route_delay_ms`: wait before a retry on the route just used (a switch to an alternate goes at once), 0..600000, default 2000
+  friend bool operator==(retry_settings const&, retry_settings const&) = default;
 };
 
 struct logging_settings {
   std::string level = "info";  ///< `level`: trace|debug|info|warn|error|off, default info
   std::string dlr_log = "/var/log/smsgw/dlr.log";  ///< `dlr_log`: receipt log path ("" = off)
+  friend bool operator==(logging_settings const&, logging_settings const&) = default;
 };
 
 struct daemon_config {

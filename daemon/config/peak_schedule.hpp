@@ -33,10 +33,12 @@ struct peak_window {
   std::optional<double> throughput;    ///< `throughput`: cap in segments/s; absent = the carrier's
   double transactional_share = 1.0;    ///< `transactional_share`: 0..1 of the cap, default 1
   double bulk_share = 0.0;             ///< `bulk_share`: 0..1 of the cap, default 0 (paused)
+  friend bool operator==(peak_window const&, peak_window const&) = default;
 };
 
 struct peak_schedule {
   std::vector<peak_window> windows;
+  friend bool operator==(peak_schedule const&, peak_schedule const&) = default;
 };
 
 /// The default every carrier gets when its config has no `peak` key: bulk paused on working

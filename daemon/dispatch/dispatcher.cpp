@@ -76,19 +76,62 @@ std::string_view receipt_err(std::string_view detail) noexcept {
 
 dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
                        daemon_config const& config, dlr_log& log, retry_settings retry)
-    : executor_(std::move(ex)), gc_(gc), config_(config), log_(log),
+    : executor_(std::move(ex)), gc_(gc), config_(&config), log_(log),
       routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_),
       transitions_(gc, executor_, max_transition_batch) {
-  for (auto const& c : config_.carriers) {
-    std::vector<std::string> keys{c.link.name};
-    for (auto const& other : config_.carriers) {
-      for (auto const& alt : other.alternates)
-        if (alt == c.link.name) keys.push_back(other.link.name);
+  make_sources();
+}
+
+namespace {
+/// The queue carrier keys `carrier`'s source claims: its own, then those it backs up.
+std::vector<std::string> claim_keys(daemon_config const& cfg, std::string const& carrier) {
+  std::vector<std::string> keys{carrier};
+  for (auto const& other : cfg.carriers) {
+    for (auto const& alt : other.alternates)
+      if (alt == carrier) keys.push_back(other.link.name);
+  }
+  return keys;
+}
+}  // namespace
+
+void dispatcher::make_sources() {
+  for (auto const& c : config_->carriers) {
+    auto keys = claim_keys(*config_, c.link.name);
+    if (auto it = sources_.find(c.link.name); it != sources_.end()) {
+      it->second->set_keys(std::move(keys));
+      continue;
     }
     auto& owner = static_cast<source_owner&>(*this);  // a private base: convert it here
     sources_.emplace(c.link.name, std::make_unique<dispatcher_source>(owner, c.link.name, keys));
     unbound_since_[c.link.name] = std::chrono::steady_clock::now();
   }
+}
+
+void dispatcher::apply_config(std::shared_ptr<daemon_config const> config) {
+  config_holder_ = std::move(config);
+  config_ = config_holder_.get();
+  routes_ = make_route_table(*config_);
+  retry_ = config_->retry;
+  make_sources();
+  for (auto it = sources_.begin(); it != sources_.end();) {
+    if (config_->find_carrier(it->first) || it->second->buffered() > 0) {
+      ++it;
+      continue;
+    }
+    it = sources_.erase(it);
+  }
+  peak_.clear();  // every carrier's windows and cap looked at again, its cap listener told
+  refresh_schedules();
+  for (auto& [name, s] : sources_) s->wake();
+}
+
+std::size_t dispatcher::holding(std::string_view carrier) const {
+  std::size_t n = 0;
+  for (auto const& [ref, m] : handed_out_) {
+    auto const& route = m.route.empty() ? m.carrier : m.route;
+    if (route == carrier || m.carrier == carrier) ++n;
+  }
+  return n;  // (buffered messages are handed out too: claimed, not yet answered)
 }
 
 dispatcher::~dispatcher() = default;
@@ -113,15 +156,15 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
   std::optional<std::chrono::steady_clock::time_point> last_purge;
   while (!stopping_) {
     refresh_schedules();  // caps follow the windows even while a carrier has nothing to send
-    timer.expires_after(config_.queue.housekeeping_interval);
+    timer.expires_after(config_->queue.housekeeping_interval);
     co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
               stop_signal_.wait());
     if (stopping_) break;
     auto const tick = std::chrono::steady_clock::now();
     bool purge = !last_purge || tick - *last_purge > std::chrono::hours(1);
     if (purge) last_purge = tick;
-    auto retention = config_.queue.retention;
-    auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(config_.queue.no_receipt_grace);
+    auto retention = config_->queue.retention;
+    auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(config_->queue.no_receipt_grace);
     struct outcome {
       std::vector<queue::held_receipt_resolution> held;
       std::vector<queue::message> expired;
@@ -226,7 +269,7 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
     // (an alternate's SMSC may reject or filter the home carrier's).
     bool const named = !m.sender.empty();
     if (!named) {
-      auto const* rc = config_.find_carrier(target.carrier());
+      auto const* rc = config_->find_carrier(target.carrier());
       m.sender = rc ? rc->sender : route_config{}.sender;
     }
     auto out = make_outbound(m, now);
@@ -318,7 +361,7 @@ void dispatcher::forget_unsent(std::uint64_t ref) {
 
 peak_state const& dispatcher::schedule_for(std::string const& carrier) {
   static peak_state const unscheduled{};
-  auto const* rc = config_.find_carrier(carrier);
+  auto const* rc = config_->find_carrier(carrier);
   if (!rc) return unscheduled;
   auto const now = wall_clock_();
   auto it = peak_.find(carrier);
@@ -353,7 +396,7 @@ int dispatcher::claim_ceiling(std::string const& carrier) {
   // OTPs: its other traffic waits queued in the database, not in memory without bound.
   auto const otp = static_cast<int>(queue::priority::otp);
   if (!is_up(carrier)) return otp;
-  if (auto const* rc = config_.find_carrier(carrier)) {
+  if (auto const* rc = config_->find_carrier(carrier)) {
     auto const enough = std::size_t{4} * rc->link.window * rc->link.binds;
     if (it->second->buffered() >= enough) return otp;
   }
@@ -361,7 +404,7 @@ int dispatcher::claim_ceiling(std::string const& carrier) {
 }
 
 void dispatcher::refresh_schedules() {
-  for (auto const& c : config_.carriers) schedule_for(c.link.name);
+  for (auto const& c : config_->carriers) schedule_for(c.link.name);
 }
 
 bool dispatcher::is_up(std::string_view carrier) const {
@@ -425,7 +468,7 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
     spdlog::warn("{}: submit result for unknown ref {}", link.bind, ref);
     return;
   }
-  auto const* rc = config_.find_carrier(link.carrier);
+  auto const* rc = config_->find_carrier(link.carrier);
   if (status != smpp::command_status::ok) {
     ++stats_.rejected;
     if (metrics_) metrics_->submit(it->second.carrier, link.carrier, "refused");
@@ -556,7 +599,7 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
     ack(smpp::command_status::ok);
     return;
   }
-  auto const* rc = config_.find_carrier(link.carrier);
+  auto const* rc = config_->find_carrier(link.carrier);
   auto key = smpp::message_id_key(rcpt->message_id, smpp::message_id_side::receipt,
                                   rc ? rc->id_format : smpp::message_id_format::same);
   if (key.empty()) {
@@ -653,7 +696,7 @@ void dispatcher::on_link_state(link_identity const& link, link_state state,
   else unbound_since_.erase(link.carrier);
   if (was_up && !up && !stopping_) {
     down_since_[link.carrier] = now;
-    auto const* rc = config_.find_carrier(link.carrier);
+    auto const* rc = config_->find_carrier(link.carrier);
     auto delay = rc ? rc->failover_after : std::chrono::milliseconds(5000);
     asio::co_spawn(executor_, fail_over_after(link.carrier, now, delay), asio::detached);
   } else if (!was_up && up) {
@@ -666,7 +709,7 @@ void dispatcher::came_up(std::string_view carrier, std::chrono::steady_clock::ti
   // Carriers down for longer than their failover_after (or suspended) whose OTPs found no
   // alternate up then: this one may be it.
   for (auto const& [name, since] : down_since_) {
-    auto const* rc = config_.find_carrier(name);
+    auto const* rc = config_->find_carrier(name);
     if (suspended(name)) fail_over_buffered(name, true);
     else if (rc && now - since >= rc->failover_after) fail_over_buffered(name);
   }
@@ -686,7 +729,7 @@ asio::awaitable<void> dispatcher::fail_over_after(std::string carrier,
 
 void dispatcher::fail_over_buffered(std::string_view carrier, bool suspended) {
   auto home = sources_.find(carrier);
-  auto const* rc = config_.find_carrier(carrier);
+  auto const* rc = config_->find_carrier(carrier);
   if (home == sources_.end() || rc == nullptr) return;
   auto otps = home->second->drain_priority(static_cast<int>(queue::priority::otp));
   if (otps.empty()) return;
@@ -707,7 +750,7 @@ void dispatcher::fail_over_buffered(std::string_view carrier, bool suspended) {
     if (auto* target = target_for(m)) {
       ++moved[target->carrier()];
       auto h = handed_out_.find(m.ref);
-      auto const* alt = config_.find_carrier(target->carrier());
+      auto const* alt = config_->find_carrier(target->carrier());
       if (h != handed_out_.end() && h->second.sender.empty() && alt) set_sender(m.submit, alt->sender);
       target->push(std::move(m));
     } else {

@@ -74,8 +74,9 @@ std::string_view receipt_err(std::string_view detail) noexcept;
 
 class dispatcher final : public smpp_events, private source_owner {
  public:
-  /// `gc`, `config` and `log` must outlive the dispatcher. Call everything on `ex`. `retry`
-  /// should be the settings given to with_retry_policy() for the store.
+  /// `gc`, `config` and `log` must outlive the dispatcher (`config` until apply_config()
+  /// replaces it). Call everything on `ex`. `retry` should be the settings given to
+  /// with_retry_policy() for the store.
   dispatcher(boost::asio::any_io_executor ex, queue::group_commit& gc,
              daemon_config const& config, dlr_log& log, retry_settings retry);
   /// The same with the configured `[retry]` settings (config.retry).
@@ -86,6 +87,14 @@ class dispatcher final : public smpp_events, private source_owner {
 
   /// The message_source a carrier's links take from (one per configured carrier).
   message_source& source_for(std::string const& carrier);
+  /// A reloaded configuration, in force from the next decision on (kept alive here): routes
+  /// and retry settings, alternates (what each source claims), senders, timeouts, peak-hour
+  /// windows (looked at again at once: the cap listener hears every carrier's cap). A carrier
+  /// new in it gets its source; the source of one no longer in it is dropped, so call this
+  /// only once such a carrier's links have stopped (nothing may be left in its buffer).
+  void apply_config(std::shared_ptr<daemon_config const> config);
+  /// Messages claimed for `carrier` (in its buffer or handed to its links) not yet answered.
+  std::size_t holding(std::string_view carrier) const;
   /// A message was enqueued for `carrier`: wake its source now rather than at the next poll.
   void notify(std::string_view carrier);
   /// Stop dequeuing: from now on take() hands out nothing and waits until it is cancelled
@@ -190,6 +199,8 @@ class dispatcher final : public smpp_events, private source_owner {
   peak_state const& schedule_for(std::string const& carrier) override;
   int claim_ceiling(std::string const& carrier) override;
 
+  /// A source for every configured carrier (made, or its claim keys updated).
+  void make_sources();
   dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
   /// A submitting bind is bound and no operator suspended it.
   bool is_up(std::string_view carrier) const;
@@ -222,7 +233,8 @@ class dispatcher final : public smpp_events, private source_owner {
 
   boost::asio::any_io_executor executor_;
   queue::group_commit& gc_;
-  daemon_config const& config_;
+  daemon_config const* config_;                  // never null: the one in force
+  std::shared_ptr<daemon_config const> config_holder_;  // set by apply_config()
   dlr_log& log_;
   std::map<std::string, std::unique_ptr<dispatcher_source>, std::less<>> sources_;
   std::unordered_map<std::uint64_t, queue::message> handed_out_;  // ref -> message, until answered

@@ -153,7 +153,7 @@ dispatcher::carrier_route_status dispatcher::route_status(std::string_view carri
   } else if (is_up(carrier)) {
     st.state = route_state::up;
   } else {
-    auto const* rc = config_.find_carrier(carrier);
+    auto const* rc = config_->find_carrier(carrier);
     auto const failover = rc ? rc->failover_after : std::chrono::milliseconds(5000);
     auto d = down_since_.find(carrier);
     // Never up since the start: its OTPs go with their claimer at once (source_of).

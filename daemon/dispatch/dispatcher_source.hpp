@@ -67,6 +67,8 @@ class dispatcher_source final : public message_source {
   void push(outbound_message m);
   void wake();
   std::string const& carrier() const noexcept { return carrier_; }
+  /// The queue carrier keys claimed from the next claim on (a reload changed alternates).
+  void set_keys(std::vector<std::string> keys) { keys_ = std::move(keys); }
   std::size_t buffered() const noexcept { return buffer_.size(); }
   /// The least urgent priority this source may claim now: every class up to it has a share in
   /// the peak-hour window in force, and none of a capped class still waits in the buffer.

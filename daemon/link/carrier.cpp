@@ -130,6 +130,21 @@ void carrier::set_throughput_cap(double rate) {
   bucket_.set_cap(rate, std::chrono::steady_clock::now());
 }
 
+void carrier::retune(throttle_config const& throttle) {
+  auto const now = std::chrono::steady_clock::now();
+  auto const old_rate = config_.throttle.rate;
+  auto rest_old = config_.throttle, rest_new = throttle;
+  rest_old.rate = rest_new.rate = 0;
+  config_.throttle = throttle;
+  if (!(rest_old == rest_new)) {
+    bucket_ = smpp::token_bucket(throttle, now);
+    spdlog::info("carrier {}: new token bucket: {:.2f} segments/s, burst {:.0f}", config_.name,
+                 throttle.rate, throttle.burst);
+  } else if (old_rate != throttle.rate) {
+    set_throughput_cap(throttle.rate);
+  }
+}
+
 std::size_t carrier::bound_links() const {
   return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](auto const& l) {
     return l->state() == link_state::bound;

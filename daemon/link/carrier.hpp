@@ -60,6 +60,10 @@ class carrier final : public submit_feed {
   /// A new cap for the whole carrier (a peak-hour window's edge): the bucket's rate follows at
   /// once (or, if an SMSC throttle cut it, recovers up to the new cap). Call on the executor.
   void set_throughput_cap(double rate);
+  /// New token bucket settings from a configuration reload; the links stay bound. The rate
+  /// (`throughput`) becomes the cap at once; other changes (burst, throttle factor...) give a
+  /// new bucket, full, at the new rate. Call on the executor.
+  void retune(throttle_config const& throttle);
   /// Links currently bound.
   std::size_t bound_links() const;
 

@@ -27,6 +27,7 @@ struct tls_config {
   std::string key_file;     ///< PEM private key of cert_file; required if cert_file is set
   std::string server_name;  ///< SNI and the name the certificate must match; empty = `host`
   bool verify = true;       ///< verify the peer's chain and host name; false only for lab tests
+  friend bool operator==(tls_config const&, tls_config const&) = default;
 };
 
 /// How a bind slot is opened (docs/smpp.md §Bind states); config key `bind_mode`.
@@ -45,6 +46,7 @@ struct link_timeouts {
   std::chrono::milliseconds enquire_link_response = 30s;  ///< no enquire_link_resp: peer declared dead
   std::chrono::milliseconds unbind_response = 5s;       ///< unbind -> unbind_resp before closing anyway
   std::chrono::milliseconds drain = 10s;                ///< graceful close: wait for outstanding responses
+  friend bool operator==(link_timeouts const&, link_timeouts const&) = default;
 };
 
 /// Reconnect policy (smpp::backoff_config): capped exponential backoff with jitter from
@@ -84,6 +86,7 @@ struct carrier_config {
   unsigned max_connections() const noexcept {
     return mode == bind_layout::transceiver ? binds : 2 * binds;
   }
+  friend bool operator==(carrier_config const&, carrier_config const&) = default;
 };
 
 /// Checks a carrier_config; returns one human-readable problem per bad field ("carrier tsel:

@@ -41,7 +41,7 @@ class store_deps final : public queue_api_deps {
                         .health = {},
                         .queue_problem = {},
                         .metrics = {}, .answered = {},
-                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}}) {}
+                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}, .reload = {}}) {}
 
   queue::time_point now() override { return now_; }
 
