@@ -94,7 +94,8 @@ std::string_view control_route_of(std::string_view path) {
 boost::asio::awaitable<std::optional<http_response>> route_control(http_request const& req, api_deps& deps,
                                                                    std::string_view path,
                                                                    std::string_view endpoint) {
-  if (endpoint == "/v1/messages/{id}" && req.method() == http::verb::delete_)
+  // Without control (a deps that cannot cancel), DELETE is a wrong method there: 405.
+  if (endpoint == "/v1/messages/{id}" && req.method() == http::verb::delete_ && deps.control())
     co_return co_await control_detail::delete_message(
         req, deps, path.substr(std::string_view("/v1/messages/").size()));
   if (endpoint.starts_with("/v1/carriers"))

@@ -244,8 +244,9 @@ class dispatcher final : public smpp_events, private source_owner {
   std::set<std::string, std::less<>> suspended_;  // by an operator
   // carrier -> since when it has had no bound submitting link (from construction)
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> unbound_since_;
-  // messages whose cancel is being decided by the queue (see forget_unsent)
-  std::set<queue::message_id> cancelling_;
+  // messages whose cancel is being decided by the queue (see forget_unsent); a multiset: two
+  // DELETEs of one id may be pending at once
+  std::multiset<queue::message_id> cancelling_;
   route_table routes_;
   retry_settings retry_;
   wake_signal stop_signal_;

@@ -12,6 +12,8 @@
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dispatcher_source.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -40,7 +42,7 @@ boost::asio::awaitable<queue::result<queue::cancel_outcome>> dispatcher::cancel(
     return s.cancel_unsent(id, detail, queue::clock::now());
   };
   auto r = co_await queue_call(gc_, std::move(work));
-  cancelling_.erase(id);
+  cancelling_.erase(cancelling_.find(id));
   if (!r) {
     if (r.error().code != queue::errc::not_found) note_queue_error(r.error().message);
     co_return r;
