@@ -8,6 +8,8 @@
 //   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails,
 //                           or refuses claims or commits: "degraded" with the reason)
 //   GET  /metrics           Prometheus text exposition (api_deps::metrics_text)
+//   GET  /v1/events         Server-Sent Events of outcomes: served by the transport
+//                           (daemon/api/event_stream.hpp), not by handle_request()
 #pragma once
 
 #include <array>
@@ -28,12 +30,15 @@
 #include "queue/error.hpp"
 #include "queue/message.hpp"
 #include "queue/msisdn.hpp"
+#include "queue/outcome_feed.hpp"
 
 namespace smsgw::queue {
 class store;
 }
 
 namespace smsgw {
+
+class event_wake;
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -81,6 +86,15 @@ class api_deps {
   virtual boost::asio::awaitable<std::optional<std::string>> metrics_text() {
     co_return std::nullopt;
   }
+  /// GET /v1/events: the outcomes after `after` (queue/outcome_feed.hpp), read through the
+  /// queue writer, completed once what was committed before is durable.
+  virtual boost::asio::awaitable<queue::result<queue::outcome_page>> outcomes_after(
+      queue::event_key /*after*/, std::size_t /*max_rows*/) {
+    co_return queue::error{queue::errc::internal, "no queue to read outcomes from"};
+  }
+  /// What wakes the event streams when the queue made commits durable; nullptr: no event
+  /// streams (GET /v1/events answers 404).
+  virtual event_wake* event_streams() { return nullptr; }
   /// Told of every answer handle_request gives: the endpoint ("" for an unknown path), the
   /// status and how long the handling took.
   virtual void answered(std::string_view /*endpoint*/, int /*status*/,

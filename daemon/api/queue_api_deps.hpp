@@ -13,6 +13,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "daemon/api/event_wake.hpp"
 #include "daemon/api/http_api.hpp"
 #include "daemon/dispatch/queue_bridge.hpp"
 #include "queue/group_commit.hpp"
@@ -39,6 +40,8 @@ class queue_api_deps : public api_deps {
   queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
                  queue::group_commit& gc, boost::asio::any_io_executor ex, api_hooks hooks = {},
                  carrier_table const& routing = carrier_table::indonesia_default());
+  /// Stops the queue's durable-commit hook (set by the constructor to wake event streams).
+  ~queue_api_deps() override;
 
   boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
       queue::enqueue_request req) override;
@@ -53,6 +56,9 @@ class queue_api_deps : public api_deps {
   boost::asio::awaitable<std::optional<std::string>> metrics_text() override;
   void answered(std::string_view endpoint, int status,
                 std::chrono::steady_clock::duration took) override;
+  boost::asio::awaitable<queue::result<queue::outcome_page>> outcomes_after(
+      queue::event_key after, std::size_t max_rows) override;
+  event_wake* event_streams() override { return &wake_; }
 
  private:
   queue::group_commit& gc_;
@@ -60,6 +66,7 @@ class queue_api_deps : public api_deps {
   api_hooks hooks_;
   std::optional<std::chrono::steady_clock::time_point> last_enqueue_error_at_;
   std::string last_enqueue_error_;
+  event_wake wake_;  // notified by the queue's durable-commit hook
 };
 
 }  // namespace smsgw
