@@ -323,12 +323,15 @@ TEST_CASE("a consumer that stops reading is cut off with a last cutoff event and
   CHECK(gw->api.get("/healthz").status == 200);
 }
 
-TEST_CASE("event streams past events_max_streams get 503 and a bad filter 400, before any stream starts", "[e2e]") {
-  auto gw = gateway_with_api_keys("events_max_streams = 2\n");
+TEST_CASE("idle event streams get heartbeats, streams past events_max_streams get 503 and a bad filter 400", "[e2e]") {
+  auto gw = gateway_with_api_keys("events_max_streams = 2\nevents_heartbeat_ms = 1000\nread_timeout_ms = 200\n");
   sse_client one(gw->socket_path.string(), "/v1/events");
   sse_client two(gw->socket_path.string(), "/v1/events");
   REQUIRE(one.status() == 200);
   REQUIRE(two.status() == 200);
+  // An idle stream gets heartbeats (a comment line), and the read deadline of requests
+  // (read_timeout_ms) does not end it.
+  CHECK(one.read_until_text(": smsgw events after 0\n\n: keepalive\n\n: keepalive\n\n"));
   {
     sse_client three(gw->socket_path.string(), "/v1/events");
     CHECK(three.status() == 503);

@@ -86,6 +86,15 @@ class sse_client {
       if (!read_some(deadline)) return std::nullopt;
     }
   }
+  /// Reads (bounded) until the raw text after the head contains `text` (e.g. a comment line,
+  /// which next() skips); call it before next() has consumed that part.
+  bool read_until_text(std::string const& text, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    auto const deadline = std::chrono::steady_clock::now() + timeout;
+    while (!(head_done_ && buf_.find(text) != std::string::npos)) {
+      if (eof_ || !read_some(deadline)) return false;
+    }
+    return true;
+  }
   /// Whether the daemon ended the connection (read to its end).
   bool ended() const noexcept { return eof_; }
 
