@@ -59,15 +59,18 @@ void watch_peer(local::socket& socket, std::shared_ptr<peer_watch> w) {
   });
 }
 
+/// ok; stalled: nothing was written (the socket did not become writable in time, the stream
+/// is still whole: a last event can follow); failed: a write error, or a write cut short in
+/// the middle of an event (nothing more can be written after it).
 enum class sent { ok, stalled, failed };
 
-/// Writes `text` within `limit`; stalled if it did not all go.
+/// Writes `text` within `limit`; failed if it did not all go.
 asio::awaitable<sent> write_within(local::socket& socket, asio::steady_timer& timer,
                                    std::string const& text, std::chrono::milliseconds limit) {
   timer.expires_after(limit);
   auto r = co_await (asio::async_write(socket, asio::buffer(text), asio::as_tuple(asio::use_awaitable)) ||
                      timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (r.index() == 1) co_return sent::stalled;
+  if (r.index() == 1) co_return sent::failed;
   auto [ec, n] = std::get<0>(r);
   co_return ec ? sent::failed : sent::ok;
 }
@@ -145,6 +148,15 @@ asio::awaitable<void> serve_event_stream(local::socket& socket, http_request con
   if (!first) {
     co_await refuse(socket, req, deps, started, 503, "queue_unavailable",
                     queue::to_string(first.error().code));
+    co_return;
+  }
+  if (request.after && *request.after > first->head) {
+    // Never sent by this queue: its file was replaced (restored, recreated). Said, not skipped.
+    co_await refuse(socket, req, deps, started, 400, "invalid_request",
+                    fmt::format("{} is past the newest event of this queue ({}): was the queue file "
+                                "replaced? Reconnect with after=0 (or without a position)",
+                                *request.after, first->head),
+                    last_event_id ? "Last-Event-ID" : "after");
     co_return;
   }
   queue::event_key position = request.after.value_or(first->head);  // everything up to it is sent

@@ -1,7 +1,9 @@
 // daemon/api/queue_api_deps.hpp: the api_deps the daemon runs the API with: queue work through
 // the group-commit writer (enqueues batched, lookups and counts as queue calls), completing on
 // the network thread. What the API needs of the rest of the daemon comes in as two hooks, so
-// this room knows nothing of carriers or links.
+// this room knows nothing of carriers or links. It also owns the wake-up of the GET /v1/events
+// streams: it sets the writer's durable-commit hook (group_commit::set_durable_hook) for its
+// lifetime, so one queue_api_deps per group_commit.
 #pragma once
 
 #include <chrono>
