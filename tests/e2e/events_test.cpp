@@ -16,9 +16,11 @@
 #include <thread>
 
 #include "tests/e2e/e2e_fixture.hpp"
-#include "tests/e2e/sse_client.hpp"
+#include "tests/support/sse_client.hpp"
 
 using namespace smsgw::e2e;
+using smsgw::test::sse_client;
+using smsgw::test::sse_event;
 
 namespace {
 

@@ -1,4 +1,4 @@
-// tests/e2e/sse_client.hpp: a client of GET /v1/events for end-to-end tests: one Unix-socket
+// tests/support/sse_client.hpp: a client of GET /v1/events for the API and end-to-end tests: one Unix-socket
 // connection, the request written at once, then the response read on demand with poll()
 // (every read bounded by a deadline) and parsed as Server-Sent Events (fields id, event,
 // data; comments and retry: skipped). It can also leave the stream unread (a slow consumer)
@@ -19,7 +19,7 @@
 
 #include <boost/json.hpp>
 
-namespace smsgw::e2e {
+namespace smsgw::test {
 
 struct sse_event {
   std::string id;     ///< "" if the event had no id: line
@@ -165,4 +165,4 @@ class sse_client {
   int status_ = 0;
 };
 
-}  // namespace smsgw::e2e
+}  // namespace smsgw::test
