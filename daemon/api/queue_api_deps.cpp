@@ -10,8 +10,8 @@ namespace smsgw {
 queue_api_deps::queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
                                queue::group_commit& gc, boost::asio::any_io_executor ex,
                                api_hooks hooks, carrier_table const& routing)
-    : api_deps(std::move(settings), carriers, routing), gc_(gc), enqueuer_(gc, ex),
-      hooks_(std::move(hooks)), wake_(ex) {
+    : api_deps(std::move(settings), carriers, routing), gc_(gc), wake_(ex),
+      enqueuer_(gc, std::move(ex)), hooks_(std::move(hooks)) {
   // GET /v1/events streams sleep until the queue's next durable commit.
   gc_.set_durable_hook([w = &wake_] { w->notify_from_any_thread(); });
 }

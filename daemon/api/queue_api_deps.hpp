@@ -64,11 +64,13 @@ class queue_api_deps : public api_deps {
 
  private:
   queue::group_commit& gc_;
+  /// Notified by the queue's durable-commit hook. Before enqueuer_: it is made from the
+  /// executor before anything may take (move) it.
+  event_wake wake_;
   queue_enqueuer enqueuer_;
   api_hooks hooks_;
   std::optional<std::chrono::steady_clock::time_point> last_enqueue_error_at_;
   std::string last_enqueue_error_;
-  event_wake wake_;  // notified by the queue's durable-commit hook
 };
 
 }  // namespace smsgw
