@@ -216,9 +216,10 @@ void group_commit::syncer_loop() {
       if (synced) {
         synced_commits_ = newest;
         call_durable_hook();
+      } else {
+        sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
+                                             "acknowledged any more: " + synced.error().message};
       }
-      else sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
-                                                "acknowledged any more: " + synced.error().message};
     }
     for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
     work.clear();
