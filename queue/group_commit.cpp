@@ -108,6 +108,7 @@ void group_commit::writer_loop() {
       if (waiting_.empty()) return;  // stopping, and everything before it is done
       work.swap(waiting_);
     }
+    auto const commits_before = store_.commits();
     std::vector<item> batch;
     for (auto& it : work) {
       if (!it.task) {  // an enqueue
@@ -122,7 +123,20 @@ void group_commit::writer_loop() {
     }
     commit_enqueues(batch);
     work.clear();
+    // Not pipelined: each COMMIT was durable when it returned (or synchronous=NORMAL: never
+    // waited for), so the round's commits are as durable as they will be.
+    if (!pipelined_ && store_.commits() != commits_before) call_durable_hook();
   }
+}
+
+void group_commit::set_durable_hook(std::function<void()> hook) {
+  std::lock_guard lock(hook_mutex_);
+  durable_hook_ = std::move(hook);
+}
+
+void group_commit::call_durable_hook() {
+  std::lock_guard lock(hook_mutex_);
+  if (durable_hook_) durable_hook_();
 }
 
 void group_commit::commit_enqueues(std::vector<item>& batch) {
@@ -199,9 +213,13 @@ void group_commit::syncer_loop() {
       auto const started = std::chrono::steady_clock::now();
       auto synced = sync_();
       record_sync(std::chrono::steady_clock::now() - started, synced.has_value());
-      if (synced) synced_commits_ = newest;
-      else sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
-                                                "acknowledged any more: " + synced.error().message};
+      if (synced) {
+        synced_commits_ = newest;
+        call_durable_hook();
+      } else {
+        sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
+                                             "acknowledged any more: " + synced.error().message};
+      }
     }
     for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
     work.clear();

@@ -103,6 +103,13 @@ class group_commit {
   /// errc::stopped.
   void stop();
 
+  /// `hook` is called each time commits became durable: after an fsync of the WAL that
+  /// covered new commits (syncer thread; with `normal` sync, or not pipelined, after each
+  /// round of work that committed, on the writer thread). It must be quick, not throw, and not call this object (the daemon posts a wake-up of its
+  /// event streams). Replaces the previous hook; once set_durable_hook({}) returned, no call
+  /// of the old one is running or will run.
+  void set_durable_hook(std::function<void()> hook);
+
   /// Whether commits are pipelined (the option, unless the WAL could not be opened).
   bool pipelined() const noexcept { return pipelined_; }
 
@@ -158,6 +165,10 @@ class group_commit {
   std::array<std::atomic<std::uint64_t>, commit_stats::sync_bucket_bounds.size() + 1> sync_buckets_{};
   std::atomic<std::uint64_t> syncs_{0}, sync_nanoseconds_{0}, sync_failures_{0};
   std::atomic<std::uint64_t> enqueue_commit_failures_{0};
+
+  std::mutex hook_mutex_;
+  std::function<void()> durable_hook_;  // guarded by hook_mutex_
+  void call_durable_hook();
 
   std::thread syncer_;  // last: started after everything above exists
   std::thread writer_;

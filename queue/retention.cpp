@@ -119,6 +119,12 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
         "events JOIN chain ON events.id = chain.id WHERE events.prev IS NOT NULL) "
         "SELECT id FROM chain)");
     sqlite::statement del_receipt(db, "DELETE FROM receipts WHERE id = ?1");
+    // The newest history key deleted so far (schema step 14): a message's last_event is the
+    // largest key of its chain. Keys are never handed out again below it, and event streams
+    // resuming below it are told outcomes may be missing.
+    sqlite::statement note_purged(db,
+        "UPDATE events_purged SET through = max(through, coalesce((SELECT last_event FROM "
+        "messages WHERE id = ?1), 0)) WHERE id = 1");
     // Its attempts whose response never came (schema step 9): kept while the message is.
     sqlite::statement del_unanswered(db, "DELETE FROM unanswered_submits WHERE message_id = ?1");
     // Its earlier attempts' SMSC ids (schema step 11).
@@ -148,6 +154,7 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
       sqlite::transaction tx(db);
       auto ids = step(walk_msg, msg_cursor, msg_done);
       for (auto id : ids) {
+        note_purged.bind(1, id).run();
         del_events.bind(1, id).run();
         del_unanswered.bind(1, id).run();
         del_earlier.bind(1, id).run();

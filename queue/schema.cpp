@@ -391,7 +391,25 @@ CREATE TABLE carrier_control (
 ) WITHOUT ROWID;
 )sql";
 
-// Append new steps here (next: version 13); never edit a released step.
+// Step 14 (issue #14, GET /v1/events): the history's keys become a durable, never reused
+// position for event streams.
+//   events_purged   one row (id = 1): `through`, the largest events.id purge() has deleted.
+//                   next_event_ids() hands out keys above it as well as above max(events.id),
+//                   so a key is never given twice, even after purge emptied the end of the
+//                   table (before, a purge of the newest rows let max(id) + 1 go back down);
+//                   and a stream resuming after a key below it is told that outcomes may
+//                   have been purged after its position (event: gap).
+//   Files migrated start with through = the oldest retained key - 1 (0 if none): what purge
+//   deleted before is unknown, so everything below the oldest row counts as purged.
+constexpr std::string_view k_step14 = R"sql(
+CREATE TABLE events_purged (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  through  INTEGER NOT NULL
+);
+INSERT INTO events_purged (id, through) VALUES (1, coalesce((SELECT min(id) FROM events) - 1, 0));
+)sql";
+
+// Append new steps here (next: version 15); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -406,6 +424,7 @@ constexpr migration k_migrations[] = {
     {11, "receipt deadlines, filtered routes, earlier attempts, state no_receipt", k_step11,
      widen_state_check},
     {12, "carrier control (suspension)", k_step12},
+    {14, "durable event keys for event streams (events_purged)", k_step14},
 };
 
 }  // namespace

@@ -136,13 +136,16 @@ void store::impl::transition(row& r, state to, std::int64_t now_ms) {
   r.last_event = event_id;
 }
 
-constexpr std::string_view k_max_event_id = "SELECT max(id) FROM events";
+// Above every key written and every key purge deleted (schema step 14): keys are never reused.
+constexpr std::string_view k_max_event_id =
+    "SELECT max(coalesce((SELECT max(id) FROM events), 0), "
+    "coalesce((SELECT through FROM events_purged WHERE id = 1), 0))";
 
 std::int64_t store::impl::next_event_ids(std::int64_t count) {
   if (next_event_id == 0) {
     auto& max_event_id = sql_store.max_event_id;
     max_event_id.step();
-    next_event_id = max_event_id.is_null(0) ? 1 : max_event_id.column_int64(0) + 1;
+    next_event_id = max_event_id.column_int64(0) + 1;
     max_event_id.reset();
   }
   auto first = next_event_id;

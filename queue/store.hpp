@@ -8,6 +8,7 @@
 
 #include "queue/error.hpp"
 #include "queue/message.hpp"
+#include "queue/outcome_feed.hpp"
 #include "queue/rate_limits.hpp"
 #include "queue/sqlite.hpp"
 
@@ -207,6 +208,10 @@ class store {
   /// Every transition of the message, oldest first (for a support agent).
   result<std::vector<event>> history(message_id id);
   result<std::optional<message>> find_by_idempotency_key(std::string_view key);
+  /// The outcomes (is_outcome()) among the next `max_rows` history rows with a key above
+  /// `after`, in key order, with where the scan stopped, the head and the purge mark
+  /// (queue/outcome_feed.hpp). One rowid range scan; read-only.
+  result<outcome_page> outcomes_after(event_key after, std::size_t max_rows);
   /// Number of messages in each state, indexed by the state's value.
   result<std::array<std::int64_t, k_state_count>> count_by_state();
   /// Messages not yet accepted by an SMSC: queued, in_flight, outcome_unknown (indexed by the

@@ -401,7 +401,8 @@ namespace {
 /// The endpoint a path names ("" if none), for routing and for log lines: the raw target is
 /// never logged (a client could put anything, an OTP code included, in a path or query).
 std::string_view route_of(std::string_view path) {
-  if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz" || path == "/metrics")
+  if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz" || path == "/metrics" ||
+      path == "/v1/events")
     return path;
   if (path == "/v1/reload") return path;
   if (path.starts_with("/v1/messages/")) return "/v1/messages/{id}";
@@ -435,6 +436,8 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
     co_return res;
   }
   if (endpoint == "/v1/reload") co_return co_await handle_reload(req, deps);
+  if (endpoint == "/v1/events")  // a GET is streamed by the transport (event_stream.hpp)
+    co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no event streams here");
   if (endpoint == "/v1/messages/{id}")
     co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
   co_return co_await post_message(req, deps, endpoint == "/v1/otp");

@@ -11,6 +11,8 @@
 //   DELETE /v1/messages/{id}, GET /v1/carriers, POST /v1/carriers/{name}/suspend|resume:
 //                           operator control (daemon/api/control_api.hpp)
 //   POST /v1/reload         re-read the configuration (api_deps::reload, reload_api.cpp)
+//   GET  /v1/events         Server-Sent Events of outcomes: served by the transport
+//                           (daemon/api/event_stream.hpp), not by handle_request()
 #pragma once
 
 #include <array>
@@ -31,6 +33,7 @@
 #include "queue/error.hpp"
 #include "queue/message.hpp"
 #include "queue/msisdn.hpp"
+#include "queue/outcome_feed.hpp"
 
 namespace smsgw::queue {
 class store;
@@ -39,6 +42,7 @@ class store;
 namespace smsgw {
 
 class control_deps;
+class event_wake;
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -99,6 +103,15 @@ class api_deps {
   virtual boost::asio::awaitable<std::optional<std::string>> metrics_text() {
     co_return std::nullopt;
   }
+  /// GET /v1/events: the outcomes after `after` (queue/outcome_feed.hpp), read through the
+  /// queue writer, completed once what was committed before is durable.
+  virtual boost::asio::awaitable<queue::result<queue::outcome_page>> outcomes_after(
+      queue::event_key /*after*/, std::size_t /*max_rows*/) {
+    co_return queue::error{queue::errc::internal, "no queue to read outcomes from"};
+  }
+  /// What wakes the event streams when the queue made commits durable; nullptr: no event
+  /// streams (GET /v1/events answers 404).
+  virtual event_wake* event_streams() { return nullptr; }
   /// Told of every answer handle_request gives: the endpoint ("" for an unknown path), the
   /// status and how long the handling took.
   virtual void answered(std::string_view /*endpoint*/, int /*status*/,

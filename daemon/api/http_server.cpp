@@ -29,6 +29,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/api/event_stream.hpp"
+#include "daemon/api/event_wake.hpp"
+
 namespace smsgw {
 
 namespace asio = boost::asio;
@@ -80,6 +83,7 @@ void http_server::stop() {
   acceptor_.close(ec);
   accept_pause_.cancel();
   ::unlink(settings_.socket_path.c_str());
+  if (auto* streams = deps_.event_streams()) streams->close();  // each sends `event: shutdown`
 }
 
 asio::awaitable<void> http_server::run() {
@@ -243,6 +247,11 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
       break;
     }
     ++stats_.requests;
+    if (is_event_stream_request(parser.get())) {
+      // GET /v1/events: the connection carries the stream until it ends (no read deadline).
+      co_await serve_event_stream(socket, parser.get(), deps_, event_streams_);
+      break;
+    }
     auto res = co_await handle_request(parser.get(), deps_);
     if (stopping_) res.keep_alive(false);
     dog.arm(settings_.read_timeout);

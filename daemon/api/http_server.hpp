@@ -6,7 +6,9 @@
 // max_connections at once (503 past it).
 // A failed accept (out of file descriptors) pauses the accept loop (10 ms doubling to 1 s)
 // and is logged at most once per 10 s, instead of spinning a core and flooding the log.
-// One coroutine per connection.
+// One coroutine per connection. GET /v1/events is handed to serve_event_stream()
+// (daemon/api/event_stream.hpp): the connection then carries that stream, without the read
+// deadline; stop() ends the streams (event: shutdown).
 #pragma once
 
 #include <cstddef>
@@ -40,10 +42,13 @@ class http_server {
   std::optional<std::string> listen();
   /// Accepts until stop(); each connection runs as its own coroutine.
   boost::asio::awaitable<void> run();
-  /// Stops accepting and removes the socket path; connections end after their current request.
+  /// Stops accepting and removes the socket path; connections end after their current request,
+  /// event streams at once (after their `shutdown` event).
   void stop();
   /// Connections still open.
   std::size_t active() const noexcept { return active_; }
+  /// GET /v1/events streams open (counted in active() too).
+  std::size_t event_streams() const noexcept { return event_streams_; }
   http_server_stats const& stats() const noexcept { return stats_; }
 
  private:
@@ -59,6 +64,7 @@ class http_server {
   boost::asio::steady_timer accept_pause_;
   bool stopping_ = false;
   std::size_t active_ = 0;
+  std::size_t event_streams_ = 0;
   http_server_stats stats_;
 };
 

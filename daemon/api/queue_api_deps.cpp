@@ -10,8 +10,20 @@ namespace smsgw {
 queue_api_deps::queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
                                queue::group_commit& gc, boost::asio::any_io_executor ex,
                                api_hooks hooks, carrier_table const& routing)
-    : api_deps(std::move(settings), carriers, routing), gc_(gc), enqueuer_(gc, std::move(ex)),
-      hooks_(std::move(hooks)) {}
+    : api_deps(std::move(settings), carriers, routing), gc_(gc), wake_(ex),
+      enqueuer_(gc, std::move(ex)), hooks_(std::move(hooks)) {
+  // GET /v1/events streams sleep until the queue's next durable commit.
+  gc_.set_durable_hook([w = &wake_] { w->notify_from_any_thread(); });
+}
+
+queue_api_deps::~queue_api_deps() { gc_.set_durable_hook({}); }
+
+boost::asio::awaitable<queue::result<queue::outcome_page>> queue_api_deps::outcomes_after(
+    queue::event_key after, std::size_t max_rows) {
+  co_return co_await queue_call(gc_, [after, max_rows](queue::store& s) {
+    return s.outcomes_after(after, max_rows);
+  });
+}
 
 boost::asio::awaitable<queue::result<queue::enqueue_outcome>> queue_api_deps::enqueue(
     queue::enqueue_request req) {

@@ -1,7 +1,9 @@
 // daemon/api/queue_api_deps.hpp: the api_deps the daemon runs the API with: queue work through
 // the group-commit writer (enqueues batched, lookups and counts as queue calls), completing on
 // the network thread. What the API needs of the rest of the daemon comes in as two hooks, so
-// this room knows nothing of carriers or links.
+// this room knows nothing of carriers or links. It also owns the wake-up of the GET /v1/events
+// streams: it sets the writer's durable-commit hook (group_commit::set_durable_hook) for its
+// lifetime, so one queue_api_deps per group_commit.
 #pragma once
 
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "daemon/api/control_deps.hpp"
+#include "daemon/api/event_wake.hpp"
 #include "daemon/api/http_api.hpp"
 #include "daemon/dispatch/queue_bridge.hpp"
 #include "queue/group_commit.hpp"
@@ -52,6 +55,8 @@ class queue_api_deps : public api_deps, private control_deps {
   queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
                  queue::group_commit& gc, boost::asio::any_io_executor ex, api_hooks hooks = {},
                  carrier_table const& routing = carrier_table::indonesia_default());
+  /// Stops the queue's durable-commit hook (set by the constructor to wake event streams).
+  ~queue_api_deps() override;
 
   boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
       queue::enqueue_request req) override;
@@ -72,6 +77,9 @@ class queue_api_deps : public api_deps, private control_deps {
   /// A reloaded configuration for the requests from now on (its [api] settings, carriers
   /// and routing); kept alive here until the next one.
   void apply_config(std::shared_ptr<daemon_config const> config);
+  boost::asio::awaitable<queue::result<queue::outcome_page>> outcomes_after(
+      queue::event_key after, std::size_t max_rows) override;
+  event_wake* event_streams() override { return &wake_; }
 
  private:
   // control_deps, from the hooks (backlog: a queue call of its own).
@@ -83,6 +91,9 @@ class queue_api_deps : public api_deps, private control_deps {
                                                             std::string who) override;
 
   queue::group_commit& gc_;
+  /// Notified by the queue's durable-commit hook. Before enqueuer_: it is made from the
+  /// executor before anything may take (move) it.
+  event_wake wake_;
   queue_enqueuer enqueuer_;
   api_hooks hooks_;
   std::shared_ptr<daemon_config const> config_;  // what the api_deps base points into, once applied

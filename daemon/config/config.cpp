@@ -357,6 +357,9 @@ void read_api(table_reader& a, api_settings& api) {
   a.get_duration("max_ttl_seconds", api.max_ttl, 1, max_ttl_limit.count());
   if (api.default_ttl > api.max_ttl) a.fail("default_ttl_seconds", "exceeds max_ttl_seconds");
   a.get_int("otp_max_segments", api.otp_max_segments, 1, 10);
+  a.get_int("events_max_streams", api.events_max_streams, 1, 1000);
+  a.get_duration("events_heartbeat_ms", api.events_heartbeat, 1000, 300'000);
+  a.get_duration("events_stall_timeout_ms", api.events_stall_timeout, 100, 600'000);
   a.check_unknown();
 }
 

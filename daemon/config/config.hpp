@@ -102,6 +102,12 @@ struct api_settings {
   std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
   unsigned otp_max_segments = 1;                    ///< `otp_max_segments`: SMS an OTP's text may need, 1..10, default 1;
                                                     ///< a longer OTP is refused with 400
+  std::size_t events_max_streams = 16;              ///< `events_max_streams`: open GET /v1/events streams, 1..1000,
+                                                    ///< default 16; past it 503 too_many_streams
+  std::chrono::milliseconds events_heartbeat{15000};  ///< `events_heartbeat_ms`: comment line on an idle stream,
+                                                      ///< 1000..300000, default 15000
+  std::chrono::milliseconds events_stall_timeout{10000};  ///< `events_stall_timeout_ms`: a stream whose socket takes
+                                                          ///< nothing more this long is cut off, 100..600000, default 10000
   friend bool operator==(api_settings const&, api_settings const&) = default;
 };
 

@@ -90,6 +90,9 @@ ca_file = "system"
       {"body_limit", n(cfg->api.body_limit)}, {"read_timeout_ms", n(cfg->api.read_timeout.count())},
       {"otp_max_segments", n(cfg->api.otp_max_segments)},
       {"max_connections", n(cfg->api.max_connections)},
+      {"events_max_streams", n(cfg->api.events_max_streams)},
+      {"events_heartbeat_ms", n(cfg->api.events_heartbeat.count())},
+      {"events_stall_timeout_ms", n(cfg->api.events_stall_timeout.count())},
       {"default_ttl_seconds", n(cfg->api.default_ttl.count())},
       {"max_ttl_seconds", n(cfg->api.max_ttl.count())},
       {"level", q(cfg->logging.level)}, {"dlr_log", q(cfg->logging.dlr_log)}};
