@@ -167,12 +167,12 @@ TEST_CASE("a file migrated to schema step 14 counts the history below its oldest
     auto s = open_store(path);
     auto a = enqueue_ok(s, otp("6281234567801"));
     enqueue_ok(s, otp("6281234567802"));
-    // As an older build left it: message a purged, no events_purged table, version 11.
+    // As an older build left it: message a purged, no events_purged table, version 13.
     auto& db = s.database();
     db.exec("DELETE FROM events WHERE message_id = " + std::to_string(a));
     db.exec("DELETE FROM messages WHERE id = " + std::to_string(a));
     db.exec("DROP TABLE events_purged");
-    db.exec("PRAGMA user_version=11");
+    db.exec("PRAGMA user_version=13");
     oldest = db.query_int("SELECT min(id) FROM events");
     REQUIRE(oldest > 1);
   }
