@@ -199,6 +199,8 @@ class dispatcher final : public smpp_events, private source_owner {
   /// Deadline-aware routing of a claimed OTP `m` about to go to `target`: the first other
   /// route of it (home, then alternates; not one that filtered it) whose estimate fits its
   /// validity left with the margin, if `target`'s does not; nullptr to keep `target`.
+  /// Ahead of it: on `target`, the OTPs in its buffer; on another route, those buffered
+  /// and its own OTPs still queued (they come first in its claims).
   dispatcher_source* deadline_route(queue::message const& m, dispatcher_source& target,
                                     queue::time_point now);
   /// Housekeeping: buffered OTPs whose place in their route's buffer cannot make their

@@ -73,7 +73,9 @@ dispatcher_source* dispatcher::deadline_route(queue::message const& m, dispatche
     if (r == target.carrier() || route_listed(m.filtered_routes, r)) continue;
     auto src = sources_.find(r);
     if (src == sources_.end()) continue;
-    auto const there = estimate_with(r, src->second->buffered_otps());
+    // The alternate's own queued OTPs come first in its claims: ahead of this one too.
+    auto const queued = static_cast<std::size_t>(std::max<std::int64_t>(0, queued_otps(r)));
+    auto const there = estimate_with(r, src->second->buffered_otps() + queued);
     if (!fits(there, left, margin)) continue;
     ++stats_.deadline_reroutes;
     if (metrics_) metrics_->reroute("deadline");

@@ -1,7 +1,8 @@
 // tests/e2e/deadline_test.cpp: deadline-aware routing (issue #13 section 7) with the daemon as a
-// process, two smsc-sim carriers and the API socket only. Telkomsel runs at 1 SMS/s (burst 1)
-// with a backlog of long-lived OTPs queued for it; Indosat, its alternate, is idle. Promises
-// under test:
+// process, two smsc-sim carriers and the API socket only. Telkomsel runs at 1 SMS/s (burst 1),
+// its simulator answering every 4th submit ESME_RTHROTTLED (which cuts the rate further), with
+// a backlog of long-lived OTPs queued for it; Indosat, its alternate, is idle. Promises under
+// test:
 //  - OTPs whose validity cannot be met behind that backlog go via Indosat (history and the
 //    simulator that received them say so) and are delivered; the backlog stays home;
 //  - with [routing] deadline_routing = false they stay home (so this test can fail), and none
@@ -16,13 +17,17 @@ using namespace smsgw::e2e;
 
 namespace {
 
-constexpr int backlog_count = 15;
+constexpr int backlog_count = 30;
 constexpr int short_count = 4;
-constexpr int short_ttl_seconds = 10;
+// Fits at Indosat (prior receipt latency 5 s + margin 2 s) while at least 7 s are left, so
+// claimed within 9 s of its POST; never at home behind 20 or more OTPs at 1 SMS/s or less.
+constexpr int short_ttl_seconds = 16;
+constexpr double backlog_seen_seconds = 20;
 
 std::vector<carrier_spec> slow_home_fast_alternate(std::vector<std::string> home_alternates) {
   return {
-      {"telkomsel", {"--id-format", "hex"}, "same", std::move(home_alternates),
+      // 1 SMS/s, and its SMSC answers every 4th submit ESME_RTHROTTLED (the bucket's rate is cut).
+      {"telkomsel", {"--id-format", "hex", "--fault-throttle-every", "4"}, "same", std::move(home_alternates),
        "burst = 1\nsender = \"TSEL\"\n", 1},
       {"indosat", {"--id-format", "dec"}, "same", {"telkomsel"}, "sender = \"ISAT\"\n"},
   };
@@ -84,8 +89,8 @@ TEST_CASE("OTPs that cannot make their validity behind a throttled carrier's bac
   REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0 && bound_links(gw, "indosat") > 0; },
                      startup_deadline));
   queue_backlog(gw);
-  // The backlog is seen: at 1 SMS/s, 8 s or more of OTPs ahead of a new one.
-  REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= 8; }, startup_deadline));
+  // The backlog is seen: 20 s or more of OTPs ahead of a new one.
+  REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= backlog_seen_seconds; }, startup_deadline));
   auto shorts = send_short_otps(gw);
 
   std::vector<std::int64_t> ids;
@@ -112,7 +117,7 @@ TEST_CASE("With deadline_routing off the same OTPs stay behind the backlog and n
   REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0 && bound_links(gw, "indosat") > 0; },
                      startup_deadline));
   queue_backlog(gw);
-  REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= 8; }, startup_deadline));
+  REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= backlog_seen_seconds; }, startup_deadline));
   auto shorts = send_short_otps(gw);
   std::vector<std::int64_t> ids;
   for (auto const& s : shorts) ids.push_back(s.id);
@@ -146,14 +151,14 @@ TEST_CASE("An OTP no route can deliver in time is refused with 503 would_expire 
   gw.daemon.start();
   REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0; }, startup_deadline));
   queue_backlog(gw);
-  REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= 8; }, startup_deadline));
+  REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= backlog_seen_seconds; }, startup_deadline));
 
   auto r = gw.send_otp("081233330001", "424242",
-                       {{"ttl_seconds", 5}, {"idempotency_key", "deadline-refused-1"}});
+                       {{"ttl_seconds", 10}, {"idempotency_key", "deadline-refused-1"}});
   REQUIRE(r.status == 503);
   CHECK(r.at("error").as_string() == "would_expire");
-  CHECK(r.at("validity_seconds").as_int64() == 5);
-  CHECK(r.at("estimate_seconds").as_int64() >= 5);
+  CHECK(r.at("validity_seconds").as_int64() == 10);
+  CHECK(r.at("estimate_seconds").as_int64() >= 20);
   // Nothing was stored: the same key with a validity that fits is a new message, no duplicate.
   auto ok = gw.send_otp("081233330001", "424242",
                         {{"ttl_seconds", 600}, {"idempotency_key", "deadline-refused-1"}});
