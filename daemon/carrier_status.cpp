@@ -19,12 +19,30 @@ boost::json::value json_number(double v) {
   return v;
 }
 
+/// A JSON number for a duration in seconds: null when infinite (no bound link: never).
+boost::json::value json_seconds(double s) {
+  if (!std::isfinite(s)) return nullptr;
+  return json_number(std::round(s * 1000) / 1000);
+}
+
 std::int64_t ms_between(std::chrono::steady_clock::time_point from,
                         std::chrono::steady_clock::time_point to) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
 }
 
 }  // namespace
+
+boost::json::object carrier_estimate(dispatcher& disp, std::string const& carrier) {
+  auto const e = disp.estimate(carrier);
+  auto const& lat = disp.receipt_latencies();
+  return {{"backlog_otp", e.backlog_otp},
+          {"queued_otp", disp.queued_otps(carrier)},
+          {"rate", json_number(std::round(e.rate * 1000) / 1000)},
+          {"wait_seconds", json_seconds(e.wait_seconds)},
+          {"receipt_latency_seconds", json_seconds(e.receipt_latency_seconds)},
+          {"receipt_samples", lat.samples(carrier)},
+          {"total_seconds", json_seconds(e.total_seconds())}};
+}
 
 boost::json::object carrier_status(daemon_config const& cfg, carrier const& c, dispatcher& disp) {
   auto const& name = c.config().name;
@@ -63,21 +81,24 @@ boost::json::object carrier_status(daemon_config const& cfg, carrier const& c, d
   if (st.until != std::chrono::system_clock::time_point::max())
     p["until_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(st.until.time_since_epoch()).count();
   o["peak"] = std::move(p);
+  o["estimate"] = carrier_estimate(disp, name);
   return o;
 }
 
 boost::json::object carrier_health(daemon_config const& cfg,
                                    std::vector<std::unique_ptr<carrier>> const& carriers,
                                    dispatcher& disp) {
-  boost::json::object all, links, peak;
+  boost::json::object all, links, peak, estimate;
   for (auto const& c : carriers) {
     auto const& name = c->config().name;
     auto st = carrier_status(cfg, *c, disp);
     links[name] = st["bound_links"];
     peak[name] = st["peak"];
+    estimate[name] = st["estimate"];
     all[name] = std::move(st);
   }
-  return {{"bound_links", std::move(links)}, {"peak", std::move(peak)}, {"carriers", std::move(all)}};
+  return {{"bound_links", std::move(links)}, {"peak", std::move(peak)},
+          {"estimate", std::move(estimate)}, {"carriers", std::move(all)}};
 }
 
 std::vector<std::string> no_bind_reasons(daemon_config const& cfg, dispatcher const& disp,

@@ -1,6 +1,7 @@
 // daemon/carrier_status.hpp: what the daemon says about each carrier, built in ONE place for
 // both GET /healthz (its carrier part) and GET /v1/carriers: binds, routing state (up, down,
-// failed_over, suspended), the peak-hour window with the current rate and cap, alternates.
+// failed_over, suspended), the peak-hour window with the current rate and cap, alternates,
+// the deadline estimate.
 // Something added to carrier_status() shows in both. Also the carrier part of /healthz's
 // "degraded" reasons (no bound link for longer than no_bind_degraded_seconds).
 #pragma once
@@ -18,6 +19,11 @@ namespace smsgw {
 
 class carrier;
 class dispatcher;
+
+/// One carrier's deadline estimate (docs/dispatcher.md "Deadline-aware routing") for a new OTP
+/// queued for it now: the OTPs ahead (queued in the database + buffered), the effective rate,
+/// the wait (backlog ÷ rate; null while down), the learnt receipt latency and the total.
+boost::json::object carrier_estimate(dispatcher& disp, std::string const& carrier);
 
 /// One carrier's status object (docs/daemon.md "GET /v1/carriers" shows one).
 boost::json::object carrier_status(daemon_config const& cfg, carrier const& c, dispatcher& disp);

@@ -160,13 +160,19 @@ carrier_list make_carriers(asio::any_io_executor ex, daemon_config const& cfg, d
 
 /// Peak-hour windows: the dispatcher reads them against the clock, the carrier's bucket
 /// follows their cap (set here once for the window in force at start, then at each edge and
-/// after each reload).
+/// after each reload). The dispatcher reads each bucket's rate for its deadline estimates.
 void follow_peak_caps(dispatcher& disp, carrier_list& carriers) {
   disp.on_cap_change([&carriers](std::string const& name, double cap) {
     for (auto& c : carriers)
       if (c->config().name == name) c->set_throughput_cap(cap);
   });
   disp.refresh_schedules();
+  // Deadline-aware routing reads each carrier's bucket rate (an SMSC throttle lowers it).
+  disp.set_rate_reader([&carriers](std::string const& name) {
+    for (auto& c : carriers)
+      if (c->config().name == name) return c->current_rate();
+    return 0.0;
+  });
 }
 
 /// The API socket listening and every carrier's links started; false (logged) if not.
@@ -249,7 +255,10 @@ int serve(std::shared_ptr<daemon_config const> cfg, config_loader load, std::str
                          return disp.set_suspended(std::move(name), on, std::move(who));
                        },
                        .degraded = [&] { return degraded_reasons(*reloader->current(), disp); },
-                       .reload = [&reloader] { return reloader->reload("POST /v1/reload"); }},
+                       .reload = [&reloader] { return reloader->reload("POST /v1/reload"); },
+                       .would_expire = [&disp](std::string_view c, std::chrono::seconds validity) {
+                         return disp.would_expire(c, validity);
+                       }},
                       cfg->routing);
   http_server api(ex, cfg->api, deps);
   scraper.emplace(counters, gc, carriers, disp, api);

@@ -48,6 +48,11 @@ struct api_hooks {
   std::function<std::vector<std::string>()> degraded;
   /// POST /v1/reload: re-read and apply the configuration (empty function: no reload, 404).
   std::function<boost::asio::awaitable<reload_answer>()> reload;
+  /// Deadline-aware routing (api_deps::would_expire): for an OTP of `carrier` with
+  /// `validity` enqueued now, the best estimate (seconds) if no route can deliver it in
+  /// time; nullopt if one can or nothing can be estimated. Empty: never.
+  std::function<std::optional<double>(std::string_view carrier, std::chrono::seconds validity)>
+      would_expire;
 };
 
 class queue_api_deps : public api_deps, private control_deps {
@@ -80,6 +85,8 @@ class queue_api_deps : public api_deps, private control_deps {
   boost::asio::awaitable<queue::result<queue::outcome_page>> outcomes_after(
       queue::event_key after, std::size_t max_rows) override;
   event_wake* event_streams() override { return &wake_; }
+  std::optional<double> would_expire(std::string_view carrier,
+                                     std::chrono::seconds validity) override;
 
  private:
   // control_deps, from the hooks (backlog: a queue call of its own).

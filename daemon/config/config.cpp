@@ -360,6 +360,7 @@ void read_api(table_reader& a, api_settings& api) {
   a.get_int("events_max_streams", api.events_max_streams, 1, 1000);
   a.get_duration("events_heartbeat_ms", api.events_heartbeat, 1000, 300'000);
   a.get_duration("events_stall_timeout_ms", api.events_stall_timeout, 100, 600'000);
+  a.get("refuse_would_expire", api.refuse_would_expire);
   a.check_unknown();
 }
 
@@ -472,6 +473,8 @@ void read_routing(table_reader& top, daemon_config& cfg) {
       where.emplace_back(full, &v);
     }
   }
+  r.get("deadline_routing", cfg.deadline.enabled);
+  r.get_duration("deadline_margin_seconds", cfg.deadline.margin, 0, 3600);
   r.check_unknown();
   // Rows in the order overridden() indexes them: prefixes, then numbers.
   std::stable_partition(where.begin(), where.end(),

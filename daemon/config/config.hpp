@@ -108,6 +108,8 @@ struct api_settings {
                                                       ///< 1000..300000, default 15000
   std::chrono::milliseconds events_stall_timeout{10000};  ///< `events_stall_timeout_ms`: a stream whose socket takes
                                                           ///< nothing more this long is cut off, 100..600000, default 10000
+  bool refuse_would_expire = false;                 ///< `refuse_would_expire`: refuse an OTP with 503 would_expire when no
+                                                    ///< route is estimated to deliver it within its validity, default false
   friend bool operator==(api_settings const&, api_settings const&) = default;
 };
 
@@ -123,6 +125,13 @@ struct retry_settings {
   int max_transactional_attempts = 2;  ///< `max_transactional_attempts`: submits per transactional message (after certain failures only), 1..10, default 2
   std::chrono::milliseconds same_route_delay{2000};  ///< `same_route_delay_ms`: wait before a retry on the route just used (a switch to an alternate goes at once), 0..600000, default 2000
   friend bool operator==(retry_settings const&, retry_settings const&) = default;
+};
+
+/// Deadline-aware routing of OTPs (docs/dispatcher.md "Deadline-aware routing"), keys of
+/// table `[routing]`.
+struct deadline_settings {
+  bool enabled = true;              ///< `deadline_routing`: an OTP its route cannot deliver in time goes to an alternate that can, default true
+  std::chrono::seconds margin{10};  ///< `deadline_margin_seconds`: validity kept in reserve by the estimate, 0..3600, default 10
 };
 
 struct logging_settings {
@@ -144,6 +153,8 @@ struct daemon_config {
   /// "0895" = "indosat") and key `numbers` (number = carrier: ported numbers, matched exactly,
   /// before any prefix).
   carrier_table routing = carrier_table::indonesia_default();
+  /// Deadline-aware routing: `[routing]` keys `deadline_routing`, `deadline_margin_seconds`.
+  deadline_settings deadline;
 
   route_config const* find_carrier(std::string_view name) const noexcept;
 };

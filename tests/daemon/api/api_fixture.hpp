@@ -41,7 +41,7 @@ class store_deps final : public queue_api_deps {
                         .health = {},
                         .queue_problem = {},
                         .metrics = {}, .answered = {},
-                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}, .reload = {}}) {}
+                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}, .reload = {}, .would_expire = {}}) {}
 
   queue::time_point now() override { return now_; }
 

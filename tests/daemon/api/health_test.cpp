@@ -53,7 +53,7 @@ TEST_CASE("/healthz is 503 \"degraded\" with the reason while claims fail, ok ag
                       {.enqueued = {}, .health = {},
                        .queue_problem = [&] { return w.disp().queue_problem(); },
                        .metrics = {}, .answered = {},
-                       .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}, .reload = {}});
+                       .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}, .reload = {}, .would_expire = {}});
   auto ok = call(w, deps, http::verb::get, "/healthz");
   CHECK(ok.result_int() == 200);
   CHECK(body_of(ok).at("status").as_string() == "ok");
@@ -111,7 +111,7 @@ TEST_CASE("/healthz answers 503 degraded \"queue did not answer\" while the queu
                       {.enqueued = {}, .health = {}, .queue_problem = {}, .metrics = {}, .answered = {},
                        .cancel = {}, .carriers = {}, .set_suspended = {},
                        .degraded = [] { return std::vector<std::string>{"a reason of the daemon"}; },
-                       .reload = {}});
+                       .reload = {}, .would_expire = {}});
   // The queue writer busy with a task that waits for us: every queue call waits behind it.
   std::promise<void> release;
   auto released = release.get_future().share();

@@ -33,7 +33,7 @@ class metrics_deps final : public queue_api_deps {
                                            std::chrono::steady_clock::duration) {
                           answers.push_back({std::string(e), s});
                         },
-                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}, .reload = {}}) {}
+                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}, .reload = {}, .would_expire = {}}) {}
   int scrapes = 0;
   std::vector<answer> answers;
 };

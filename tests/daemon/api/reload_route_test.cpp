@@ -29,7 +29,8 @@ class reload_deps final : public queue_api_deps {
                                                     ++reloads;
                                                     co_return answer;
                                                   })
-                                            : nullptr}) {}
+                                            : nullptr,
+                        .would_expire = {}}) {}
   reload_answer answer;
   int reloads = 0;
   std::vector<std::string> endpoints;

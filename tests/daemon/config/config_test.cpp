@@ -577,3 +577,24 @@ TEST_CASE("receipt timeouts, filtered codes and statuses, no_receipt grace (issu
   CHECK(error_of(carrier_block("telkomsel", "filtered_submit_statuses = [0]\n")).find("filtered_submit_statuses") != std::string::npos);
   CHECK(error_of(carrier_block("telkomsel") + "[queue]\nno_receipt_grace_seconds = 999999999\n").find("no_receipt_grace_seconds") != std::string::npos);
 }
+
+TEST_CASE("deadline-aware routing: its switches and margin, bad values refused with file, line and key") {
+  auto const base = carrier_block("telkomsel");  // 6 lines
+  auto def = parse_config(base, "t");
+  REQUIRE(def.has_value());
+  CHECK(def->deadline.enabled);
+  CHECK(def->deadline.margin == std::chrono::seconds(10));
+  CHECK_FALSE(def->api.refuse_would_expire);
+  auto set = parse_config(base + "[routing]\ndeadline_routing = false\ndeadline_margin_seconds = 0\n"
+                                 "[api]\nrefuse_would_expire = true\n", "t");
+  REQUIRE(set.has_value());
+  CHECK_FALSE(set->deadline.enabled);
+  CHECK(set->deadline.margin.count() == 0);
+  CHECK(set->api.refuse_would_expire);
+  CHECK(error_of(base + "[routing]\ndeadline_margin_seconds = 3601\n") ==
+        "test.toml:8: routing.deadline_margin_seconds: 3601 is out of range (0..3600)");
+  CHECK(error_of(base + "[routing]\ndeadline_routing = \"yes\"\n") ==
+        "test.toml:8: routing.deadline_routing: expected true or false");
+  CHECK(error_of(base + "[api]\nrefuse_would_expire = 1\n") ==
+        "test.toml:8: api.refuse_would_expire: expected true or false");
+}
