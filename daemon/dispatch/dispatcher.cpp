@@ -220,8 +220,12 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     // Each one a DLR line: an OTP that expired waiting (no bound link, a retry too late) is
     // exactly what an operator tailing the log must see.
     for (auto const& m : r->expired) log_final(m, queue::to_string(m.st), "", m.detail);
+    auto const now = queue::clock::now();
     for (auto const& u : r->unreceipted) {
       auto const& m = u.msg;
+      // A receipt that never came took at least this long: learnt as such, so a carrier that
+      // sends no receipts stops looking fast to deadline-aware routing (its prior is short).
+      latency_.receipt(m.id, m.via_carrier, now);
       // The line names the route that sent no receipt (via_carrier), not the next one.
       log_final(m, queue::to_string(m.st), "", m.detail, m.via_carrier);
       if (m.st == queue::state::queued) {
@@ -325,9 +329,13 @@ dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_sou
   auto const& route = m.route.empty() ? m.carrier : m.route;
   auto it = sources_.find(route);
   if (it == sources_.end()) return claimer;
-  // Never through a carrier that filtered it (issue #13): it waits for its route instead.
+  // Never through a carrier that filtered it (issue #13), nor back through the route its
+  // last attempt used when the retry moved it away from there (no receipt, undeliverable):
+  // it waits for its route instead (or deadline routing and failover move it).
+  bool const retry_left_claimer = m.attempts > 1 && m.via_carrier != route &&
+                                  m.via_carrier == claimer.carrier();
   if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route) &&
-      !route_listed(m.filtered_routes, claimer.carrier())) {
+      !route_listed(m.filtered_routes, claimer.carrier()) && !retry_left_claimer) {
     spdlog::info("message {}: route {} has no bound link; via {}", m.id, route, claimer.carrier());
     if (metrics_) metrics_->reroute("route_down");
     return claimer;

@@ -88,6 +88,10 @@ TEST_CASE("an OTP whose carrier sends no receipt is retried via the alternate af
   CHECK(line_has(lines, id, "carrier=tsel", "state=queued"));
   CHECK(line_has(lines, id, "carrier=isat", "state=delivered"));
   CHECK(w.disp().stats().receipt_timeouts == 1);
+  // The receipt that never came is learnt as at least the time waited: tsel no longer looks
+  // like a fast route to deadline-aware routing (the prior before any receipt is 5 s).
+  CHECK(w.disp().receipt_latencies().samples("tsel") == 1);
+  CHECK(w.disp().receipt_latencies().seconds("tsel") >= 0.3);
 }
 
 TEST_CASE("a carrier with no receipts and no alternate: no_receipt after validity + grace",
