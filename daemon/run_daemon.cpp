@@ -109,14 +109,36 @@ boost::json::value json_number(double v) {
   return v;
 }
 
+/// A JSON number for a duration in seconds: null when infinite (no bound link: never).
+boost::json::value json_seconds(double s) {
+  if (!std::isfinite(s)) return nullptr;
+  return json_number(std::round(s * 1000) / 1000);
+}
+
+/// One carrier's deadline estimate (docs/dispatcher.md "Deadline-aware routing") for a new OTP
+/// queued for it now: the OTPs ahead (queued in the database + buffered), the effective rate,
+/// the wait (backlog ÷ rate; null while down), the learnt receipt latency and the total.
+boost::json::object carrier_estimate(dispatcher& disp, std::string const& carrier) {
+  auto const e = disp.estimate(carrier);
+  auto const& lat = disp.receipt_latencies();
+  return {{"backlog_otp", e.backlog_otp},
+          {"queued_otp", disp.queued_otps(carrier)},
+          {"rate", json_number(std::round(e.rate * 1000) / 1000)},
+          {"wait_seconds", json_seconds(e.wait_seconds)},
+          {"receipt_latency_seconds", json_seconds(e.receipt_latency_seconds)},
+          {"receipt_samples", lat.samples(carrier)},
+          {"total_seconds", json_seconds(e.total_seconds())}};
+}
+
 /// /healthz's carrier part: bound links, and each carrier's peak-hour window in force with
 /// its cap (the token bucket's current rate too: an SMSC throttle lowers it below the cap).
 boost::json::object carrier_health(daemon_config const& cfg, carrier_list const& carriers,
                                    dispatcher& disp) {
-  boost::json::object links, peak;
+  boost::json::object links, peak, estimate;
   for (auto const& c : carriers) {
     auto const& name = c->config().name;
     links[name] = c->bound_links();
+    estimate[name] = carrier_estimate(disp, name);
     auto const st = disp.current_peak(name);
     boost::json::object p;
     auto const* rc = cfg.find_carrier(name);
@@ -135,7 +157,8 @@ boost::json::object carrier_health(daemon_config const& cfg, carrier_list const&
       p["until_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(st.until.time_since_epoch()).count();
     peak[name] = std::move(p);
   }
-  return {{"bound_links", std::move(links)}, {"peak", std::move(peak)}};
+  return {{"bound_links", std::move(links)}, {"peak", std::move(peak)},
+          {"estimate", std::move(estimate)}};
 }
 
 asio::awaitable<void> stop_carriers(carrier_list& carriers) {
@@ -182,6 +205,12 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
       if (c->config().name == name) c->set_throughput_cap(cap);
   });
   disp.refresh_schedules();
+  // Deadline-aware routing reads each carrier's bucket rate (an SMSC throttle lowers it).
+  disp.set_rate_reader([&carriers](std::string const& name) {
+    for (auto& c : carriers)
+      if (c->config().name == name) return c->current_rate();
+    return 0.0;
+  });
   std::optional<metrics_scrape> scraper;  // needs the server, which needs deps: set below
   queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
                       {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
@@ -192,6 +221,9 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
                                                std::chrono::steady_clock::duration took) {
                          counters.api_response(endpoint, status,
                                                std::chrono::duration<double>(took).count());
+                       },
+                       .would_expire = [&disp](std::string_view c, std::chrono::seconds validity) {
+                         return disp.would_expire(c, validity);
                        }},
                       cfg.routing);
   http_server api(ex, cfg.api, deps);

@@ -396,6 +396,19 @@ result<std::array<std::int64_t, 3>> store::count_waiting() {
   });
 }
 
+result<std::int64_t> store::count_queued_otps(std::string_view carrier) {
+  return guarded("count_queued_otps", [&] {
+    // Says state = queued as messages_due does (schema step 1), so that SQLite uses it.
+    sqlite::statement st(impl_->db,
+        sql_text<"SELECT count(*) FROM messages INDEXED BY messages_due WHERE carrier = ?1 "
+                 "AND priority = {priority::otp} AND state = {state::queued}">);
+    st.bind(1, carrier);
+    std::int64_t n = 0;
+    if (st.step()) n = st.column_int64(0);
+    return n;
+  });
+}
+
 result<std::vector<live_group>> store::live_summary(time_point now) {
   return guarded("live_summary", [&] {
     std::vector<live_group> out;

@@ -179,6 +179,9 @@ class store {
   /// Messages not yet accepted by an SMSC: queued, in_flight, outcome_unknown (indexed by the
   /// state's value). Reads only the messages_live index, not the whole table (for /healthz).
   result<std::array<std::int64_t, 3>> count_waiting();
+  /// OTPs of `carrier` (its routing key) waiting queued, due or not: the backlog a new OTP
+  /// for it joins (deadline-aware routing). A range of the messages_due index.
+  result<std::int64_t> count_queued_otps(std::string_view carrier);
   /// The same messages grouped by state, carrier and priority, with the age of the oldest
   /// and the largest share of validity used in each group (for metrics). One walk of the
   /// messages_live index plus a row read per waiting message.

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
@@ -379,6 +380,22 @@ boost::asio::awaitable<http_response> get_message(http_request const& req, api_d
   co_return json_response(req, http::status::ok, view_json(*v));
 }
 
+http_response would_expire_response(http_request const& req, queue::enqueue_request const& r,
+                                    double estimate) {
+  auto const secs = static_cast<std::int64_t>(std::ceil(estimate));
+  auto const validity = std::chrono::duration_cast<std::chrono::seconds>(r.validity).count();
+  spdlog::debug("api enqueue carrier={} outcome=would_expire estimate={}s validity={}s", r.carrier,
+                secs, validity);
+  return json_response(
+      req, http::status::service_unavailable,
+      {{"error", "would_expire"},
+       {"message", fmt::format("no route to {} is expected to deliver this OTP within its {} s "
+                               "of validity (best estimate {} s): it was not queued; offer "
+                               "another channel", r.carrier, validity, secs)},
+       {"estimate_seconds", secs},
+       {"validity_seconds", validity}});
+}
+
 boost::asio::awaitable<http_response> post_message(http_request const& req, api_deps& deps, bool otp) {
   queue::enqueue_request r;
   try {
@@ -387,6 +404,13 @@ boost::asio::awaitable<http_response> post_message(http_request const& req, api_
     co_return error_response(req.version(), req.keep_alive(), e.status,
                              e.status == 415 ? "unsupported_media_type" : "invalid_request",
                              e.message, e.field);
+  }
+  // Deadline-aware routing: a code that would expire before any route delivers it is refused
+  // now (nothing stored), so the service can offer another channel at once.
+  if (otp && deps.settings().refuse_would_expire) {
+    if (auto estimate = deps.would_expire(
+            r.carrier, std::chrono::duration_cast<std::chrono::seconds>(r.validity)))
+      co_return would_expire_response(req, r, *estimate);
   }
   auto out = co_await deps.enqueue(r);
   co_return outcome_response(req, deps, r, out);

@@ -85,6 +85,13 @@ class api_deps {
   /// status and how long the handling took.
   virtual void answered(std::string_view /*endpoint*/, int /*status*/,
                         std::chrono::steady_clock::duration /*took*/) {}
+  /// With `refuse_would_expire`, asked before an OTP is stored: the best estimate (seconds)
+  /// of how long its carrier's routes would take if none can deliver it within `validity`
+  /// (then it is refused, 503 would_expire); nullopt to accept it.
+  virtual std::optional<double> would_expire(std::string_view /*carrier*/,
+                                             std::chrono::seconds /*validity*/) {
+    return std::nullopt;
+  }
 
   api_settings const& settings() const noexcept { return settings_; }
   route_config const* carrier(std::string_view name) const noexcept;
@@ -100,7 +107,9 @@ class api_deps {
 /// Answers one request. Never throws for any input: bad requests get a 4xx with a JSON body
 /// {"error": kind, "field": name?, "message": text} (400 invalid field or body, 404 unknown
 /// path or id, 405 + Allow, 415 unless Content-Type is application/json, 429 + Retry-After with
-/// "limit", "retry_after_seconds", "retry_at", "retry_at_ms"); queue failures get 503 and an
+/// "limit", "retry_after_seconds", "retry_at", "retry_at_ms"); an OTP no route can deliver in
+/// time (refuse_would_expire) 503 would_expire with "estimate_seconds" and "validity_seconds",
+/// nothing stored; queue failures get 503 and an
 /// exception from `deps` 500, both with nothing acknowledged. Logs (debug) the endpoint and
 /// status only: never the body, the raw target, the text or the code.
 boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps);

@@ -63,4 +63,9 @@ void queue_api_deps::answered(std::string_view endpoint, int status,
   if (hooks_.answered) hooks_.answered(endpoint, status, took);
 }
 
+std::optional<double> queue_api_deps::would_expire(std::string_view carrier,
+                                                   std::chrono::seconds validity) {
+  return hooks_.would_expire ? hooks_.would_expire(carrier, validity) : std::nullopt;
+}
+
 }  // namespace smsgw

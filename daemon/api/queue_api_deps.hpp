@@ -32,6 +32,11 @@ struct api_hooks {
   /// Every answer of the API (api_deps::answered).
   std::function<void(std::string_view endpoint, int status,
                      std::chrono::steady_clock::duration took)> answered;
+  /// Deadline-aware routing (api_deps::would_expire): for an OTP of `carrier` with
+  /// `validity` enqueued now, the best estimate (seconds) if no route can deliver it in
+  /// time; nullopt if one can or nothing can be estimated. Empty: never.
+  std::function<std::optional<double>(std::string_view carrier, std::chrono::seconds validity)>
+      would_expire;
 };
 
 class queue_api_deps : public api_deps {
@@ -53,6 +58,8 @@ class queue_api_deps : public api_deps {
   boost::asio::awaitable<std::optional<std::string>> metrics_text() override;
   void answered(std::string_view endpoint, int status,
                 std::chrono::steady_clock::duration took) override;
+  std::optional<double> would_expire(std::string_view carrier,
+                                     std::chrono::seconds validity) override;
 
  private:
   queue::group_commit& gc_;

@@ -356,6 +356,7 @@ void read_api(table_reader& a, api_settings& api) {
   a.get_duration("max_ttl_seconds", api.max_ttl, 1, max_ttl_limit.count());
   if (api.default_ttl > api.max_ttl) a.fail("default_ttl_seconds", "exceeds max_ttl_seconds");
   a.get_int("otp_max_segments", api.otp_max_segments, 1, 10);
+  a.get("refuse_would_expire", api.refuse_would_expire);
   a.check_unknown();
 }
 
@@ -467,6 +468,8 @@ void read_routing(table_reader& top, daemon_config& cfg) {
       where.emplace_back(full, &v);
     }
   }
+  r.get("deadline_routing", cfg.deadline.enabled);
+  r.get_duration("deadline_margin_seconds", cfg.deadline.margin, 0, 3600);
   r.check_unknown();
   // Rows in the order overridden() indexes them: prefixes, then numbers.
   std::stable_partition(where.begin(), where.end(),

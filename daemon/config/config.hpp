@@ -92,6 +92,8 @@ struct api_settings {
   std::chrono::seconds max_ttl{3600};               ///< `max_ttl_seconds`: longest validity accepted, default 3600
   unsigned otp_max_segments = 1;                    ///< `otp_max_segments`: SMS an OTP's text may need, 1..10, default 1;
                                                     ///< a longer OTP is refused with 400
+  bool refuse_would_expire = false;                 ///< `refuse_would_expire`: refuse an OTP with 503 would_expire when no
+                                                    ///< route is estimated to deliver it within its validity, default false
 };
 
 /// The longest OTP text (given as `text`, or rendered from `template` and `code`), in bytes.
@@ -105,6 +107,13 @@ struct retry_settings {
   int max_otp_attempts = 3;  ///< `max_otp_attempts`: submits per OTP, the first included, 1..10, default 3
   int max_transactional_attempts = 2;  ///< `max_transactional_attempts`: submits per transactional message (after certain failures only), 1..10, default 2
   std::chrono::milliseconds same_route_delay{2000};  ///< `same_route_delay_ms`: wait before a retry on the route just used (a switch to an alternate goes at once), 0..600000, default 2000
+};
+
+/// Deadline-aware routing of OTPs (docs/dispatcher.md "Deadline-aware routing"), keys of
+/// table `[routing]`.
+struct deadline_settings {
+  bool enabled = true;              ///< `deadline_routing`: an OTP its route cannot deliver in time goes to an alternate that can, default true
+  std::chrono::seconds margin{10};  ///< `deadline_margin_seconds`: validity kept in reserve by the estimate, 0..3600, default 10
 };
 
 struct logging_settings {
@@ -125,6 +134,8 @@ struct daemon_config {
   /// "0895" = "indosat") and key `numbers` (number = carrier: ported numbers, matched exactly,
   /// before any prefix).
   carrier_table routing = carrier_table::indonesia_default();
+  /// Deadline-aware routing: `[routing]` keys `deadline_routing`, `deadline_margin_seconds`.
+  deadline_settings deadline;
 
   route_config const* find_carrier(std::string_view name) const noexcept;
 };

@@ -31,8 +31,6 @@ namespace {
 /// Submit results + receipts per transaction at most: a burst's first reports must not wait
 /// for one huge commit, and one transaction must not grow without bound.
 constexpr std::size_t max_transition_batch = 1000;
-/// Submit times kept for the receipt latency (messages awaiting a receipt); the oldest go first.
-constexpr std::size_t max_submit_times = 200000;
 
 double seconds_between(queue::time_point from, queue::time_point to) {
   return std::chrono::duration<double>(to - from).count();
@@ -79,6 +77,7 @@ dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
     : executor_(std::move(ex)), gc_(gc), config_(config), log_(log),
       routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_),
       transitions_(gc, executor_, max_transition_batch) {
+  for (auto const& c : config_.carriers) queued_otps_[c.link.name] = 0;
   for (auto const& c : config_.carriers) {
     std::vector<std::string> keys{c.link.name};
     for (auto const& other : config_.carriers) {
@@ -125,8 +124,11 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       std::vector<queue::held_receipt_resolution> held;
       std::vector<queue::message> expired;
       std::vector<queue::unreceipted> unreceipted;
+      std::vector<std::pair<std::string, std::int64_t>> queued_otps;
     };
-    auto work = [purge, retention, grace](queue::store& s) -> queue::result<outcome> {
+    std::vector<std::string> keys;
+    for (auto const& [key, n] : queued_otps_) keys.push_back(key);
+    auto work = [purge, retention, grace, keys](queue::store& s) -> queue::result<outcome> {
       auto now = queue::clock::now();
       // Held receipts first: one may settle a message whose submit_sm_resp was lost, and
       // those whose hold ran out are reported here (expire_due would orphan them silently).
@@ -141,7 +143,15 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       if (purge) {
         if (auto p = s.purge(now - retention); !p) return p.error();
       }
-      return outcome{std::move(*held), std::move(*expired), std::move(*unreceipted)};
+      // The OTP backlog of each carrier (deadline-aware routing, /healthz).
+      std::vector<std::pair<std::string, std::int64_t>> queued;
+      for (auto const& k : keys) {
+        auto n = s.count_queued_otps(k);
+        if (!n) return n.error();
+        queued.emplace_back(k, *n);
+      }
+      return outcome{std::move(*held), std::move(*expired), std::move(*unreceipted),
+                     std::move(queued)};
     };
     auto r = co_await queue_call(gc_, std::move(work));
     if (!r) {
@@ -149,6 +159,8 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       spdlog::error("housekeeping: {}", r.error().message);
       continue;
     }
+    for (auto const& [key, n] : r->queued_otps) queued_otps_[key] = n;
+    if (config_.deadline.enabled) reroute_buffered_by_deadline();
     for (auto const& h : r->held) {
       if (h.msg) {
         log_receipt_outcome(*h.msg, h.detail, h.carrier);
@@ -220,7 +232,14 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
   auto now = queue::clock::now();
   for (auto& m : msgs) {
     ++stats_.claimed;
-    dispatcher_source& target = source_of(m, claimer);
+    if (m.prio == queue::priority::otp) {
+      if (auto q = queued_otps_.find(m.carrier); q != queued_otps_.end() && q->second > 0) --q->second;
+    }
+    dispatcher_source* chosen = &source_of(m, claimer);
+    if (m.prio == queue::priority::otp && config_.deadline.enabled) {
+      if (auto* better = deadline_route(m, *chosen, now)) chosen = better;
+    }
+    dispatcher_source& target = *chosen;
     // No sender named in the request: the registered sender of the carrier that sends it
     // (an alternate's SMSC may reject or filter the home carrier's).
     bool const named = !m.sender.empty();
@@ -248,8 +267,7 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
 // The source of the message's route. An OTP routed to a carrier with no bound link (its retry
 // went to an alternate that is down) goes with the claimer, which is up (it is asking) and is
 // one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
-namespace {
-bool route_listed(std::string_view routes, std::string_view route) {
+bool route_listed(std::string_view routes, std::string_view route) noexcept {
   while (!routes.empty()) {
     auto comma = routes.find(',');
     if (routes.substr(0, comma) == route) return true;
@@ -258,7 +276,6 @@ bool route_listed(std::string_view routes, std::string_view route) {
   }
   return false;
 }
-}  // namespace
 
 dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_source& claimer) {
   auto const& route = m.route.empty() ? m.carrier : m.route;
@@ -383,16 +400,11 @@ void dispatcher::count_retry(std::string_view reason, std::string_view from_rout
 
 void dispatcher::count_receipt(queue::message const& m, std::string_view route,
                                std::string_view detail) {
-  auto const at = submitted_at_.find(m.id);
-  if (!metrics_) {
-    if (at != submitted_at_.end()) submitted_at_.erase(at);
-    return;
-  }
+  // Learnt per route for deadline-aware routing, and observed for metrics.
+  auto const latency = latency_.receipt(m.id, route, queue::clock::now());
+  if (!metrics_) return;
   metrics_->receipt(m.carrier, route, receipt_kind_of(m, detail));
-  if (at != submitted_at_.end()) {
-    metrics_->receipt_latency(route, seconds_between(at->second, queue::clock::now()));
-    submitted_at_.erase(at);
-  }
+  if (latency) metrics_->receipt_latency(route, *latency);
 }
 
 void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
@@ -440,12 +452,11 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
     return;
   }
   ++stats_.submitted;
+  auto const accepted_at = queue::clock::now();
+  latency_.submitted(it->second.id, accepted_at);
   if (metrics_) {
-    auto const now = queue::clock::now();
     metrics_->submit(it->second.carrier, link.carrier, "accepted");
-    metrics_->submit_latency(link.carrier, seconds_between(it->second.created_at, now));
-    submitted_at_[it->second.id] = now;
-    while (submitted_at_.size() > max_submit_times) submitted_at_.erase(submitted_at_.begin());
+    metrics_->submit_latency(link.carrier, seconds_between(it->second.created_at, accepted_at));
   }
   auto key = smpp::message_id_key(message_id, smpp::message_id_side::submit_sm_resp,
                                   rc ? rc->id_format : smpp::message_id_format::same);

@@ -25,6 +25,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "daemon/config/config.hpp"
+#include "daemon/dispatch/deadline_estimate.hpp"
 #include "daemon/dispatch/dispatcher_source.hpp"
 #include "daemon/dispatch/dlr_log.hpp"
 #include "daemon/dispatch/retry_policy.hpp"
@@ -66,11 +67,17 @@ struct dispatcher_stats {
   std::uint64_t receipt_timeouts = 0;
   /// Messages made no_receipt (final): no receipt by their validity + grace.
   std::uint64_t no_receipt = 0;
+  /// OTPs sent to an alternate because their route could not deliver them within their
+  /// validity (deadline-aware routing), when claimed and from a buffer.
+  std::uint64_t deadline_reroutes = 0;
 };
 
 /// The carrier's `err:` code in a receipt detail "stat:X err:Y" (also at the end of a
 /// message's "receipt...: stat:X err:Y"): Y, or "" when absent or "-". Pure.
 std::string_view receipt_err(std::string_view detail) noexcept;
+
+/// Whether `route` is one of the comma-separated `routes` (a message's filtered_routes). Pure.
+bool route_listed(std::string_view routes, std::string_view route) noexcept;
 
 class dispatcher final : public smpp_events, private source_owner {
  public:
@@ -118,6 +125,25 @@ class dispatcher final : public smpp_events, private source_owner {
   peak_state current_peak(std::string const& carrier) { return schedule_for(carrier); }
   /// Looks at every carrier's rules now (housekeeping does it every tick).
   void refresh_schedules();
+  /// The rate (segments/s) `carrier`'s token bucket allows now, an SMSC throttle included:
+  /// the daemon points it at carrier::current_rate. Without it, the cap of the peak-hour
+  /// rules in force (the configured throughput outside windows).
+  using rate_reader = std::function<double(std::string const& carrier)>;
+  void set_rate_reader(rate_reader reader) { rate_reader_ = std::move(reader); }
+  /// Deadline-aware routing (docs/dispatcher.md): how long a new OTP queued now for route
+  /// `carrier` would take there: the OTPs queued for it (as last counted by housekeeping,
+  /// less those claimed since) and in its buffer ahead of it, ÷ its effective rate, plus its
+  /// learnt receipt latency. For /healthz and the enqueue refusal.
+  route_estimate estimate(std::string const& carrier);
+  /// OTPs of `carrier` waiting queued in the database, as last counted (housekeeping).
+  std::int64_t queued_otps(std::string_view carrier) const;
+  /// For an OTP of `carrier` with `validity` enqueued now: nullopt if a route of it (its home,
+  /// or with deadline_routing one of its alternates) is estimated to deliver it in time with
+  /// the margin, or if no route of it is up (nothing to estimate); else the best estimate
+  /// (seconds) among the routes that are up.
+  std::optional<double> would_expire(std::string_view carrier, std::chrono::seconds validity);
+  /// Receipt latencies learnt per carrier.
+  receipt_latency_learner const& receipt_latencies() const noexcept { return latency_; }
   /// Count submits, receipts, retries, re-routes, outcomes and latencies in `m` from now on
   /// (it must outlive the dispatcher). Without it nothing is counted but stats().
   void attach_metrics(metrics& m) noexcept { metrics_ = &m; }
@@ -166,6 +192,18 @@ class dispatcher final : public smpp_events, private source_owner {
   /// The OTPs in the buffer of `carrier` (down for its failover_after) go to the first of its
   /// alternates with a bound link; they stay if none is up.
   void fail_over_buffered(std::string_view carrier);
+  /// The rate `carrier` may send at now (0 while down): effective_rate of its cap and bucket.
+  double route_rate(std::string const& carrier);
+  /// The estimate on route `carrier` for an OTP with `ahead` OTPs before it.
+  route_estimate estimate_with(std::string const& carrier, std::size_t ahead);
+  /// Deadline-aware routing of a claimed OTP `m` about to go to `target`: the first other
+  /// route of it (home, then alternates; not one that filtered it) whose estimate fits its
+  /// validity left with the margin, if `target`'s does not; nullptr to keep `target`.
+  dispatcher_source* deadline_route(queue::message const& m, dispatcher_source& target,
+                                    queue::time_point now);
+  /// Housekeeping: buffered OTPs whose place in their route's buffer cannot make their
+  /// validity go to a route that can (deadline_route); the others stay.
+  void reroute_buffered_by_deadline();
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.
@@ -207,9 +245,12 @@ class dispatcher final : public smpp_events, private source_owner {
   std::uint64_t queue_errors_in_window_ = 0;
   std::string last_queue_error_;
   metrics* metrics_ = nullptr;
-  /// When each message's submit_sm_resp OK came (for the receipt latency), until its final
-  /// receipt; in memory only, at most max_submit_times entries (the oldest ids go first).
-  std::map<queue::message_id, queue::time_point> submitted_at_;
+  /// When each message's submit_sm_resp OK came, until its final receipt (the receipt
+  /// latency, per carrier: metrics and deadline-aware routing); bounded, in memory only.
+  receipt_latency_learner latency_;
+  rate_reader rate_reader_;
+  /// Carrier key -> OTPs queued in the database: counted by housekeeping, less claims since.
+  std::map<std::string, std::int64_t, std::less<>> queued_otps_;
   transition_batcher transitions_;  // after gc_ and executor_: built from them
 };
 

@@ -76,8 +76,15 @@ dispatcher_source::dispatcher_source(source_owner& owner, std::string carrier,
       wake_(owner.executor()) {}
 
 void dispatcher_source::push(outbound_message m) {
-  buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m));
+  bool const otp = m.priority == 0;
+  if (buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m)).second && otp) ++otps_;
   wake();
+}
+
+std::map<std::pair<int, std::uint64_t>, outbound_message>::iterator dispatcher_source::erase(
+    std::map<std::pair<int, std::uint64_t>, outbound_message>::iterator it) {
+  if (it->first.first == 0) --otps_;
+  return buffer_.erase(it);
 }
 
 void dispatcher_source::wake() { wake_.notify(); }
@@ -162,6 +169,7 @@ std::vector<outbound_message> dispatcher_source::drain() {
   std::vector<outbound_message> out;
   for (auto& [key, m] : buffer_) out.push_back(std::move(m));
   buffer_.clear();
+  otps_ = 0;
   return out;
 }
 
@@ -171,6 +179,7 @@ std::vector<outbound_message> dispatcher_source::drain_priority(int priority) {
   auto last = buffer_.lower_bound({priority + 1, 0});
   for (auto it = first; it != last; ++it) out.push_back(std::move(it->second));
   buffer_.erase(first, last);
+  if (priority == 0) otps_ = 0;
   return out;
 }
 
@@ -186,11 +195,11 @@ std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
     if (!go) {
       // Held back by a peak-hour window: it waits here, but never past its validity.
       if (owner_.still_sendable(it->second, now)) ++it;
-      else it = buffer_.erase(it);
+      else it = erase(it);
       continue;
     }
     auto m = std::move(it->second);
-    it = buffer_.erase(it);
+    it = erase(it);
     // It may have waited here (tokens, throttling, a reconnect) past its expiry.
     if (owner_.still_sendable(m, now)) out.push_back(std::move(m));
   }

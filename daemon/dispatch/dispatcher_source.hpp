@@ -66,6 +66,8 @@ class dispatcher_source final : public message_source {
   void wake();
   std::string const& carrier() const noexcept { return carrier_; }
   std::size_t buffered() const noexcept { return buffer_.size(); }
+  /// OTPs in the buffer (deadline-aware routing: the OTPs ahead of one routed here).
+  std::size_t buffered_otps() const noexcept { return otps_; }
   /// The least urgent priority this source may claim now: every class up to it has a share in
   /// the peak-hour window in force, and none of a capped class still waits in the buffer.
   int ceiling();
@@ -78,6 +80,9 @@ class dispatcher_source final : public message_source {
   /// Hands out in (priority, ref) order what the peak-hour rules let go now; what they hold
   /// stays in the buffer (dropped, recorded expired, once its validity runs out).
   std::vector<outbound_message> pop(std::size_t max);
+  /// Erases one buffered message (keeps otps_ right); the next position.
+  std::map<std::pair<int, std::uint64_t>, outbound_message>::iterator erase(
+      std::map<std::pair<int, std::uint64_t>, outbound_message>::iterator it);
   /// Takes the rules in force (owner_.schedule_for); new rules = new per-class buckets.
   void apply_schedule();
   /// How long until a capped class held in the buffer may go (at most the poll interval).
@@ -88,6 +93,7 @@ class dispatcher_source final : public message_source {
   std::string carrier_;
   std::vector<std::string> keys_;
   std::map<std::pair<int, std::uint64_t>, outbound_message> buffer_;
+  std::size_t otps_ = 0;  // buffered messages of priority 0 (OTP)
   wake_signal wake_;
   peak_state rules_;  // the peak-hour rules last applied
   bool have_rules_ = false;

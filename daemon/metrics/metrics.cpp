@@ -173,6 +173,7 @@ metrics::metrics(std::vector<std::string> const& carriers) : impl_(std::make_uni
     m.reroutes.Add({{"reason", s(r)}});
   }
   m.reroutes.Add({{"reason", "route_down"}});
+  m.reroutes.Add({{"reason", "deadline"}});
   m.queue_up.Add({});
   m.oldest_otp.Add({});
   m.otp_validity.Add({});

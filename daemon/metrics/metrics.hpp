@@ -51,7 +51,8 @@ class metrics {
   /// failed_receipt.
   void retry(std::string_view reason);
   /// An attempt sent through another carrier than the previous one: `reason` as retry(), or
-  /// route_down (its route had no bound link, it went with the carrier that claimed it).
+  /// route_down (its route had no bound link, it went with the carrier that claimed it),
+  /// deadline (its route could not deliver it within its validity: docs/dispatcher.md).
   void reroute(std::string_view reason);
   /// A message ended (a DLR log outcome): `state` delivered | undeliverable | rejected |
   /// expired | outcome_unknown.

@@ -52,7 +52,7 @@ TEST_CASE("/healthz is 503 \"degraded\" with the reason while claims fail, ok ag
   queue_api_deps deps(w.cfg.api, w.cfg.carriers, w.gc(), w.io.get_executor(),
                       {.enqueued = {}, .health = {},
                        .queue_problem = [&] { return w.disp().queue_problem(); },
-                       .metrics = {}, .answered = {}});
+                       .metrics = {}, .answered = {}, .would_expire = {}});
   auto ok = call(w, deps, http::verb::get, "/healthz");
   CHECK(ok.result_int() == 200);
   CHECK(body_of(ok).at("status").as_string() == "ok");
