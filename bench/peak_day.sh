@@ -4,9 +4,9 @@
 # loopback, twice: as configured (peak-hour window + deadline routing), and with both off.
 #   - five carriers with contract caps (the simulators throttle beyond them, the daemon is
 #     configured with the same `throughput`), background bulk + transactional + OTP traffic;
-#   - a 10x OTP surge (--surge-s, default 60 s), during which telkomsel filters 30 % of what it
-#     is sent (REJECTD err:069), indosat sends no receipts at all, and xl's binds drop
-#     (SIGUSR1 to its simulator) for 25 s, a third of the way into the surge;
+#   - a 10x OTP surge (--surge-s, default 60 s); telkomsel filters 30 % of what it is sent
+#     (REJECTD err:069) and indosat sends no receipts at all, both for the whole run, and xl's
+#     binds drop (SIGUSR1 to its simulator) for 25 s, a third of the way into the surge;
 #   - OTP validity 120 s (real time, not compressed); the peak window covers the surge minute
 #     and the next one.
 # Then bench/peak_day_report.py reads every message's history from the daemon
@@ -34,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --surge-s) surge_s=$2; shift 2 ;;
     --scale) scale=$2; shift 2 ;;
     --otp-ttl-s) otp_ttl=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "peak_day.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
