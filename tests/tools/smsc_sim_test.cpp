@@ -613,6 +613,51 @@ TEST_CASE("fault: ESME_RTHROTTLED every Nth submit, or at a rate", "[smsc_sim]")
   CHECK(s.sim().counters().receipts_scheduled == 2);  // throttled messages get no receipt
 }
 
+TEST_CASE("the carrier's own cap answers submits beyond it ESME_RTHROTTLED", "[smsc_sim]") {
+  auto cfg = base_config();
+  // A bucket of 3 refilled at one token per 1000 s: the 4th and 5th submit find it empty
+  // however slow the machine is.
+  cfg.max_submits_per_s = 0.001;
+  cfg.max_submits_burst = 3;
+  sim::simulator_thread s(cfg);
+  test_client c(s.port());
+  c.bind(command_id::bind_transmitter);
+  std::vector<command_status> got;
+  for (int i = 0; i < 5; ++i) {
+    c.submit("6281234567890", "x", 0);
+    got.push_back(c.expect(command_id::submit_sm_resp).status);
+  }
+  CHECK(got == std::vector<command_status>{command_status::ok, command_status::ok, command_status::ok,
+                                           command_status::throttled, command_status::throttled});
+  auto st = s.sim().counters();
+  CHECK(st.submits_throttled == 2);
+  CHECK(st.submits_over_cap == 2);
+}
+
+TEST_CASE("fault: drop_binds closes every connection and refuses binds until it ends", "[smsc_sim]") {
+  auto cfg = base_config();
+  sim::simulator_thread s(cfg);
+  test_client a(s.port()), b(s.port());
+  a.bind(command_id::bind_transceiver);
+  b.bind(command_id::bind_transmitter);
+  CHECK(eventually([&] { return s.sim().active_binds("smsgw") == 2; }));
+  s.sim().drop_binds(std::chrono::hours(1));
+  CHECK(a.closed_by_peer());
+  CHECK(b.closed_by_peer());
+  CHECK(eventually([&] { return s.sim().active_binds("smsgw") == 0; }));
+  {
+    test_client c(s.port());
+    auto resp = c.bind(command_id::bind_transceiver);
+    CHECK(resp.status == command_status::bindfail);
+  }
+  CHECK(s.sim().counters().bind_drops == 1);
+  s.sim().drop_binds(0ms);  // the outage ends
+  CHECK(eventually([&] {
+    test_client d(s.port());
+    return d.bind(command_id::bind_transceiver).status == command_status::ok;
+  }));
+}
+
 TEST_CASE("fault: the receipt arrives before the submit_sm_resp", "[smsc_sim]") {
   auto cfg = base_config();
   cfg.initial_faults.receipt_before_resp = true;

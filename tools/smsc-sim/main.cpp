@@ -1,11 +1,14 @@
 // tools/smsc-sim/main.cpp: the smsc-sim command: one simulated carrier SMSC on a TCP port.
 // Prints "listening on ADDR:PORT" on stdout when ready (port 0 = ephemeral: the real port is
 // printed) so scripts can wait for it; logs go to stderr. With --control stdin it reads
-// commands (stats, submits, binds ID, unbind, enquire_link, quit) and answers each with one
-// JSON line on stdout; EOF on stdin stops it. SIGINT/SIGTERM stop it gracefully.
+// commands (stats, submits, binds ID, unbind, enquire_link, drop_binds MS, quit) and answers
+// each with one JSON line on stdout; EOF on stdin stops it. SIGINT/SIGTERM stop it gracefully;
+// SIGUSR1 starts a bind outage of --fault-drop-binds-for-ms (a scripted "binds drop now").
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <string>
@@ -16,6 +19,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -49,6 +53,10 @@ constexpr char usage[] = R"(usage: smsc-sim [options]
   --receipt-form text|tlv|both  (default both)
   --outcomes LIST             e.g. "DELIVRD=90,UNDELIV=5,REJECTD=3,EXPIRED=1,NONE=1" (default DELIVRD=100)
   --rejectd-err CODE          err: of REJECTD, "spam filtered" (default 069)
+  --undeliv-err CODE          err: of UNDELIV (default 001)
+  --max-submits-per-s R       the carrier's own cap: submit_sm beyond R/s over all binds get
+                              ESME_RTHROTTLED (default 0 = no cap)
+  --max-submits-burst N       depth of that cap's bucket (default: one second's worth)
   --deliver-resp-timeout-ms N wait for deliver_sm_resp before redelivering (default 5000)
   --redelivery-delay-ms N     after ESME_RX_T_APPN or a timeout (default 500)
   --max-deliveries N          attempts per receipt (default 4)
@@ -64,6 +72,10 @@ constexpr char usage[] = R"(usage: smsc-sim [options]
   --fault-malformed KIND      bad_length|unknown_command_id|truncated_tlv|giant_length, once per connection
   --fault-malformed-after-submits N   ...after N submit_sm (default 0 = right after the bind)
   --fault-giant-length        same as --fault-malformed giant_length
+  --fault-drop-binds-at-ms T  T ms after start, drop every connection and refuse binds
+                              (ESME_RBINDFAIL) for --fault-drop-binds-for-ms; SIGUSR1 does the
+                              same at any time
+  --fault-drop-binds-for-ms D how long such an outage lasts (default 30000)
   --control stdin             read control commands on stdin (see main.cpp)
   --log-level LEVEL           trace|debug|info|warn|error|off (default info)
 )";
@@ -86,6 +98,8 @@ std::uint64_t to_number(std::string const& flag, std::string const& v, std::uint
 
 struct options {
   sim::sim_config cfg;
+  std::optional<std::chrono::milliseconds> drop_binds_at;
+  std::chrono::milliseconds drop_binds_for{30000};
   bool control_stdin = false;
   std::string log_level = "info";
 };
@@ -143,6 +157,16 @@ options parse_args(int argc, char** argv) {
       c.outcomes = *v;
     }
     else if (flag == "--rejectd-err") c.rejectd_err = take();
+    else if (flag == "--undeliv-err") c.undeliv_err = take();
+    else if (flag == "--max-submits-per-s" || flag == "--max-submits-burst") {
+      auto v = take();
+      double d = -1;
+      try { d = std::stod(v); } catch (std::exception const&) {}
+      if (!(d >= 0.0 && d <= 1e6)) fail(flag + ": '" + v + "' is not a number in [0, 1000000]");
+      (flag == "--max-submits-per-s" ? c.max_submits_per_s : c.max_submits_burst) = d;
+    }
+    else if (flag == "--fault-drop-binds-at-ms") o.drop_binds_at = ms();
+    else if (flag == "--fault-drop-binds-for-ms") o.drop_binds_for = ms();
     else if (flag == "--deliver-resp-timeout-ms") c.deliver_resp_timeout = ms();
     else if (flag == "--redelivery-delay-ms") c.redelivery_delay = ms();
     else if (flag == "--max-deliveries") c.max_deliveries = static_cast<std::uint32_t>(to_number(flag, take(), 1000));
@@ -200,7 +224,8 @@ json::object stats_json(sim::stats const& s) {
       {"enquire_link_resps_received", s.enquire_link_resps_received},
       {"generic_nacks_received", s.generic_nacks_received}, {"stray_resps", s.stray_resps},
       {"decode_errors", s.decode_errors}, {"malformed_sent", s.malformed_sent},
-      {"fault_closes", s.fault_closes}, {"stalled_pdus", s.stalled_pdus}};
+      {"fault_closes", s.fault_closes}, {"stalled_pdus", s.stalled_pdus},
+      {"submits_over_cap", s.submits_over_cap}, {"bind_drops", s.bind_drops}};
 }
 
 std::string hex(std::vector<std::uint8_t> const& bytes) {
@@ -259,6 +284,15 @@ asio::awaitable<void> serve_control(sim::simulator& sim, asio::posix::stream_des
     } else if (line == "unbind") {
       sim.unbind_all();
       reply["ok"] = "unbind";
+    } else if (line.starts_with("drop_binds ")) {
+      char* end = nullptr;
+      auto ms = std::strtoull(line.c_str() + 11, &end, 10);
+      if (end == line.c_str() + 11 || *end != '\0' || ms > 86400000) {
+        reply["error"] = "drop_binds wants milliseconds (0..86400000)";
+      } else {
+        sim.drop_binds(std::chrono::milliseconds(ms));
+        reply["ok"] = "drop_binds";
+      }
     } else if (line == "enquire_link") {
       sim.enquire_link_all();
       reply["ok"] = "enquire_link";
@@ -293,18 +327,38 @@ int main(int argc, char** argv) {
   sim->start();
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::posix::stream_descriptor control_in(io);
+  asio::steady_timer drop_timer(io);
+  asio::signal_set usr1(io, SIGUSR1);
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     spdlog::info("[{}] signal {}: stopping", opt.cfg.name, signo);
     sim->stop();
     boost::system::error_code ignored;
     control_in.close(ignored);
+    drop_timer.cancel();
+    usr1.cancel();
   });
+  // Scripted bind outages: at a time after start, and on SIGUSR1.
+  if (opt.drop_binds_at) {
+    drop_timer.expires_after(*opt.drop_binds_at);
+    drop_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) sim->drop_binds(opt.drop_binds_for);
+    });
+  }
+  std::function<void(boost::system::error_code, int)> on_usr1 = [&](boost::system::error_code ec, int) {
+    if (ec) return;
+    spdlog::warn("[{}] SIGUSR1: bind outage of {} ms", opt.cfg.name, opt.drop_binds_for.count());
+    sim->drop_binds(opt.drop_binds_for);
+    usr1.async_wait(on_usr1);
+  };
+  usr1.async_wait(on_usr1);
   if (opt.control_stdin) {
     control_in.assign(::dup(STDIN_FILENO));
     asio::co_spawn(io, serve_control(*sim, control_in), [&](std::exception_ptr e) {
       if (e) spdlog::error("[{}] control channel failed", opt.cfg.name);
       signals.cancel();
+      drop_timer.cancel();
+      usr1.cancel();
     });
   }
   std::cout << "listening on " << opt.cfg.bind_address << ":" << sim->port() << std::endl;

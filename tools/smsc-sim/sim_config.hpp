@@ -87,6 +87,10 @@ struct sim_config {
   std::chrono::milliseconds enquire_link_interval{0};    ///< simulator sends enquire_link (0 = never)
   std::uint32_t max_recorded_submits = 100000; ///< submits kept for submits(); later ones only counted
   std::uint64_t seed = 1;                      ///< outcome and throttle draws are deterministic per seed
+  /// The carrier's own cap: submit_sm beyond this many per second (a token bucket over all
+  /// binds) are answered ESME_RTHROTTLED, as a carrier enforcing its contract does. 0 = none.
+  double max_submits_per_s = 0;
+  double max_submits_burst = 0;                ///< the bucket's depth; 0 = one second's worth
   faults initial_faults;
 };
 

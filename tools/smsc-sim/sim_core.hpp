@@ -45,6 +45,7 @@ struct observed {
   faults current;
   std::uint32_t fault_closes_left = 0;  ///< for close_max_times; reset by set_faults
   std::uint64_t throttle_count = 0;     ///< submits seen since faults were set, for throttle_every
+  std::chrono::steady_clock::time_point binds_down_until{};  ///< drop_binds(): binds refused till then
 };
 
 /// A timed job of the receipt scheduler: deliver a receipt, or check that one was acked.
@@ -94,6 +95,7 @@ class sim_core : public std::enable_shared_from_this<sim_core> {
   void forget(std::shared_ptr<sim_session> const& s);
   void unbind_all();
   void enquire_link_all();
+  void drop_binds(std::chrono::milliseconds how_long);
 
   // --- thread-safe ---
   template <class F>
@@ -124,6 +126,8 @@ class sim_core : public std::enable_shared_from_this<sim_core> {
   std::uint64_t event_order_ = 0;
   wake_channel wake_;
   boost::asio::steady_timer timer_;
+  double cap_tokens_ = 0;                                ///< max_submits_per_s bucket
+  std::chrono::steady_clock::time_point cap_refilled_{};
 
   mutable std::mutex mutex_;
   observed observed_;

@@ -301,6 +301,8 @@ void sim_session::on_bind(smpp::pdu& p) {
     status = command_status::alybnd;
   } else if (f.refuse_binds) {
     status = *f.refuse_binds;
+  } else if (core_->with_observed([](observed& o) { return std::chrono::steady_clock::now() < o.binds_down_until; })) {
+    status = command_status::bindfail;  // drop_binds(): the front end is down
   } else {
     auto acc = std::find_if(cfg.accounts.begin(), cfg.accounts.end(),
                             [&](account const& a) { return a.system_id == system_id; });

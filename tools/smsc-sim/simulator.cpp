@@ -158,7 +158,22 @@ bool sim_core::draw_throttle(faults const& f) {
   });
   bool random = f.throttle_rate > 0.0 &&
                 std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < f.throttle_rate;
-  return every || random;
+  if (every || random) return true;
+  if (cfg_.max_submits_per_s <= 0) return false;
+  // The contract cap: a token bucket refilled at max_submits_per_s; a throttled submit
+  // costs nothing, as on a real SMSC.
+  auto depth = cfg_.max_submits_burst > 0 ? cfg_.max_submits_burst : std::max(1.0, cfg_.max_submits_per_s);
+  auto now = std::chrono::steady_clock::now();
+  if (cap_refilled_ == std::chrono::steady_clock::time_point{}) cap_tokens_ = depth;
+  else cap_tokens_ = std::min(depth, cap_tokens_ + std::chrono::duration<double>(now - cap_refilled_).count() *
+                                                       cfg_.max_submits_per_s);
+  cap_refilled_ = now;
+  if (cap_tokens_ >= 1.0) {
+    cap_tokens_ -= 1.0;
+    return false;
+  }
+  with_observed([](observed& o) { ++o.counters.submits_over_cap; });
+  return true;
 }
 
 void sim_core::schedule_receipt(receipt_job job, std::chrono::milliseconds delay) {
@@ -222,6 +237,22 @@ void sim_core::forget(std::shared_ptr<sim_session> const& s) { sessions_.erase(s
 void sim_core::unbind_all() {
   auto sessions = sessions_;
   for (auto const& s : sessions) s->unbind();
+}
+
+void sim_core::drop_binds(std::chrono::milliseconds how_long) {
+  auto until = std::chrono::steady_clock::now() + how_long;
+  with_observed([&](observed& o) {
+    o.binds_down_until = until;
+    if (how_long.count() > 0) ++o.counters.bind_drops;
+  });
+  if (how_long.count() <= 0) {
+    spdlog::warn("[{}] fault: binds accepted again", cfg_.name);
+    return;
+  }
+  spdlog::warn("[{}] fault: dropping {} connection(s), binds refused for {} ms", cfg_.name, sessions_.size(),
+               how_long.count());
+  auto sessions = sessions_;
+  for (auto const& s : sessions) s->close();
 }
 
 void sim_core::enquire_link_all() {
@@ -295,6 +326,10 @@ std::uint32_t simulator::max_concurrent_binds(std::string_view system_id) const 
 
 void simulator::unbind_all() {
   asio::post(core_->executor(), [core = core_] { core->unbind_all(); });
+}
+
+void simulator::drop_binds(std::chrono::milliseconds how_long) {
+  asio::post(core_->executor(), [core = core_, how_long] { core->drop_binds(how_long); });
 }
 
 void simulator::enquire_link_all() {

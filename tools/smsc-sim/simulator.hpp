@@ -51,6 +51,8 @@ struct stats {
   std::uint64_t malformed_sent = 0;
   std::uint64_t fault_closes = 0;        ///< connections closed by close_after_submits
   std::uint64_t stalled_pdus = 0;        ///< PDUs read and ignored while stalled
+  std::uint64_t submits_over_cap = 0;    ///< of submits_throttled: beyond max_submits_per_s
+  std::uint64_t bind_drops = 0;          ///< drop_binds() calls (outages begun)
 };
 
 /// A submit_sm as received, for tests to assert on.
@@ -94,6 +96,10 @@ class simulator {
 
   void unbind_all();        ///< SMSC-initiated unbind on every bound connection (thread-safe)
   void enquire_link_all();  ///< one enquire_link on every bound connection (thread-safe)
+  /// An outage of the carrier's SMPP front end: every connection is dropped at once (no
+  /// unbind) and binds are refused with ESME_RBINDFAIL for `how_long`; 0 ends an outage now.
+  /// Thread-safe.
+  void drop_binds(std::chrono::milliseconds how_long);
 
  private:
   std::shared_ptr<detail::sim_core> core_;
