@@ -42,6 +42,10 @@ class queue_api_deps : public api_deps {
 
   boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
       queue::enqueue_request req) override;
+  /// One transaction for the whole batch (group_commit::enqueue_batch_then), answered once
+  /// durable.
+  boost::asio::awaitable<queue::result<std::vector<queue::result<queue::enqueue_outcome>>>>
+  enqueue_batch(std::vector<queue::enqueue_request> reqs) override;
   boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) override;
   void enqueued(std::string_view carrier) override;
   boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
@@ -55,7 +59,10 @@ class queue_api_deps : public api_deps {
                 std::chrono::steady_clock::duration took) override;
 
  private:
+  void note_enqueue_error(queue::error const& e);
+
   queue::group_commit& gc_;
+  boost::asio::any_io_executor executor_;
   queue_enqueuer enqueuer_;
   api_hooks hooks_;
   std::optional<std::chrono::steady_clock::time_point> last_enqueue_error_at_;
