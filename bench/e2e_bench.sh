@@ -17,8 +17,9 @@ set -euo pipefail
 
 build=${1:?usage: bench/e2e_bench.sh BUILD_DIR [--strace] [CASE ...]}
 shift
-use_strace=0
+use_strace=0 use_perf=0
 if [[ ${1:-} == --strace ]]; then use_strace=1; shift; fi
+if [[ ${1:-} == --perf ]]; then use_perf=1; shift; fi  # perf record -g of the daemon per case
 cases=("$@")
 ((${#cases[@]})) || cases=(paced:200:2000)
 
@@ -126,6 +127,12 @@ for c in "${cases[@]}"; do
     pids+=("$spid")
     sleep 1  # strace attached to every thread before the load starts
   fi
+  if ((use_perf)); then
+    perf record -q -g -p "$dpid" -o "$dir/perf.data" 2>/dev/null &
+    ppid=$!
+    pids+=("$ppid")
+    sleep 1
+  fi
   t0=$(date +%s.%N)
   out=$("$load" --socket "$dir/api.sock" "${args[@]}" --max-seconds 300 --first-number "$sent" || true)
   t1=$(date +%s.%N)
@@ -139,6 +146,13 @@ for c in "${cases[@]}"; do
   if ((use_strace)); then
     kill -INT "$spid"
     wait "$spid" || true
+  fi
+  if ((use_perf)); then
+    kill -INT "$ppid"
+    wait "$ppid" || true
+    perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -30 | cut -c1-110 | sed 's/ *$//' >"${PERF_OUT:-/tmp}/perf-${c//:/-}.txt" || true
+    echo "  perf profile: ${PERF_OUT:-/tmp}/perf-${c//:/-}.txt"
   fi
   sent=$((sent + n))
   done_n=$(($(dlr_count) - before_dlr))

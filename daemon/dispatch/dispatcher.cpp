@@ -31,6 +31,11 @@ namespace {
 /// Submit results + receipts per transaction at most: a burst's first reports must not wait
 /// for one huge commit, and one transaction must not grow without bound.
 constexpr std::size_t max_transition_batch = 1000;
+/// How long a lone submit result waits for others to share its transaction (issue #15: at low
+/// rates every mark_submitted was a transaction of its own, ~5 WAL pages and two thread
+/// hand-offs). Nothing waits for it; a crash in this window leaves the message
+/// outcome_unknown, as a crash just before its submit_sm_resp would.
+constexpr std::chrono::milliseconds submit_linger{20};
 /// Submit times kept for the receipt latency (messages awaiting a receipt); the oldest go first.
 constexpr std::size_t max_submit_times = 200000;
 
@@ -78,7 +83,7 @@ dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
                        daemon_config const& config, dlr_log& log, retry_settings retry)
     : executor_(std::move(ex)), gc_(gc), config_(config), log_(log),
       routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_),
-      transitions_(gc, executor_, max_transition_batch) {
+      transitions_(gc, executor_, max_transition_batch, submit_linger) {
   for (auto const& c : config_.carriers) {
     std::vector<std::string> keys{c.link.name};
     for (auto const& other : config_.carriers) {
