@@ -31,11 +31,13 @@ namespace {
 /// Submit results + receipts per transaction at most: a burst's first reports must not wait
 /// for one huge commit, and one transaction must not grow without bound.
 constexpr std::size_t max_transition_batch = 1000;
-/// How long a lone submit result waits for others to share its transaction (issue #15: at low
-/// rates every mark_submitted was a transaction of its own, ~5 WAL pages and two thread
-/// hand-offs). Nothing waits for it; a crash in this window leaves the message
-/// outcome_unknown, as a crash just before its submit_sm_resp would.
-constexpr std::chrono::milliseconds submit_linger{20};
+/// How long a lone submit result waits for others to share its transaction
+/// (transition_batcher's submit_linger). Off: a lingering submit result shares the flush of a
+/// receipt that arrives meanwhile, and if that receipt's transaction fails (a full disk, a
+/// read-only file) the submit result fails with it and is not retried: the message stays
+/// in_flight although its SMSC accepted it (dispatch_restart_test, "deliver_sm_resp is OK
+/// only after the receipt is committed"). Needs a retry of failed submit results first.
+constexpr std::chrono::milliseconds submit_linger{0};
 /// Submit times kept for the receipt latency (messages awaiting a receipt); the oldest go first.
 constexpr std::size_t max_submit_times = 200000;
 
