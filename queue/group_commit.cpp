@@ -74,6 +74,19 @@ bool group_commit::enqueue_then(enqueue_request req, enqueue_done done) {
   return post(item{std::move(req), std::move(done), {}});
 }
 
+bool group_commit::enqueue_batch_then(
+    std::vector<enqueue_request> reqs,
+    std::function<void(result<std::vector<result<enqueue_outcome>>>)> done) {
+  if (!done) throw std::invalid_argument("group_commit::enqueue_batch_then: no callback");
+  return run_then(
+      [this, reqs = std::move(reqs)](store& s) {
+        auto r = s.enqueue_batch(reqs);
+        if (!r) enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
+        return r;
+      },
+      std::move(done));
+}
+
 bool group_commit::post_task(std::function<completion(store&)> task, bool needs_sync) {
   item it;
   it.task = std::move(task);

@@ -78,6 +78,13 @@ class group_commit {
   /// false after stop(): `done` is not called.
   bool enqueue_then(enqueue_request req, std::function<void(result<enqueue_outcome>)> done);
 
+  /// Many enqueues committed together in ONE transaction of their own (store::enqueue_batch),
+  /// however many: `done` gets a result per request (an invalid one fails alone) once that
+  /// commit is durable, or the error that stored none of them; on the syncer thread like
+  /// enqueue_then(). Returns false after stop(): `done` is not called.
+  bool enqueue_batch_then(std::vector<enqueue_request> reqs,
+                          std::function<void(result<std::vector<result<enqueue_outcome>>>)> done);
+
   /// Runs `f(store&)` on the writer thread after everything submitted before it. The future
   /// becomes ready once everything committed up to then is durable. If that fsync failed it
   /// holds R(io_error) when R can be made from an error, else a std::runtime_error. Refused

@@ -66,6 +66,8 @@ database database::open(std::string const& path, open_options const& opts) {
   }
   sqlite3_extended_result_codes(db.db_, 1);
   sqlite3_busy_timeout(db.db_, opts.busy_timeout_ms);
+  // Before the first access, so that in WAL mode SQLite never maps a shared-memory index.
+  if (opts.exclusive_lock) db.exec("PRAGMA locking_mode=EXCLUSIVE");
   // Reading the schema is the first real access: a file of garbage fails here with SQLITE_NOTADB.
   db.query_int("SELECT count(*) FROM sqlite_schema");
   if (opts.wal && !opts.read_only) db.exec("PRAGMA journal_mode=WAL");

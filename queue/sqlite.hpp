@@ -40,6 +40,11 @@ struct open_options {
   bool synchronous_full = true;    ///< PRAGMA synchronous=FULL (fsync on every commit) vs NORMAL.
   bool wal = true;                 ///< PRAGMA journal_mode=WAL.
   int cache_size_kib = 16 * 1024;  ///< page cache bound (PRAGMA cache_size=-N): keeps RSS flat.
+  /// PRAGMA locking_mode=EXCLUSIVE, set before the first access: the connection takes the
+  /// file's locks once and keeps them, instead of SQLite's fcntl() locks around every
+  /// transaction, and the WAL index lives in its heap (no -shm file). No other connection or
+  /// process can read the file while it is open. For a single-writer process (the daemon).
+  bool exclusive_lock = false;
 };
 
 /// One open connection. Move-only; closes on destruction.

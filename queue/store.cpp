@@ -21,10 +21,17 @@ store::impl::impl(sqlite::database d, store_options o)
     : db(std::move(d)), opts(std::move(o)), sql_store(db), sql_enqueue(db), sql_claim(db),
       sql_receipts(db) {
   // next_event_ids() reads max(id) once per transaction: forget it when one ends.
-  // commits counts them for group_commit (is there anything new to sync?).
-  sqlite3_commit_hook(db.handle(), [](void* self) {
-    static_cast<impl*>(self)->next_event_id = 0;
-    ++static_cast<impl*>(self)->commits;
+  // commits counts those that changed a row, for group_commit (is there anything new to
+  // sync?): a write transaction that changed nothing (a claim that found nothing, housekeeping
+  // with nothing due) writes no WAL frame, and an fsync for it would wait for nothing.
+  sqlite3_commit_hook(db.handle(), [](void* p) {
+    auto* self = static_cast<impl*>(p);
+    self->next_event_id = 0;
+    auto const changes = sqlite3_total_changes64(self->db.handle());
+    if (changes != self->changes_at_commit) {
+      self->changes_at_commit = changes;
+      ++self->commits;
+    }
     return 0;  // go on with the commit
   }, this);
   sqlite3_rollback_hook(db.handle(), [](void* self) {

@@ -346,7 +346,8 @@ class store {
 
   /// The connection, for queue/ modules that keep tables of their own (rate limits).
   sqlite::database& database() noexcept;
-  /// COMMITs begun on this connection so far. group_commit compares it before and after a
+  /// COMMITs on this connection so far that changed at least one row (a transaction that
+  /// changed none wrote nothing to the WAL). group_commit compares it before and after a
   /// round of work to know whether the round wrote anything that needs an fsync.
   std::uint64_t commits() const noexcept;
 

@@ -183,7 +183,8 @@ struct store::impl {
   std::optional<rate_limiter> limiter;  // made from opts.limits after the migrations
 
   std::int64_t next_event_id = 0;  ///< 0: not read in this transaction yet
-  std::uint64_t commits = 0;       ///< COMMITs begun on this connection (store::commits)
+  std::uint64_t commits = 0;       ///< COMMITs that changed rows (store::commits)
+  std::int64_t changes_at_commit = -1;  ///< sqlite3_total_changes64 at the last such COMMIT
   // After db: destroyed before it.
   store_statements sql_store;
   enqueue_statements sql_enqueue;

@@ -7,6 +7,8 @@
 // characters in any field.
 #include "daemon/api/http_api.hpp"
 #include "daemon/api/control_api.hpp"
+#include "daemon/api/batch_api.hpp"
+#include "daemon/api/message_request.hpp"
 
 #include "daemon/api/reload_api.hpp"
 #include "daemon/dispatch/sms_segments.hpp"
@@ -33,6 +35,14 @@ queue::result<message_view> read_message_view(queue::store& s, queue::message_id
   auto h = s.history(id);
   if (!h) return h.error();
   return message_view{std::move(*m), std::move(*h)};
+}
+
+boost::asio::awaitable<queue::result<std::vector<queue::result<queue::enqueue_outcome>>>>
+api_deps::enqueue_batch(std::vector<queue::enqueue_request> reqs) {
+  std::vector<queue::result<queue::enqueue_outcome>> out;
+  out.reserve(reqs.size());
+  for (auto& r : reqs) out.push_back(co_await enqueue(std::move(r)));
+  co_return out;
 }
 
 route_config const* api_deps::carrier(std::string_view name) const noexcept {
@@ -178,11 +188,11 @@ void check_content_type(http_request const& req) {
     throw bad_request{"Content-Type", "must be application/json", 415};
 }
 
-json::object parse_body(http_request const& req) {
+json::object parse_body(http_request const& req, int max_depth = 4) {
   check_content_type(req);
   if (req.body().empty()) throw bad_request{"", "body is empty: expected a JSON object"};
   json::parse_options opt;
-  opt.max_depth = 4;  // a request is one flat object: deep nesting is hostile
+  opt.max_depth = static_cast<std::size_t>(max_depth);  // a request is one flat object: deep nesting is hostile
   boost::system::error_code ec;
   json::basic_parser<duplicate_key_check> checker(opt);
   checker.write_some(false, req.body().data(), req.body().size(), ec);
@@ -240,8 +250,7 @@ std::string otp_text(fields const& f, unsigned max_segments) {
   return t;
 }
 
-queue::enqueue_request build_request(http_request const& req, api_deps& deps, bool otp) {
-  auto body = parse_body(req);
+queue::enqueue_request build_request(json::object const& body, api_deps& deps, bool otp) {
   auto const& s = deps.settings();
   fields f = otp ? fields(body, {"to", "text", "code", "template", "purpose", "ttl_seconds",
                                  "idempotency_key", "priority", "sender"})
@@ -278,14 +287,17 @@ queue::enqueue_request build_request(http_request const& req, api_deps& deps, bo
   return r;
 }
 
-http_response outcome_response(http_request const& req, api_deps& deps,
-                               queue::enqueue_request const& r,
-                               queue::result<queue::enqueue_outcome> const& out) {
+}  // namespace
+
+enqueue_answer enqueue_answer_of(api_deps& deps, queue::enqueue_request const& r,
+                                 queue::result<queue::enqueue_outcome> const& out, bool notify) {
+  auto fail = [](int status, std::string_view kind, std::string_view message) {
+    return enqueue_answer{status, json::object{{"error", kind}, {"message", message}}, {}};
+  };
   if (!out) {
     if (out.error().code == queue::errc::invalid_argument)
-      return error_response(req.version(), req.keep_alive(), 400, "invalid_request", out.error().message);
-    return error_response(req.version(), req.keep_alive(), 503, "queue_unavailable",
-                          queue::to_string(out.error().code));
+      return fail(400, "invalid_request", out.error().message);
+    return fail(503, "queue_unavailable", queue::to_string(out.error().code));
   }
   using kind = queue::enqueue_outcome::kind;
   auto retry_secs = [&](queue::limit_refusal const& ref) {
@@ -311,38 +323,47 @@ http_response outcome_response(http_request const& req, api_deps& deps,
     } else {
       o["message"] = fmt::format("too many OTP requests for this number ({}); retry in {} s", ref.limit, secs);
     }
-    auto res = json_response(req, http::status::too_many_requests, o);
-    res.set(http::field::retry_after, std::to_string(secs));
-    return res;
+    return {429, std::move(o), secs};
   }
   if (out->what == kind::resend_suppressed) {
     // 200, not 202: nothing new was accepted. `id` is the earlier message, whose SMS (and
     // code) the user gets; this request's code is never sent.
     auto const& ref = *out->refusal;
     spdlog::debug("api enqueue id={} carrier={} outcome=resend_suppressed", out->id, r.carrier);
-    return json_response(
-        req, http::status::ok,
-        {{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier},
-         {"resend_suppressed", true}, {"code_sent", false}, {"limit", ref.limit},
-         {"retry_after_seconds", retry_secs(ref)}, {"retry_at_ms", queue::to_ms(ref.retry_after)},
-         {"message", fmt::format("an OTP for this number and purpose was accepted less than "
-                                 "the resend interval ago: message {} carries the SMS; this "
-                                 "code is not sent, keep the earlier code valid",
-                                 out->id)}});
+    return {200,
+            {{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier},
+             {"resend_suppressed", true}, {"code_sent", false}, {"limit", ref.limit},
+             {"retry_after_seconds", retry_secs(ref)}, {"retry_at_ms", queue::to_ms(ref.retry_after)},
+             {"message", fmt::format("an OTP for this number and purpose was accepted less than "
+                                     "the resend interval ago: message {} carries the SMS; this "
+                                     "code is not sent, keep the earlier code valid",
+                                     out->id)}},
+            {}};
   }
   json::object o{{"id", out->id}, {"state", queue::to_string(out->st)}, {"carrier", r.carrier}};
   spdlog::debug("api enqueue id={} carrier={} outcome={} superseded={}", out->id, r.carrier,
                 out->what == kind::duplicate ? "duplicate" : "accepted", out->superseded.size());
   if (out->what == kind::duplicate) {
     o["duplicate"] = true;
-    return json_response(req, http::status::ok, o);
+    return {200, std::move(o), {}};
   }
   json::array sup;
   for (auto id : out->superseded) sup.push_back(id);
   o["superseded"] = std::move(sup);
   o["expires_at_ms"] = queue::to_ms(r.now + r.validity);
-  deps.enqueued(r.carrier);
-  return json_response(req, http::status::accepted, o);
+  if (notify) deps.enqueued(r.carrier);
+  return {202, std::move(o), {}};
+}
+
+namespace {
+
+http_response outcome_response(http_request const& req, api_deps& deps,
+                               queue::enqueue_request const& r,
+                               queue::result<queue::enqueue_outcome> const& out) {
+  auto a = enqueue_answer_of(deps, r, out);
+  auto res = json_response(req, static_cast<http::status>(a.status), a.body);
+  if (a.retry_after_seconds) res.set(http::field::retry_after, std::to_string(*a.retry_after_seconds));
+  return res;
 }
 
 json::object view_json(message_view const& v) {
@@ -401,7 +422,7 @@ http_response would_expire_response(http_request const& req, queue::enqueue_requ
 boost::asio::awaitable<http_response> post_message(http_request const& req, api_deps& deps, bool otp) {
   queue::enqueue_request r;
   try {
-    r = build_request(req, deps, otp);
+    r = build_request(parse_body(req), deps, otp);
   } catch (bad_request const& e) {
     co_return error_response(req.version(), req.keep_alive(), e.status,
                              e.status == 415 ? "unsupported_media_type" : "invalid_request",
@@ -418,7 +439,32 @@ boost::asio::awaitable<http_response> post_message(http_request const& req, api_
   co_return outcome_response(req, deps, r, out);
 }
 
+request_error to_request_error(bad_request const& e) {
+  return {e.status, e.status == 415 ? "unsupported_media_type" : "invalid_request", e.field, e.message};
+}
+
 }  // namespace
+
+void throw_exception_from_error(request_error const& e, boost::source_location const&) {
+  throw std::runtime_error(e.message);
+}
+
+request_result<json::object> parse_json_object_body(http_request const& req, int max_depth) {
+  try {
+    return parse_body(req, max_depth);
+  } catch (bad_request const& e) {
+    return to_request_error(e);
+  }
+}
+
+request_result<queue::enqueue_request> message_request_from(json::object const& body,
+                                                            api_deps& deps, bool otp) {
+  try {
+    return build_request(body, deps, otp);
+  } catch (bad_request const& e) {
+    return to_request_error(e);
+  }
+}
 
 namespace {
 
@@ -429,13 +475,15 @@ std::string_view route_of(std::string_view path) {
       path == "/v1/events")
     return path;
   if (path == "/v1/reload") return path;
+  if (path == "/v1/messages/batch") return path;
   if (path.starts_with("/v1/messages/")) return "/v1/messages/{id}";
   return control_route_of(path);
 }
 
 boost::asio::awaitable<http_response> route(http_request const& req, api_deps& deps,
                                             std::string_view path, std::string_view endpoint) {
-  auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" || endpoint == "/v1/reload"
+  auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" ||
+                      endpoint == "/v1/messages/batch" || endpoint == "/v1/reload"
                           ? http::verb::post : http::verb::get;
   if (endpoint.empty())
     co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no such endpoint");
@@ -462,6 +510,7 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
   if (endpoint == "/v1/reload") co_return co_await handle_reload(req, deps);
   if (endpoint == "/v1/events")  // a GET is streamed by the transport (event_stream.hpp)
     co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no event streams here");
+  if (endpoint == "/v1/messages/batch") co_return co_await post_message_batch(req, deps);
   if (endpoint == "/v1/messages/{id}")
     co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
   co_return co_await post_message(req, deps, endpoint == "/v1/otp");

@@ -4,6 +4,8 @@
 // uses the group-commit writer; tests may run a store inline).
 //   POST /v1/otp            OTP: to, text | code (+template), purpose, ttl_seconds, idempotency_key
 //   POST /v1/messages       transactional/bulk: to, text, priority, ttl_seconds, idempotency_key
+//   POST /v1/messages/batch up to 1,000 such messages, one durable commit, a result per item
+//                           (daemon/api/batch_api.cpp)
 //   GET  /v1/messages/{id}  state and attempt history (never the text)
 //   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails,
 //                           or refuses claims or commits: "degraded" with the reason)
@@ -76,6 +78,12 @@ class api_deps {
 
   virtual boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
       queue::enqueue_request req) = 0;
+  /// Many enqueues in ONE transaction and one durable commit (POST /v1/messages/batch): a
+  /// result per request (an invalid one fails alone), or the error that stored none of them.
+  /// This default enqueues them one by one (deps without a queue writer); the daemon's deps
+  /// override it.
+  virtual boost::asio::awaitable<queue::result<std::vector<queue::result<queue::enqueue_outcome>>>>
+  enqueue_batch(std::vector<queue::enqueue_request> reqs);
   virtual boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) = 0;
   /// Called after an accepted enqueue so the carrier's source claims it at once.
   virtual void enqueued(std::string_view /*carrier*/) {}

@@ -8,12 +8,17 @@
 // stops the accept loop. A failed accept (EMFILE) pauses the loop, logged at most every 10 s.
 #include "daemon/api/http_server.hpp"
 
+#include "daemon/api/batch_api.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <array>
+#include <string_view>
+#include <tuple>
 #include <filesystem>
 #include <sstream>
 
@@ -215,10 +220,25 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(settings_.body_limit);
+    // The header is read with the larger limit of POST /v1/messages/batch (up to 1,000
+    // messages, daemon/api/batch_api.hpp; Beast checks a Content-Length when the header ends),
+    // then every other path gets [api] body_limit before its body is read.
+    std::size_t body_limit = std::max(settings_.body_limit, batch_body_limit);
+    parser.body_limit(body_limit);
     parser.header_limit(header_limit);
     dog.arm(settings_.read_timeout);
-    auto [ec, n] = co_await http::async_read(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await http::async_read_header(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    if (!ec) {
+      auto const target = parser.get().target();
+      if (std::string_view(target.data(), target.size()) != batch_path) {
+        body_limit = settings_.body_limit;
+        parser.body_limit(body_limit);  // chunked bodies: counted as they come
+        if (parser.content_length() && *parser.content_length() > body_limit)
+          ec = http::error::body_limit;
+      }
+      if (!ec && !parser.is_done())
+        std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    }
     dog.disarm();
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || ec == http::error::partial_message)
@@ -237,7 +257,7 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
     } else if (ec == http::error::body_limit) {
       ++stats_.too_large;
       early = error_response(11, false, 413, "too_large",
-                             fmt::format("request body larger than {} bytes", settings_.body_limit));
+                             fmt::format("request body larger than {} bytes", body_limit));
     } else if (ec) {
       ++stats_.bad_requests;
       early = error_response(11, false, 400, "bad_http", ec.message());

@@ -1,17 +1,48 @@
 // daemon/api/queue_api_deps.cpp: see queue_api_deps.hpp.
 #include "daemon/api/queue_api_deps.hpp"
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "queue/store.hpp"
 
 namespace smsgw {
 
+namespace {
+
+using batch_outcome = queue::result<std::vector<queue::result<queue::enqueue_outcome>>>;
+
+/// The initiation of enqueue_batch (a named type: gcc 12 mishandles lambda temporaries inside
+/// co_await expressions): the batch goes to the writer, the answer is posted back to `ex`.
+struct enqueue_batch_init {
+  queue::group_commit* gc;
+  boost::asio::any_io_executor ex;
+  template <class Handler>
+  void operator()(Handler handler, std::vector<queue::enqueue_request> reqs) const {
+    auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
+    auto h = std::make_shared<Handler>(std::move(handler));
+    bool const accepted = gc->enqueue_batch_then(std::move(reqs), [h, tracked](batch_outcome o) {
+      boost::asio::post(tracked, [h, o = std::move(o)]() mutable { std::move(*h)(std::move(o)); });
+    });
+    if (!accepted) {
+      boost::asio::post(tracked, [h]() mutable {
+        std::move(*h)(batch_outcome(queue::error{queue::errc::stopped, "the queue writer is stopped"}));
+      });
+    }
+  }
+};
+
+}  // namespace
+
 queue_api_deps::queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
                                queue::group_commit& gc, boost::asio::any_io_executor ex,
                                api_hooks hooks, carrier_table const& routing)
     : api_deps(std::move(settings), carriers, routing), gc_(gc), wake_(ex),
-      enqueuer_(gc, std::move(ex)), hooks_(std::move(hooks)) {
+      executor_(ex), enqueuer_(gc, std::move(ex)), hooks_(std::move(hooks)) {
   // GET /v1/events streams sleep until the queue's next durable commit.
   gc_.set_durable_hook([w = &wake_] { w->notify_from_any_thread(); });
 }
@@ -28,11 +59,24 @@ boost::asio::awaitable<queue::result<queue::outcome_page>> queue_api_deps::outco
 boost::asio::awaitable<queue::result<queue::enqueue_outcome>> queue_api_deps::enqueue(
     queue::enqueue_request req) {
   auto r = co_await enqueuer_.enqueue(std::move(req));
-  if (!r && r.error().code != queue::errc::invalid_argument) {
-    last_enqueue_error_at_ = std::chrono::steady_clock::now();
-    last_enqueue_error_ = r.error().message;
-  }
+  if (!r) note_enqueue_error(r.error());
   co_return r;
+}
+
+boost::asio::awaitable<batch_outcome> queue_api_deps::enqueue_batch(
+    std::vector<queue::enqueue_request> reqs) {
+  enqueue_batch_init init{&gc_, executor_};
+  auto r = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                void(batch_outcome)>(
+      init, boost::asio::use_awaitable, std::move(reqs));
+  if (!r) note_enqueue_error(r.error());
+  co_return r;
+}
+
+void queue_api_deps::note_enqueue_error(queue::error const& e) {
+  if (e.code == queue::errc::invalid_argument) return;
+  last_enqueue_error_at_ = std::chrono::steady_clock::now();
+  last_enqueue_error_ = e.message;
 }
 
 boost::asio::awaitable<queue::result<message_view>> queue_api_deps::lookup(queue::message_id id) {

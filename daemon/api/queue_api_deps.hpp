@@ -65,6 +65,10 @@ class queue_api_deps : public api_deps, private control_deps {
 
   boost::asio::awaitable<queue::result<queue::enqueue_outcome>> enqueue(
       queue::enqueue_request req) override;
+  /// One transaction for the whole batch (group_commit::enqueue_batch_then), answered once
+  /// durable.
+  boost::asio::awaitable<queue::result<std::vector<queue::result<queue::enqueue_outcome>>>>
+  enqueue_batch(std::vector<queue::enqueue_request> reqs) override;
   boost::asio::awaitable<queue::result<message_view>> lookup(queue::message_id id) override;
   void enqueued(std::string_view carrier) override;
   boost::asio::awaitable<std::optional<queue::result<std::array<std::int64_t, 3>>>>
@@ -97,10 +101,13 @@ class queue_api_deps : public api_deps, private control_deps {
   boost::asio::awaitable<queue::result<void>> set_suspended(std::string carrier, bool suspended,
                                                             std::string who) override;
 
+  void note_enqueue_error(queue::error const& e);
+
   queue::group_commit& gc_;
   /// Notified by the queue's durable-commit hook. Before enqueuer_: it is made from the
   /// executor before anything may take (move) it.
   event_wake wake_;
+  boost::asio::any_io_executor executor_;
   queue_enqueuer enqueuer_;
   api_hooks hooks_;
   std::shared_ptr<daemon_config const> config_;  // what the api_deps base points into, once applied

@@ -31,6 +31,13 @@ namespace {
 /// Submit results + receipts per transaction at most: a burst's first reports must not wait
 /// for one huge commit, and one transaction must not grow without bound.
 constexpr std::size_t max_transition_batch = 1000;
+/// How long a lone submit result waits for others to share its transaction
+/// (transition_batcher's submit_linger). Off: a lingering submit result shares the flush of a
+/// receipt that arrives meanwhile, and if that receipt's transaction fails (a full disk, a
+/// read-only file) the submit result fails with it and is not retried: the message stays
+/// in_flight although its SMSC accepted it (dispatch_restart_test, "deliver_sm_resp is OK
+/// only after the receipt is committed"). Needs a retry of failed submit results first.
+constexpr std::chrono::milliseconds submit_linger{0};
 
 double seconds_between(queue::time_point from, queue::time_point to) {
   return std::chrono::duration<double>(to - from).count();
@@ -76,7 +83,7 @@ dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
                        daemon_config const& config, dlr_log& log, retry_settings retry)
     : executor_(std::move(ex)), gc_(gc), config_(&config), log_(log),
       routes_(make_route_table(config)), retry_(retry), stop_signal_(executor_),
-      transitions_(gc, executor_, max_transition_batch) {
+      transitions_(gc, executor_, max_transition_batch, submit_linger) {
   make_sources();
 }
 

@@ -88,8 +88,10 @@ struct transition_batcher::batch {
 };
 
 transition_batcher::transition_batcher(queue::group_commit& gc, asio::any_io_executor ex,
-                                       std::size_t max_batch)
-    : gc_(gc), executor_(std::move(ex)), max_batch_(std::max<std::size_t>(max_batch, 1)) {}
+                                       std::size_t max_batch,
+                                       std::chrono::milliseconds submit_linger)
+    : gc_(gc), executor_(ex), max_batch_(std::max<std::size_t>(max_batch, 1)),
+      submit_linger_(submit_linger), linger_timer_(ex) {}
 
 void transition_batcher::submitted(queue::submission sub, std::function<void(submit_answer)> done) {
   push(pending_submit{std::move(sub), std::move(done)});
@@ -100,11 +102,37 @@ void transition_batcher::receipt(queue::receipt rcpt, std::function<void(receipt
 }
 
 void transition_batcher::push(pending p) {
+  bool const is_receipt = std::holds_alternative<pending_receipt>(p);
   pending_.push_back(std::move(p));
+  if (is_receipt) ++receipts_pending_;
+  if (busy_) return;  // the running flush's completion takes it
+  // A lone submit result at a low rate: wait a little for company (nothing waits for it).
+  if (submit_linger_.count() > 0 && receipts_pending_ == 0 && drain_waiters_.empty() &&
+      pending_.size() < max_batch_) {
+    if (!lingering_) {
+      lingering_ = true;
+      linger_timer_.expires_after(submit_linger_);
+      linger_timer_.async_wait([this](boost::system::error_code ec) {
+        // Cancelled (flushed early, or the batcher is being destroyed): `this` untouched.
+        if (ec) return;
+        flush_now();
+      });
+    }
+    return;
+  }
+  flush_now();
+}
+
+void transition_batcher::flush_now() {
+  if (lingering_) {
+    lingering_ = false;
+    linger_timer_.cancel();
+  }
   if (!busy_) flush();
 }
 
 asio::awaitable<void> transition_batcher::drained() {
+  if (lingering_) flush_now();  // a graceful stop does not wait out the linger
   if (idle()) co_return;
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
       drained_init{&drain_waiters_}, asio::use_awaitable);
@@ -134,17 +162,44 @@ void transition_batcher::flush() {
     }
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+  receipts_pending_ -= b->rcpts.size();
   ++stats_.flushes;
   stats_.submit_batches += b->subs.empty() ? 0 : 1;
   stats_.receipt_batches += b->rcpts.empty() ? 0 : 1;
   stats_.submits += b->subs.size();
   stats_.receipts += b->rcpts.size();
   stats_.largest = std::max(stats_.largest, n);
+  // A receipt is answered (deliver_sm_resp OK) only once durable: a flush with receipts waits
+  // for the fsync that covers it. Submit results alone do not: nothing outside the queue acts
+  // on a plain "submitted" (a crash that loses it leaves the message in_flight with its
+  // sending mark, i.e. outcome_unknown, as if the submit_sm_resp had not come), and the next
+  // durable work (a receipt, a sending mark, an enqueue) syncs it anyway. So no fsync waits
+  // for nothing (issue #15). Only a held receipt applied by mark_submitted makes a message
+  // final with a DLR line to write: that flush is answered after an fsync (durable_then).
+  bool const durable = !b->rcpts.empty();
   queue_post(
       gc_, executor_,
       [b](queue::store& s) -> queue::result<answers> { return commit(s, b->subs, b->rcpts); },
-      [this, b](queue::result<answers> r) {
+      [this, b, durable](queue::result<answers> r) {
+        if (!durable && r && std::any_of(r->submits.begin(), r->submits.end(), [](auto const& a) {
+              return a && a->st != queue::state::submitted;
+            })) {
+          durable_then(b, std::move(r));
+          return;
+        }
         answer(*b, std::move(r));
+        flush();
+      },
+      durable);
+}
+
+void transition_batcher::durable_then(std::shared_ptr<batch> b, queue::result<answers> r) {
+  auto held = std::make_shared<queue::result<answers>>(std::move(r));
+  // An empty task: its completion comes after an fsync covering everything committed before.
+  queue_post(
+      gc_, executor_, [](queue::store&) -> queue::result<bool> { return true; },
+      [this, b, held](queue::result<bool> synced) {
+        answer(*b, synced ? std::move(*held) : queue::result<answers>(synced.error()));
         flush();
       });
 }

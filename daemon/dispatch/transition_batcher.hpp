@@ -4,18 +4,23 @@
 // task, one transaction per kind (one fsync each), at most max_batch items, in arrival order.
 // Both kinds share ONE FIFO and one writer task, submit results first: a receipt is never
 // committed before a submit result that arrived ahead of it. Assumes one network thread (no locks).
+// A flush of submit results alone is answered without waiting for an fsync (nothing acts on a
+// plain "submitted"; the next durable work syncs it), one with receipts after its fsync.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <variant>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "queue/group_commit.hpp"
 
@@ -57,8 +62,13 @@ class transition_batcher {
   };
 
   /// `gc` must outlive the batcher; callbacks run on `ex`. `max_batch` bounds one flush.
+  /// `submit_linger` > 0: a submit result arriving while nothing is pending or being committed
+  /// waits up to that long for company (more submit results, or a receipt, which flushes at
+  /// once), so that at low rates several share one transaction: nothing waits for a plain
+  /// submit result (see flush()). 0: flushed at once.
   transition_batcher(queue::group_commit& gc, boost::asio::any_io_executor ex,
-                     std::size_t max_batch = 1000);
+                     std::size_t max_batch = 1000,
+                     std::chrono::milliseconds submit_linger = std::chrono::milliseconds(0));
   transition_batcher(transition_batcher const&) = delete;
   transition_batcher& operator=(transition_batcher const&) = delete;
 
@@ -72,6 +82,7 @@ class transition_batcher {
   /// links stopped reporting (else it may wait as long as reports keep coming).
   boost::asio::awaitable<void> drained();
   bool idle() const noexcept { return !busy_ && pending_.empty(); }
+  bool lingering() const noexcept { return lingering_; }
   transition_batcher_stats const& stats() const noexcept { return stats_; }
 
  private:
@@ -88,13 +99,21 @@ class transition_batcher {
 
   void push(pending p);
   void flush();
+  /// Stops a linger (if any) and flushes now, unless a flush is with the writer.
+  void flush_now();
   void answer(batch& b, queue::result<answers> r);
+  /// Answers `b` with `r` once an fsync covers what its (unsynced) commit wrote.
+  void durable_then(std::shared_ptr<batch> b, queue::result<answers> r);
 
   queue::group_commit& gc_;
   boost::asio::any_io_executor executor_;
   std::size_t max_batch_;
+  std::chrono::milliseconds submit_linger_;
+  boost::asio::steady_timer linger_timer_;
   std::deque<pending> pending_;
+  std::size_t receipts_pending_ = 0;  // receipts in pending_
   bool busy_ = false;  // a flush is with the writer; its completion starts the next
+  bool lingering_ = false;  // submit results wait for linger_timer_ (not busy_)
   std::vector<std::function<void()>> drain_waiters_;
   transition_batcher_stats stats_;
 };

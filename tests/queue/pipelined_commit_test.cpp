@@ -99,6 +99,12 @@ TEST_CASE("pipelined: work that commits nothing completes without an fsync") {
   CHECK(q.run([](store& st) { return st.count_by_state(); }).get()->at(0) == 1);
   CHECK(sync.calls == after_enqueue);
   sync.release();
+  // A write transaction that changed nothing (a claim that found nothing, an expiry round with
+  // nothing due) wrote nothing to the WAL: no fsync either (issue #15: none that nothing
+  // waits for). Counted with the sync released, so that a wrong fsync fails, not hangs.
+  CHECK(q.run([](store& st) { return st.claim("indosat", 5, t0() + 1s); }).get()->empty());
+  CHECK(q.run([](store& st) { return st.expire_due(t0() + 1s); }).get().has_value());
+  CHECK(sync.calls == after_enqueue);
   // A write needs one again.
   CHECK(q.run([](store& st) { return st.claim("telkomsel", 5, t0() + 1s); }).get()->size() == 1);
   CHECK(sync.calls == after_enqueue + 1);

@@ -312,3 +312,43 @@ TEST_CASE("drained() waits for every report, a stopped writer answers instead of
   REQUIRE(errors.size() == 4);
   for (auto e : errors) CHECK(e == queue::errc::stopped);
 }
+
+TEST_CASE("with a linger, lone submit results share a transaction and a receipt flushes at once",
+          "[transition_batcher]") {
+  world w;
+  auto ids = w.in_flight(4);
+  // Long enough that the three reports below surely arrive within it; a receipt cuts it short.
+  transition_batcher b(*w.gc, w.io.get_executor(), 1000, std::chrono::milliseconds(60000));
+  int submitted = 0;
+  for (int i = 0; i < 3; ++i) {
+    b.submitted(submission_of(ids[static_cast<std::size_t>(i)]),
+                [&](transition_batcher::submit_answer a) { submitted += a.has_value(); });
+  }
+  w.io.restart();
+  w.io.poll();
+  CHECK(b.lingering());
+  CHECK(b.stats().flushes == 0);  // waiting for company, nothing committed yet
+  CHECK(w.committed_state(ids[0]) == state::in_flight);
+  std::optional<transition_batcher::receipt_answer> receipt;
+  b.receipt(receipt_of(ids[0]), [&](transition_batcher::receipt_answer a) { receipt = std::move(a); });
+  CHECK_FALSE(b.lingering());
+  REQUIRE(w.run_until([&] { return receipt.has_value() && submitted == 3; }));
+  // One flush: the three submit results and the receipt, submits first.
+  CHECK(b.stats().flushes == 1);
+  CHECK(b.stats().submit_batches == 1);
+  CHECK(b.stats().submits == 3);
+  CHECK(w.committed_state(ids[0]) == state::delivered);
+  CHECK(w.committed_state(ids[2]) == state::submitted);
+
+  // A graceful stop does not wait out the linger.
+  b.submitted(submission_of(ids[3]), [&](transition_batcher::submit_answer a) { submitted += a.has_value(); });
+  CHECK(b.lingering());
+  bool drained = false;
+  asio::co_spawn(w.io, [&]() -> asio::awaitable<void> {
+    co_await b.drained();
+    drained = true;
+  }, asio::detached);
+  REQUIRE(w.run_until([&] { return drained; }));
+  CHECK(submitted == 4);
+  CHECK(w.committed_state(ids[3]) == state::submitted);
+}

@@ -1,0 +1,221 @@
+// bench/api_bench.cpp: a bounded load generator for the daemon's HTTP API on its Unix socket
+// (keep-alive, one connection per client thread). Modes:
+//   paced  --rate R: the clients together send R requests per second on a fixed schedule
+//          (open loop: a late answer does not delay the next send), N messages in all;
+//   flood  closed loop: each client sends its next request as soon as the last is answered;
+//   batch  closed loop of POST /v1/messages/batch with --batch B messages each.
+// Every message goes to a distinct number (the five carriers' prefixes in turn), so the
+// simulators' logs show losses and duplicates. Prints what was accepted, msg/s and the
+// latency percentiles of the answers. Bounded: N messages and --max-seconds, whichever first.
+// Used by bench/e2e_bench.sh (docs/performance.md); not a test.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+
+namespace {
+
+namespace http = boost::beast::http;
+using local = boost::asio::local::stream_protocol;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::string socket = "/tmp/smsgw-bench/api.sock";
+  std::string mode = "paced";
+  double rate = 200;
+  long count = 2000;
+  int clients = 1;
+  int batch = 1000;
+  double max_seconds = 120;
+  long first_number = 0;  // numbers are unique across runs against one daemon
+};
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: api_bench [--socket P] [--mode paced|flood|batch] [--rate R] [--count N]\n"
+               "                 [--clients C] [--batch B] [--max-seconds S] [--first-number K]\n");
+  std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (i + 1 >= argc) usage();
+    std::string v = argv[++i];
+    if (a == "--socket") o.socket = v;
+    else if (a == "--mode") o.mode = v;
+    else if (a == "--rate") o.rate = std::stod(v);
+    else if (a == "--count") o.count = std::stol(v);
+    else if (a == "--clients") o.clients = std::stoi(v);
+    else if (a == "--batch") o.batch = std::stoi(v);
+    else if (a == "--max-seconds") o.max_seconds = std::stod(v);
+    else if (a == "--first-number") o.first_number = std::stol(v);
+    else usage();
+  }
+  if ((o.mode != "paced" && o.mode != "flood" && o.mode != "batch") || o.count <= 0 ||
+      o.clients <= 0 || o.batch <= 0 || o.rate <= 0)
+    usage();
+  return o;
+}
+
+std::string number_of(long n) {
+  static constexpr char const* prefixes[] = {"0812", "0857", "0817", "0896", "0881"};
+  return fmt::format("{}{:08}", prefixes[n % 5], 10000000 + n / 5);
+}
+
+std::string message_json(long n) {
+  return fmt::format(R"({{"to":"{}","text":"Pesanan {} sudah dikirim","ttl_seconds":600}})",
+                     number_of(n), n);
+}
+
+struct totals {
+  std::mutex m;
+  std::vector<double> latency_ms;  // per request
+  long accepted = 0, other = 0, failed_requests = 0;
+};
+
+/// One keep-alive connection; reconnects once if the daemon closed it.
+class client {
+ public:
+  explicit client(std::string path) : path_(std::move(path)), socket_(io_) {}
+
+  /// Status and body, or status 0 on a transport failure.
+  std::pair<int, std::string> post(std::string const& target, std::string body) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      boost::system::error_code ec;
+      if (!socket_.is_open()) {
+        socket_.connect(local::endpoint(path_), ec);
+        if (ec) {
+          socket_.close();
+          continue;
+        }
+      }
+      http::request<http::string_body> req{http::verb::post, target, 11};
+      req.set(http::field::host, "smsgw");
+      req.set(http::field::content_type, "application/json");
+      req.keep_alive(true);
+      req.body() = body;
+      req.prepare_payload();
+      http::write(socket_, req, ec);
+      http::response<http::string_body> res;
+      if (!ec) http::read(socket_, buffer_, res, ec);
+      if (ec) {
+        socket_.close(ec);
+        buffer_.clear();
+        continue;
+      }
+      if (!res.keep_alive()) socket_.close(ec);
+      return {static_cast<int>(res.result_int()), std::move(res.body())};
+    }
+    return {0, {}};
+  }
+
+ private:
+  std::string path_;
+  boost::asio::io_context io_;
+  local::socket socket_;
+  boost::beast::flat_buffer buffer_;
+};
+
+long count_202(std::string const& body) {
+  long n = 0;
+  for (auto pos = body.find("\"status\":202"); pos != std::string::npos;
+       pos = body.find("\"status\":202", pos + 1))
+    ++n;
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto const o = parse(argc, argv);
+  auto const start = clock_type::now();
+  auto const deadline = start + std::chrono::duration_cast<clock_type::duration>(
+                                    std::chrono::duration<double>(o.max_seconds));
+  std::atomic<long> next{0};  // next message number to send (relative)
+  totals t;
+  std::vector<std::thread> threads;
+  long const per_request = o.mode == "batch" ? o.batch : 1;
+  for (int c = 0; c < o.clients; ++c) {
+    threads.emplace_back([&, c] {
+      client cl(o.socket);
+      std::vector<double> lat;
+      long accepted = 0, other = 0, failed = 0;
+      // paced: client c sends requests c, c+C, c+2C ... at start + k / rate.
+      for (long k = c;; k += o.clients) {
+        long first;
+        if (o.mode == "paced") {
+          first = k;
+          if (first >= o.count) break;
+          auto due = start + std::chrono::duration_cast<clock_type::duration>(
+                                 std::chrono::duration<double>(static_cast<double>(k) / o.rate));
+          if (due > deadline) break;
+          std::this_thread::sleep_until(due);
+        } else {
+          first = next.fetch_add(per_request);
+          if (first >= o.count || clock_type::now() > deadline) break;
+        }
+        long const n = std::min(per_request, o.count - first);
+        std::string target = "/v1/messages", body;
+        if (o.mode == "batch") {
+          target = "/v1/messages/batch";
+          body = R"({"messages":[)";
+          for (long i = 0; i < n; ++i)
+            body += (i ? "," : "") + message_json(o.first_number + first + i);
+          body += "]}";
+        } else {
+          body = message_json(o.first_number + first);
+        }
+        auto const sent = clock_type::now();
+        auto [status, answer] = cl.post(target, std::move(body));
+        lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
+        if (status == 0) {
+          ++failed;
+        } else if (o.mode == "batch" && status == 200) {
+          auto ok = count_202(answer);
+          accepted += ok;
+          other += n - ok;
+        } else if (status == 202) {
+          ++accepted;
+        } else {
+          other += n;
+        }
+      }
+      std::lock_guard lock(t.m);
+      t.latency_ms.insert(t.latency_ms.end(), lat.begin(), lat.end());
+      t.accepted += accepted;
+      t.other += other;
+      t.failed_requests += failed;
+    });
+  }
+  for (auto& th : threads) th.join();
+  double const secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  std::sort(t.latency_ms.begin(), t.latency_ms.end());
+  auto pct = [&](double p) {
+    if (t.latency_ms.empty()) return 0.0;
+    auto i = static_cast<std::size_t>(p * static_cast<double>(t.latency_ms.size() - 1));
+    return t.latency_ms[i];
+  };
+  std::printf("mode=%s clients=%d requests=%zu accepted=%ld refused_or_invalid=%ld "
+              "transport_failures=%ld seconds=%.3f accepted_per_s=%.0f "
+              "latency_ms_p50=%.2f p99=%.2f max=%.2f\n",
+              o.mode.c_str(), o.clients, t.latency_ms.size(), t.accepted, t.other,
+              t.failed_requests, secs, static_cast<double>(t.accepted) / secs, pct(0.5), pct(0.99),
+              t.latency_ms.empty() ? 0.0 : t.latency_ms.back());
+  return t.failed_requests == 0 && t.other == 0 ? 0 : 1;
+}
