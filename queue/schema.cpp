@@ -375,7 +375,17 @@ void widen_state_check(sqlite::database& db) {
     throw std::runtime_error("schema step 11: the state CHECK of messages was not found");
 }
 
-// Append new steps here (next: version 12); never edit a released step.
+// Step 13 (issue #14): who asked for a message. The enqueue's history row (seq 0) records the
+// API caller as the kernel reported it on the socket (SO_PEERCRED), two plain integers:
+//   events.requester_uid  the calling process's user id; NULL on other rows, on rows written
+//                         before this step and when the caller is unknown
+//   events.requester_pid  its process id (at the time of the request); NULL likewise
+constexpr std::string_view k_step13 = R"sql(
+ALTER TABLE events ADD COLUMN requester_uid INTEGER;
+ALTER TABLE events ADD COLUMN requester_pid INTEGER;
+)sql";
+
+// Append new steps here (next: version 12, then 14); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -389,6 +399,8 @@ constexpr migration k_migrations[] = {
     {10, "the text of a final message erased", k_step10},
     {11, "receipt deadlines, filtered routes, earlier attempts, state no_receipt", k_step11,
      widen_state_check},
+    // 12: another branch's step (issue #14 assigns 13 here); it goes before this line.
+    {13, "who asked: the API caller's uid and pid on the enqueue row", k_step13},
 };
 
 }  // namespace
