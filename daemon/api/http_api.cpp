@@ -7,6 +7,8 @@
 // characters in any field.
 #include "daemon/api/http_api.hpp"
 
+#include "daemon/api/access_policy.hpp"
+
 #include "daemon/dispatch/sms_segments.hpp"
 #include "queue/store.hpp"
 
@@ -237,7 +239,8 @@ std::string otp_text(fields const& f, unsigned max_segments) {
   return t;
 }
 
-queue::enqueue_request build_request(http_request const& req, api_deps& deps, bool otp) {
+queue::enqueue_request build_request(http_request const& req, api_deps& deps, bool otp,
+                                     peer_credentials const& peer) {
   auto body = parse_body(req);
   auto const& s = deps.settings();
   fields f = otp ? fields(body, {"to", "text", "code", "template", "purpose", "ttl_seconds",
@@ -272,6 +275,9 @@ queue::enqueue_request build_request(http_request const& req, api_deps& deps, bo
     r.sender = *named;
   }
   r.now = deps.now();
+  // Who asked, for the history (GET /v1/messages/{id}): the kernel's word, not the client's.
+  if (peer.uid) r.requester_uid = *peer.uid;
+  r.requester_pid = peer.pid;
   return r;
 }
 
@@ -357,6 +363,12 @@ json::object view_json(message_view const& v) {
                     {"attempt", e.attempt}, {"route", e.route},
                     {"smsc_message_id", e.smsc_message_id}, {"detail", e.detail}};
     ev["from"] = e.from ? json::value(queue::to_string(*e.from)) : json::value(nullptr);
+    if (e.requester_uid || e.requester_pid) {
+      json::object who;
+      who["uid"] = e.requester_uid ? json::value(*e.requester_uid) : json::value(nullptr);
+      who["pid"] = e.requester_pid ? json::value(*e.requester_pid) : json::value(nullptr);
+      ev["requested_by"] = std::move(who);
+    }
     h.push_back(std::move(ev));
   }
   o["history"] = std::move(h);
@@ -379,10 +391,11 @@ boost::asio::awaitable<http_response> get_message(http_request const& req, api_d
   co_return json_response(req, http::status::ok, view_json(*v));
 }
 
-boost::asio::awaitable<http_response> post_message(http_request const& req, api_deps& deps, bool otp) {
+boost::asio::awaitable<http_response> post_message(http_request const& req, api_deps& deps, bool otp,
+                                                   peer_credentials const& peer) {
   queue::enqueue_request r;
   try {
-    r = build_request(req, deps, otp);
+    r = build_request(req, deps, otp, peer);
   } catch (bad_request const& e) {
     co_return error_response(req.version(), req.keep_alive(), e.status,
                              e.status == 415 ? "unsupported_media_type" : "invalid_request",
@@ -406,7 +419,8 @@ std::string_view route_of(std::string_view path) {
 }
 
 boost::asio::awaitable<http_response> route(http_request const& req, api_deps& deps,
-                                            std::string_view path, std::string_view endpoint) {
+                                            std::string_view path, std::string_view endpoint,
+                                            peer_credentials const& peer) {
   auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" ? http::verb::post : http::verb::get;
   if (endpoint.empty())
     co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no such endpoint");
@@ -455,19 +469,21 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
   }
   if (endpoint == "/v1/messages/{id}")
     co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
-  co_return co_await post_message(req, deps, endpoint == "/v1/otp");
+  co_return co_await post_message(req, deps, endpoint == "/v1/otp", peer);
 }
 
 }  // namespace
 
-boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps) {
+boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps,
+                                                     peer_credentials peer) {
   auto path = std::string_view(req.target().data(), req.target().size());
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   auto endpoint = route_of(path);
   auto const started = std::chrono::steady_clock::now();
   std::optional<http_response> res;
   try {
-    res = co_await route(req, deps, path, endpoint);
+    res = refuse_unless_allowed(req, deps.settings(), path, endpoint, peer);
+    if (!res) res = co_await route(req, deps, path, endpoint, peer);
   } catch (std::exception const& e) {
     // A bug or a dependency's surprise: the client gets 500 (nothing acknowledged), the log the
     // exception's text (never the body).

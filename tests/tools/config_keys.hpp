@@ -88,6 +88,8 @@ ca_file = "system"
       {"body_limit", n(cfg->api.body_limit)}, {"read_timeout_ms", n(cfg->api.read_timeout.count())},
       {"otp_max_segments", n(cfg->api.otp_max_segments)},
       {"max_connections", n(cfg->api.max_connections)},
+      {"max_connections_per_uid", n(cfg->api.max_connections_per_uid)},
+      {"send_uids", "[]"}, {"send_gids", "[]"}, {"control_uids", "[]"}, {"control_gids", "[]"},
       {"default_ttl_seconds", n(cfg->api.default_ttl.count())},
       {"max_ttl_seconds", n(cfg->api.max_ttl.count())},
       {"level", q(cfg->logging.level)}, {"dlr_log", q(cfg->logging.dlr_log)}};
