@@ -71,7 +71,9 @@ std::string scalar(json::value const& v) {
 }
 
 std::string table(std::vector<std::string> const& header, std::vector<std::vector<std::string>> const& rows) {
-  std::vector<std::size_t> width(header.size());
+  std::size_t columns = header.size();
+  for (auto const& r : rows) columns = std::max(columns, r.size());
+  std::vector<std::size_t> width(columns);
   for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
   for (auto const& r : rows)
     for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
@@ -81,7 +83,7 @@ std::string table(std::vector<std::string> const& header, std::vector<std::vecto
       out += c + 1 == cells.size() ? cells[c] : fmt::format("{:<{}}  ", cells[c], width[c]);
     return strip_trailing(out) + "\n";
   };
-  std::string out = header.empty() || header[0].empty() ? "" : line(header);
+  std::string out = header.empty() || header[0].empty() ? "" : line(header);  // {""}: no header
   for (auto const& r : rows) out += line(r);
   return out;
 }
