@@ -7,7 +7,6 @@
 
 #include <sys/stat.h>
 
-#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -26,10 +25,12 @@
 
 #include "daemon/api/http_server.hpp"
 #include "daemon/api/queue_api_deps.hpp"
+#include "daemon/carrier_status.hpp"
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dlr_log.hpp"
 #include "daemon/dispatch/retry_policy.hpp"
 #include "daemon/fd_limit.hpp"
+#include "daemon/free_space.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/link/carrier.hpp"
 #include "daemon/logging.hpp"
@@ -77,8 +78,9 @@ void prepare_process(daemon_config const& cfg) {
 }
 
 /// Opens the queue file (running crash recovery) and starts its writer; nullptr (logged) if
-/// the file cannot be opened.
-std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg) {
+/// the file cannot be opened. `suspended`: the carriers an operator left suspended.
+std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg,
+                                                std::vector<std::string>& suspended) {
   queue::store_options opts;
   opts.sqlite.synchronous_full = cfg.queue.synchronous_full;
   if (cfg.limits.enabled) opts.limits = cfg.limits.limits;
@@ -87,6 +89,13 @@ std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg) {
     spdlog::critical("queue {}: {}", cfg.queue.db_path, store.error().message);
     return nullptr;
   }
+  auto controls = store->carrier_controls();
+  if (!controls) {
+    spdlog::critical("queue {}: {}", cfg.queue.db_path, controls.error().message);
+    return nullptr;
+  }
+  for (auto const& c : *controls)
+    if (c.suspended) suspended.push_back(c.carrier);
   auto const& rec = store->last_recovery();
   spdlog::info("queue {} open (recovered: {} requeued, {} outcome unknown)", cfg.queue.db_path,
                rec.requeued, rec.outcome_unknown);
@@ -101,41 +110,6 @@ std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg) {
                  "fsync", cfg.queue.db_path);
   }
   return gc;
-}
-
-/// A whole number as a JSON integer (Boost.JSON writes every double as "6E1").
-boost::json::value json_number(double v) {
-  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return static_cast<std::int64_t>(v);
-  return v;
-}
-
-/// /healthz's carrier part: bound links, and each carrier's peak-hour window in force with
-/// its cap (the token bucket's current rate too: an SMSC throttle lowers it below the cap).
-boost::json::object carrier_health(daemon_config const& cfg, carrier_list const& carriers,
-                                   dispatcher& disp) {
-  boost::json::object links, peak;
-  for (auto const& c : carriers) {
-    auto const& name = c->config().name;
-    links[name] = c->bound_links();
-    auto const st = disp.current_peak(name);
-    boost::json::object p;
-    auto const* rc = cfg.find_carrier(name);
-    if (st.window && rc) {
-      auto const& w = rc->peak.windows[*st.window];
-      p["window"] = w.name;
-      p["window_wib"] = describe(w);
-    } else {
-      p["window"] = nullptr;
-    }
-    p["cap"] = json_number(st.cap);
-    p["rate"] = json_number(c->current_rate());
-    p["transactional_share"] = json_number(st.share[1]);
-    p["bulk_share"] = json_number(st.share[2]);
-    if (st.until != std::chrono::system_clock::time_point::max())
-      p["until_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(st.until.time_since_epoch()).count();
-    peak[name] = std::move(p);
-  }
-  return {{"bound_links", std::move(links)}, {"peak", std::move(peak)}};
 }
 
 asio::awaitable<void> stop_carriers(carrier_list& carriers) {
@@ -163,7 +137,8 @@ void reopen_dlr_log(dlr_log& dlr) {
 }
 
 /// The network thread: everything but the queue, from start to graceful stop.
-int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
+int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr,
+          std::vector<std::string> const& suspended) {
   daemon_io io(1);
   auto ex = io.get_executor();
   daemon_signals signals(ex);
@@ -182,6 +157,14 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
       if (c->config().name == name) c->set_throughput_cap(cap);
   });
   disp.refresh_schedules();
+  // Suspensions survive a restart (POST /v1/carriers/{name}/suspend, kept in the queue).
+  for (auto const& name : suspended) {
+    if (disp.apply_suspension(name, true))
+      spdlog::warn("carrier {}: suspended by an operator (kept from before the restart); its "
+                   "traffic goes to its alternates until POST /v1/carriers/{}/resume", name, name);
+    else
+      spdlog::warn("carrier {} was suspended but is not configured any more: ignored", name);
+  }
   std::optional<metrics_scrape> scraper;  // needs the server, which needs deps: set below
   queue_api_deps deps(cfg.api, cfg.carriers, gc, ex,
                       {.enqueued = [&disp](std::string_view c) { disp.notify(c); },
@@ -192,6 +175,23 @@ int serve(daemon_config const& cfg, queue::group_commit& gc, dlr_log& dlr) {
                                                std::chrono::steady_clock::duration took) {
                          counters.api_response(endpoint, status,
                                                std::chrono::duration<double>(took).count());
+                       },
+                       .cancel = [&disp](queue::message_id id, std::string who) {
+                         return disp.cancel(id, std::move(who));
+                       },
+                       .carriers = [&] {
+                         boost::json::array all;
+                         for (auto const& c : carriers) all.push_back(carrier_status(cfg, *c, disp));
+                         return all;
+                       },
+                       .set_suspended = [&disp](std::string name, bool on, std::string who) {
+                         return disp.set_suspended(std::move(name), on, std::move(who));
+                       },
+                       .degraded = [&] {
+                         auto reasons = no_bind_reasons(cfg, disp);
+                         if (auto low = low_disk_reason(cfg.queue.db_path, cfg.queue.min_free_mb))
+                           reasons.push_back(std::move(*low));
+                         return reasons;
                        }},
                       cfg.routing);
   http_server api(ex, cfg.api, deps);
@@ -249,14 +249,15 @@ int run_daemon(daemon_config const& cfg) {
     spdlog::critical("{}", lock.error().message);
     return 1;
   }
-  auto gc = open_queue(cfg);
+  std::vector<std::string> suspended;
+  auto gc = open_queue(cfg, suspended);
   if (!gc) return 1;
   dlr_log dlr(cfg.logging.dlr_log);
   if (auto err = dlr.reopen(); !err.empty()) {
     spdlog::critical("dlr log: {}", err);
     return 1;
   }
-  int status = serve(cfg, *gc, dlr);
+  int status = serve(cfg, *gc, dlr, suspended);
   if (status == 0) spdlog::info("smsgw stopped");
   return status;
 }

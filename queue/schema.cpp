@@ -375,6 +375,22 @@ void widen_state_check(sqlite::database& db) {
     throw std::runtime_error("schema step 11: the state CHECK of messages was not found");
 }
 
+// Step 12 (issue #14): an operator's control of a carrier, kept across restarts. The queue
+// knows nothing of links: it stores a name and a flag, the daemon reads them at start.
+//   carrier_control  one row per carrier an operator suspended or resumed (never deleted)
+//     carrier      the carrier's configured name
+//     suspended    1 = suspended: its traffic goes to its alternates; 0 = resumed
+//     changed_at   when it was last suspended or resumed (ms)
+//     changed_by   who asked, as the API was told ('' = not said)
+constexpr std::string_view k_step12 = R"sql(
+CREATE TABLE carrier_control (
+  carrier     TEXT    PRIMARY KEY,
+  suspended   INTEGER NOT NULL CHECK (suspended IN (0, 1)),
+  changed_at  INTEGER NOT NULL,
+  changed_by  TEXT    NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+)sql";
+
 // Step 13 (issue #14): who asked for a message. The enqueue's history row (seq 0) records the
 // API caller as the kernel reported it on the socket (SO_PEERCRED), two plain integers:
 //   events.requester_uid  the calling process's user id; NULL on other rows, on rows written
@@ -385,7 +401,7 @@ ALTER TABLE events ADD COLUMN requester_uid INTEGER;
 ALTER TABLE events ADD COLUMN requester_pid INTEGER;
 )sql";
 
-// Append new steps here (next: version 12, then 14); never edit a released step.
+// Append new steps here (next: version 14); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -399,7 +415,7 @@ constexpr migration k_migrations[] = {
     {10, "the text of a final message erased", k_step10},
     {11, "receipt deadlines, filtered routes, earlier attempts, state no_receipt", k_step11,
      widen_state_check},
-    // 12: another branch's step (issue #14 assigns 13 here); it goes before this line.
+    {12, "carrier control (suspension)", k_step12},
     {13, "who asked: the API caller's uid and pid on the enqueue row", k_step13},
 };
 

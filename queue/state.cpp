@@ -47,8 +47,10 @@ bool can_transition(state from, state to) noexcept {
       return to == in_flight || to == expired || to == cancelled || to == superseded ||
              to == delivered || to == undeliverable;
     case in_flight:
+      // cancelled: only while still in a buffer, never written (store::cancel_unsent checks
+      // the sending mark).
       return to == submitted || to == queued || to == outcome_unknown || to == rejected ||
-             to == expired;
+             to == expired || to == cancelled;
     case submitted:
       return to == delivered || to == undeliverable || to == queued || to == no_receipt;
     case outcome_unknown:

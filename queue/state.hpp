@@ -3,7 +3,8 @@
 // delivered message submitted) is refused with invalid_state instead of corrupting history.
 //   queued -> in_flight | expired | cancelled | superseded | delivered | undeliverable
 //            (a late receipt for an earlier attempt)
-//   in_flight -> submitted | queued | outcome_unknown | rejected | expired
+//   in_flight -> submitted | queued | outcome_unknown | rejected | expired | cancelled (no
+//                sending mark yet: claimed, never written to a socket)
 //   submitted -> delivered | undeliverable | queued (no receipt: retry) | no_receipt
 //   no_receipt -> delivered | undeliverable (a receipt after all; the only final state that
 //                 may change)

@@ -87,6 +87,27 @@ struct live_group {
   double max_validity_used = 0;
 };
 
+/// What cancel_unsent() did.
+struct cancel_outcome {
+  bool cancelled = false;  ///< it is cancelled now; false: `msg.st` says why it cannot be
+  message msg;             ///< the message as stored after
+};
+
+/// Queued messages of one carrier (routing key) and priority (queued_backlog()).
+struct backlog_group {
+  std::string carrier;
+  priority prio = priority::otp;
+  std::int64_t count = 0;
+};
+
+/// An operator's suspension of a carrier, as stored (schema step 12).
+struct carrier_control {
+  std::string carrier;
+  bool suspended = false;
+  time_point changed_at{};
+  std::string changed_by;  ///< '' = not said
+};
+
 /// What crash recovery did at open().
 struct recovery_report {
   std::size_t requeued = 0;         ///< in_flight, never handed to a link -> queued
@@ -184,6 +205,16 @@ class store {
   /// messages_live index plus a row read per waiting message.
   result<std::vector<live_group>> live_summary(time_point now);
 
+  /// Queued messages per carrier (routing key) and priority: one walk of messages_due.
+  result<std::vector<backlog_group>> queued_backlog();
+
+  // --- carrier control (schema step 12) ------------------------------------------------------
+  /// Records that `carrier` is suspended (or resumed) by `by` at `now`; idempotent.
+  result<void> set_carrier_suspended(std::string_view carrier, bool suspended,
+                                     std::string_view by, time_point now);
+  /// Every carrier an operator ever suspended or resumed, by name.
+  result<std::vector<carrier_control>> carrier_controls();
+
   // --- dispatch ------------------------------------------------------------------------------
   /// Atomically takes up to `max` due messages of `carrier` (queued, not_before <= now),
   /// highest priority then oldest, and marks them in_flight. Queued messages of the carrier
@@ -230,6 +261,13 @@ class store {
                                       std::string_view filtered_route, time_point now);
   /// queued/outcome_unknown -> cancelled. invalid_state if already in flight or final.
   result<void> cancel(message_id id, time_point now);
+  /// An operator's cancel (DELETE /v1/messages/{id}): a message never written to a socket,
+  /// queued or in_flight without its sending mark (claimed, still in a buffer), becomes
+  /// cancelled (final; its text erased, `detail` in its history). Anything else (sending
+  /// mark set, submitted, outcome_unknown, final) is left as it is: cancelled == false.
+  /// not_found for an unknown id. Decided in one transaction on the queue thread, so it
+  /// races safely with mark_sending: whichever commits first wins.
+  result<cancel_outcome> cancel_unsent(message_id id, std::string_view detail, time_point now);
 
   // --- receipts ------------------------------------------------------------------------------
   /// Records a delivery receipt durably (committed before return) and applies it: matched by

@@ -6,6 +6,7 @@
 // parser, duplicate keys refused (Boost.JSON 1.81 would silently keep the last), no control
 // characters in any field.
 #include "daemon/api/http_api.hpp"
+#include "daemon/api/control_api.hpp"
 
 #include "daemon/api/access_policy.hpp"
 
@@ -415,7 +416,7 @@ std::string_view route_of(std::string_view path) {
   if (path == "/v1/otp" || path == "/v1/messages" || path == "/healthz" || path == "/metrics")
     return path;
   if (path.starts_with("/v1/messages/")) return "/v1/messages/{id}";
-  return "";
+  return control_route_of(path);
 }
 
 boost::asio::awaitable<http_response> route(http_request const& req, api_deps& deps,
@@ -424,6 +425,7 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
   auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" ? http::verb::post : http::verb::get;
   if (endpoint.empty())
     co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no such endpoint");
+  if (auto res = co_await route_control(req, deps, path, endpoint)) co_return std::move(*res);
   if (req.method() != wanted) {
     auto res = error_response(req.version(), req.keep_alive(), 405, "method_not_allowed",
                               fmt::format("{} is not allowed on {}; use {}", std::string_view(req.method_string()),
@@ -431,31 +433,7 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
     res.set(http::field::allow, http::to_string(wanted));
     co_return res;
   }
-  if (endpoint == "/healthz") {
-    auto o = deps.health();
-    auto waiting = co_await deps.queue_waiting();
-    if (waiting && !*waiting) {
-      // The queue cannot answer (e.g. after a failed fsync nothing is acknowledged any more):
-      // not healthy, whatever the links say. The message names the file and the failure.
-      auto const& e = waiting->error();
-      o["queue"] = {{"error", queue::to_string(e.code)}, {"message", e.message}};
-      o["status"] = "error";
-      co_return json_response(req, http::status::service_unavailable, o);
-    }
-    if (waiting) {
-      auto const& n = **waiting;
-      o["queue"] = {{"queued", n[0]}, {"in_flight", n[1]}, {"outcome_unknown", n[2]}};
-    }
-    // The queue still answers reads, but its writes fail (a full disk: every claim or
-    // enqueue refused): nothing goes out, so not healthy either.
-    if (auto why = deps.queue_problem()) {
-      o["status"] = "degraded";
-      o["reason"] = *why;
-      co_return json_response(req, http::status::service_unavailable, o);
-    }
-    o["status"] = "ok";
-    co_return json_response(req, http::status::ok, o);
-  }
+  if (endpoint == "/healthz") co_return co_await get_healthz(req, deps);
   if (endpoint == "/metrics") {
     auto text = co_await deps.metrics_text();
     if (!text)

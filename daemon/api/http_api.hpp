@@ -8,6 +8,8 @@
 //   GET  /healthz           liveness, link summary, messages waiting (503 if the queue fails,
 //                           or refuses claims or commits: "degraded" with the reason)
 //   GET  /metrics           Prometheus text exposition (api_deps::metrics_text)
+//   DELETE /v1/messages/{id}, GET /v1/carriers, POST /v1/carriers/{name}/suspend|resume:
+//                           operator control (daemon/api/control_api.hpp)
 #pragma once
 
 #include <array>
@@ -35,6 +37,8 @@ class store;
 }
 
 namespace smsgw {
+
+class control_deps;
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -76,6 +80,11 @@ class api_deps {
   /// commits failing, e.g. on a full disk); nullopt while healthy. GET /healthz is then 503
   /// "degraded" with this as its "reason".
   virtual std::optional<std::string> queue_problem() { return std::nullopt; }
+  /// More reasons for GET /healthz to say "degraded" (a carrier with no bound link for too
+  /// long, low disk space where the queue lives); empty while healthy.
+  virtual std::vector<std::string> degraded_reasons() { return {}; }
+  /// The operator endpoints' needs (daemon/api/control_deps.hpp); nullptr: they answer 404.
+  virtual control_deps* control() { return nullptr; }
   virtual queue::time_point now() { return queue::clock::now(); }
   /// GET /metrics: the metrics in Prometheus text format, read now. nullopt: the daemon has
   /// no metrics (404).

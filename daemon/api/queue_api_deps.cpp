@@ -58,6 +58,32 @@ boost::asio::awaitable<std::optional<std::string>> queue_api_deps::metrics_text(
   co_return co_await hooks_.metrics();
 }
 
+std::vector<std::string> queue_api_deps::degraded_reasons() {
+  return hooks_.degraded ? hooks_.degraded() : std::vector<std::string>{};
+}
+
+control_deps* queue_api_deps::control() { return hooks_.cancel ? this : nullptr; }
+
+boost::asio::awaitable<queue::result<queue::cancel_outcome>> queue_api_deps::cancel(queue::message_id id,
+                                                                                    std::string who) {
+  co_return co_await hooks_.cancel(id, std::move(who));
+}
+
+boost::json::array queue_api_deps::carriers() {
+  return hooks_.carriers ? hooks_.carriers() : boost::json::array{};
+}
+
+boost::asio::awaitable<queue::result<std::vector<queue::backlog_group>>> queue_api_deps::backlog() {
+  co_return co_await queue_call(gc_, [](queue::store& s) { return s.queued_backlog(); });
+}
+
+boost::asio::awaitable<queue::result<void>> queue_api_deps::set_suspended(std::string carrier,
+                                                                          bool suspended, std::string who) {
+  if (!hooks_.set_suspended)
+    co_return queue::error{queue::errc::invalid_argument, "carrier control is not wired"};
+  co_return co_await hooks_.set_suspended(std::move(carrier), suspended, std::move(who));
+}
+
 void queue_api_deps::answered(std::string_view endpoint, int status,
                               std::chrono::steady_clock::duration took) {
   if (hooks_.answered) hooks_.answered(endpoint, status, took);

@@ -13,6 +13,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "daemon/api/control_deps.hpp"
 #include "daemon/api/http_api.hpp"
 #include "daemon/dispatch/queue_bridge.hpp"
 #include "queue/group_commit.hpp"
@@ -32,9 +33,18 @@ struct api_hooks {
   /// Every answer of the API (api_deps::answered).
   std::function<void(std::string_view endpoint, int status,
                      std::chrono::steady_clock::duration took)> answered;
+  // Operator control (daemon/api/control_deps.hpp); with `cancel` empty, control() is nullptr.
+  std::function<boost::asio::awaitable<queue::result<queue::cancel_outcome>>(queue::message_id,
+                                                                             std::string who)> cancel;
+  /// Every carrier's status object, in config order.
+  std::function<boost::json::array()> carriers;
+  std::function<boost::asio::awaitable<queue::result<void>>(std::string carrier, bool suspended,
+                                                            std::string who)> set_suspended;
+  /// More reasons for /healthz to say "degraded" (no bound link for too long, low disk).
+  std::function<std::vector<std::string>()> degraded;
 };
 
-class queue_api_deps : public api_deps {
+class queue_api_deps : public api_deps, private control_deps {
  public:
   queue_api_deps(api_settings settings, std::vector<route_config> const& carriers,
                  queue::group_commit& gc, boost::asio::any_io_executor ex, api_hooks hooks = {},
@@ -51,10 +61,20 @@ class queue_api_deps : public api_deps {
   /// 30 s ago.
   std::optional<std::string> queue_problem() override;
   boost::asio::awaitable<std::optional<std::string>> metrics_text() override;
+  std::vector<std::string> degraded_reasons() override;
+  control_deps* control() override;
   void answered(std::string_view endpoint, int status,
                 std::chrono::steady_clock::duration took) override;
 
  private:
+  // control_deps, from the hooks (backlog: a queue call of its own).
+  boost::asio::awaitable<queue::result<queue::cancel_outcome>> cancel(queue::message_id id,
+                                                                      std::string who) override;
+  boost::json::array carriers() override;
+  boost::asio::awaitable<queue::result<std::vector<queue::backlog_group>>> backlog() override;
+  boost::asio::awaitable<queue::result<void>> set_suspended(std::string carrier, bool suspended,
+                                                            std::string who) override;
+
   queue::group_commit& gc_;
   queue_enqueuer enqueuer_;
   api_hooks hooks_;

@@ -280,6 +280,7 @@ route_config read_carrier(table_reader& r) {
   rc.alternates = r.get_strings("alternates");
   r.get("sender", rc.sender, 1, 20);
   r.get_duration("failover_after_ms", rc.failover_after, 0, day_ms);
+  r.get_duration("no_bind_degraded_seconds", rc.no_bind_degraded, 0, 86'400);
   rc.peak = read_peak(r);
   r.get_duration("receipt_timeout_ms", rc.receipt_timeout, 0, 86'400'000);
   r.get_duration("transactional_receipt_timeout_ms", rc.transactional_receipt_timeout, 0,
@@ -411,6 +412,7 @@ void read_sections(table_reader& top, daemon_config& cfg) {
     q.get_duration("retention_hours", cfg.queue.retention, 1, 24 * 366);
     q.get_duration("housekeeping_ms", cfg.queue.housekeeping_interval, 10, 3'600'000);
     q.get_duration("no_receipt_grace_seconds", cfg.queue.no_receipt_grace, 0, 7 * 86400);
+    q.get_int("min_free_mb", cfg.queue.min_free_mb, 0, 1'048'576);
     q.check_unknown();
   }
   {

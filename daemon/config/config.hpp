@@ -35,6 +35,10 @@ struct route_config {
   /// How long the carrier may have no bound submitting link before the OTPs already taken
   /// into its buffer go to an alternate that is up; key `failover_after_ms`, default 5000.
   std::chrono::milliseconds failover_after{5000};
+  /// GET /healthz says "degraded" (503) once the carrier has had no bound submitting link
+  /// for longer than this (since the daemon started, if it never bound); key
+  /// `no_bind_degraded_seconds`, default 60, 0 = never.
+  std::chrono::seconds no_bind_degraded{60};
   /// Peak-hour windows (daemon/config/peak_schedule.hpp), key `peak`: `[[carrier.peak]]` tables
   /// with keys `days`, `start`, `end`, `throughput`, `transactional_share`, `bulk_share`, `name`.
   /// Absent in the TOML = default_peak_schedule() (bulk paused Mon-Fri 09-11 and 13-15 WIB);
@@ -63,6 +67,9 @@ struct queue_settings {
   /// `no_receipt_grace_seconds`: a submitted message still without a final receipt this long
   /// after its validity becomes no_receipt (final), default 3600, 0..604800.
   std::chrono::seconds no_receipt_grace{3600};
+  /// `min_free_mb`: GET /healthz says "degraded" (503) while the file system holding db_path
+  /// has less free space than this (MiB available to smsgw, statvfs), default 100, 0 = never.
+  std::uint64_t min_free_mb = 100;
 };
 
 /// The queue's limits with the daemon's defaults: the queue library leaves the resend

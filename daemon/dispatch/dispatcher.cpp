@@ -87,6 +87,7 @@ dispatcher::dispatcher(asio::any_io_executor ex, queue::group_commit& gc,
     }
     auto& owner = static_cast<source_owner&>(*this);  // a private base: convert it here
     sources_.emplace(c.link.name, std::make_unique<dispatcher_source>(owner, c.link.name, keys));
+    unbound_since_[c.link.name] = std::chrono::steady_clock::now();
   }
 }
 
@@ -303,6 +304,9 @@ bool dispatcher::still_sendable(outbound_message& out, queue::time_point now) {
 }
 
 void dispatcher::forget_unsent(std::uint64_t ref) {
+  // Refused because an operator's cancel won the race with the sending mark: that cancel's
+  // answer records it (dispatcher::cancel), not as expired.
+  if (cancelling_.contains(static_cast<queue::message_id>(ref))) return;
   auto it = handed_out_.find(ref);
   if (it == handed_out_.end()) return;
   queue::message m = std::move(it->second);
@@ -362,7 +366,7 @@ void dispatcher::refresh_schedules() {
 
 bool dispatcher::is_up(std::string_view carrier) const {
   auto it = bound_.find(carrier);
-  return it != bound_.end() && !it->second.empty();
+  return it != bound_.end() && !it->second.empty() && !suspended(carrier);
 }
 
 void dispatcher::log_final(queue::message const& m, std::string_view state, std::string_view err,
@@ -636,26 +640,35 @@ void dispatcher::on_link_state(link_identity const& link, link_state state,
                                std::string_view detail) {
   // A carrier is up while one of its submitting binds is bound ("-rx" binds of a
   // transmitter_receiver pair only receive: daemon/link/carrier.cpp names them so).
+  // Up for routing also needs no operator's suspension (is_up): a suspended carrier's binds
+  // coming and going change nothing for routing.
   auto& binds = bound_[link.carrier];
-  bool const was_up = !binds.empty();
+  bool const was_up = is_up(link.carrier);
   if (state == link_state::bound && !link.bind.ends_with("-rx")) binds.insert(link.bind);
   else binds.erase(link.bind);
   (void)detail;  // the link itself logs every change (smsc_link::set_state): not twice
-  bool const up = !binds.empty();
+  bool const up = is_up(link.carrier);
   auto const now = std::chrono::steady_clock::now();
+  if (binds.empty()) unbound_since_.try_emplace(link.carrier, now);  // for /healthz
+  else unbound_since_.erase(link.carrier);
   if (was_up && !up && !stopping_) {
     down_since_[link.carrier] = now;
     auto const* rc = config_.find_carrier(link.carrier);
     auto delay = rc ? rc->failover_after : std::chrono::milliseconds(5000);
     asio::co_spawn(executor_, fail_over_after(link.carrier, now, delay), asio::detached);
   } else if (!was_up && up) {
-    down_since_.erase(link.carrier);
-    // Carriers down for longer than their failover_after whose OTPs found no alternate up
-    // then: this one may be it.
-    for (auto const& [name, since] : down_since_) {
-      auto const* rc = config_.find_carrier(name);
-      if (rc && now - since >= rc->failover_after) fail_over_buffered(name);
-    }
+    came_up(link.carrier, now);
+  }
+}
+
+void dispatcher::came_up(std::string_view carrier, std::chrono::steady_clock::time_point now) {
+  if (auto it = down_since_.find(carrier); it != down_since_.end()) down_since_.erase(it);
+  // Carriers down for longer than their failover_after (or suspended) whose OTPs found no
+  // alternate up then: this one may be it.
+  for (auto const& [name, since] : down_since_) {
+    auto const* rc = config_.find_carrier(name);
+    if (suspended(name)) fail_over_buffered(name, true);
+    else if (rc && now - since >= rc->failover_after) fail_over_buffered(name);
   }
 }
 
@@ -671,7 +684,7 @@ asio::awaitable<void> dispatcher::fail_over_after(std::string carrier,
   fail_over_buffered(carrier);
 }
 
-void dispatcher::fail_over_buffered(std::string_view carrier) {
+void dispatcher::fail_over_buffered(std::string_view carrier, bool suspended) {
   auto home = sources_.find(carrier);
   auto const* rc = config_.find_carrier(carrier);
   if (home == sources_.end() || rc == nullptr) return;
@@ -702,15 +715,16 @@ void dispatcher::fail_over_buffered(std::string_view carrier) {
       home->second->push(std::move(m));
     }
   }
+  auto const why = suspended ? std::string("suspended by an operator")
+                              : fmt::format("no bound link for {} ms", rc->failover_after.count());
   for (auto const& [alt, n] : moved) {
     stats_.failed_over += n;
-    spdlog::info("carrier {}: no bound link for {} ms: {} OTP(s) from its buffer go via {}",
-                 carrier, rc->failover_after.count(), n, alt);
+    spdlog::info("carrier {}: {}: {} OTP(s) from its buffer go via {}", carrier, why, n, alt);
   }
   if (!moved.empty()) ++stats_.failovers;
   if (stayed > 0) {
-    spdlog::warn("carrier {}: no bound link for {} ms and no alternate up for {} OTP(s): they "
-                 "wait in its buffer", carrier, rc->failover_after.count(), stayed);
+    spdlog::warn("carrier {}: {} and no alternate up for {} OTP(s): they wait in its buffer",
+                 carrier, why, stayed);
   }
 }
 

@@ -122,6 +122,39 @@ class dispatcher final : public smpp_events, private source_owner {
   /// (it must outlive the dispatcher). Without it nothing is counted but stats().
   void attach_metrics(metrics& m) noexcept { metrics_ = &m; }
 
+  // --- operator control (issue #14; docs/dispatcher.md "Suspended carriers", "Cancel") ---
+  /// DELETE /v1/messages/{id}: cancels message `id` if it was never written to a socket
+  /// (queued, or claimed and still in a buffer: then it leaves the buffer too). Decided by
+  /// the queue (store::cancel_unsent) in one transaction, so a link's sending mark and the
+  /// cancel cannot both win. A DLR line "cancelled" for a cancelled one. `who` goes to the
+  /// history ('' = not said).
+  boost::asio::awaitable<queue::result<queue::cancel_outcome>> cancel(queue::message_id id,
+                                                                      std::string who);
+  /// POST /v1/carriers/{name}/suspend, /resume: records it in the queue (it survives a
+  /// restart), then applies it (apply_suspension). invalid_argument for an unknown carrier.
+  boost::asio::awaitable<queue::result<void>> set_suspended(std::string carrier, bool suspended,
+                                                            std::string who);
+  /// Applies a suspension without recording it (at start, from the queue's carrier_control):
+  /// a suspended carrier counts as down for routing at once, its buffered OTPs go to its
+  /// alternates, its other buffered messages go back to the queue, its source hands out
+  /// nothing; its links stay bound (receipts still come in). false for an unknown carrier.
+  bool apply_suspension(std::string const& carrier, bool suspended);
+  bool suspended(std::string_view carrier) const override {
+    return suspended_.find(carrier) != suspended_.end();
+  }
+  /// How a carrier is used for routing now.
+  enum class route_state { up, down, failed_over, suspended };
+  static std::string_view to_string(route_state s) noexcept;
+  struct carrier_route_status {
+    route_state state = route_state::down;
+    std::size_t bound = 0;  ///< submitting binds bound now
+    /// Since when it has had no bound submitting link (since the daemon started if never);
+    /// nullopt while one is bound.
+    std::optional<std::chrono::steady_clock::time_point> unbound_since;
+    std::size_t buffered = 0;  ///< claimed messages in its source's buffer
+  };
+  carrier_route_status route_status(std::string_view carrier) const;
+
   dispatcher_stats const& stats() const noexcept { return stats_; }
   /// Why the queue is refusing the dispatcher's work (a claim, a sending mark, a submit
   /// result, a receipt or housekeeping failed, e.g. on a full disk) if the last failure is
@@ -158,14 +191,20 @@ class dispatcher final : public smpp_events, private source_owner {
   int claim_ceiling(std::string const& carrier) override;
 
   dispatcher_source& source_of(queue::message const& m, dispatcher_source& claimer);
+  /// A submitting bind is bound and no operator suspended it.
   bool is_up(std::string_view carrier) const;
+  /// `carrier` came up for routing (bound or resumed): carriers down since long enough whose
+  /// OTPs found no alternate up then may find it now.
+  void came_up(std::string_view carrier, std::chrono::steady_clock::time_point now);
+  /// The non-OTP messages in `carrier`'s buffer go back to the queue (suspension).
+  void requeue_buffered_non_otp(std::string const& carrier);
   /// Waits `delay`; if `carrier` is still down since `since`, fail_over_buffered(carrier).
   boost::asio::awaitable<void> fail_over_after(std::string carrier,
                                                std::chrono::steady_clock::time_point since,
                                                std::chrono::milliseconds delay);
   /// The OTPs in the buffer of `carrier` (down for its failover_after) go to the first of its
   /// alternates with a bound link; they stay if none is up.
-  void fail_over_buffered(std::string_view carrier);
+  void fail_over_buffered(std::string_view carrier, bool suspended = false);
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.
@@ -190,6 +229,12 @@ class dispatcher final : public smpp_events, private source_owner {
   std::map<std::string, std::set<std::string>, std::less<>> bound_;  // carrier -> binds bound now
   // carrier -> when its last submitting bind went down (absent while up or never up)
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> down_since_;
+  std::set<std::string, std::less<>> suspended_;  // by an operator
+  // carrier -> since when it has had no bound submitting link (from construction)
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> unbound_since_;
+  // messages whose cancel is being decided by the queue (see forget_unsent); a multiset: two
+  // DELETEs of one id may be pending at once
+  std::multiset<queue::message_id> cancelling_;
   route_table routes_;
   retry_settings retry_;
   wake_signal stop_signal_;

@@ -96,7 +96,8 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size
     // After stop_dequeuing() nothing is handed out: the caller waits here until its link
     // closes and cancels it. (Returning empty at once would let a link's feeder spin
     // without ever yielding to the event loop.)
-    if (!owner_.stopping()) {
+    // Suspended by an operator: its traffic goes to its alternates (docs/dispatcher.md).
+    if (!owner_.stopping() && !owner_.suspended(carrier_)) {
       apply_schedule();  // a window's edge may have passed since the last look
       if (auto out = pop(max); !out.empty()) co_return out;
       // Nothing in the buffer may go now: claim (only the classes the window lets go).

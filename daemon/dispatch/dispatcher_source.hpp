@@ -31,6 +31,8 @@ class source_owner {
   virtual queue::group_commit& queue_writer() = 0;
   /// After stop_dequeuing(): hand out nothing more.
   virtual bool stopping() const = 0;
+  /// While an operator suspended `carrier`: its source claims and hands out nothing.
+  virtual bool suspended(std::string_view carrier) const = 0;
   /// Messages `claimer` just claimed: each goes to the buffer of the source of its route.
   virtual void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) = 0;
   /// Just before hand-out: false (and the message recorded as expired) if it must not go out.
@@ -73,6 +75,8 @@ class dispatcher_source final : public message_source {
   std::vector<outbound_message> drain();
   /// Takes the buffered messages of one priority class out of the buffer (failover).
   std::vector<outbound_message> drain_priority(int priority);
+  /// Drops message `ref` (of `priority`) from the buffer (cancelled); false if not in it.
+  bool remove(int priority, std::uint64_t ref) { return buffer_.erase({priority, ref}) > 0; }
 
  private:
   /// Hands out in (priority, ref) order what the peak-hour rules let go now; what they hold

@@ -45,6 +45,14 @@ class api_client {
   api_reply get(std::string const& target) const {
     return call(boost::beast::http::verb::get, target, "");
   }
+  /// DELETE; `operator_name` (not empty) is sent as the X-Operator header.
+  api_reply del(std::string const& target, std::string const& operator_name = {}) const {
+    return call(boost::beast::http::verb::delete_, target, "", operator_name);
+  }
+  /// POST with an empty JSON object; `operator_name` as for del().
+  api_reply post_control(std::string const& target, std::string const& operator_name = {}) const {
+    return call(boost::beast::http::verb::post, target, "{}", operator_name);
+  }
 
   /// True if a connection to the socket succeeds now (the daemon is accepting).
   bool connectable() const {
@@ -61,7 +69,8 @@ class api_client {
   // Async operations driven by run_for(): a blocking Asio read ignores SO_RCVTIMEO (it
   // polls without a timeout after EAGAIN), and a daemon whose loop hangs must fail the
   // test, not hang it.
-  api_reply call(boost::beast::http::verb verb, std::string const& target, std::string body) const {
+  api_reply call(boost::beast::http::verb verb, std::string const& target, std::string body,
+                 std::string const& operator_name = {}) const {
     namespace http = boost::beast::http;
     using boost::system::error_code;
     api_reply out;
@@ -70,6 +79,7 @@ class api_client {
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "smsgw");
     req.keep_alive(false);
+    if (!operator_name.empty()) req.set("X-Operator", operator_name);
     if (verb == http::verb::post) {
       req.set(http::field::content_type, "application/json");
       req.body() = std::move(body);

@@ -40,7 +40,8 @@ class store_deps final : public queue_api_deps {
                        {.enqueued = [this](std::string_view c) { notified.emplace_back(c); },
                         .health = {},
                         .queue_problem = {},
-                        .metrics = {}, .answered = {}}) {}
+                        .metrics = {}, .answered = {},
+                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}}) {}
 
   queue::time_point now() override { return now_; }
 

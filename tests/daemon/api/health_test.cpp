@@ -52,7 +52,8 @@ TEST_CASE("/healthz is 503 \"degraded\" with the reason while claims fail, ok ag
   queue_api_deps deps(w.cfg.api, w.cfg.carriers, w.gc(), w.io.get_executor(),
                       {.enqueued = {}, .health = {},
                        .queue_problem = [&] { return w.disp().queue_problem(); },
-                       .metrics = {}, .answered = {}});
+                       .metrics = {}, .answered = {},
+                       .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}});
   auto ok = call(w, deps, http::verb::get, "/healthz");
   CHECK(ok.result_int() == 200);
   CHECK(body_of(ok).at("status").as_string() == "ok");
@@ -101,4 +102,33 @@ TEST_CASE("/healthz is 503 \"degraded\" after a refused enqueue commit", "[healt
   CHECK(o.at("status").as_string() == "degraded");
   CHECK(std::string(o.at("reason").as_string()).find("the queue refused an enqueue") != std::string::npos);
   set_read_only(w, false);
+}
+
+TEST_CASE("/healthz answers 503 degraded \"queue did not answer\" while the queue thread is stuck, not hang", "[health]") {
+  dispatch_world w({sim_spec{"telkomsel", {}}});
+  w.start();
+  queue_api_deps deps(w.cfg.api, w.cfg.carriers, w.gc(), w.io.get_executor(),
+                      {.enqueued = {}, .health = {}, .queue_problem = {}, .metrics = {}, .answered = {},
+                       .cancel = {}, .carriers = {}, .set_suspended = {},
+                       .degraded = [] { return std::vector<std::string>{"a reason of the daemon"}; }});
+  // The queue writer busy with a task that waits for us: every queue call waits behind it.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto stuck = w.gc().run([released](queue::store&) { released.wait(); });
+  auto h = call(w, deps, http::verb::get, "/healthz");
+  CHECK(h.result_int() == 503);
+  auto o = body_of(h);
+  CHECK(o.at("status").as_string() == "degraded");
+  CHECK_FALSE(o.contains("queue"));
+  auto const& reasons = o.at("reasons").as_array();
+  REQUIRE(reasons.size() == 2);
+  CHECK(std::string(reasons[0].as_string()).find("the queue did not answer within 2 s") != std::string::npos);
+  CHECK(reasons[1].as_string() == "a reason of the daemon");
+  CHECK(o.at("reason") == reasons[0]);
+  release.set_value();
+  stuck.get();
+  // The queue answers again (after the stuck call's late answer, which is dropped).
+  auto again = body_of(call(w, deps, http::verb::get, "/healthz"));
+  CHECK(again.at("queue").at("queued").as_int64() == 0);
+  CHECK(again.at("reasons").as_array().size() == 1);
 }

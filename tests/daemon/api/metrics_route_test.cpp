@@ -32,7 +32,8 @@ class metrics_deps final : public queue_api_deps {
                         .answered = [this](std::string_view e, int s,
                                            std::chrono::steady_clock::duration) {
                           answers.push_back({std::string(e), s});
-                        }}) {}
+                        },
+                        .cancel = {}, .carriers = {}, .set_suspended = {}, .degraded = {}}) {}
   int scrapes = 0;
   std::vector<answer> answers;
 };
