@@ -145,3 +145,99 @@ TEST_CASE("smsgwctl: a caller outside the allow-list is refused with exit 1 (403
   CHECK(r.err.find("smsgwctl: send 403: forbidden: uid") == 0);
   CHECK(ctl(gw, {"status"}).code == 0);  // reads stay open
 }
+
+TEST_CASE("smsgwctl carriers, suspend, resume, cancel", "[e2e][smsgwctl]") {
+  gateway gw(one_carrier());
+  wait_until([&] { return bound_links(gw, "telkomsel") >= 1; }, startup_deadline);
+
+  auto carriers = ctl(gw, {"carriers"});
+  INFO(carriers.err);
+  REQUIRE(carriers.code == 0);
+  CHECK(carriers.out.find("CARRIER") == 0);
+  CHECK(carriers.out.find("telkomsel") != std::string::npos);
+  CHECK(carriers.out.find(" up ") != std::string::npos);
+  auto carriers_json = ctl(gw, {"--json", "carriers"});
+  REQUIRE(carriers_json.code == 0);
+  CHECK(json_of(carriers_json.out).at("carriers").at(0).at("name") == "telkomsel");
+
+  auto suspended = ctl(gw, {"--operator", "night-shift", "suspend", "telkomsel"});
+  INFO(suspended.err);
+  REQUIRE(suspended.code == 0);
+  CHECK(suspended.out.find("carrier telkomsel: suspended (suspended: yes") == 0);
+  CHECK(gw.daemon.logs().find("carrier telkomsel: suspended by an operator: night-shift") != std::string::npos);
+  CHECK(json_of(ctl(gw, {"--json", "carriers"}).out).at("carriers").at(0).at("suspended") == true);
+
+  // A transactional message to a suspended carrier with no alternate waits queued: cancel it.
+  auto sent = ctl(gw, {"--json", "send", "--to", "081211114010", "--text", "Your invoice is ready"});
+  REQUIRE(sent.code == 0);
+  auto id = std::to_string(json_of(sent.out).at("id").as_int64());
+  auto cancelled = ctl(gw, {"cancel", id});
+  INFO(cancelled.err);
+  CHECK(cancelled.code == 0);
+  CHECK(cancelled.out == fmt::format("message {}: cancelled\n", id));
+  // A second cancel: 409, the state said, exit 1.
+  auto again = ctl(gw, {"cancel", id});
+  CHECK(again.code == 1);
+  CHECK(again.err == fmt::format("smsgwctl: cancel 409: message {} is cancelled: not cancelled\n", id));
+  CHECK(ctl(gw, {"cancel", "999999"}).code == 1);
+
+  auto resumed = ctl(gw, {"resume", "telkomsel"});
+  REQUIRE(resumed.code == 0);
+  CHECK(resumed.out.find("carrier telkomsel: up (suspended: no") == 0);
+  auto unknown = ctl(gw, {"suspend", "nosuch"});
+  CHECK(unknown.code == 1);
+  CHECK(unknown.err == "smsgwctl: suspend 404: not_found: no such carrier\n");
+
+  // A delivered message cannot be cancelled.
+  auto otp = ctl(gw, {"--json", "send", "--to", "081211114011", "--otp", "7391"});
+  REQUIRE(otp.code == 0);
+  auto otp_id = json_of(otp.out).at("id").as_int64();
+  gw.wait_final({otp_id});
+  auto late = ctl(gw, {"cancel", std::to_string(otp_id)});
+  CHECK(late.code == 1);
+  CHECK(late.err == fmt::format("smsgwctl: cancel 409: message {} is delivered: not cancelled\n", otp_id));
+}
+
+// The two cases below need GET /v1/events (branch wt-events) and POST /v1/reload (branch
+// wt-reload), which were not merged into this branch (conflicts with wt-control). Written
+// against their docs/daemon.md contracts and hidden ("[.]"): remove the "[.]" once both are
+// merged.
+TEST_CASE("smsgwctl events follows outcomes and resumes after the daemon restarts", "[.][e2e][smsgwctl][needs-events]") {
+  gateway gw(one_carrier());
+  wait_until([&] { return bound_links(gw, "telkomsel") >= 1; }, startup_deadline);
+  auto sent = ctl(gw, {"--json", "send", "--to", "081211114020", "--otp", "5821"});
+  REQUIRE(sent.code == 0);
+  auto id = json_of(sent.out).at("id").as_int64();
+  gw.wait_final({id});
+  // From the oldest outcome retained, only the final delivered one, as JSON lines.
+  auto ev = ctl(gw, {"--json", "events", "--after", "0", "--state", "delivered", "--count", "1"});
+  INFO(ev.err);
+  REQUIRE(ev.code == 0);
+  auto e = json_of(ev.out);
+  CHECK(e.at("message_id").as_int64() == id);
+  CHECK(e.at("state") == "delivered");
+  auto human = ctl(gw, {"events", "--after", "0", "--state", "delivered", "--count", "1"});
+  REQUIRE(human.code == 0);
+  CHECK(human.out.find(fmt::format("message {}  submitted -> delivered", id)) != std::string::npos);
+  auto bad = ctl(gw, {"events", "--state", "in_flight", "--count", "1"});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("smsgwctl: events 400: invalid_request") == 0);
+}
+
+TEST_CASE("smsgwctl reload: the changes, or the invalid line with exit 1", "[.][e2e][smsgwctl][needs-reload]") {
+  gateway gw(one_carrier());
+  auto same = ctl(gw, {"reload"});
+  INFO(same.err);
+  REQUIRE(same.code == 0);
+  CHECK(same.out.find("reloaded") == 0);
+  auto same_json = ctl(gw, {"--json", "reload"});
+  REQUIRE(same_json.code == 0);
+  CHECK(json_of(same_json.out).at("status") == "reloaded");
+  auto text = read_file(gw.config_path);
+  write_file(gw.config_path, text + "\n[retry]\nmax_otp_attempts = 99\n");
+  auto bad = ctl(gw, {"reload"});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("the new configuration is invalid, the old one stays: ") != std::string::npos);
+  CHECK(bad.err.find("retry.max_otp_attempts") != std::string::npos);
+  CHECK(ctl(gw, {"status"}).code == 0);
+}
