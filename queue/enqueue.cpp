@@ -139,7 +139,7 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   ins.run();
   out.id = db.last_insert_rowid();
   // The enqueue's history row: the first of the message's chain (schema step 7).
-  insert_first_event(out.id, now_ms, req.route, event_id);
+  insert_first_event(out.id, now_ms, req.route, event_id, req.requester_uid, req.requester_pid);
 
   for (auto old : out.superseded) {
     row r = load(old);

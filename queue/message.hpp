@@ -56,6 +56,9 @@ struct enqueue_request {
   std::string route;            ///< '' = the carrier's default route
   std::chrono::milliseconds validity{std::chrono::minutes(5)};  ///< expiry = now + validity
   time_point now{};             ///< enqueue time (the caller's clock; tests use fake time)
+  /// Who asked, as the API saw its caller (uid and pid of the process at the other end of
+  /// the socket); stored in the enqueue's history row (schema step 13). nullopt = unknown.
+  std::optional<std::int64_t> requester_uid, requester_pid;
 };
 
 /// A stored message as claim() and get() return it.
@@ -112,6 +115,9 @@ struct event {
   state to = state::queued;
   int attempt = 0;
   std::string route, smsc_message_id, detail;
+  /// The enqueue row only: the uid and pid of the API caller that asked (schema step 13);
+  /// nullopt on every other row, on rows older than step 13, and when nobody was known.
+  std::optional<std::int64_t> requester_uid, requester_pid;
 };
 
 /// Outcome a delivery receipt reports.

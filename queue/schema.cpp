@@ -391,6 +391,16 @@ CREATE TABLE carrier_control (
 ) WITHOUT ROWID;
 )sql";
 
+// Step 13 (issue #14): who asked for a message. The enqueue's history row (seq 0) records the
+// API caller as the kernel reported it on the socket (SO_PEERCRED), two plain integers:
+//   events.requester_uid  the calling process's user id; NULL on other rows, on rows written
+//                         before this step and when the caller is unknown
+//   events.requester_pid  its process id (at the time of the request); NULL likewise
+constexpr std::string_view k_step13 = R"sql(
+ALTER TABLE events ADD COLUMN requester_uid INTEGER;
+ALTER TABLE events ADD COLUMN requester_pid INTEGER;
+)sql";
+
 // Step 14 (issue #14, GET /v1/events): the history's keys become a durable, never reused
 // position for event streams.
 //   events_purged   one row (id = 1): `through`, the largest events.id purge() has deleted.
@@ -424,6 +434,7 @@ constexpr migration k_migrations[] = {
     {11, "receipt deadlines, filtered routes, earlier attempts, state no_receipt", k_step11,
      widen_state_check},
     {12, "carrier control (suspension)", k_step12},
+    {13, "who asked: the API caller's uid and pid on the enqueue row", k_step13},
     {14, "durable event keys for event streams (events_purged)", k_step14},
 };
 

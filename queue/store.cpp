@@ -163,6 +163,11 @@ std::int64_t store::impl::next_event_ids(std::int64_t count) {
 constexpr std::string_view k_insert_event =
     "INSERT INTO events (id, message_id, prev, seq, at, from_state, to_state, attempt, route, "
     "smsc_message_id, detail) VALUES (?10, ?1, ?11, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+// The enqueue's row (seq 0, no previous row): with the caller's uid and pid (schema step 13).
+constexpr std::string_view k_insert_first_event =
+    "INSERT INTO events (id, message_id, prev, seq, at, from_state, to_state, attempt, route, "
+    "smsc_message_id, detail, requester_uid, requester_pid) "
+    "VALUES (?4, ?1, NULL, 0, ?2, NULL, ?5, 0, ?3, NULL, 'enqueued', ?6, ?7)";
 constexpr std::string_view k_set_last_event =
     "UPDATE messages SET last_event = ?2, history_len = ?3 WHERE id = ?1";
 
@@ -184,12 +189,13 @@ void store::impl::insert_event(row& r, std::int64_t at,
 }
 
 void store::impl::insert_first_event(message_id id, std::int64_t at, std::string_view route,
-                                     std::int64_t event_id) {
-  auto& ev = sql_store.insert_event;
-  ev.bind(1, id).bind(2, std::int64_t{0}).bind(3, at).bind_null(4);
-  ev.bind(5, static_cast<std::int64_t>(state::queued)).bind(6, std::int64_t{0});
-  ev.bind_unowned(7, route).bind_null(8).bind_unowned(9, "enqueued").bind(10, event_id);
-  ev.bind_null(11);
+                                     std::int64_t event_id, std::optional<std::int64_t> uid,
+                                     std::optional<std::int64_t> pid) {
+  auto& ev = sql_store.insert_first_event;
+  ev.bind(1, id).bind(2, at).bind_unowned(3, route).bind(4, event_id);
+  ev.bind(5, static_cast<std::int64_t>(state::queued));
+  if (uid) ev.bind(6, *uid); else ev.bind_null(6);
+  if (pid) ev.bind(7, *pid); else ev.bind_null(7);
   ev.run();
 }
 
@@ -395,8 +401,8 @@ result<std::vector<event>> store::history(message_id id) {
         "WITH RECURSIVE chain(id) AS (SELECT last_event FROM messages WHERE id = ?1 "
         "UNION ALL SELECT events.prev FROM events JOIN chain ON events.id = chain.id "
         "WHERE events.prev IS NOT NULL) "
-        "SELECT seq, at, from_state, to_state, attempt, route, smsc_message_id, detail "
-        "FROM events WHERE id IN chain ORDER BY seq");
+        "SELECT seq, at, from_state, to_state, attempt, route, smsc_message_id, detail, "
+        "requester_uid, requester_pid FROM events WHERE id IN chain ORDER BY seq");
     st.bind(1, id);
     std::vector<event> out;
     while (st.step()) {
@@ -409,6 +415,8 @@ result<std::vector<event>> store::history(message_id id) {
       e.route = st.column_string(5);
       e.smsc_message_id = st.column_string(6);
       e.detail = st.column_string(7);
+      if (!st.is_null(8)) e.requester_uid = st.column_int64(8);
+      if (!st.is_null(9)) e.requester_pid = st.column_int64(9);
       out.push_back(std::move(e));
     }
     if (out.empty()) fail(errc::not_found, fmt::format("no message {}", id));
@@ -481,6 +489,7 @@ result<std::vector<live_group>> store::live_summary(time_point now) {
 
 store_statements::store_statements(sqlite::database& db)
     : load_row(db, k_load_row), write_row(db, k_write_row), insert_event(db, k_insert_event),
+      insert_first_event(db, k_insert_first_event),
       set_last_event(db, k_set_last_event), max_event_id(db, k_max_event_id),
       select_message(db, fmt::format(k_select_message, k_message_columns)),
       record_unanswered(db, k_record_unanswered), record_earlier(db, k_record_earlier) {}

@@ -69,7 +69,8 @@ message read_message(sqlite::statement const& st);
 /// queue/store.cpp: a message's row and history.
 struct store_statements {
   explicit store_statements(sqlite::database& db);
-  sqlite::statement load_row, write_row, insert_event, set_last_event, max_event_id;
+  sqlite::statement load_row, write_row, insert_event, insert_first_event, set_last_event;
+  sqlite::statement max_event_id;
   sqlite::statement select_message, record_unanswered, record_earlier;
 };
 
@@ -109,7 +110,8 @@ struct store::impl {
   /// The first history row of a message just inserted (the enqueue, state queued, key
   /// `event_id`). `route` is bound without a copy: it must outlive the call.
   void insert_first_event(message_id id, std::int64_t at, std::string_view route,
-                          std::int64_t event_id);
+                          std::int64_t event_id, std::optional<std::int64_t> requester_uid,
+                          std::optional<std::int64_t> requester_pid);
   /// The stored message `id`, nullopt if there is none.
   std::optional<message> read(message_id id);
   /// The first of `count` new keys for events rows (schema step 7): max(id) + 1 read once per

@@ -45,7 +45,8 @@ json::object item_result(std::size_t index, int status, json::object fields) {
 
 }  // namespace
 
-boost::asio::awaitable<http_response> post_message_batch(http_request const& req, api_deps& deps) {
+boost::asio::awaitable<http_response> post_message_batch(http_request const& req, api_deps& deps,
+                                                         peer_credentials const& peer) {
   // {"messages": [ {...} ]}: two levels more than a single request's flat object.
   auto body = parse_json_object_body(req, 4);
   if (!body) co_return whole_request_error(req, body.error());
@@ -74,7 +75,7 @@ boost::asio::awaitable<http_response> post_message_batch(http_request const& req
   for (std::size_t i = 0; i < items.size(); ++i) {
     request_result<queue::enqueue_request> r =
         items[i].is_object()
-            ? message_request_from(items[i].get_object(), deps, false)
+            ? message_request_from(items[i].get_object(), deps, false, peer)
             : request_result<queue::enqueue_request>(
                   request_error{400, "invalid_request", "", "each message must be a JSON object"});
     if (!r) {

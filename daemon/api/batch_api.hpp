@@ -29,6 +29,7 @@ inline constexpr char const* batch_path = "/v1/messages/batch";
 /// one transaction and the answer (200 with "results" in item order) comes once it is durable.
 /// A malformed body (not an object, no "messages" array, more than max_batch_messages, an
 /// unknown top-level field) is 400 for the whole request; a queue failure 503, nothing stored.
-boost::asio::awaitable<http_response> post_message_batch(http_request const& req, api_deps& deps);
+boost::asio::awaitable<http_response> post_message_batch(http_request const& req, api_deps& deps,
+                                                         peer_credentials const& peer = {});
 
 }  // namespace smsgw

@@ -11,6 +11,8 @@
 #include "daemon/api/message_request.hpp"
 
 #include "daemon/api/reload_api.hpp"
+#include "daemon/api/access_policy.hpp"
+
 #include "daemon/dispatch/sms_segments.hpp"
 #include "queue/store.hpp"
 
@@ -250,7 +252,8 @@ std::string otp_text(fields const& f, unsigned max_segments) {
   return t;
 }
 
-queue::enqueue_request build_request(json::object const& body, api_deps& deps, bool otp) {
+queue::enqueue_request build_request(json::object const& body, api_deps& deps, bool otp,
+                                     peer_credentials const& peer) {
   auto const& s = deps.settings();
   fields f = otp ? fields(body, {"to", "text", "code", "template", "purpose", "ttl_seconds",
                                  "idempotency_key", "priority", "sender"})
@@ -284,6 +287,9 @@ queue::enqueue_request build_request(json::object const& body, api_deps& deps, b
     r.sender = *named;
   }
   r.now = deps.now();
+  // Who asked, for the history (GET /v1/messages/{id}): the kernel's word, not the client's.
+  if (peer.uid) r.requester_uid = *peer.uid;
+  r.requester_pid = peer.pid;
   return r;
 }
 
@@ -381,6 +387,12 @@ json::object view_json(message_view const& v) {
                     {"attempt", e.attempt}, {"route", e.route},
                     {"smsc_message_id", e.smsc_message_id}, {"detail", e.detail}};
     ev["from"] = e.from ? json::value(queue::to_string(*e.from)) : json::value(nullptr);
+    if (e.requester_uid || e.requester_pid) {
+      json::object who;
+      who["uid"] = e.requester_uid ? json::value(*e.requester_uid) : json::value(nullptr);
+      who["pid"] = e.requester_pid ? json::value(*e.requester_pid) : json::value(nullptr);
+      ev["requested_by"] = std::move(who);
+    }
     h.push_back(std::move(ev));
   }
   o["history"] = std::move(h);
@@ -419,10 +431,11 @@ http_response would_expire_response(http_request const& req, queue::enqueue_requ
        {"validity_seconds", validity}});
 }
 
-boost::asio::awaitable<http_response> post_message(http_request const& req, api_deps& deps, bool otp) {
+boost::asio::awaitable<http_response> post_message(http_request const& req, api_deps& deps, bool otp,
+                                                   peer_credentials const& peer) {
   queue::enqueue_request r;
   try {
-    r = build_request(parse_body(req), deps, otp);
+    r = build_request(parse_body(req), deps, otp, peer);
   } catch (bad_request const& e) {
     co_return error_response(req.version(), req.keep_alive(), e.status,
                              e.status == 415 ? "unsupported_media_type" : "invalid_request",
@@ -458,9 +471,10 @@ request_result<json::object> parse_json_object_body(http_request const& req, int
 }
 
 request_result<queue::enqueue_request> message_request_from(json::object const& body,
-                                                            api_deps& deps, bool otp) {
+                                                            api_deps& deps, bool otp,
+                                                            peer_credentials const& peer) {
   try {
-    return build_request(body, deps, otp);
+    return build_request(body, deps, otp, peer);
   } catch (bad_request const& e) {
     return to_request_error(e);
   }
@@ -481,7 +495,8 @@ std::string_view route_of(std::string_view path) {
 }
 
 boost::asio::awaitable<http_response> route(http_request const& req, api_deps& deps,
-                                            std::string_view path, std::string_view endpoint) {
+                                            std::string_view path, std::string_view endpoint,
+                                            peer_credentials const& peer) {
   auto const wanted = endpoint == "/v1/otp" || endpoint == "/v1/messages" ||
                       endpoint == "/v1/messages/batch" || endpoint == "/v1/reload"
                           ? http::verb::post : http::verb::get;
@@ -510,22 +525,24 @@ boost::asio::awaitable<http_response> route(http_request const& req, api_deps& d
   if (endpoint == "/v1/reload") co_return co_await handle_reload(req, deps);
   if (endpoint == "/v1/events")  // a GET is streamed by the transport (event_stream.hpp)
     co_return error_response(req.version(), req.keep_alive(), 404, "not_found", "no event streams here");
-  if (endpoint == "/v1/messages/batch") co_return co_await post_message_batch(req, deps);
+  if (endpoint == "/v1/messages/batch") co_return co_await post_message_batch(req, deps, peer);
   if (endpoint == "/v1/messages/{id}")
     co_return co_await get_message(req, deps, path.substr(std::string_view("/v1/messages/").size()));
-  co_return co_await post_message(req, deps, endpoint == "/v1/otp");
+  co_return co_await post_message(req, deps, endpoint == "/v1/otp", peer);
 }
 
 }  // namespace
 
-boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps) {
+boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps,
+                                                     peer_credentials peer) {
   auto path = std::string_view(req.target().data(), req.target().size());
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   auto endpoint = route_of(path);
   auto const started = std::chrono::steady_clock::now();
   std::optional<http_response> res;
   try {
-    res = co_await route(req, deps, path, endpoint);
+    res = refuse_unless_allowed(req, deps.settings(), path, endpoint, peer);
+    if (!res) res = co_await route(req, deps, path, endpoint, peer);
   } catch (std::exception const& e) {
     // A bug or a dependency's surprise: the client gets 500 (nothing acknowledged), the log the
     // exception's text (never the body).

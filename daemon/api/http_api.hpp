@@ -30,6 +30,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/object.hpp>
 
+#include "daemon/api/peer_credentials.hpp"
 #include "daemon/config/carrier_routing.hpp"
 #include "daemon/config/config.hpp"
 #include "queue/error.hpp"
@@ -162,7 +163,10 @@ class api_deps {
 /// nothing stored; queue failures get 503 and an
 /// exception from `deps` 500, both with nothing acknowledged. Logs (debug) the endpoint and
 /// status only: never the body, the raw target, the text or the code.
-boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps);
+/// `peer`: who is calling (the transport reads it from the socket); checked against the
+/// allow-lists (403 "forbidden", daemon/api/access_policy.hpp) and recorded with an enqueue.
+boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps,
+                                                     peer_credentials peer = {});
 
 /// A JSON error response (also used by the transport for 413/408).
 http_response error_response(unsigned version, bool keep_alive, int status,

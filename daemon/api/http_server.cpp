@@ -3,7 +3,9 @@
 // answered when possible (408 for a request begun but not finished in time, 413 for a body over
 // body_limit, 431 for a request line + headers over 8 KiB, 400), then
 // the connection closes after a bounded "lingering close" so the client can read the answer.
-// Past max_connections a new connection gets a 503 written without waiting and is closed.
+// Past max_connections, or past max_connections_per_uid for the caller's user id (read with
+// SO_PEERCRED at accept and handed to every request), a new connection gets a 503 with
+// Retry-After written without waiting and is closed.
 // Anything else is logged once per connection by the co_spawn completion handler and never
 // stops the accept loop. A failed accept (EMFILE) pauses the loop, logged at most every 10 s.
 #include "daemon/api/http_server.hpp"
@@ -46,6 +48,8 @@ using local = asio::local::stream_protocol;
 
 /// The request line and headers together (Beast's parser counts both): 431 beyond.
 constexpr std::size_t header_limit = 8 * 1024;
+/// The per-uid count of callers whose uid the kernel did not give.
+constexpr std::uint32_t unknown_uid = 0xffffffff;
 
 http_server::http_server(asio::any_io_executor ex, api_settings settings, api_deps& deps)
     : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex), accept_pause_(ex) {}
@@ -129,10 +133,22 @@ asio::awaitable<void> http_server::run() {
     }
     ++stats_.connections;
     if (active_ >= settings_.max_connections) {
-      reject(socket);
+      reject(socket, fmt::format("more than {} open connections", settings_.max_connections));
       continue;
     }
-    asio::co_spawn(executor_, serve(std::move(socket)), [](std::exception_ptr e) {
+    auto peer = read_peer_credentials(socket.native_handle());
+    if (active_for(peer.uid.value_or(unknown_uid)) >= settings_.max_connections_per_uid) {
+      ++stats_.rejected_per_uid;
+      reject(socket, fmt::format("more than {} open connections from uid {} ([api] max_connections_per_uid)",
+                                 settings_.max_connections_per_uid,
+                                 peer.uid ? std::to_string(*peer.uid) : std::string("unknown")));
+      continue;
+    }
+    // Counted now, not when serve() starts (co_spawn runs it later): the next accept, maybe
+    // already waiting in the backlog, must see this one.
+    ++active_;
+    ++active_per_uid_[peer.uid.value_or(unknown_uid)];
+    asio::co_spawn(executor_, serve(std::move(socket), std::move(peer)), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -143,12 +159,17 @@ asio::awaitable<void> http_server::run() {
   }
 }
 
-void http_server::reject(local::socket& socket) {
+std::size_t http_server::active_for(std::uint32_t uid) const noexcept {
+  auto it = active_per_uid_.find(uid);
+  return it == active_per_uid_.end() ? 0 : it->second;
+}
+
+void http_server::reject(local::socket& socket, std::string const& why) {
   // Written without waiting (a fresh socket's buffer takes ~200 bytes): a flood of
   // connections costs no coroutine each. The client may see the 503 or just the close.
   ++stats_.rejected;
-  auto res = error_response(11, false, 503, "too_many_connections",
-                            fmt::format("more than {} open connections", settings_.max_connections));
+  auto res = error_response(11, false, 503, "too_many_connections", why);
+  res.set(http::field::retry_after, "1");
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
   std::ostringstream out;
@@ -210,12 +231,18 @@ asio::awaitable<void> answer_and_close(local::socket& socket, watchdog& dog, htt
 
 }  // namespace
 
-asio::awaitable<void> http_server::serve(local::socket socket) {
-  ++active_;
+asio::awaitable<void> http_server::serve(local::socket socket, peer_credentials peer) {
+  // run() counted this connection in active_ and active_per_uid_; the guard uncounts it.
+  auto const uid = peer.uid.value_or(unknown_uid);
   struct guard {
-    std::size_t& n;
-    ~guard() { --n; }
-  } g{active_};
+    http_server& server;
+    std::uint32_t uid;
+    ~guard() {
+      --server.active_;
+      auto it = server.active_per_uid_.find(uid);
+      if (it != server.active_per_uid_.end() && --it->second == 0) server.active_per_uid_.erase(it);
+    }
+  } g{*this, uid};
   watchdog dog(socket);
   beast::flat_buffer buffer;
   for (;;) {
@@ -272,7 +299,7 @@ asio::awaitable<void> http_server::serve(local::socket socket) {
       co_await serve_event_stream(socket, parser.get(), deps_, event_streams_);
       break;
     }
-    auto res = co_await handle_request(parser.get(), deps_);
+    auto res = co_await handle_request(parser.get(), deps_, peer);
     if (stopping_) res.keep_alive(false);
     dog.arm(settings_.read_timeout);
     auto [wec, wn] = co_await http::async_write(socket, res, asio::as_tuple(asio::use_awaitable));

@@ -41,7 +41,8 @@ request_result<boost::json::object> parse_json_object_body(http_request const& r
 /// One message, as POST /v1/otp (`otp`) or POST /v1/messages takes it, validated and routed:
 /// unknown fields, a number no carrier serves, a bad priority or TTL ... are refused.
 request_result<queue::enqueue_request> message_request_from(boost::json::object const& body,
-                                                            api_deps& deps, bool otp);
+                                                            api_deps& deps, bool otp,
+                                                            peer_credentials const& peer = {});
 
 /// An enqueue's answer: the HTTP status (202 accepted, 200 duplicate or resend suppressed, 429
 /// refused, 400 invalid, 503 queue unavailable) and its JSON object; `retry_after_seconds` for

@@ -6,6 +6,9 @@
 // without the parser's text (which may quote the line).
 #include "daemon/config/config.hpp"
 
+#include <grp.h>
+#include <pwd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -335,6 +338,39 @@ table_reader sub(table_reader& top, std::string_view key, toml::table const& emp
   return table_reader(n ? *n->as_table() : empty, std::string(key) + ".", top.file());
 }
 
+/// An array of user (or group) ids, each a number or a name looked up now (getpwnam/getgrnam):
+/// an unknown name is an error on its line.
+std::vector<std::uint32_t> read_ids(table_reader& r, std::string_view key, bool groups) {
+  std::vector<std::uint32_t> out;
+  auto const* n = r.node(key);
+  if (!n) return out;
+  auto const* arr = n->as_array();
+  if (!arr) r.fail(key, fmt::format("expected an array of {} names or numbers", groups ? "group" : "user"));
+  for (auto const& e : *arr) {
+    if (auto v = e.value<std::int64_t>(); v && e.is_integer()) {
+      if (*v < 0 || *v > 4294967294) r.fail(key, fmt::format("{} is out of range 0..4294967294", *v), &e);
+      out.push_back(static_cast<std::uint32_t>(*v));
+      continue;
+    }
+    if (!e.is_string()) r.fail(key, fmt::format("expected {} names or numbers", groups ? "group" : "user"), &e);
+    auto name = *e.value<std::string>();
+    std::vector<char> buf(16384);
+    int rc = 0;
+    if (groups) {
+      struct group g {}, *found = nullptr;
+      rc = ::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found);
+      if (found) out.push_back(static_cast<std::uint32_t>(found->gr_gid));
+      else r.fail(key, fmt::format("no group \"{}\"{}", name.substr(0, 64), rc ? std::string(": ") + std::strerror(rc) : ""), &e);
+    } else {
+      struct passwd p {}, *found = nullptr;
+      rc = ::getpwnam_r(name.c_str(), &p, buf.data(), buf.size(), &found);
+      if (found) out.push_back(static_cast<std::uint32_t>(found->pw_uid));
+      else r.fail(key, fmt::format("no user \"{}\"{}", name.substr(0, 64), rc ? std::string(": ") + std::strerror(rc) : ""), &e);
+    }
+  }
+  return out;
+}
+
 void read_api(table_reader& a, api_settings& api) {
   a.get("socket_path", api.socket_path, 1, 100);  // sun_path holds 108 bytes
   std::string mode = "0660";
@@ -361,6 +397,12 @@ void read_api(table_reader& a, api_settings& api) {
   a.get_duration("events_heartbeat_ms", api.events_heartbeat, 1000, 300'000);
   a.get_duration("events_stall_timeout_ms", api.events_stall_timeout, 100, 600'000);
   a.get("refuse_would_expire", api.refuse_would_expire);
+  api.max_connections_per_uid = default_connections_per_uid(api.max_connections);
+  a.get_int("max_connections_per_uid", api.max_connections_per_uid, 1, 10000);
+  api.send_uids = read_ids(a, "send_uids", false);
+  api.send_gids = read_ids(a, "send_gids", true);
+  api.control_uids = read_ids(a, "control_uids", false);
+  api.control_gids = read_ids(a, "control_gids", true);
   a.check_unknown();
 }
 

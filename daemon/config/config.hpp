@@ -110,8 +110,24 @@ struct api_settings {
                                                           ///< nothing more this long is cut off, 100..600000, default 10000
   bool refuse_would_expire = false;                 ///< `refuse_would_expire`: refuse an OTP with 503 would_expire when no
                                                     ///< route is estimated to deliver it within its validity, default false
+  /// `max_connections_per_uid`: open API connections of one user id, 1..10000, default a
+  /// quarter of max_connections (at least 1): past it that uid's new connection gets 503
+  /// and is closed, other uids are still served. Default-constructed: 64 / 4.
+  std::size_t max_connections_per_uid = 16;
+  // Who may do what (daemon/api/access_policy.hpp), by the caller's uid and groups as the
+  // kernel reports them on the socket. Numbers or names (resolved when the file is read).
+  // Both lists of a kind empty = everyone who can open the socket.
+  std::vector<std::uint32_t> send_uids;     ///< `send_uids`: users who may send (POST /v1/otp, /v1/messages...), default []
+  std::vector<std::uint32_t> send_gids;     ///< `send_gids`: groups whose members may send, default []
+  std::vector<std::uint32_t> control_uids;  ///< `control_uids`: users who may cancel, suspend, resume, reload, default []
+  std::vector<std::uint32_t> control_gids;  ///< `control_gids`: groups whose members may do so, default []
   friend bool operator==(api_settings const&, api_settings const&) = default;
 };
+
+/// max_connections_per_uid when the file does not say: a quarter of max_connections, >= 1.
+inline std::size_t default_connections_per_uid(std::size_t max_connections) noexcept {
+  return max_connections / 4 > 0 ? max_connections / 4 : 1;
+}
 
 /// The longest OTP text (given as `text`, or rendered from `template` and `code`), in bytes.
 inline constexpr std::size_t max_otp_text_bytes = 1000;

@@ -96,6 +96,8 @@ ca_file = "system"
       {"events_max_streams", n(cfg->api.events_max_streams)},
       {"events_heartbeat_ms", n(cfg->api.events_heartbeat.count())},
       {"events_stall_timeout_ms", n(cfg->api.events_stall_timeout.count())},
+      {"max_connections_per_uid", n(cfg->api.max_connections_per_uid)},
+      {"send_uids", "[]"}, {"send_gids", "[]"}, {"control_uids", "[]"}, {"control_gids", "[]"},
       {"default_ttl_seconds", n(cfg->api.default_ttl.count())},
       {"max_ttl_seconds", n(cfg->api.max_ttl.count())},
       {"level", q(cfg->logging.level)}, {"dlr_log", q(cfg->logging.dlr_log)}};

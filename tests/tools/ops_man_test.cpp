@@ -20,6 +20,7 @@ namespace {
 fs::path const source_dir = SMSGW_SOURCE_DIR;
 fs::path const toml_page = source_dir / "man/smsgw.toml.5";
 fs::path const daemon_page = source_dir / "man/smsgw.8";
+fs::path const ctl_page = source_dir / "man/smsgwctl.1";
 
 /// Roff text as a reader sees it: font changes dropped, \- and \e resolved.
 std::string plain(std::string s) {
@@ -102,8 +103,30 @@ TEST_CASE("man/smsgw.8 describes every option of smsgw --help, and no other") {
   CHECK(described_plain == options);
 }
 
+TEST_CASE("man/smsgwctl.1 describes every option and verb of smsgwctl --help, and no other") {
+  auto help = run_command(std::string(SMSGW_CTL_EXE) + " --help");
+  REQUIRE(help.exit_code == 0);
+  std::set<std::string> named;
+  add_matches(named, help.output, R"((--(?:socket|config|json|operator|help)))");
+  add_matches(named, help.output, R"(\n  ([a-z]+) )");  // the verbs, two spaces in
+  named.insert("--help");
+  named.insert("resume");  // "suspend NAME | resume NAME" on one line
+  REQUIRE(named.count("events") == 1);  // the extraction itself works
+
+  auto page = slurp(ctl_page);
+  std::set<std::string> described;
+  add_matches(described, page, R"(\n\.TP\n\.BI? ((?:\\-\\-)?[a-z\\-]+))");
+  std::set<std::string> described_plain;
+  for (auto const& d : described)
+    if (d.find_first_not_of("0123456789") != std::string::npos) described_plain.insert(plain(d));
+  std::set<std::string> expected;
+  for (auto const& n : named) expected.insert(n);
+  // The page's other .TP entries: exit codes (digits, skipped above) and the socket file.
+  CHECK(described_plain == expected);
+}
+
 TEST_CASE("the man pages are ASCII and format without warnings") {
-  for (auto const& page : {toml_page, daemon_page}) {
+  for (auto const& page : {toml_page, daemon_page, ctl_page}) {
     INFO(page.string());
     CHECK(ascii_only(slurp(page)));
     if (!have_command("groff")) {

@@ -20,6 +20,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 
 #include "daemon/api/http_server.hpp"
 #include "tests/daemon/api/api_fixture.hpp"
@@ -388,6 +389,46 @@ TEST_CASE("connections are capped: past max_connections a new one gets 503, late
   CHECK(f.stats().rejected == 1);
   // Free the slots; the server sees the closes at once (EOF), then accepts again.
   for (auto& c : held) c.close();
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    client c(f.path());
+    c.send(get_request("/healthz"));
+    auto again = c.read_response();
+    served = again && again->status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(served);
+}
+
+TEST_CASE("one uid is capped at max_connections_per_uid: its next connection gets 503 with Retry-After") {
+  server_fixture f;
+  f.cfg.api.max_connections = 8;
+  f.cfg.api.max_connections_per_uid = 2;
+  f.cfg.api.read_timeout = std::chrono::milliseconds(10'000);  // the held connections stay open
+  REQUIRE_FALSE(f.start());
+  std::vector<client> held;
+  for (int i = 0; i < 2; ++i) {
+    held.emplace_back(f.path());
+    REQUIRE(held.back().send(get_request("/healthz")));
+    auto r = held.back().read_response();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  CHECK(f.on_io([&] { return f.server->active_for(::getuid()); }) == 2);
+  client extra(f.path());
+  auto r = extra.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  CHECK(r->header("Retry-After") == "1");
+  CHECK(r->body.find("too_many_connections") != std::string::npos);
+  CHECK(r->body.find(fmt::format("from uid {}", ::getuid())) != std::string::npos);
+  CHECK(r->body.find("max_connections_per_uid") != std::string::npos);
+  CHECK(extra.closed_by_server());
+  auto st = f.stats();
+  CHECK(st.rejected == 1);
+  CHECK(st.rejected_per_uid == 1);
+  CHECK(f.active() == 2);  // below max_connections: only this uid was refused
+  held.front().close();
   bool served = false;
   for (int attempt = 0; attempt < 100 && !served; ++attempt) {
     client c(f.path());

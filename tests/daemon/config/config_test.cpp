@@ -598,3 +598,35 @@ TEST_CASE("deadline-aware routing: its switches and margin, bad values refused w
   CHECK(error_of(base + "[api]\nrefuse_would_expire = 1\n") ==
         "test.toml:8: api.refuse_would_expire: expected true or false");
 }
+
+TEST_CASE("api allow-lists take user and group ids or names, and the per-uid cap defaults to a quarter") {
+  auto const base = carrier_block("telkomsel");
+  auto parsed = [](std::string const& text) {
+    auto r = parse_config(text, "test.toml");
+    INFO((r ? std::string() : r.error().message()));
+    REQUIRE(r.has_value());
+    return r->api;
+  };
+  auto def = parsed(base);
+  CHECK(def.max_connections_per_uid == 16);  // 64 / 4
+  CHECK(def.send_uids.empty());
+  CHECK(def.control_gids.empty());
+  CHECK(parsed(base + "[api]\nmax_connections = 2\n").max_connections_per_uid == 1);
+  CHECK(parsed(base + "[api]\nmax_connections = 100\n").max_connections_per_uid == 25);
+  CHECK(parsed(base + "[api]\nmax_connections = 100\nmax_connections_per_uid = 60\n").max_connections_per_uid == 60);
+  // "root" and group "root" are 0 on every Linux system.
+  auto a = parsed(base + "[api]\nsend_uids = [1001, \"root\"]\nsend_gids = [\"root\"]\n"
+                         "control_uids = [0]\ncontrol_gids = [50, 51]\n");
+  CHECK(a.send_uids == std::vector<std::uint32_t>{1001, 0});
+  CHECK(a.send_gids == std::vector<std::uint32_t>{0});
+  CHECK(a.control_uids == std::vector<std::uint32_t>{0});
+  CHECK(a.control_gids == std::vector<std::uint32_t>{50, 51});
+  CHECK(error_of(base + "[api]\nsend_uids = [\"no-such-user-smsgw\"]\n") ==
+        "test.toml:8: api.send_uids: no user \"no-such-user-smsgw\"");
+  CHECK(error_of(base + "[api]\ncontrol_gids = [\"no-such-group-smsgw\"]\n") ==
+        "test.toml:8: api.control_gids: no group \"no-such-group-smsgw\"");
+  CHECK(error_of(base + "[api]\nsend_uids = [-1]\n").find("test.toml:8: api.send_uids: -1 is out of range") == 0);
+  CHECK(error_of(base + "[api]\nsend_uids = 5\n").find("test.toml:8: api.send_uids: expected an array") == 0);
+  CHECK(error_of(base + "[api]\ncontrol_uids = [true]\n").find("test.toml:8: api.control_uids: expected user names or numbers") == 0);
+  CHECK(error_of(base + "[api]\nmax_connections_per_uid = 0\n").find("test.toml:8: api.max_connections_per_uid: 0 is out of range") == 0);
+}
