@@ -2,6 +2,9 @@
 // maps each verb to its request, prints the answer (readable, or --json as is) and turns
 // the outcome into the documented exit code (ctl_exit.hpp).
 #include <cstdlib>
+
+#include <pwd.h>
+#include <unistd.h>
 #include <iostream>
 
 #include <boost/json/object.hpp>
@@ -123,7 +126,11 @@ int run(ctl_options const& o) {
 
 int main(int argc, char** argv) {
   using namespace smsgwctl;
-  auto o = parse_args(argc, argv, std::getenv("SMSGW_SOCKET"), std::getenv("USER"));
+  // The operator's login name: $USER, else the account of the real uid (e.g. under sudo -i).
+  char const* user = std::getenv("USER");
+  if (!user || !*user)
+    if (passwd const* pw = ::getpwuid(::getuid())) user = pw->pw_name;
+  auto o = parse_args(argc, argv, std::getenv("SMSGW_SOCKET"), user);
   if (o.help) {
     std::cout << usage_text();
     return exit_ok;
