@@ -2,6 +2,7 @@
 // argument count so a mistake is a usage error (exit 2) before anything is sent.
 #include "ctl_args.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <string_view>
@@ -47,7 +48,14 @@ std::string usage_text() {
 ctl_options parse_args(int argc, char const* const* argv, char const* env_socket, char const* env_user) {
   ctl_options o;
   if (env_socket && *env_socket) o.socket = env_socket;
-  if (env_user) o.operator_name = env_user;
+  // The default X-Operator only when the daemon would accept it (1..64 of letters, digits,
+  // . _ @ -): an odd login name must not make every suspend a 400.
+  if (env_user) {
+    std::string_view u = env_user;
+    bool ok = !u.empty() && u.size() <= 64;
+    for (char c : u) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@' || c == '-');
+    if (ok) o.operator_name = u;
+  }
   auto fail = [&](std::string msg) { o.error = std::move(msg); return o; };
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
