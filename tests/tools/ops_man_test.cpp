@@ -3,7 +3,8 @@
 //   same key list that ops_conf_test.cpp compares with docs/daemon.md and conf/smsgw.toml
 //   (tests/tools/config_keys.hpp), and nothing else; each documented default is the parser's.
 //   man/smsgw.8 has one entry per option of the real `smsgw --help`, and nothing else.
-//   Both are ASCII and format without a groff warning.
+//   man/smsgwctl.1 names every option and verb of the real `smsgwctl --help` and its exit codes.
+//   All are ASCII and format without a groff warning.
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -20,6 +21,7 @@ namespace {
 fs::path const source_dir = SMSGW_SOURCE_DIR;
 fs::path const toml_page = source_dir / "man/smsgw.toml.5";
 fs::path const daemon_page = source_dir / "man/smsgw.8";
+fs::path const ctl_page = source_dir / "man/smsgwctl.1";
 
 /// Roff text as a reader sees it: font changes dropped, \- and \e resolved.
 std::string plain(std::string s) {
@@ -102,8 +104,32 @@ TEST_CASE("man/smsgw.8 describes every option of smsgw --help, and no other") {
   CHECK(described_plain == options);
 }
 
+TEST_CASE("man/smsgwctl.1 names every option and verb of smsgwctl --help and its exit codes") {
+  auto help = run_command(std::string(SMSGW_CTL_EXE) + " --help");
+  REQUIRE(help.exit_code == 0);
+  std::set<std::string> options;
+  add_matches(options, help.output, R"((--[a-z][a-z-]*))");
+  REQUIRE(options.count("--until-shutdown") == 1);  // the extraction itself works
+  std::set<std::string> verbs;
+  add_matches(verbs, help.output, R"(\n  ([a-z]+) )");
+  REQUIRE(verbs.count("events") == 1);
+  auto const page = plain(slurp(ctl_page));
+  for (auto const& o : options) {
+    INFO("option missing from man/smsgwctl.1: " << o);
+    CHECK(page.find(o) != std::string::npos);
+  }
+  for (auto const& v : verbs) {
+    INFO("verb missing from man/smsgwctl.1: " << v);
+    bool const entry = page.find("\n.TP\n.B " + v + "\n") != std::string::npos ||
+                       page.find("\n.TP\n.BI " + v + " ") != std::string::npos;
+    CHECK(entry);
+  }
+  auto const status = page.substr(page.find(".SH EXIT STATUS"));
+  for (auto code : {"0", "1", "2", "3", "4"}) CHECK(status.find(".TP\n.B " + std::string(code) + "\n") != std::string::npos);
+}
+
 TEST_CASE("the man pages are ASCII and format without warnings") {
-  for (auto const& page : {toml_page, daemon_page}) {
+  for (auto const& page : {toml_page, daemon_page, ctl_page}) {
     INFO(page.string());
     CHECK(ascii_only(slurp(page)));
     if (!have_command("groff")) {
