@@ -7,6 +7,12 @@
 // (exit 3 with the clear message).
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cstring>
+
 #include <boost/json/parse.hpp>
 
 #include "tests/e2e/e2e_fixture.hpp"
@@ -213,4 +219,63 @@ TEST_CASE("smsgwctl says clearly when the socket is missing", "[e2e][smsgwctl]")
     CHECK(contains(r.err, "smsgwctl: cannot connect to " + socket +
                               ": no such file or directory (is smsgw running? see --socket)"));
   }
+}
+
+TEST_CASE("smsgwctl says clearly when nothing listens on the socket", "[e2e][smsgwctl]") {
+  temp_dir dir;
+  // A socket file bound but not listening: connect() is refused, as after a daemon crash.
+  auto const socket = (dir.path() / "dead.sock").string();
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  auto r = run_ctl(dir.path(), socket, {"carriers"}, "refused");
+  ::close(fd);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "smsgwctl: cannot connect to " + socket + ": connection refused (is smsgw running? see --socket)"));
+}
+
+TEST_CASE("smsgwctl events resumes after a daemon restart without losing or repeating an outcome",
+          "[e2e][smsgwctl]") {
+  gateway gw({{"telkomsel", {"--id-format", "hex"}, "same", {}, {}}});
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") == 1; }, delivery_deadline));
+  auto first = gw.send_otp("0812-3333-0020", "5555");
+  REQUIRE(first.status == 202);
+  auto const first_id = first.at("id").as_int64();
+  REQUIRE(gw.wait_final({first_id})[first_id] == "delivered");
+
+  // 4 outcomes: 2 of the first OTP now, 2 of the second after the restart.
+  auto const out = gw.dir.path() / "events.out";
+  child_process follower({SMSGW_CTL_EXE, "--socket", gw.socket_path.string(), "--json", "events", "--from", "0",
+                          "--count", "4"},
+                         out, gw.dir.path() / "events.err");
+  auto lines = [&] {
+    auto text = read_file(out);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  REQUIRE(wait_until([&] { return lines() == 2; }, delivery_deadline));
+  gw.daemon.stop();  // the stream gets `shutdown`, then nothing listens for a while
+  gw.daemon.start();
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") == 1; }, delivery_deadline));
+  auto second = gw.send_otp("0812-3333-0021", "6666");
+  REQUIRE(second.status == 202);
+  auto const second_id = second.at("id").as_int64();
+  auto st = follower.wait_exit(std::chrono::milliseconds(120000));
+  INFO(read_file(out) << read_file(gw.dir.path() / "events.err"));
+  REQUIRE(st);
+  CHECK(WIFEXITED(*st));
+  CHECK(WEXITSTATUS(*st) == 0);
+  std::vector<std::pair<std::int64_t, std::string>> seen;
+  std::istringstream in(read_file(out));
+  for (std::string line; std::getline(in, line);) {
+    auto ev = boost::json::parse(line).as_object();
+    seen.emplace_back(ev.at("message_id").as_int64(), std::string(ev.at("state").as_string()));
+  }
+  std::vector<std::pair<std::int64_t, std::string>> const want{
+      {first_id, "submitted"}, {first_id, "delivered"}, {second_id, "submitted"}, {second_id, "delivered"}};
+  CHECK(seen == want);
+  CHECK(contains(read_file(gw.dir.path() / "events.err"), "shutdown"));
 }
