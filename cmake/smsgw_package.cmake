@@ -30,8 +30,9 @@ set(CPACK_PACKAGE_DESCRIPTION "smsgw takes OTP and other SMS requests as HTTP/JS
 stores each durably in SQLite before answering, and delivers them over persistent SMPP 3.4
 binds to the carriers' SMSCs, recording delivery receipts. The package installs the daemon,
 its systemd unit (not enabled, not started), the smsgw user (systemd-sysusers), an example
-configuration in /etc/smsgw/smsgw.toml to be completed by the operator, and smsgw-pdu, a tool
-that decodes and encodes SMPP PDUs.")
+configuration in /etc/smsgw/smsgw.toml to be completed by the operator, smsgwctl, the
+operator's command-line client of the API socket, and smsgw-pdu, a tool that decodes and
+encodes SMPP PDUs.")
 # Everything installs under /usr; the files of component "etc" have absolute paths, which
 # needs DESTDIR packaging (CPack then runs the install with CMAKE_INSTALL_PREFIX=/usr, which is
 # also what cmake/install_unit.cmake writes into the unit).

@@ -97,9 +97,9 @@ install_check() (  # a subshell: its exports stay in it
   local prefix
   prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$src/$build_dir/CMakeCache.txt")
   local p=$destdir$prefix f
-  for f in bin/smsgw bin/smsgw-pdu lib/systemd/system/smsgw.service lib/sysusers.d/smsgw.conf \
+  for f in bin/smsgw bin/smsgw-pdu bin/smsgwctl lib/systemd/system/smsgw.service lib/sysusers.d/smsgw.conf \
     share/doc/smsgw/daemon.md share/doc/smsgw/smsgw.toml share/doc/smsgw/smsgw.logrotate \
-    share/man/man8/smsgw.8 share/man/man5/smsgw.toml.5; do
+    share/man/man8/smsgw.8 share/man/man5/smsgw.toml.5 share/man/man1/smsgwctl.1; do
     [[ -f $p/$f ]] || { echo "install: $prefix/$f was not installed" >&2; return 1; }
   done
   local out
@@ -109,6 +109,7 @@ install_check() (  # a subshell: its exports stay in it
     { echo "install: the installed smsgw did not accept the installed smsgw.toml" >&2; return 1; }
   "$p/bin/smsgw" --help >/dev/null
   "$p/bin/smsgw-pdu" --help >/dev/null
+  "$p/bin/smsgwctl" --help >/dev/null
   out=$("$p/bin/smsgw-pdu" decode --compact 0000001000000015000000000000002a)
   [[ $out == *'"command_name":"enquire_link"'* ]] ||
     { echo "install: smsgw-pdu decoded an enquire_link as: $out" >&2; return 1; }
@@ -125,7 +126,7 @@ install_check() (  # a subshell: its exports stay in it
     grep -q '^smsgw:' "$destdir/etc/passwd" ||
       { echo "install: systemd-sysusers did not create smsgw from $prefix/lib/sysusers.d" >&2; return 1; }
   fi
-  echo "install: docs/daemon.md's Install section builds and installs; the installed smsgw and smsgw-pdu run"
+  echo "install: docs/daemon.md's Install section builds and installs; the installed smsgw, smsgwctl and smsgw-pdu run"
 )
 
 # The Debian package (cmake/smsgw_package.cmake), installed for real on this machine: CI runs
@@ -146,7 +147,7 @@ deb_check() (  # a subshell: its trap and variables stay in it
     fail "user or group smsgw already exists on this machine: not touching it"
   fi
   local p
-  for p in /etc/smsgw /etc/logrotate.d/smsgw /usr/bin/smsgw /usr/bin/smsgw-pdu /var/lib/smsgw \
+  for p in /etc/smsgw /etc/logrotate.d/smsgw /usr/bin/smsgw /usr/bin/smsgw-pdu /usr/bin/smsgwctl /var/lib/smsgw \
     /var/log/smsgw /usr/lib/systemd/system/smsgw.service /usr/lib/sysusers.d/smsgw.conf; do
     [[ ! -e $p ]] || fail "$p already exists on this machine: not touching it"
   done
@@ -155,7 +156,7 @@ deb_check() (  # a subshell: its trap and variables stay in it
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DSMSGW_BENCH=OFF \
     -DSMSGW_WERROR=ON "${launcher[@]}" >/dev/null
-  cmake --build "$dir" -j "$jobs" --target smsgw smsgw-pdu
+  cmake --build "$dir" -j "$jobs" --target smsgw smsgw-pdu smsgwctl
   rm -f "$dir"/smsgw_*.deb
   (cd "$dir" && cpack -G DEB >/dev/null)
   local deb
@@ -178,9 +179,10 @@ deb_check() (  # a subshell: its trap and variables stay in it
   [[ $(dpkg-query -W -f='${Status}' smsgw) == "install ok installed" ]] || fail "not installed after dpkg -i"
 
   # Files, and the modes the maintainer scripts give the config.
-  for p in /usr/bin/smsgw /usr/bin/smsgw-pdu /usr/lib/systemd/system/smsgw.service \
+  for p in /usr/bin/smsgw /usr/bin/smsgw-pdu /usr/bin/smsgwctl /usr/lib/systemd/system/smsgw.service \
     /usr/lib/sysusers.d/smsgw.conf /etc/logrotate.d/smsgw /etc/smsgw/smsgw.toml \
-    /usr/share/man/man8/smsgw.8 /usr/share/man/man5/smsgw.toml.5 /usr/share/doc/smsgw/daemon.md \
+    /usr/share/man/man8/smsgw.8 /usr/share/man/man5/smsgw.toml.5 /usr/share/man/man1/smsgwctl.1 \
+    /usr/share/doc/smsgw/daemon.md \
     /usr/share/doc/smsgw/smsgw.toml; do
     [[ -f $p ]] || fail "$p was not installed"
   done
@@ -222,7 +224,10 @@ deb_check() (  # a subshell: its trap and variables stay in it
   [[ $out == *"configuration OK"* ]] || fail "unexpected --check-config output"
   /usr/bin/smsgw-pdu decode --compact 0000001000000015000000000000002a | grep -q enquire_link ||
     fail "the installed smsgw-pdu does not decode"
-  groff -man -ww -z /usr/share/man/man8/smsgw.8 /usr/share/man/man5/smsgw.toml.5 ||
+  # No daemon runs here: smsgwctl must say so and exit 3.
+  out=$(/usr/bin/smsgwctl --socket /nonexistent/api.sock status 2>&1) && fail "smsgwctl status without a daemon succeeded"
+  [[ $out == *"cannot connect to /nonexistent/api.sock"* ]] || fail "smsgwctl without a daemon said: $out"
+  groff -man -ww -z /usr/share/man/man8/smsgw.8 /usr/share/man/man5/smsgw.toml.5 /usr/share/man/man1/smsgwctl.1 ||
     fail "the installed man pages do not format"
 
   # dpkg -r: programs gone, the conffile kept. Then what smsgw makes at run time (its state
@@ -230,8 +235,8 @@ deb_check() (  # a subshell: its trap and variables stay in it
   out=$(dpkg -r smsgw 2>&1) || { echo "$out" >&2; fail "dpkg -r failed"; }
   [[ $(dpkg-query -W -f='${Status}' smsgw) == "deinstall ok config-files" ]] ||
     fail "after dpkg -r: $(dpkg-query -W -f='${Status}' smsgw)"
-  for p in /usr/bin/smsgw /usr/bin/smsgw-pdu /usr/lib/systemd/system/smsgw.service \
-    /usr/share/man/man8/smsgw.8; do
+  for p in /usr/bin/smsgw /usr/bin/smsgw-pdu /usr/bin/smsgwctl /usr/lib/systemd/system/smsgw.service \
+    /usr/share/man/man8/smsgw.8 /usr/share/man/man1/smsgwctl.1; do
     [[ ! -e $p ]] || fail "$p is still there after dpkg -r"
   done
   [[ -f /etc/smsgw/smsgw.toml && -f /etc/logrotate.d/smsgw ]] || fail "dpkg -r removed a conffile"

@@ -1,10 +1,19 @@
-// tests/e2e/smsgwctl_test.cpp: the real smsgwctl binary against the real daemon (and carrier
-// simulators), verb by verb: its human output, --json (the server's JSON as is) and its exit
-// codes (0 ok, 1 refused, 2 usage, 3 cannot connect, 4 server error), and the message when the
-// socket is missing. smsgwctl runs as a child process; its output is read from files.
+// tests/e2e/smsgwctl_test.cpp: the smsgwctl executable end to end, run as a child process
+// against a real smsgw (and smsc-sim) through the API socket, for every verb: status,
+// carriers, suspend and resume (the carrier's state checked through the API), send (then
+// delivered), show (its history), cancel (a queued message: exit 0; a delivered one: exit 1
+// naming its state), events --count (the outcomes of messages sent), reload (changes; an
+// invalid file: exit 1 with FILE:LINE), --json output that parses, and a missing socket
+// (exit 3 with the clear message).
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <boost/json/parse.hpp>
 
 #include "tests/e2e/e2e_fixture.hpp"
 
@@ -13,227 +22,260 @@ using namespace smsgw::e2e;
 namespace {
 
 struct ctl_result {
-  int code = -1;
+  int exit_code = -1;  ///< -1: did not exit normally
   std::string out, err;
 };
 
-/// Runs smsgwctl with `args` (after --socket of `gw` unless `socket` says otherwise).
-ctl_result smsgwctl(fs::path const& dir, std::vector<std::string> args) {
+/// Runs smsgwctl with `args` (--socket of `gw` first) and waits for it (bounded).
+ctl_result run_ctl(fs::path const& dir, std::string const& socket, std::vector<std::string> args,
+                   std::string const& tag) {
   static int n = 0;
-  auto out = dir / fmt::format("ctl{}.out", ++n), err = dir / fmt::format("ctl{}.err", n);
-  args.insert(args.begin(), SMSGW_CTL_EXE);
-  child_process p(args, out, err);
+  auto out = dir / ("ctl." + tag + "." + std::to_string(++n) + ".out");
+  auto err = dir / ("ctl." + tag + "." + std::to_string(n) + ".err");
+  args.insert(args.begin(), {SMSGW_CTL_EXE, "--socket", socket});
+  child_process p(args, out, err, {{"USER", "ctl-test"}, {"TZ", "Asia/Jakarta"}});
   auto st = p.wait_exit(std::chrono::milliseconds(60000));
   ctl_result r;
-  if (st && WIFEXITED(*st)) r.code = WEXITSTATUS(*st);
+  if (st && WIFEXITED(*st)) r.exit_code = WEXITSTATUS(*st);
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
 }
 
-ctl_result ctl(gateway const& gw, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--socket", gw.socket_path.string()});
-  return smsgwctl(gw.dir.path(), std::move(args));
+ctl_result ctl(gateway& gw, std::vector<std::string> args) {
+  std::string const tag = args.empty() ? "x" : args[0];
+  return run_ctl(gw.dir.path(), gw.socket_path.string(), std::move(args), tag);
 }
 
-std::vector<carrier_spec> one_carrier() {
-  auto c = five_carriers()[0];
-  c.alternates.clear();
-  return {c};
+bool contains(std::string const& hay, std::string const& needle) { return hay.find(needle) != std::string::npos; }
+
+std::string carrier_state(gateway& gw, std::string const& name) {
+  auto r = gw.api.get("/v1/carriers");
+  if (!r.ok || !r.at("carriers").is_array()) return "";
+  for (auto const& c : r.at("carriers").as_array())
+    if (c.as_object().at("name").as_string() == name) return std::string(c.as_object().at("state").as_string());
+  return "";
 }
 
-boost::json::value json_of(std::string const& s) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(s, ec);
-  INFO(s);
-  REQUIRE_FALSE(ec);
-  return v;
+std::int64_t id_from_send(std::string const& out) {
+  // "message 3: queued (carrier telkomsel)"
+  auto p = out.find("message ");
+  return p == std::string::npos ? -1 : std::stoll(out.substr(p + 8));
+}
+
+/// Bulk is paused all day on telkomsel: a bulk message stays queued (to cancel it).
+std::vector<carrier_spec> carriers_with_bulk_paused() {
+  return {{"telkomsel", {"--id-format", "hex"}, "same", {},
+           "[[carrier.peak]]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n"
+           "start = \"00:00\"\nend = \"24:00\"\nbulk_share = 0\n"}};
 }
 
 }  // namespace
 
-TEST_CASE("smsgwctl: a missing socket exits 3 saying so, a bad command line exits 2", "[e2e][smsgwctl]") {
-  temp_dir dir;
-  auto missing = (dir / "nosuch.sock").string();
-  auto r = smsgwctl(dir.path(), {"--socket", missing, "status"});
-  CHECK(r.code == 3);
-  CHECK(r.err == fmt::format("smsgwctl: cannot connect to {}: no such file (is smsgw running? --socket)\n", missing));
-  CHECK(r.out.empty());
-  // A socket file nobody listens on: refused.
-  {
-    gateway gw(one_carrier());
-    gw.daemon.kill9();  // the socket file stays behind
-    auto refused = ctl(gw, {"status"});
-    CHECK(refused.code == 3);
-    CHECK(refused.err.find("connection refused (is smsgw running? --socket)") != std::string::npos);
-  }
-  CHECK(smsgwctl(dir.path(), {"frobnicate"}).code == 2);
-  CHECK(smsgwctl(dir.path(), {"show"}).code == 2);
-  CHECK(smsgwctl(dir.path(), {"show", "abc"}).code == 2);
-  CHECK(smsgwctl(dir.path(), {"send", "--to", "0812"}).code == 2);
-  CHECK(smsgwctl(dir.path(), {"suspend", "../reload"}).code == 2);
-  auto help = smsgwctl(dir.path(), {"--help"});
-  CHECK(help.code == 0);
-  CHECK(help.out.find("exit codes:") != std::string::npos);
-}
-
-TEST_CASE("smsgwctl status, send, show: human output, --json, exit codes", "[e2e][smsgwctl]") {
-  gateway gw(one_carrier());
-  wait_until([&] { return bound_links(gw, "telkomsel") >= 1; }, startup_deadline);
+TEST_CASE("smsgwctl status carriers suspend resume send show cancel through the socket", "[e2e][smsgwctl]") {
+  gateway gw(carriers_with_bulk_paused());
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") == 1; }, delivery_deadline));
 
   auto status = ctl(gw, {"status"});
-  INFO(status.err);
-  CHECK(status.code == 0);
-  CHECK(status.out.find("status:") != std::string::npos);
-  CHECK(status.out.find("ok") != std::string::npos);
+  INFO(status.out << status.err);
+  CHECK(status.exit_code == 0);
+  CHECK(contains(status.out, "status: ok"));
+  CHECK(contains(status.out, "telkomsel"));
   auto status_json = ctl(gw, {"--json", "status"});
-  CHECK(status_json.code == 0);
-  CHECK(json_of(status_json.out).at("status") == "ok");
-
-  // An OTP: the answer names the id; --json gives the server's answer as is.
-  auto sent = ctl(gw, {"send", "--to", "081211114001", "--otp", "48213", "--purpose", "login"});
-  INFO(sent.err);
-  REQUIRE(sent.code == 0);
-  CHECK(sent.out.find("(carrier telkomsel)") != std::string::npos);
-  CHECK(sent.out.find("48213") == std::string::npos);
-  auto sent_json = ctl(gw, {"--json", "send", "--to", "081211114002", "--text", "Your parcel is on its way"});
-  REQUIRE(sent_json.code == 0);
-  auto answer = json_of(sent_json.out);
-  auto id = answer.at("id").as_int64();
-  CHECK(answer.at("carrier") == "telkomsel");
-  CHECK(answer.at("state") == "queued");
-
-  gw.wait_final({id});
-  auto shown = ctl(gw, {"show", std::to_string(id)});
-  INFO(shown.err);
-  REQUIRE(shown.code == 0);
-  CHECK(shown.out.find(fmt::format("id:        {}", id)) != std::string::npos);
-  CHECK(shown.out.find("state:     delivered") != std::string::npos);
-  CHECK(shown.out.find("history:") != std::string::npos);
-  CHECK(shown.out.find("- -> queued") != std::string::npos);
-  CHECK(shown.out.find("submitted -> delivered") != std::string::npos);
-  // The enqueue row names who asked: the smsgwctl process, as the test's uid.
-  auto shown_json = ctl(gw, {"--json", "show", std::to_string(id)});
-  REQUIRE(shown_json.code == 0);
-  auto view = json_of(shown_json.out);
-  auto const& by = view.at("history").at(0).at("requested_by");
-  CHECK(by.at("uid").as_int64() == static_cast<std::int64_t>(::getuid()));
-  CHECK(shown.out.find(fmt::format("uid {} pid {}", ::getuid(), by.at("pid").as_int64())) != std::string::npos);
-  CHECK(by.at("pid").as_int64() != static_cast<std::int64_t>(::getpid()));  // smsgwctl's, not ours
-
-  // Refusals: 404 and 400 exit 1 with the server's words; --json still prints the body.
-  auto unknown = ctl(gw, {"show", "999999"});
-  CHECK(unknown.code == 1);
-  CHECK(unknown.err == "smsgwctl: show 404: not_found: no such message\n");
-  auto bad = ctl(gw, {"send", "--to", "12345", "--otp", "4821"});
-  CHECK(bad.code == 1);
-  CHECK(bad.err.find("smsgwctl: send 400: invalid_request:") == 0);
-  CHECK(bad.err.find("(field to)") != std::string::npos);
-  auto bad_json = ctl(gw, {"--json", "show", "999999"});
-  CHECK(bad_json.code == 1);
-  CHECK(json_of(bad_json.out).at("error") == "not_found");
-}
-
-TEST_CASE("smsgwctl: a caller outside the allow-list is refused with exit 1 (403)", "[e2e][smsgwctl]") {
-  gateway gw(one_carrier(), {}, false);
-  auto text = read_file(gw.config_path);
-  text.insert(text.find("\n[api]\n") + 7, fmt::format("send_uids = [{}]\n", ::getuid() + 1));
-  write_file(gw.config_path, text);
-  gw.daemon.start();
-  auto r = ctl(gw, {"send", "--to", "081211114003", "--otp", "59173"});
-  CHECK(r.code == 1);
-  CHECK(r.err.find("smsgwctl: send 403: forbidden: uid") == 0);
-  CHECK(ctl(gw, {"status"}).code == 0);  // reads stay open
-}
-
-TEST_CASE("smsgwctl carriers, suspend, resume, cancel", "[e2e][smsgwctl]") {
-  gateway gw(one_carrier());
-  wait_until([&] { return bound_links(gw, "telkomsel") >= 1; }, startup_deadline);
+  CHECK(status_json.exit_code == 0);
+  CHECK(boost::json::parse(status_json.out).as_object().at("status").as_string() == "ok");
 
   auto carriers = ctl(gw, {"carriers"});
-  INFO(carriers.err);
-  REQUIRE(carriers.code == 0);
-  CHECK(carriers.out.find("CARRIER") == 0);
-  CHECK(carriers.out.find("telkomsel") != std::string::npos);
-  CHECK(carriers.out.find(" up ") != std::string::npos);
-  auto carriers_json = ctl(gw, {"--json", "carriers"});
-  REQUIRE(carriers_json.code == 0);
-  CHECK(json_of(carriers_json.out).at("carriers").at(0).at("name") == "telkomsel");
+  INFO(carriers.out << carriers.err);
+  CHECK(carriers.exit_code == 0);
+  CHECK(contains(carriers.out, "NAME"));
+  CHECK(contains(carriers.out, "BACKLOG otp/trx/bulk"));
+  CHECK(contains(carriers.out, "telkomsel  up"));
+  auto carriers_json = ctl(gw, {"carriers", "--json"});
+  CHECK(carriers_json.exit_code == 0);
+  CHECK(boost::json::parse(carriers_json.out).as_object().at("carriers").as_array().size() == 1);
 
-  auto suspended = ctl(gw, {"--operator", "night-shift", "suspend", "telkomsel"});
-  INFO(suspended.err);
-  REQUIRE(suspended.code == 0);
-  CHECK(suspended.out.find("carrier telkomsel: suspended (suspended: yes") == 0);
-  CHECK(gw.daemon.logs().find("carrier telkomsel: suspended by an operator: night-shift") != std::string::npos);
-  CHECK(json_of(ctl(gw, {"--json", "carriers"}).out).at("carriers").at(0).at("suspended") == true);
-
-  // A transactional message to a suspended carrier with no alternate waits queued: cancel it.
-  auto sent = ctl(gw, {"--json", "send", "--to", "081211114010", "--text", "Your invoice is ready"});
-  REQUIRE(sent.code == 0);
-  auto id = std::to_string(json_of(sent.out).at("id").as_int64());
-  auto cancelled = ctl(gw, {"cancel", id});
-  INFO(cancelled.err);
-  CHECK(cancelled.code == 0);
-  CHECK(cancelled.out == fmt::format("message {}: cancelled\n", id));
-  // A second cancel: 409, the state said, exit 1.
-  auto again = ctl(gw, {"cancel", id});
-  CHECK(again.code == 1);
-  CHECK(again.err == fmt::format("smsgwctl: cancel 409: message {} is cancelled: not cancelled\n", id));
-  CHECK(ctl(gw, {"cancel", "999999"}).code == 1);
-
-  auto resumed = ctl(gw, {"resume", "telkomsel"});
-  REQUIRE(resumed.code == 0);
-  CHECK(resumed.out.find("carrier telkomsel: up (suspended: no") == 0);
+  auto suspend = ctl(gw, {"suspend", "telkomsel"});
+  INFO(suspend.out << suspend.err);
+  CHECK(suspend.exit_code == 0);
+  CHECK(contains(suspend.out, "suspended"));
+  CHECK(carrier_state(gw, "telkomsel") == "suspended");
+  CHECK(contains(gw.daemon.logs(), "suspended by an operator: ctl-test"));  // $USER as X-Operator
+  auto resume = ctl(gw, {"resume", "telkomsel"});
+  CHECK(resume.exit_code == 0);
+  CHECK(carrier_state(gw, "telkomsel") == "up");
   auto unknown = ctl(gw, {"suspend", "nosuch"});
-  CHECK(unknown.code == 1);
-  CHECK(unknown.err == "smsgwctl: suspend 404: not_found: no such carrier\n");
+  CHECK(unknown.exit_code == 1);
+  CHECK(contains(unknown.err, "no such carrier"));
 
-  // A delivered message cannot be cancelled.
-  auto otp = ctl(gw, {"--json", "send", "--to", "081211114011", "--otp", "7391"});
-  REQUIRE(otp.code == 0);
-  auto otp_id = json_of(otp.out).at("id").as_int64();
-  gw.wait_final({otp_id});
-  auto late = ctl(gw, {"cancel", std::to_string(otp_id)});
-  CHECK(late.code == 1);
-  CHECK(late.err == fmt::format("smsgwctl: cancel 409: message {} is delivered: not cancelled\n", otp_id));
+  // send an OTP: it is delivered, and show prints its history.
+  auto send = ctl(gw, {"send", "0812-3333-0001", "--code", "482913", "--purpose", "login"});
+  INFO(send.out << send.err);
+  REQUIRE(send.exit_code == 0);
+  auto const otp_id = id_from_send(send.out);
+  REQUIRE(otp_id > 0);
+  auto final_states = gw.wait_final({otp_id});
+  CHECK(final_states[otp_id] == "delivered");
+  auto show = ctl(gw, {"show", std::to_string(otp_id)});
+  INFO(show.out << show.err);
+  CHECK(show.exit_code == 0);
+  CHECK(contains(show.out, "state:"));
+  CHECK(contains(show.out, "delivered"));
+  CHECK(contains(show.out, "history:"));
+  CHECK(contains(show.out, "enqueued"));
+  CHECK(contains(show.out, "submit_sm_resp OK"));
+  CHECK(contains(show.out, "+0700"));  // local times (TZ=Asia/Jakarta)
+  CHECK_FALSE(contains(show.out, "482913"));
+  auto show_json = ctl(gw, {"--json", "show", std::to_string(otp_id)});
+  CHECK(boost::json::parse(show_json.out).as_object().at("history").as_array().size() >= 3);
+  auto missing = ctl(gw, {"show", "999999"});
+  CHECK(missing.exit_code == 1);
+
+  // cancel: a queued bulk message is cancelled; the delivered OTP is refused with its state.
+  auto bulk = ctl(gw, {"send", "0812-3333-0002", "--text", "Promo", "--priority", "bulk", "--ttl", "300"});
+  INFO(bulk.out << bulk.err);
+  REQUIRE(bulk.exit_code == 0);
+  auto const bulk_id = id_from_send(bulk.out);
+  REQUIRE(gw.state_of(bulk_id) == "queued");
+  auto cancel = ctl(gw, {"cancel", std::to_string(bulk_id)});
+  INFO(cancel.out << cancel.err);
+  CHECK(cancel.exit_code == 0);
+  CHECK(contains(cancel.out, "cancelled"));
+  CHECK(gw.state_of(bulk_id) == "cancelled");
+  auto refused = ctl(gw, {"cancel", std::to_string(otp_id)});
+  INFO(refused.out << refused.err);
+  CHECK(refused.exit_code == 1);
+  CHECK(contains(refused.err, "delivered"));
+  CHECK(gw.state_of(otp_id) == "delivered");
+
+  auto usage = ctl(gw, {"cancel"});
+  CHECK(usage.exit_code == 2);
 }
 
-TEST_CASE("smsgwctl events follows outcomes and resumes after the daemon restarts", "[e2e][smsgwctl]") {
-  gateway gw(one_carrier());
-  wait_until([&] { return bound_links(gw, "telkomsel") >= 1; }, startup_deadline);
-  auto sent = ctl(gw, {"--json", "send", "--to", "081211114020", "--otp", "5821"});
-  REQUIRE(sent.code == 0);
-  auto id = json_of(sent.out).at("id").as_int64();
-  gw.wait_final({id});
-  // From the oldest outcome retained, only the final delivered one, as JSON lines.
-  auto ev = ctl(gw, {"--json", "events", "--after", "0", "--state", "delivered", "--count", "1"});
-  INFO(ev.err);
-  REQUIRE(ev.code == 0);
-  auto e = json_of(ev.out);
-  CHECK(e.at("message_id").as_int64() == id);
-  CHECK(e.at("state") == "delivered");
-  auto human = ctl(gw, {"events", "--after", "0", "--state", "delivered", "--count", "1"});
-  REQUIRE(human.code == 0);
-  CHECK(human.out.find(fmt::format("message {}  submitted -> delivered", id)) != std::string::npos);
-  auto bad = ctl(gw, {"events", "--state", "in_flight", "--count", "1"});
-  CHECK(bad.code == 1);
-  CHECK(bad.err.find("smsgwctl: events 400: invalid_request") == 0);
-}
+TEST_CASE("smsgwctl events follows the outcomes of messages sent and reload reports changes or FILE:LINE",
+          "[e2e][smsgwctl]") {
+  gateway gw({{"telkomsel", {"--id-format", "hex"}, "same", {}, {}}});
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") == 1; }, delivery_deadline));
 
-TEST_CASE("smsgwctl reload: the changes, or the invalid line with exit 1", "[e2e][smsgwctl]") {
-  gateway gw(one_carrier());
-  auto same = ctl(gw, {"reload"});
-  INFO(same.err);
-  REQUIRE(same.code == 0);
-  CHECK(same.out.find("reloaded") == 0);
-  auto same_json = ctl(gw, {"--json", "reload"});
-  REQUIRE(same_json.code == 0);
-  CHECK(json_of(same_json.out).at("status") == "reloaded");
-  auto text = read_file(gw.config_path);
-  write_file(gw.config_path, text + "\n[retry]\nmax_otp_attempts = 99\n");
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto r = gw.send_otp("0812-3333-00" + std::to_string(10 + i), "1234" + std::to_string(i));
+    REQUIRE(r.status == 202);
+    ids.push_back(r.at("id").as_int64());
+  }
+  auto finals = gw.wait_final(ids);
+  REQUIRE(finals[ids[0]] == "delivered");
+  REQUIRE(finals[ids[1]] == "delivered");
+
+  // From the oldest retained: submitted + delivered for each message = 4 outcomes.
+  auto events = ctl(gw, {"events", "--from", "0", "--count", "4", "--json"});
+  INFO(events.out << events.err);
+  REQUIRE(events.exit_code == 0);
+  std::map<std::int64_t, std::vector<std::string>> seen;
+  std::istringstream lines(events.out);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    auto ev = boost::json::parse(line).as_object();
+    seen[ev.at("message_id").as_int64()].emplace_back(ev.at("state").as_string());
+  }
+  CHECK(n == 4);
+  CHECK(seen[ids[0]] == std::vector<std::string>{"submitted", "delivered"});
+  CHECK(seen[ids[1]] == std::vector<std::string>{"submitted", "delivered"});
+  auto finals_only = ctl(gw, {"events", "--from", "0", "--state", "delivered", "--count", "2"});
+  INFO(finals_only.out << finals_only.err);
+  CHECK(finals_only.exit_code == 0);
+  CHECK(contains(finals_only.out, "submitted -> delivered (final)"));
+  CHECK(contains(finals_only.out, "message " + std::to_string(ids[1])));
+
+  // reload: a changed throughput is listed; an invalid file is exit 1 with FILE:LINE.
+  auto config = read_file(gw.config_path);
+  auto at = config.find("throughput = ");
+  REQUIRE(at != std::string::npos);
+  auto eol = config.find('\n', at);
+  write_file(gw.config_path, config.substr(0, at) + "throughput = 7" + config.substr(eol));
+  auto reload = ctl(gw, {"reload"});
+  INFO(reload.out << reload.err);
+  CHECK(reload.exit_code == 0);
+  CHECK(contains(reload.out, "reloaded"));
+  CHECK(contains(reload.out, "throughput"));
+  write_file(gw.config_path, config.substr(0, at) + "throughput = 0" + config.substr(eol));
   auto bad = ctl(gw, {"reload"});
-  CHECK(bad.code == 1);
-  CHECK(bad.err.find("the new configuration is invalid, the old one stays: ") != std::string::npos);
-  CHECK(bad.err.find("retry.max_otp_attempts") != std::string::npos);
-  CHECK(ctl(gw, {"status"}).code == 0);
+  INFO(bad.out << bad.err);
+  CHECK(bad.exit_code == 1);
+  CHECK(contains(bad.err, gw.config_path.string() + ":"));
+  CHECK(contains(bad.err, "throughput"));
+  auto bad_json = ctl(gw, {"--json", "reload"});
+  CHECK(bad_json.exit_code == 1);
+  CHECK(boost::json::parse(bad_json.out).as_object().at("error").as_string() == "invalid_config");
+}
+
+TEST_CASE("smsgwctl says clearly when the socket is missing", "[e2e][smsgwctl]") {
+  temp_dir dir;
+  auto const socket = (dir.path() / "no-daemon.sock").string();
+  for (auto verb : {"status", "carriers", "events"}) {
+    auto r = run_ctl(dir.path(), socket, {verb}, "missing");
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "smsgwctl: cannot connect to " + socket +
+                              ": no such file or directory (is smsgw running? see --socket)"));
+  }
+}
+
+TEST_CASE("smsgwctl says clearly when nothing listens on the socket", "[e2e][smsgwctl]") {
+  temp_dir dir;
+  // A socket file bound but not listening: connect() is refused, as after a daemon crash.
+  auto const socket = (dir.path() / "dead.sock").string();
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  auto r = run_ctl(dir.path(), socket, {"carriers"}, "refused");
+  ::close(fd);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "smsgwctl: cannot connect to " + socket + ": connection refused (is smsgw running? see --socket)"));
+}
+
+TEST_CASE("smsgwctl events resumes after a daemon restart without losing or repeating an outcome",
+          "[e2e][smsgwctl]") {
+  gateway gw({{"telkomsel", {"--id-format", "hex"}, "same", {}, {}}});
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") == 1; }, delivery_deadline));
+  auto first = gw.send_otp("0812-3333-0020", "5555");
+  REQUIRE(first.status == 202);
+  auto const first_id = first.at("id").as_int64();
+  REQUIRE(gw.wait_final({first_id})[first_id] == "delivered");
+
+  // 4 outcomes: 2 of the first OTP now, 2 of the second after the restart.
+  auto const out = gw.dir.path() / "events.out";
+  child_process follower({SMSGW_CTL_EXE, "--socket", gw.socket_path.string(), "--json", "events", "--from", "0",
+                          "--count", "4"},
+                         out, gw.dir.path() / "events.err");
+  auto lines = [&] {
+    auto text = read_file(out);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  REQUIRE(wait_until([&] { return lines() == 2; }, delivery_deadline));
+  gw.daemon.stop();  // the stream gets `shutdown`, then nothing listens for a while
+  gw.daemon.start();
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") == 1; }, delivery_deadline));
+  auto second = gw.send_otp("0812-3333-0021", "6666");
+  REQUIRE(second.status == 202);
+  auto const second_id = second.at("id").as_int64();
+  auto st = follower.wait_exit(std::chrono::milliseconds(120000));
+  INFO(read_file(out) << read_file(gw.dir.path() / "events.err"));
+  REQUIRE(st);
+  CHECK(WIFEXITED(*st));
+  CHECK(WEXITSTATUS(*st) == 0);
+  std::vector<std::pair<std::int64_t, std::string>> seen;
+  std::istringstream in(read_file(out));
+  for (std::string line; std::getline(in, line);) {
+    auto ev = boost::json::parse(line).as_object();
+    seen.emplace_back(ev.at("message_id").as_int64(), std::string(ev.at("state").as_string()));
+  }
+  std::vector<std::pair<std::int64_t, std::string>> const want{
+      {first_id, "submitted"}, {first_id, "delivered"}, {second_id, "submitted"}, {second_id, "delivered"}};
+  CHECK(seen == want);
+  CHECK(contains(read_file(gw.dir.path() / "events.err"), "shutdown"));
 }
