@@ -43,11 +43,13 @@ boost::asio::awaitable<std::string> metrics_scrape::scrape() {
   }
   for (auto const& c : carriers_) {
     auto const& cfg = c->config();
+    auto const peak = disp_.peak_in_force(cfg.name);
     metrics_.set_carrier({.name = cfg.name,
                           .bound_links = c->bound_links(),
                           .links = c->links().size(),
-                          .cap = cfg.throttle.rate,
+                          .cap = peak.cap,
                           .current_rate = c->current_rate(),
+                          .window = peak.window,
                           .throttled = c->stats().throttled,
                           .rate_cuts = c->stats().rate_cuts});
   }

@@ -23,15 +23,6 @@ namespace json = boost::json;
 
 namespace {
 
-http_response json_answer(http_request const& req, int status, json::object const& o) {
-  http_response res{static_cast<http::status>(status), req.version()};
-  res.set(http::field::content_type, "application/json");
-  res.keep_alive(req.keep_alive());
-  res.body() = json::serialize(o) + "\n";
-  res.prepare_payload();
-  return res;
-}
-
 http_response whole_request_error(http_request const& req, request_error const& e) {
   return error_response(req.version(), req.keep_alive(), e.status, e.kind, e.message, e.field);
 }
@@ -124,7 +115,7 @@ boost::asio::awaitable<http_response> post_message_batch(http_request const& req
   json::array out;
   out.reserve(results.size());
   for (auto& r : results) out.push_back(std::move(r));
-  co_return json_answer(req, 200,
+  co_return json_response(req, 200,
                         {{"accepted", accepted}, {"duplicates", duplicates}, {"refused", refused},
                          {"invalid", invalid}, {"failed", failed}, {"results", std::move(out)}});
 }

@@ -55,7 +55,7 @@ boost::asio::awaitable<http_response> list_carriers(http_request const& req, con
       for (auto const& kv : it->second) b[kv.key()] = kv.value();
     o["backlog"] = std::move(b);
   }
-  co_return control_detail::json_answer(req, 200, json::object{{"carriers", std::move(all)}});
+  co_return json_response(req, 200, json::object{{"carriers", std::move(all)}});
 }
 
 boost::asio::awaitable<http_response> suspend_or_resume(http_request const& req, control_deps& control,
@@ -76,7 +76,7 @@ boost::asio::awaitable<http_response> suspend_or_resume(http_request const& req,
     co_return error_response(req.version(), req.keep_alive(), 503, "queue_unavailable",
                              queue::to_string(r.error().code));
   auto const now = control.carriers();
-  co_return control_detail::json_answer(req, 200, *find_status(now, name));
+  co_return json_response(req, 200, *find_status(now, name));
 }
 
 }  // namespace

@@ -21,15 +21,6 @@ namespace json = boost::json;
 
 namespace control_detail {
 
-http_response json_answer(http_request const& req, int status, json::object const& o) {
-  http_response res{static_cast<http::status>(status), req.version()};
-  res.set(http::field::content_type, "application/json");
-  res.keep_alive(req.keep_alive());
-  res.body() = json::serialize(o) + "\n";
-  res.prepare_payload();
-  return res;
-}
-
 std::optional<std::string> operator_of(http_request const& req) {
   auto const it = req.find("X-Operator");
   if (it == req.end()) return std::string();
@@ -71,9 +62,9 @@ boost::asio::awaitable<http_response> delete_message(http_request const& req, ap
                                                       : "it may have reached the carrier";
     json::object o{{"error", "conflict"}, {"id", id}, {"state", state},
                    {"message", fmt::format("message {} is {}: {}; not cancelled", id, state, why)}};
-    co_return json_answer(req, 409, o);
+    co_return json_response(req, 409, o);
   }
-  co_return json_answer(req, 200, json::object{{"id", id}, {"state", state}});
+  co_return json_response(req, 200, json::object{{"id", id}, {"state", state}});
 }
 
 }  // namespace control_detail

@@ -34,8 +34,6 @@ boost::asio::awaitable<http_response> get_healthz(http_request const& req, api_d
 inline constexpr std::chrono::seconds healthz_queue_wait{2};
 
 namespace control_detail {
-/// A JSON answer with `o` as its body.
-http_response json_answer(http_request const& req, int status, boost::json::object const& o);
 /// The X-Operator header if valid, "" if absent; nullopt if malformed.
 std::optional<std::string> operator_of(http_request const& req);
 boost::asio::awaitable<http_response> delete_message(http_request const& req, api_deps& deps,

@@ -68,7 +68,7 @@ asio::awaitable<http_response> get_healthz(http_request const& req, api_deps& de
     auto const& e = (*waiting)->error();
     o["queue"] = {{"error", queue::to_string(e.code)}, {"message", e.message}};
     o["status"] = "error";
-    co_return control_detail::json_answer(req, 503, o);
+    co_return json_response(req, 503, o);
   } else if (*waiting) {
     auto const& n = ***waiting;
     o["queue"] = {{"queued", n[0]}, {"in_flight", n[1]}, {"outcome_unknown", n[2]}};
@@ -81,10 +81,10 @@ asio::awaitable<http_response> get_healthz(http_request const& req, api_deps& de
     o["status"] = "degraded";
     o["reason"] = reasons.front();
     o["reasons"] = std::move(reasons);
-    co_return control_detail::json_answer(req, 503, o);
+    co_return json_response(req, 503, o);
   }
   o["status"] = "ok";
-  co_return control_detail::json_answer(req, 200, o);
+  co_return json_response(req, 200, o);
 }
 
 }  // namespace smsgw

@@ -53,6 +53,15 @@ route_config const* api_deps::carrier(std::string_view name) const noexcept {
   return nullptr;
 }
 
+http_response json_response(http_request const& req, int status, json::object const& o) {
+  http_response res{static_cast<http::status>(status), req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(req.keep_alive());
+  res.body() = json::serialize(o) + "\n";
+  res.prepare_payload();
+  return res;
+}
+
 http_response error_response(unsigned version, bool keep_alive, int status, std::string_view kind,
                              std::string_view message, std::string_view field) {
   json::object o{{"error", kind}, {"message", message}};
@@ -71,15 +80,6 @@ struct bad_request {
   std::string field, message;
   int status = 400;
 };
-
-http_response json_response(http_request const& req, http::status st, json::object const& o) {
-  http_response res{st, req.version()};
-  res.set(http::field::content_type, "application/json");
-  res.keep_alive(req.keep_alive());
-  res.body() = json::serialize(o) + "\n";
-  res.prepare_payload();
-  return res;
-}
 
 std::int64_t to_unix_ms(queue::time_point t) { return queue::to_ms(t); }
 

@@ -168,6 +168,13 @@ class api_deps {
 boost::asio::awaitable<http_response> handle_request(http_request const& req, api_deps& deps,
                                                      peer_credentials peer = {});
 
+/// A JSON answer with `o` as its body (every endpoint's handler answers through it).
+http_response json_response(http_request const& req, int status, boost::json::object const& o);
+inline http_response json_response(http_request const& req, boost::beast::http::status st,
+                                   boost::json::object const& o) {
+  return json_response(req, static_cast<int>(st), o);
+}
+
 /// A JSON error response (also used by the transport for 413/408).
 http_response error_response(unsigned version, bool keep_alive, int status,
                              std::string_view kind, std::string_view message,

@@ -10,15 +10,6 @@ namespace {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-http_response json_answer(http_request const& req, http::status st, json::object const& o) {
-  http_response res{st, req.version()};
-  res.set(http::field::content_type, "application/json");
-  res.keep_alive(req.keep_alive());
-  res.body() = json::serialize(o) + "\n";
-  res.prepare_payload();
-  return res;
-}
-
 json::array strings(std::vector<std::string> const& v) {
   json::array a;
   for (auto const& s : v) a.emplace_back(s);
@@ -45,7 +36,7 @@ boost::asio::awaitable<http_response> handle_reload(http_request const& req, api
                              "this daemon has no configuration file to reload");
   if (!answer->applied)
     co_return error_response(req.version(), req.keep_alive(), 422, "invalid_config", answer->message);
-  co_return json_answer(req, http::status::ok,
+  co_return json_response(req, http::status::ok,
                         {{"status", "reloaded"},
                          {"changes", strings(answer->changes)},
                          {"needs_restart", strings(answer->needs_restart)}});

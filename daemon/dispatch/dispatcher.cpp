@@ -391,6 +391,17 @@ void dispatcher::forget_unsent(std::uint64_t ref) {
   log_final(m, queue::to_string(queue::state::expired), "", "expired before it could be sent");
 }
 
+dispatcher::peak_view dispatcher::peak_in_force(std::string_view carrier) const {
+  auto const* rc = config_->find_carrier(carrier);
+  auto it = peak_.find(carrier);
+  if (!rc) return {};
+  if (it == peak_.end()) return {"", rc->link.throttle.rate};
+  auto const& st = it->second.rules;
+  std::string window;
+  if (st.window && *st.window < rc->peak.windows.size()) window = rc->peak.windows[*st.window].name;
+  return {std::move(window), st.cap};
+}
+
 peak_state const& dispatcher::schedule_for(std::string const& carrier) {
   static peak_state const unscheduled{};
   auto const* rc = config_->find_carrier(carrier);

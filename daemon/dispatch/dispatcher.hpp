@@ -132,6 +132,13 @@ class dispatcher final : public smpp_events, private source_owner {
   /// The peak-hour rules in force for `carrier` now (by the wall clock), applying them first
   /// if they changed (cap listener, log line). For /healthz.
   peak_state current_peak(std::string const& carrier) { return schedule_for(carrier); }
+  /// The peak-hour rules last applied for `carrier` (housekeeping looks every tick), without
+  /// looking at the clock: the window's name ("" outside windows) and the cap. For metrics.
+  struct peak_view {
+    std::string window;
+    double cap = 0;
+  };
+  peak_view peak_in_force(std::string_view carrier) const;
   /// Looks at every carrier's rules now (housekeeping does it every tick).
   void refresh_schedules();
   /// The rate (segments/s) `carrier`'s token bucket allows now, an SMSC throttle included:

@@ -3,6 +3,7 @@
 #include "daemon/metrics/metrics.hpp"
 
 #include <algorithm>
+#include <map>
 #include <array>
 #include <mutex>
 
@@ -148,8 +149,13 @@ struct metrics::impl {
       .Help("Links (connections) configured for the carrier").Register(registry);
   pm::Family<pm::Gauge>& cap = pm::BuildGauge()
       .Name("smsgw_carrier_throughput_cap_segments_per_second")
-      .Help("The carrier's configured throughput cap, in SMS segments per second")
+      .Help("The carrier's throughput cap in force (the peak-hour window's, else its throughput), in SMS segments per second")
       .Register(registry);
+  pm::Family<pm::Gauge>& window = pm::BuildGauge()
+      .Name("smsgw_carrier_peak_window")
+      .Help("1 for the carrier's peak-hour window in force (label window; \"none\" outside windows)")
+      .Register(registry);
+  std::map<std::string, pm::Gauge*, std::less<>> window_in_force;  // carrier -> its series
   pm::Family<pm::Gauge>& rate = pm::BuildGauge()
       .Name("smsgw_carrier_throughput_segments_per_second")
       .Help("The rate the carrier's token bucket allows now (below the cap after throttling)")
@@ -275,6 +281,14 @@ void metrics::set_carrier(carrier_view const& c) {
   m.links.Add(l).Set(static_cast<double>(c.links));
   m.cap.Add(l).Set(c.cap);
   m.rate.Add(l).Set(c.current_rate);
+  // One series per carrier: the one of the window that ended goes.
+  auto& series = m.window.Add({{"carrier", s(c.name)}, {"window", c.window.empty() ? "none" : s(c.window)}});
+  auto [at, added] = m.window_in_force.try_emplace(s(c.name), &series);
+  if (!added && at->second != &series) {
+    m.window.Remove(at->second);
+    at->second = &series;
+  }
+  series.Set(1);
   raise_to(m.throttled.Add(l), static_cast<double>(c.throttled));
   raise_to(m.rate_cuts.Add(l), static_cast<double>(c.rate_cuts));
 }

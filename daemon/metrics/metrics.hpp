@@ -78,6 +78,7 @@ class metrics {
     std::string_view name;
     std::size_t bound_links = 0, links = 0;
     double cap = 0, current_rate = 0;  ///< SMS segments per second
+    std::string_view window;  ///< the peak-hour window in force ("" outside windows)
     std::uint64_t throttled = 0, rate_cuts = 0;  ///< totals since start
   };
   void set_carrier(carrier_view const& c);

@@ -50,7 +50,7 @@ TEST_CASE("every metric family passes promtool check metrics", "[metrics]") {
                .oldest_queued_otp_age_seconds = 12.5,
                .max_otp_validity_used = 0.25});
   m.set_carrier({.name = "telkomsel", .bound_links = 2, .links = 2, .cap = 50,
-                 .current_rate = 25, .throttled = 3, .rate_cuts = 1});
+                 .current_rate = 25, .window = "weekday-morning", .throttled = 3, .rate_cuts = 1});
   std::array<double, 3> bounds{0.001, 0.01, 0.1};
   std::array<std::uint64_t, 4> buckets{5, 3, 1, 1};
   m.set_commits({.bounds = bounds, .buckets = buckets, .sync_seconds = 0.75,
@@ -99,12 +99,28 @@ TEST_CASE("totals read at scrape time raise counters and never lower them", "[me
   metrics m({"tri"});
   auto throttled = [&](std::uint64_t total) {
     m.set_carrier({.name = "tri", .bound_links = 1, .links = 1, .cap = 10, .current_rate = 10,
-                   .throttled = total, .rate_cuts = 0});
+                   .window = "", .throttled = total, .rate_cuts = 0});
     return value_of(m.text(), R"(smsgw_throttle_responses_total{carrier="tri"})");
   };
   CHECK(throttled(5) == 5);
   CHECK(throttled(3) == 5);
   CHECK(throttled(8) == 8);
+}
+
+TEST_CASE("each carrier has one peak window series: the window in force, none outside", "[metrics]") {
+  metrics m({"xl"});
+  auto in = [&](std::string_view window) {
+    m.set_carrier({.name = "xl", .bound_links = 1, .links = 1, .cap = 5, .current_rate = 5,
+                   .window = window, .throttled = 0, .rate_cuts = 0});
+    return m.text();
+  };
+  auto during = in("morning");
+  CHECK(value_of(during, R"(smsgw_carrier_peak_window{carrier="xl",window="morning"})") == 1);
+  CHECK(during.find(R"(smsgw_carrier_peak_window{carrier="xl",window="none"})") == std::string::npos);
+  auto after = in("");
+  CHECK(value_of(after, R"(smsgw_carrier_peak_window{carrier="xl",window="none"})") == 1);
+  CHECK(after.find(R"(window="morning")") == std::string::npos);  // the ended window's series went
+  CHECK(value_of(after, R"(smsgw_carrier_throughput_cap_segments_per_second{carrier="xl"})") == 5);
 }
 
 TEST_CASE("the queue's fsync totals become histogram increments", "[metrics]") {
