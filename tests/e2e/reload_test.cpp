@@ -6,8 +6,8 @@
 // change keep their binds (counted in each simulator's log), a changed one binds again; a
 // carrier removed is retired and unbound, one added binds. An invalid file is refused with
 // the --check-config message (422, or logged after SIGHUP) and the running configuration
-// keeps working. Under load with reloads (and rebinds) in between, every accepted OTP ends
-// delivered and each reached the simulators exactly once.
+// keeps working. Under load with reloads (rebinds, a carrier added, a bad file refused) in
+// between, every accepted OTP ends delivered and each reached the simulators exactly once.
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -261,27 +261,46 @@ TEST_CASE("a reload retires a removed carrier and binds an added one", "[e2e][re
 }
 
 TEST_CASE("reloads under load lose no message and send none twice", "[e2e][reload]") {
-  std::vector<carrier_spec> specs{{"telkomsel", {}, "same", {"indosat"}}, {"indosat", {}, "same", {"telkomsel"}}};
-  gateway gw(specs);
+  // xl has a simulator but is not configured at start: a reload in the middle adds it.
+  std::vector<carrier_spec> specs{{"telkomsel", {}, "same", {"indosat"}},
+                                  {"indosat", {}, "same", {"telkomsel"}}, {"xl", {}, "same", {}}};
+  gateway gw(specs, {}, false);
+  write_file(gw.config_path, config_for(gw, {{"telkomsel", 200, {"indosat"}}, {"indosat", 200, {"telkomsel"}}}));
+  gw.daemon.start();
   REQUIRE(wait_until([&] { return bound(gw, "telkomsel") && bound(gw, "indosat"); }, startup_deadline));
 
-  constexpr int otps = 240, reload_every = 30;
+  constexpr int otps = 240, reload_every = 30, add_xl_at = 3, refused_at = 5;
   std::vector<std::int64_t> ids;
   std::map<std::string, int> sent_to;  // normalised number -> OTPs accepted for it
-  int reloads = 0;
+  int reloads = 0, applied = 0, indosat_rebinds = 0;
+  bool indosat_window = false;  // its window setting in force
   for (int i = 0; i < otps; ++i) {
     if (i % reload_every == reload_every - 1) {
-      // Alternate throughput and, every other time, indosat's window (its links bind again
-      // while OTPs are in flight on them).
-      bool const odd = (++reloads % 2) == 1;
-      write_file(gw.config_path,
-                 config_for(gw, {{"telkomsel", odd ? 150 : 200, {"indosat"}},
-                                 {"indosat", 200, {"telkomsel"}, odd ? "window = 4\n" : ""}}));
-      auto r = reload(gw);
-      INFO(r.raw);
-      REQUIRE(r.status == 200);
+      ++reloads;
+      if (reloads == refused_at) {
+        // A bad file in the middle: refused with its line, the running configuration goes on.
+        write_file(gw.config_path, config_for(gw, {{"telkomsel", 0, {"indosat"}}, {"indosat", 200, {"telkomsel"}}}));
+        auto r = reload(gw);
+        INFO(r.raw);
+        REQUIRE(r.status == 422);
+        CHECK(r.at("message").as_string().find("throughput") != std::string::npos);
+      } else {
+        // Alternate telkomsel's throughput and, every other time, indosat's window (its
+        // links bind again while OTPs are in flight on them); xl added from add_xl_at on.
+        bool const odd = reloads % 2 == 1;
+        std::vector<carrier_edit> carriers{{"telkomsel", odd ? 150 : 200, {"indosat"}},
+                                           {"indosat", 200, {"telkomsel"}, odd ? "window = 4\n" : ""}};
+        if (reloads >= add_xl_at) carriers.push_back({"xl", 200, {}});
+        write_file(gw.config_path, config_for(gw, carriers));
+        auto r = reload(gw);
+        INFO(r.raw);
+        REQUIRE(r.status == 200);
+        ++applied;
+        if (odd != indosat_window) ++indosat_rebinds;
+        indosat_window = odd;
+      }
     }
-    auto const local = fmt::format("{:04}", i);
+  auto const local = fmt::format("{:04}", i);
     auto const to = (i % 2 ? "0857-8888-" : "0812-8888-") + local;
     auto r = gw.send_otp(to, fmt::format("{:06}", 100000 + i), {{"purpose", "load-" + local}});
     INFO(r.error << r.raw);
@@ -290,6 +309,7 @@ TEST_CASE("reloads under load lose no message and send none twice", "[e2e][reloa
     ++sent_to[(i % 2 ? "62857" : "62812") + std::string("8888") + local];
   }
   CHECK(reloads == otps / reload_every);
+  CHECK(applied == reloads - 1);
   auto final = gw.wait_final(ids, std::chrono::milliseconds(120000));
   for (auto id : ids) {
     INFO("id " << id);
@@ -303,7 +323,10 @@ TEST_CASE("reloads under load lose no message and send none twice", "[e2e][reloa
   // One DLR line each.
   wait_until([&] { return gw.dlr_lines().size() >= ids.size(); }, delivery_deadline);
   for (auto id : ids) CHECK(gw.dlr_lines_for(id).size() == 1);
-  // telkomsel's links never changed; indosat's bound again at each window change.
+  // telkomsel's links never changed; indosat's bound again at each window change (not for the
+  // refused file); xl, added under load, bound once and stays.
   CHECK(binds_accepted(gw.sim("telkomsel")) == 1);
-  CHECK(binds_accepted(gw.sim("indosat")) == 1 + reloads);
+  CHECK(binds_accepted(gw.sim("indosat")) == 1 + indosat_rebinds);
+  CHECK(binds_accepted(gw.sim("xl")) == 1);
+  CHECK(bound(gw, "xl"));
 }
