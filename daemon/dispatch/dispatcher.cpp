@@ -322,6 +322,11 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
 // The source of the message's route. An OTP routed to a carrier with no bound link (its retry
 // went to an alternate that is down) goes with the claimer, which is up (it is asking) and is
 // one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
+bool retry_left_route(queue::message const& m, std::string_view route) noexcept {
+  std::string_view const planned = m.route.empty() ? m.carrier : m.route;
+  return m.attempts > 1 && !m.via_carrier.empty() && m.via_carrier == route && planned != route;
+}
+
 bool route_listed(std::string_view routes, std::string_view route) noexcept {
   while (!routes.empty()) {
     auto comma = routes.find(',');
@@ -339,10 +344,9 @@ dispatcher_source& dispatcher::source_of(queue::message const& m, dispatcher_sou
   // Never through a carrier that filtered it (issue #13), nor back through the route its
   // last attempt used when the retry moved it away from there (no receipt, undeliverable):
   // it waits for its route instead (or deadline routing and failover move it).
-  bool const retry_left_claimer = m.attempts > 1 && m.via_carrier != route &&
-                                  m.via_carrier == claimer.carrier();
   if (m.prio == queue::priority::otp && it->second.get() != &claimer && !is_up(route) &&
-      !route_listed(m.filtered_routes, claimer.carrier()) && !retry_left_claimer) {
+      !route_listed(m.filtered_routes, claimer.carrier()) &&
+      !retry_left_route(m, claimer.carrier())) {
     spdlog::info("message {}: route {} has no bound link; via {}", m.id, route, claimer.carrier());
     if (metrics_) metrics_->reroute("route_down");
     return claimer;
@@ -770,13 +774,16 @@ void dispatcher::fail_over_buffered(std::string_view carrier, bool suspended) {
   if (home == sources_.end() || rc == nullptr) return;
   auto otps = home->second->drain_priority(static_cast<int>(queue::priority::otp));
   if (otps.empty()) return;
-  // The first alternate that is up and did not class the message as filtered.
+  // The first alternate that is up, did not class the message as filtered and is not the
+  // route a retry just moved it away from.
   auto target_for = [&](outbound_message const& out) -> dispatcher_source* {
     auto h = handed_out_.find(out.ref);
     for (auto const& alt : rc->alternates) {
       auto it = sources_.find(alt);
       if (it == sources_.end() || !is_up(alt)) continue;
-      if (h != handed_out_.end() && route_listed(h->second.filtered_routes, alt)) continue;
+      if (h != handed_out_.end() && (route_listed(h->second.filtered_routes, alt) ||
+                                     retry_left_route(h->second, alt)))
+        continue;
       return it->second.get();
     }
     return nullptr;

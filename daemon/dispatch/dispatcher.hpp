@@ -79,6 +79,11 @@ std::string_view receipt_err(std::string_view detail) noexcept;
 /// Whether `route` is one of the comma-separated `routes` (a message's filtered_routes). Pure.
 bool route_listed(std::string_view routes, std::string_view route) noexcept;
 
+/// Whether a retry moved `m` away from `route`: its last attempt went through `route` (no
+/// receipt, undeliverable...) and its planned route is another. No fallback, deadline re-route
+/// or failover sends it back there. A first attempt (attempts <= 1) left nothing. Pure.
+bool retry_left_route(queue::message const& m, std::string_view route) noexcept;
+
 class dispatcher final : public smpp_events, private source_owner {
  public:
   /// `gc`, `config` and `log` must outlive the dispatcher (`config` until apply_config()

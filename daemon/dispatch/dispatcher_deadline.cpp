@@ -71,9 +71,7 @@ dispatcher_source* dispatcher::deadline_route(queue::message const& m, dispatche
   if (routes == routes_.end()) return nullptr;
   for (auto const& r : routes->second) {
     if (r == target.carrier() || route_listed(m.filtered_routes, r)) continue;
-    // Not back to the route its last attempt went through when a retry moved it away.
-    if (m.attempts > 1 && r == m.via_carrier && m.via_carrier != (m.route.empty() ? m.carrier : m.route))
-      continue;
+    if (retry_left_route(m, r)) continue;  // not back where a retry moved it away from
     auto src = sources_.find(r);
     if (src == sources_.end()) continue;
     // The alternate's own queued OTPs come first in its claims: ahead of this one too.

@@ -321,6 +321,22 @@ TEST_CASE("a graceful stop returns claimed but unsent messages to the queue", "[
   }
 }
 
+TEST_CASE("retry_left_route: only the route a retry moved a message away from") {
+  queue::message m;
+  m.carrier = "telkomsel";
+  m.route = "xl";             // planned: the third attempt via xl
+  m.via_carrier = "indosat";  // the second went via indosat, with no receipt
+  m.attempts = 3;
+  CHECK(smsgw::retry_left_route(m, "indosat"));
+  CHECK_FALSE(smsgw::retry_left_route(m, "xl"));
+  CHECK_FALSE(smsgw::retry_left_route(m, "telkomsel"));
+  m.attempts = 1;  // a first attempt left nothing
+  CHECK_FALSE(smsgw::retry_left_route(m, "indosat"));
+  m.attempts = 3;
+  m.route = "indosat";  // the retry stays on the same route: nothing was left
+  CHECK_FALSE(smsgw::retry_left_route(m, "indosat"));
+}
+
 TEST_CASE("receipt_err reads the carrier's err code from a receipt detail") {
   CHECK(receipt_err("stat:DELIVRD err:000") == "000");
   CHECK(receipt_err("receipt (held until submit_sm_resp): stat:UNDELIV err:013") == "013");
