@@ -9,18 +9,6 @@
 
 using namespace smsgw::e2e;
 
-namespace {
-
-std::vector<std::string> history_states(gateway const& gw, std::int64_t id) {
-  std::vector<std::string> out;
-  auto m = gw.api.get("/v1/messages/" + std::to_string(id));
-  if (!m.ok || !m.at("history").is_array()) return out;
-  for (auto const& h : m.at("history").as_array())
-    out.emplace_back(h.as_object().at("to").as_string());
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("DELETE cancels a queued message, answers 409 for a submitted one and 404 for an unknown id",
           "[e2e][control]") {

@@ -20,15 +20,6 @@ constexpr int message_count = 8;
 /// submit_sm the simulator accepted, per destination number.
 std::map<std::string, int> accepted_submits(smsc_sim& sim) { return sim.accepted_per_number(); }
 
-std::vector<std::string> history_states(gateway const& gw, std::int64_t id) {
-  std::vector<std::string> out;
-  auto m = gw.api.get("/v1/messages/" + std::to_string(id));
-  if (!m.ok || !m.at("history").is_array()) return out;
-  for (auto const& h : m.at("history").as_array())
-    out.emplace_back(h.as_object().at("to").as_string());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("messages claimed but never written when the daemon is killed are queued again and sent once",

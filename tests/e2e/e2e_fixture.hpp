@@ -290,4 +290,15 @@ inline int file_mode(fs::path const& p) {
   return static_cast<int>(st.st_mode & 07777);
 }
 
+/// The states a message's history went through (GET /v1/messages/{id}), oldest first; empty
+/// if the request failed.
+inline std::vector<std::string> history_states(gateway const& gw, std::int64_t id) {
+  std::vector<std::string> out;
+  auto m = gw.api.get("/v1/messages/" + std::to_string(id));
+  if (!m.ok || !m.at("history").is_array()) return out;
+  for (auto const& h : m.at("history").as_array())
+    out.emplace_back(h.as_object().at("to").as_string());
+  return out;
+}
+
 }  // namespace smsgw::e2e
