@@ -324,6 +324,7 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
 // one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
 bool retry_left_route(queue::message const& m, std::string_view route) noexcept {
   std::string_view const planned = m.route.empty() ? m.carrier : m.route;
+  if (planned != route && route_listed(m.silent_routes, route)) return true;
   return m.attempts > 1 && !m.via_carrier.empty() && m.via_carrier == route && planned != route;
 }
 
