@@ -43,9 +43,11 @@ double seconds_between(queue::time_point from, queue::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-/// How a final receipt is counted: its state after it, and for a failed one its stat word.
+/// How a final receipt is counted: its state after it, and for a failed one whether the
+/// carrier's config classed it filtered (issue #13 §4), else its stat word.
 receipt_kind receipt_kind_of(queue::message const& m, std::string_view detail) {
   if (m.st == queue::state::delivered) return receipt_kind::delivered;
+  if (detail.find("class:filtered") != std::string_view::npos) return receipt_kind::filtered;
   return detail.find("stat:REJECTD") != std::string_view::npos ? receipt_kind::rejected
                                                               : receipt_kind::undeliverable;
 }
@@ -233,6 +235,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       // A receipt that never came took at least this long: learnt as such, so a carrier that
       // sends no receipts stops looking fast to deadline-aware routing (its prior is short).
       latency_.receipt(m.id, m.via_carrier, now);
+      if (metrics_) metrics_->receipt(m.carrier, m.via_carrier, receipt_kind::no_receipt);
       // The line names the route that sent no receipt (via_carrier), not the next one.
       log_final(m, queue::to_string(m.st), "", m.detail, m.via_carrier);
       if (m.st == queue::state::queued) {
