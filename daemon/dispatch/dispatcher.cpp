@@ -241,6 +241,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       if (m.st == queue::state::queued) {
         ++stats_.retried;
         ++stats_.receipt_timeouts;
+        count_retry("no_receipt", m.via_carrier, m.route.empty() ? m.carrier : m.route);
         spdlog::info("message {}: no receipt from {} in time; retried via {}", m.id,
                      m.via_carrier, m.route);
         notify(m.route.empty() ? m.carrier : m.route);
@@ -502,7 +503,9 @@ void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view r
             carrier);
   if (retried) {
     ++stats_.retried;
-    count_retry("failed_receipt", receipt_route, m.route.empty() ? m.carrier : m.route);
+    auto const reason = receipt_detail.find("class:filtered") != std::string_view::npos
+                            ? "filtered" : "failed_receipt";
+    count_retry(reason, receipt_route, m.route.empty() ? m.carrier : m.route);
     notify(m.route.empty() ? m.carrier : m.route);
   }
 }
@@ -710,17 +713,7 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
                       "smsc_id=" + key});
           return;
         }
-        // A failed receipt the store's retry policy requeued: logged as such ("queued",
-        // with the plan in detail); the final line comes with the next attempt's receipt.
-        bool retried = m->st == queue::state::queued;
-        count_receipt(*m, link_carrier, detail);
-        log_final(*m, queue::to_string(m->st), err,
-                  retried ? fmt::format("{}; {}", detail, m->detail) : detail, link_carrier);
-        if (retried) {
-          ++stats_.retried;
-          count_retry("failed_receipt", link_carrier, m->route);
-          notify(m->route);
-        }
+        log_receipt_outcome(*m, detail, link_carrier);
       });
 }
 

@@ -97,6 +97,8 @@ TEST_CASE("a carrier that sends no receipts: the OTP goes via the alternate afte
   REQUIRE(metrics.ok);
   CHECK(metrics.raw.find(R"(smsgw_receipt_outcomes_total{carrier="telkomsel",outcome="no_receipt",route="telkomsel"} 1)") !=
         std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_retries_total{reason="no_receipt"} 1)") != std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_reroutes_total{reason="no_receipt"} 1)") != std::string::npos);
 }
 
 TEST_CASE("a filtered receipt code: the alternate at once, with the alternate's sender ID on the wire",
@@ -133,6 +135,8 @@ TEST_CASE("a filtered receipt code: the alternate at once, with the alternate's 
         std::string::npos);
   CHECK(metrics.raw.find(R"(smsgw_receipt_outcomes_total{carrier="telkomsel",outcome="rejected",route="telkomsel"} 0)") !=
         std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_retries_total{reason="filtered"} 1)") != std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_retries_total{reason="failed_receipt"} 0)") != std::string::npos);
 
   // A named sender is used on every route.
   auto named = gw.send_otp("081277770003", "482915", {{"sender", "ACME"}});
