@@ -8,6 +8,8 @@
 // simulators' logs show losses and duplicates. Prints what was accepted, msg/s and the
 // latency percentiles of the answers. Bounded: N messages and --max-seconds, whichever first.
 // Used by bench/e2e_bench.sh (docs/performance.md); not a test.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -211,11 +213,15 @@ int main(int argc, char** argv) {
     auto i = static_cast<std::size_t>(p * static_cast<double>(t.latency_ms.size() - 1));
     return t.latency_ms[i];
   };
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto const cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   std::printf("mode=%s clients=%d requests=%zu accepted=%ld refused_or_invalid=%ld "
               "transport_failures=%ld seconds=%.3f accepted_per_s=%.0f "
-              "latency_ms_p50=%.2f p99=%.2f max=%.2f\n",
+              "latency_ms_p50=%.2f p99=%.2f max=%.2f cpu_s=%.3f\n",
               o.mode.c_str(), o.clients, t.latency_ms.size(), t.accepted, t.other,
               t.failed_requests, secs, static_cast<double>(t.accepted) / secs, pct(0.5), pct(0.99),
-              t.latency_ms.empty() ? 0.0 : t.latency_ms.back());
+              t.latency_ms.empty() ? 0.0 : t.latency_ms.back(), cpu_s);
   return t.failed_requests == 0 && t.other == 0 ? 0 : 1;
 }
