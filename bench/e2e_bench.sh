@@ -143,10 +143,15 @@ for c in "${cases[@]}"; do
     perf record -q ${PERF_CALLGRAPH:--g} -p "$dpid" -o "$dir/perf.data" 2>/dev/null &
     ppid=$!
     pids+=("$ppid")
+    perf record -q -g -p "${sim_pids[0]}" -o "$dir/perf-sim.data" 2>/dev/null &  # one simulator
+    spid_perf=$!
+    pids+=("$spid_perf")
     sleep 1
   fi
   t0=$(date +%s.%N)
-  out=$("$load" --socket "$dir/api.sock" "${args[@]}" --max-seconds 300 --first-number "$sent" || true)
+  loadgen=("$load")
+  ((use_perf)) && loadgen=(perf record -q -g -o "$dir/perf-load.data" -- "$load")
+  out=$("${loadgen[@]}" --socket "$dir/api.sock" "${args[@]}" --max-seconds 300 --first-number "$sent" || true)
   t1=$(date +%s.%N)
   load_cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
   load_cpu=${load_cpu:-0}
@@ -167,7 +172,13 @@ for c in "${cases[@]}"; do
     wait "$ppid" || true
     perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
       grep -E '^ +[0-9.]+%' | head -30 | cut -c1-110 | sed 's/ *$//' >"${PERF_OUT:-/tmp}/perf-${c//:/-}.txt" || true
+    kill -INT "$spid_perf"
+    wait "$spid_perf" || true
     cp "$dir/perf.data" "${PERF_OUT:-/tmp}/perf-${c//:/-}.data" 2>/dev/null || true
+    for who in sim load; do  # flat profiles of a simulator and of the load generator
+      perf report -i "$dir/perf-$who.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -30 | cut -c1-110 | sed 's/ *$//' >"${PERF_OUT:-/tmp}/perf-$who-${c//:/-}.txt" || true
+    done
     echo "  perf profile: ${PERF_OUT:-/tmp}/perf-${c//:/-}.txt (data: .data beside it)"
   fi
   if [[ -n ${METRICS_OUT:-} ]]; then  # GET /metrics after the case, for a closer look
