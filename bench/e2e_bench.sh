@@ -14,7 +14,8 @@
 # Per case it also prints the CPU of the five simulators and of the load generator (they share
 # the machine's cores with the daemon). Environment: PERF_OUT=DIR (where --perf writes its flat
 # profile and perf.data), PERF_CALLGRAPH="--call-graph dwarf,16384 -F 499" (instead of -g),
-# METRICS_OUT=DIR (GET /metrics after each case), KEEP_DIR=DIR (the daemon's log, kept).
+# METRICS_OUT=DIR (GET /metrics after each case), KEEP_DIR=DIR (the daemon's log, kept),
+# LOAD_THREADS=N (api_bench --threads: its event-loop threads, default 2).
 # The carriers have throughput 20000 and burst 1000: a link takes at most the bucket's tokens
 # per claim, so a burst of 10 (the default) capped each carrier near 10 messages per claim and
 # mark round trip (docs/performance.md).
@@ -151,7 +152,7 @@ for c in "${cases[@]}"; do
   t0=$(date +%s.%N)
   loadgen=("$load")
   ((use_perf)) && loadgen=(perf record -q -g -o "$dir/perf-load.data" -- "$load")
-  out=$("${loadgen[@]}" --socket "$dir/api.sock" "${args[@]}" --max-seconds 300 --first-number "$sent" || true)
+  out=$("${loadgen[@]}" --socket "$dir/api.sock" "${args[@]}" ${LOAD_THREADS:+--threads "$LOAD_THREADS"} --max-seconds 300 --first-number "$sent" || true)
   t1=$(date +%s.%N)
   load_cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
   load_cpu=${load_cpu:-0}
