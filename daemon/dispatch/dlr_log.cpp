@@ -123,10 +123,11 @@ bool dlr_log::write(dlr_entry const& e) {
     }
     return true;
   }
-  return append_lines(line, {line.size()});
+  std::size_t const end = line.size();
+  return append_lines(line, std::span(&end, 1));
 }
 
-bool dlr_log::append_lines(std::string const& buf, std::vector<std::size_t> const& ends) {
+bool dlr_log::append_lines(std::string const& buf, std::span<std::size_t const> ends) {
   // End the line a full disk cut short: never glue onto it.
   std::size_t const prefix = cut_line_ ? 1 : 0;
   std::string joined;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,7 +83,7 @@ class dlr_log {
 
  private:
   /// One write(2) of `buf` (whole lines; `ends`: the end offset of each). Under mutex_.
-  bool append_lines(std::string const& buf, std::vector<std::size_t> const& ends);
+  bool append_lines(std::string const& buf, std::span<std::size_t const> ends);
   void flush_locked();
   void lost_lines(std::uint64_t lines, int err, std::size_t written, std::size_t size);
 
