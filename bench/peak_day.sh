@@ -38,7 +38,7 @@ while [[ $# -gt 0 ]]; do
     --scale) scale=$2; shift 2 ;;
     --otp-ttl-s) otp_ttl=$2; shift 2 ;;
     --home-cap) home_cap=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "peak_day.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
