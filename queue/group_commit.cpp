@@ -144,11 +144,12 @@ void group_commit::writer_loop() {
     hand_to_syncer();  // the round's durable work: one fsync covers all of it
     // Not pipelined: each COMMIT was durable when it returned (or synchronous=NORMAL: never
     // waited for), so the round's commits are as durable as they will be.
-    if (!pipelined_ && store_.commits() != commits_before) call_durable_hook();
+    bool const durable = !pipelined_ && store_.commits() != commits_before;
     // The completions that need no fsync (and, not pipelined, all of them) run together: what
     // they post to another thread goes as one post (completion_round).
-    if (!unsynced.empty() || !round_synced_.empty()) {
+    if (durable || !unsynced.empty() || !round_synced_.empty()) {
       completion_round round;
+      if (durable) call_durable_hook();
       for (auto& s : round_synced_) s.done(nullptr);  // not pipelined only
       for (auto& c : unsynced) c(nullptr);
     }
@@ -244,20 +245,22 @@ void group_commit::syncer_loop() {
     }
     // One fsync covers every commit made before it starts: the newest count recorded.
     std::uint64_t const newest = work.back().commits;
+    bool durable = false;
     if (!sync_failed_ && newest > synced_commits_) {
       auto const started = std::chrono::steady_clock::now();
       auto synced = sync_();
       record_sync(std::chrono::steady_clock::now() - started, synced.has_value());
       if (synced) {
         synced_commits_ = newest;
-        call_durable_hook();
+        durable = true;
       } else {
         sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
                                              "acknowledged any more: " + synced.error().message};
       }
     }
     {
-      completion_round round;  // what the completions post to another thread: one post
+      completion_round round;  // what the hook and the completions post elsewhere: one post
+      if (durable) call_durable_hook();
       for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
     }
     work.clear();

@@ -117,7 +117,8 @@ class group_commit {
 
   /// `hook` is called each time commits became durable: after an fsync of the WAL that
   /// covered new commits (syncer thread; with `normal` sync, or not pipelined, after each
-  /// round of work that committed, on the writer thread). It must be quick, not throw, and not call this object (the daemon posts a wake-up of its
+  /// round of work that committed, on the writer thread), inside the completion_round of the
+  /// completions that work released, before them. It must be quick, not throw, and not call this object (the daemon posts a wake-up of its
   /// event streams). Replaces the previous hook; once set_durable_hook({}) returned, no call
   /// of the old one is running or will run.
   void set_durable_hook(std::function<void()> hook);
