@@ -82,7 +82,9 @@ dispatcher_source::dispatcher_source(source_owner& owner, std::string carrier,
 void dispatcher_source::push(outbound_message m) {
   bool const otp = m.priority == 0;
   if (buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m)).second && otp) ++otps_;
-  wake();
+  // Our own claim's messages need no wake-up: take() pops them right after. (Waking would
+  // make the next take() ask the queue again for nothing.)
+  if (!accepting_own_claim_) wake();
 }
 
 std::map<std::pair<int, std::uint64_t>, outbound_message>::iterator dispatcher_source::erase(
@@ -118,7 +120,9 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take_for(std::
         bool const mark = writable && may_mark_at_claim();
         auto claimed = co_await claim(max, mark);
         claimed_all_ = claimed.size() < max;
+        accepting_own_claim_ = true;  // what lands in our buffer now is popped just below
         owner_.accept_claimed(std::move(claimed), *this, mark);
+        accepting_own_claim_ = false;
         if (auto out = pop(max); !out.empty()) co_return out;
       }
     }

@@ -123,6 +123,7 @@ class dispatcher_source final : public message_source {
   // take() waits instead of asking the queue again (it would find nothing: one queue round
   // per message saved at low rates).
   bool claimed_all_ = false;
+  bool accepting_own_claim_ = false;  // inside take(): owner_.accept_claimed of our own claim
   peak_state rules_;  // the peak-hour rules last applied
   bool have_rules_ = false;
   // Per priority class with a share strictly between 0 and 1: share x cap segments/s.
