@@ -1,21 +1,16 @@
 // queue/completion_round.cpp: the thread's open round and its at-end work (completion_round.hpp).
 #include "queue/completion_round.hpp"
 
-#include <cassert>
-
 namespace smsgw::queue {
 
 namespace {
 thread_local completion_round* open_round = nullptr;
 }
 
-completion_round::completion_round() {
-  assert(open_round == nullptr);
-  open_round = this;
-}
+completion_round::completion_round() : outer_(open_round) { open_round = this; }
 
 completion_round::~completion_round() {
-  open_round = nullptr;  // work posted by at_end is not gathered again
+  open_round = outer_;  // work posted by at_end goes to the outer round, if any, or directly
   for (auto& g : gathered_) {
     try {
       g.at_end();

@@ -3,7 +3,8 @@
 // that thread. What they call may gather work to do once, when the round ends: the daemon's
 // queue bridge posts everything its completions send to the network thread as ONE handler per
 // round (one wake-up of that thread) instead of one each. Outside a round current() is null.
-// One round per thread at a time (not copyable, not nestable); queue/ knows nothing of Asio.
+// Not copyable; a round opened inside another hides it until it ends. queue/ knows nothing of
+// Asio.
 #pragma once
 
 #include <functional>
@@ -15,7 +16,7 @@ namespace smsgw::queue {
 
 class completion_round {
  public:
-  /// Opens the calling thread's round (it must have none open).
+  /// Opens a round on the calling thread (current() until it ends).
   completion_round();
   /// Closes it, then runs the at-end work in the order it was added (an exception from one
   /// is swallowed so that the others still run: each must handle its own failures).
@@ -37,6 +38,7 @@ class completion_round {
     std::shared_ptr<void> state;
     std::function<void()> at_end;
   };
+  completion_round* outer_;  // the round open on this thread before this one, if any
   std::vector<gathered> gathered_;
 };
 
