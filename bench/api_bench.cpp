@@ -1,5 +1,5 @@
 // bench/api_bench.cpp: a bounded load generator for the daemon's HTTP API on its Unix socket
-// (keep-alive, one connection per client thread). Modes:
+// (keep-alive, one connection per client, the clients coroutines on --threads threads). Modes:
 //   paced  --rate R: the clients together send R requests per second on a fixed schedule
 //          (open loop: a late answer does not delay the next send), N messages in all;
 //   flood  closed loop: each client sends its next request as soon as the last is answered;
@@ -8,18 +8,25 @@
 // simulators' logs show losses and duplicates. Prints what was accepted, msg/s and the
 // latency percentiles of the answers. Bounded: N messages and --max-seconds, whichever first.
 // Used by bench/e2e_bench.sh (docs/performance.md); not a test.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -29,6 +36,7 @@
 
 namespace {
 
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using local = boost::asio::local::stream_protocol;
 using clock_type = std::chrono::steady_clock;
@@ -42,12 +50,14 @@ struct options {
   int batch = 1000;
   double max_seconds = 120;
   long first_number = 0;  // numbers are unique across runs against one daemon
+  int threads = 2;        // event-loop threads the clients are spread over
 };
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: api_bench [--socket P] [--mode paced|flood|batch] [--rate R] [--count N]\n"
-               "                 [--clients C] [--batch B] [--max-seconds S] [--first-number K]\n");
+               "                 [--clients C] [--batch B] [--max-seconds S] [--first-number K]\n"
+               "                 [--threads T]\n");
   std::exit(2);
 }
 
@@ -65,10 +75,11 @@ options parse(int argc, char** argv) {
     else if (a == "--batch") o.batch = std::stoi(v);
     else if (a == "--max-seconds") o.max_seconds = std::stod(v);
     else if (a == "--first-number") o.first_number = std::stol(v);
+    else if (a == "--threads") o.threads = std::stoi(v);
     else usage();
   }
   if ((o.mode != "paced" && o.mode != "flood" && o.mode != "batch") || o.count <= 0 ||
-      o.clients <= 0 || o.batch <= 0 || o.rate <= 0)
+      o.clients <= 0 || o.batch <= 0 || o.rate <= 0 || o.threads <= 0)
     usage();
   return o;
 }
@@ -84,52 +95,8 @@ std::string message_json(long n) {
 }
 
 struct totals {
-  std::mutex m;
   std::vector<double> latency_ms;  // per request
   long accepted = 0, other = 0, failed_requests = 0;
-};
-
-/// One keep-alive connection; reconnects once if the daemon closed it.
-class client {
- public:
-  explicit client(std::string path) : path_(std::move(path)), socket_(io_) {}
-
-  /// Status and body, or status 0 on a transport failure.
-  std::pair<int, std::string> post(std::string const& target, std::string body) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      boost::system::error_code ec;
-      if (!socket_.is_open()) {
-        socket_.connect(local::endpoint(path_), ec);
-        if (ec) {
-          socket_.close();
-          continue;
-        }
-      }
-      http::request<http::string_body> req{http::verb::post, target, 11};
-      req.set(http::field::host, "smsgw");
-      req.set(http::field::content_type, "application/json");
-      req.keep_alive(true);
-      req.body() = body;
-      req.prepare_payload();
-      http::write(socket_, req, ec);
-      http::response<http::string_body> res;
-      if (!ec) http::read(socket_, buffer_, res, ec);
-      if (ec) {
-        socket_.close(ec);
-        buffer_.clear();
-        continue;
-      }
-      if (!res.keep_alive()) socket_.close(ec);
-      return {static_cast<int>(res.result_int()), std::move(res.body())};
-    }
-    return {0, {}};
-  }
-
- private:
-  std::string path_;
-  boost::asio::io_context io_;
-  local::socket socket_;
-  boost::beast::flat_buffer buffer_;
 };
 
 long count_202(std::string const& body) {
@@ -140,6 +107,100 @@ long count_202(std::string const& body) {
   return n;
 }
 
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+/// One keep-alive connection, a coroutine on the one thread; reconnects once if the daemon
+/// closed it. Status and body, or status 0 on a transport failure.
+class client {
+ public:
+  client(asio::any_io_executor ex, std::string path) : path_(std::move(path)), socket_(ex) {}
+
+  asio::awaitable<std::pair<int, std::string>> post(std::string const& target, std::string body) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      boost::system::error_code ec;
+      if (!socket_.is_open()) {
+        std::tie(ec) = co_await socket_.async_connect(local::endpoint(path_), use_tuple);
+        if (ec) {
+          socket_.close(ec);
+          continue;
+        }
+      }
+      http::request<http::string_body> req{http::verb::post, target, 11};
+      req.set(http::field::host, "smsgw");
+      req.set(http::field::content_type, "application/json");
+      req.keep_alive(true);
+      req.body() = body;
+      req.prepare_payload();
+      std::tie(ec, std::ignore) = co_await http::async_write(socket_, req, use_tuple);
+      http::response<http::string_body> res;
+      if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(socket_, buffer_, res, use_tuple);
+      if (ec) {
+        socket_.close(ec);
+        buffer_.clear();
+        continue;
+      }
+      if (!res.keep_alive()) socket_.close(ec);
+      co_return std::pair{static_cast<int>(res.result_int()), std::move(res.body())};
+    }
+    co_return std::pair{0, std::string{}};
+  }
+
+ private:
+  std::string path_;
+  local::socket socket_;
+  boost::beast::flat_buffer buffer_;
+};
+
+/// Client c's requests: paced, c, c+C, c+2C ... at start + k / rate; else the next free number.
+asio::awaitable<void> run_client(options const& o, int c, clock_type::time_point start,
+                                 clock_type::time_point deadline, std::atomic<long>& next,
+                                 totals& t) {
+  auto ex = co_await asio::this_coro::executor;
+  client cl(ex, o.socket);
+  asio::steady_timer timer(ex);
+  long const per_request = o.mode == "batch" ? o.batch : 1;
+  for (long k = c;; k += o.clients) {
+    long first;
+    if (o.mode == "paced") {
+      first = k;
+      if (first >= o.count) break;
+      auto due = start + std::chrono::duration_cast<clock_type::duration>(
+                             std::chrono::duration<double>(static_cast<double>(k) / o.rate));
+      if (due > deadline) break;
+      timer.expires_at(due);
+      co_await timer.async_wait(use_tuple);
+    } else {
+      first = next.fetch_add(per_request);
+      if (first >= o.count || clock_type::now() > deadline) break;
+    }
+    long const n = std::min(per_request, o.count - first);
+    std::string target = "/v1/messages", body;
+    if (o.mode == "batch") {
+      target = "/v1/messages/batch";
+      body = R"({"messages":[)";
+      for (long i = 0; i < n; ++i)
+        body += (i ? "," : "") + message_json(o.first_number + first + i);
+      body += "]}";
+    } else {
+      body = message_json(o.first_number + first);
+    }
+    auto const sent = clock_type::now();
+    auto [status, answer] = co_await cl.post(target, std::move(body));
+    t.latency_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
+    if (status == 0) {
+      ++t.failed_requests;
+    } else if (o.mode == "batch" && status == 200) {
+      auto ok = count_202(answer);
+      t.accepted += ok;
+      t.other += n - ok;
+    } else if (status == 202) {
+      ++t.accepted;
+    } else {
+      t.other += n;
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,63 +208,30 @@ int main(int argc, char** argv) {
   auto const start = clock_type::now();
   auto const deadline = start + std::chrono::duration_cast<clock_type::duration>(
                                     std::chrono::duration<double>(o.max_seconds));
-  std::atomic<long> next{0};  // next message number to send (relative)
-  totals t;
-  std::vector<std::thread> threads;
-  long const per_request = o.mode == "batch" ? o.batch : 1;
+  std::atomic<long> next{0};  // next message number to send (relative), flood and batch
+  // A few threads (--threads, default 2), every client a coroutine on one of them: no thread
+  // per client (200 threads context-switching cost the shared cores more CPU than the
+  // requests), yet one descheduled thread does not stall every client on a loaded machine.
+  int const nthreads = std::min(o.threads, o.clients);
+  std::vector<asio::io_context> loops(static_cast<std::size_t>(nthreads));
+  std::vector<totals> per_loop(static_cast<std::size_t>(nthreads));
   for (int c = 0; c < o.clients; ++c) {
-    threads.emplace_back([&, c] {
-      client cl(o.socket);
-      std::vector<double> lat;
-      long accepted = 0, other = 0, failed = 0;
-      // paced: client c sends requests c, c+C, c+2C ... at start + k / rate.
-      for (long k = c;; k += o.clients) {
-        long first;
-        if (o.mode == "paced") {
-          first = k;
-          if (first >= o.count) break;
-          auto due = start + std::chrono::duration_cast<clock_type::duration>(
-                                 std::chrono::duration<double>(static_cast<double>(k) / o.rate));
-          if (due > deadline) break;
-          std::this_thread::sleep_until(due);
-        } else {
-          first = next.fetch_add(per_request);
-          if (first >= o.count || clock_type::now() > deadline) break;
-        }
-        long const n = std::min(per_request, o.count - first);
-        std::string target = "/v1/messages", body;
-        if (o.mode == "batch") {
-          target = "/v1/messages/batch";
-          body = R"({"messages":[)";
-          for (long i = 0; i < n; ++i)
-            body += (i ? "," : "") + message_json(o.first_number + first + i);
-          body += "]}";
-        } else {
-          body = message_json(o.first_number + first);
-        }
-        auto const sent = clock_type::now();
-        auto [status, answer] = cl.post(target, std::move(body));
-        lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
-        if (status == 0) {
-          ++failed;
-        } else if (o.mode == "batch" && status == 200) {
-          auto ok = count_202(answer);
-          accepted += ok;
-          other += n - ok;
-        } else if (status == 202) {
-          ++accepted;
-        } else {
-          other += n;
-        }
-      }
-      std::lock_guard lock(t.m);
-      t.latency_ms.insert(t.latency_ms.end(), lat.begin(), lat.end());
-      t.accepted += accepted;
-      t.other += other;
-      t.failed_requests += failed;
-    });
+    auto const l = static_cast<std::size_t>(c % nthreads);
+    asio::co_spawn(loops[l], run_client(o, c, start, deadline, next, per_loop[l]),
+                   [](std::exception_ptr e) {
+                     if (e) std::rethrow_exception(e);
+                   });
   }
+  std::vector<std::thread> threads;
+  for (auto& loop : loops) threads.emplace_back([&loop] { loop.run(); });
   for (auto& th : threads) th.join();
+  totals t;
+  for (auto const& p : per_loop) {
+    t.latency_ms.insert(t.latency_ms.end(), p.latency_ms.begin(), p.latency_ms.end());
+    t.accepted += p.accepted;
+    t.other += p.other;
+    t.failed_requests += p.failed_requests;
+  }
   double const secs = std::chrono::duration<double>(clock_type::now() - start).count();
   std::sort(t.latency_ms.begin(), t.latency_ms.end());
   auto pct = [&](double p) {
@@ -211,11 +239,15 @@ int main(int argc, char** argv) {
     auto i = static_cast<std::size_t>(p * static_cast<double>(t.latency_ms.size() - 1));
     return t.latency_ms[i];
   };
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto const cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   std::printf("mode=%s clients=%d requests=%zu accepted=%ld refused_or_invalid=%ld "
               "transport_failures=%ld seconds=%.3f accepted_per_s=%.0f "
-              "latency_ms_p50=%.2f p99=%.2f max=%.2f\n",
+              "latency_ms_p50=%.2f p99=%.2f max=%.2f cpu_s=%.3f\n",
               o.mode.c_str(), o.clients, t.latency_ms.size(), t.accepted, t.other,
               t.failed_requests, secs, static_cast<double>(t.accepted) / secs, pct(0.5), pct(0.99),
-              t.latency_ms.empty() ? 0.0 : t.latency_ms.back());
+              t.latency_ms.empty() ? 0.0 : t.latency_ms.back(), cpu_s);
   return t.failed_requests == 0 && t.other == 0 ? 0 : 1;
 }

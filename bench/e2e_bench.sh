@@ -11,6 +11,15 @@
 #   bench/e2e_bench.sh BUILD_DIR [--strace] [CASE ...]
 #   CASE: paced:RATE:COUNT | flood:COUNT:CLIENTS | batch:COUNT:CLIENTS   (default: paced:200:2000)
 #
+# Per case it also prints the CPU of the five simulators and of the load generator (they share
+# the machine's cores with the daemon). Environment: PERF_OUT=DIR (where --perf writes its flat
+# profile and perf.data), PERF_CALLGRAPH="--call-graph dwarf,16384 -F 499" (instead of -g),
+# METRICS_OUT=DIR (GET /metrics after each case), KEEP_DIR=DIR (the daemon's log, kept),
+# LOAD_THREADS=N (api_bench --threads: its event-loop threads, default 2).
+# The carriers have throughput 20000 and burst 1000: a link takes at most the bucket's tokens
+# per claim, so a burst of 10 (the default) capped each carrier near 10 messages per claim and
+# mark round trip (docs/performance.md).
+#
 # Bounded: every case has a message count and api_bench a --max-seconds; the script stops only
 # the processes it started, by PID. Figures go to docs/performance.md, never into tests.
 set -euo pipefail
@@ -34,7 +43,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$dir"
+  [[ -n ${KEEP_DIR:-} ]] && cp "$dir"/daemon.err "$KEEP_DIR"/ 2>/dev/null; rm -rf "$dir"
 }
 trap cleanup EXIT
 
@@ -67,6 +76,7 @@ port = ${ports[$i]}
 system_id = "smsgw"
 password = "bench"
 throughput = 20000
+burst = 1000
 binds = 2
 window = 64
 peak = []
@@ -104,6 +114,8 @@ ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$dpid/stat"; }
 # Context switches of all the daemon's threads (each thread hand-off costs one or two).
 ctx_switches() { cat /proc/$dpid/task/*/status | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
+sim_pids=("${pids[@]:0:${#names[@]}}")
+sim_ticks() { for p in "${sim_pids[@]}"; do cat "/proc/$p/stat"; done | awk '{s += $14 + $15} END {print s + 0}'; }
 wal_fsyncs() {
   curl -s --unix-socket "$dir/api.sock" http://smsgw/metrics |
     awk '/^smsgw_queue_fsync_duration_seconds_count/ {print $2}'
@@ -123,6 +135,7 @@ for c in "${cases[@]}"; do
   before_dlr=$(dlr_count)
   syncs0=$(wal_fsyncs)
   cpu0=$(cpu_ticks) ctx0=$(ctx_switches)
+  sim0=$(sim_ticks)
   if ((use_strace)); then
     strace -c -f -q -p "$dpid" -o "$dir/strace.txt" &
     spid=$!
@@ -130,20 +143,28 @@ for c in "${cases[@]}"; do
     sleep 1  # strace attached to every thread before the load starts
   fi
   if ((use_perf)); then
-    perf record -q -g -p "$dpid" -o "$dir/perf.data" 2>/dev/null &
+    perf record -q ${PERF_CALLGRAPH:--g} -p "$dpid" -o "$dir/perf.data" 2>/dev/null &
     ppid=$!
     pids+=("$ppid")
+    perf record -q -g -p "${sim_pids[0]}" -o "$dir/perf-sim.data" 2>/dev/null &  # one simulator
+    spid_perf=$!
+    pids+=("$spid_perf")
     sleep 1
   fi
   t0=$(date +%s.%N)
-  out=$("$load" --socket "$dir/api.sock" "${args[@]}" --max-seconds 300 --first-number "$sent" || true)
+  loadgen=("$load")
+  ((use_perf)) && loadgen=(perf record -q -g -o "$dir/perf-load.data" -- "$load")
+  out=$("${loadgen[@]}" --socket "$dir/api.sock" "${args[@]}" ${LOAD_THREADS:+--threads "$LOAD_THREADS"} --max-seconds 300 --first-number "$sent" || true)
   t1=$(date +%s.%N)
+  load_cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
+  load_cpu=${load_cpu:-0}
   for _ in $(seq 1200); do  # every receipt in the DLR log, at most 120 s
     (($(dlr_count) - before_dlr >= n)) && break
     sleep 0.1
   done
   t2=$(date +%s.%N)
   cpu1=$(cpu_ticks) ctx1=$(ctx_switches)
+  sim1=$(sim_ticks)
   syncs1=$(wal_fsyncs)
   if ((use_strace)); then
     kill -INT "$spid"
@@ -154,17 +175,30 @@ for c in "${cases[@]}"; do
     wait "$ppid" || true
     perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
       grep -E '^ +[0-9.]+%' | head -30 | cut -c1-110 | sed 's/ *$//' >"${PERF_OUT:-/tmp}/perf-${c//:/-}.txt" || true
-    echo "  perf profile: ${PERF_OUT:-/tmp}/perf-${c//:/-}.txt"
+    kill -INT "$spid_perf"
+    wait "$spid_perf" || true
+    cp "$dir/perf.data" "${PERF_OUT:-/tmp}/perf-${c//:/-}.data" 2>/dev/null || true
+    for who in sim load; do  # flat profiles of a simulator and of the load generator
+      perf report -i "$dir/perf-$who.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -30 | cut -c1-110 | sed 's/ *$//' >"${PERF_OUT:-/tmp}/perf-$who-${c//:/-}.txt" || true
+    done
+    echo "  perf profile: ${PERF_OUT:-/tmp}/perf-${c//:/-}.txt (data: .data beside it)"
+  fi
+  if [[ -n ${METRICS_OUT:-} ]]; then  # GET /metrics after the case, for a closer look
+    curl -s --unix-socket "$dir/api.sock" http://smsgw/metrics >"$METRICS_OUT/metrics-${c//:/-}.txt" || true
   fi
   sent=$((sent + n))
   done_n=$(($(dlr_count) - before_dlr))
   echo "== $c"
   echo "  $out"
   awk -v n="$n" -v d="$done_n" -v t0="$t0" -v t2="$t2" -v c0="$cpu0" -v c1="$cpu1" -v hz="$ticks" \
-    -v st="$use_strace" -v s0="$syncs0" -v s1="$syncs1" -v x0="$ctx0" -v x1="$ctx1" 'BEGIN {
+    -v st="$use_strace" -v s0="$syncs0" -v s1="$syncs1" -v m0="$sim0" -v m1="$sim1" -v lc="$load_cpu" \
+    -v x0="$ctx0" -v x1="$ctx1" 'BEGIN {
       printf "  end to end: %d of %d receipts logged in %.2f s = %.0f msg/s\n", d, n, t2 - t0, d / (t2 - t0);
       printf "  daemon CPU: %.2f s = %.3f ms per message%s\n", (c1 - c0) / hz, (c1 - c0) / hz * 1000 / n,
              st ? " (under strace: not comparable)" : "";
+      printf "  peers CPU: simulators %.2f s = %.3f ms per message, load generator %.2f s = %.3f ms per message\n",
+             (m1 - m0) / hz, (m1 - m0) / hz * 1000 / n, lc, lc * 1000 / n;
       printf "  WAL fsyncs by the queue syncer (its counter): %d = %.2f per message\n", s1 - s0, (s1 - s0) / n
       printf "  context switches of the daemon'"'"'s threads: %d = %.2f per message\n", x1 - x0, (x1 - x0) / n }'
   if ((use_strace)); then

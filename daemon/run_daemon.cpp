@@ -230,6 +230,7 @@ int serve(std::shared_ptr<daemon_config const> cfg, config_loader load, std::str
   daemon_signals signals(ex);
   metrics counters(carrier_names(*cfg));  // GET /metrics; before everything that counts in it
   dispatcher disp(ex, gc, *cfg, dlr);
+  dlr.coalesce_on(ex);  // a turn's DLR lines in one write(2) (docs/performance.md)
   disp.attach_metrics(counters);
   carrier_list carriers = make_carriers(ex, *cfg, disp);
   follow_peak_caps(disp, carriers);

@@ -72,6 +72,7 @@ result<std::vector<unreceipted>> store::settle_unreceipted(time_point now,
       row r = s.load(id);
       auto const via = r.via_carrier.empty() ? r.carrier : r.via_carrier;
       auto const why = fmt::format("no receipt from {} for attempt {}", via, r.attempts);
+      r.silent_routes = add_route(r.silent_routes, via);  // written by the retry or the final state
       if (auto plan = s.ask_retry(r, retry_reason::no_receipt, why, now_ms)) {
         plan->detail = fmt::format("{}; {}", why, plan->detail);
         s.apply_retry(r, *plan, now_ms);  // its SMSC id goes to earlier_attempts

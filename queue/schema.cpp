@@ -419,7 +419,16 @@ CREATE TABLE events_purged (
 INSERT INTO events_purged (id, through) VALUES (1, coalesce((SELECT min(id) FROM events) - 1, 0));
 )sql";
 
-// Append new steps here (next: version 15); never edit a released step.
+// Step 15 (issue #13): routes that gave a message no receipt.
+//   messages.silent_routes  routes (comma-separated) whose attempt of this message got no final
+//                           receipt within the route's receipt timeout (settle_unreceipted
+//                           retried it elsewhere). A retry, failover or deadline re-route does
+//                           not plan them again while another route is left. '' = none.
+constexpr std::string_view k_step15 = R"sql(
+ALTER TABLE messages ADD COLUMN silent_routes TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Append new steps here (next: version 16); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -436,6 +445,7 @@ constexpr migration k_migrations[] = {
     {12, "carrier control (suspension)", k_step12},
     {13, "who asked: the API caller's uid and pid on the enqueue row", k_step13},
     {14, "durable event keys for event streams (events_purged)", k_step14},
+    {15, "routes that gave a message no receipt", k_step15},
 };
 
 }  // namespace

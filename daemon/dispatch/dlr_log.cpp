@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <boost/asio/post.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -47,7 +48,29 @@ std::string format_dlr_line(dlr_entry const& e) {
 dlr_log::dlr_log(std::string path) : path_(std::move(path)) {}
 
 dlr_log::~dlr_log() {
+  *alive_ = false;
+  std::lock_guard lock(mutex_);
+  flush_locked();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void dlr_log::coalesce_on(boost::asio::any_io_executor ex) {
+  std::lock_guard lock(mutex_);
+  coalesce_ = std::move(ex);
+}
+
+void dlr_log::flush() {
+  std::lock_guard lock(mutex_);
+  flush_locked();
+}
+
+void dlr_log::flush_locked() {
+  flush_posted_ = false;
+  if (pending_ends_.empty()) return;
+  if (fd_ < 0) lost_lines(pending_ends_.size(), EBADF, 0, pending_.size());
+  else append_lines(pending_, pending_ends_);
+  pending_.clear();
+  pending_ends_.clear();
 }
 
 std::string dlr_log::reopen() {
@@ -70,6 +93,7 @@ std::string dlr_log::reopen() {
   struct stat st {};
   bool const have_stat = ::fstat(fd, &st) == 0;
   std::lock_guard lock(mutex_);
+  flush_locked();  // this turn's lines go to the file they were written for
   struct stat old {};
   bool const same_file = fd_ >= 0 && have_stat && ::fstat(fd_, &old) == 0 &&
                          old.st_dev == st.st_dev && old.st_ino == st.st_ino;
@@ -84,21 +108,44 @@ std::string dlr_log::reopen() {
 }
 
 bool dlr_log::write(dlr_entry const& e) {
-  std::string line;
+  auto line = format_dlr_line(e);
+  line += '\n';
   std::lock_guard lock(mutex_);
   if (fd_ < 0) return false;
-  if (cut_line_) line += '\n';  // end the line a full disk cut short: never glue onto it
-  line += format_dlr_line(e);
-  line += '\n';
-  // One write(2) per line: O_APPEND makes it land whole at the end (lines are < 2 KiB). A short
-  // write (disk full) is not retried: a retry could only append the tail as a fragment.
+  if (coalesce_) {
+    pending_ += line;
+    pending_ends_.push_back(pending_.size());
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      boost::asio::post(*coalesce_, [this, alive = alive_] {
+        if (*alive) flush();
+      });
+    }
+    return true;
+  }
+  std::size_t const end = line.size();
+  return append_lines(line, std::span(&end, 1));
+}
+
+bool dlr_log::append_lines(std::string const& buf, std::span<std::size_t const> ends) {
+  // End the line a full disk cut short: never glue onto it.
+  std::size_t const prefix = cut_line_ ? 1 : 0;
+  std::string joined;
+  if (prefix) {
+    joined.reserve(buf.size() + 1);
+    joined += '\n';
+    joined += buf;
+  }
+  std::string const& out = prefix ? joined : buf;
+  // One write(2): O_APPEND makes it land whole at the end, never inside another writer's line.
+  // A short write (disk full) is not retried: a retry could only append the tail as a fragment.
   ssize_t n;
   do {
-    n = ::write(fd_, line.data(), line.size());
+    n = ::write(fd_, out.data(), out.size());
   } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(line.size())) {
+  if (n == static_cast<ssize_t>(out.size())) {
     cut_line_ = false;
-    ++stats_.written;
+    stats_.written += ends.size();
     if (failing_) {
       failing_ = false;
       spdlog::info("dlr log {}: writing again; {} line(s) lost in all (the queue has their outcomes)",
@@ -107,20 +154,27 @@ bool dlr_log::write(dlr_entry const& e) {
     return true;
   }
   int const err = n < 0 ? errno : 0;
-  if (n > 0) {
-    // Only the beginning landed: the file now ends inside a line, unless all that landed was
-    // the newline that ended an earlier cut line.
-    bool const only_newline = cut_line_ && n == 1;
-    cut_line_ = !only_newline;
-    if (!only_newline) ++stats_.cut;
+  std::size_t const landed = n > 0 ? static_cast<std::size_t>(n) : 0;
+  // Lines that landed whole count as written; the one the write stopped inside is cut.
+  std::size_t whole = 0;
+  while (whole < ends.size() && prefix + ends[whole] <= landed) ++whole;
+  stats_.written += whole;
+  if (landed > 0) {
+    std::size_t const line_start = prefix + (whole == 0 ? 0 : ends[whole - 1]);
+    if (landed > line_start) {
+      cut_line_ = true;  // the file now ends inside a line
+      ++stats_.cut;
+    } else {
+      cut_line_ = false;  // it ends after a newline (an earlier cut line's, or a whole line's)
+    }
   }
-  lost_line(err, n > 0 ? static_cast<std::size_t>(n) : 0, line.size());
+  lost_lines(ends.size() - whole, err, landed, out.size());
   return false;
 }
 
-void dlr_log::lost_line(int err, std::size_t written, std::size_t size) {
-  ++stats_.lost;
-  ++lost_unreported_;
+void dlr_log::lost_lines(std::uint64_t lines, int err, std::size_t written, std::size_t size) {
+  stats_.lost += lines;
+  lost_unreported_ += lines;
   failing_ = true;
   auto const now = std::chrono::steady_clock::now();
   constexpr auto warn_interval = std::chrono::minutes(1);

@@ -12,13 +12,22 @@
 // (never retried: the queue has the outcome), counted, and warned about in the daemon's log at
 // most once a minute; a cut line is never glued to the next: the next line written starts with
 // a newline (also after a restart or reopen onto a file whose last byte is not a newline).
+// coalesce_on(ex) (the daemon's network thread): the lines of one event-loop turn (a batch of
+// receipts answered together) wait in memory and go out in one write(2) at the end of it, still
+// whole lines, never interleaved: under a flood one write per line was a system call per message.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "queue/message.hpp"
 
@@ -59,13 +68,24 @@ class dlr_log {
   /// On failure the previous file stays in use.
   std::string reopen();
   /// Appends one line; returns false if it could not be written whole (disabled, disk
-  /// full...): then counted in stats().lost and warned about (rate-limited).
+  /// full...): then counted in stats().lost and warned about (rate-limited). Coalescing: true
+  /// once the line waits for the turn's write (its fate is counted in stats() then).
   bool write(dlr_entry const& e);
+  /// From now on a line waits until the end of the current turn of `ex` (a post), where all
+  /// the turn's lines are written together (one write(2)). Call on `ex`'s thread, before
+  /// anything is written; the log must outlive `ex`'s run (pending lines are written by the
+  /// destructor, reopen() and flush() too).
+  void coalesce_on(boost::asio::any_io_executor ex);
+  /// Writes the lines waiting for their turn's write now.
+  void flush();
   std::string const& path() const noexcept { return path_; }
   dlr_log_stats stats();
 
  private:
-  void lost_line(int err, std::size_t written, std::size_t size);
+  /// One write(2) of `buf` (whole lines; `ends`: the end offset of each). Under mutex_.
+  bool append_lines(std::string const& buf, std::span<std::size_t const> ends);
+  void flush_locked();
+  void lost_lines(std::uint64_t lines, int err, std::size_t written, std::size_t size);
 
   std::string path_;
   std::mutex mutex_;
@@ -75,6 +95,11 @@ class dlr_log {
   std::uint64_t lost_unreported_ = 0;  ///< lost since the last warning
   bool failing_ = false;               ///< the last write failed: say when writing works again
   std::chrono::steady_clock::time_point last_warning_{};
+  std::optional<boost::asio::any_io_executor> coalesce_;
+  std::string pending_;                   ///< lines of this turn, not yet written
+  std::vector<std::size_t> pending_ends_;  ///< end offset of each line in pending_
+  bool flush_posted_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  ///< for the posted flush
 };
 
 }  // namespace smsgw

@@ -21,10 +21,15 @@ namespace smsgw {
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-/// Releases the gate however next() ends (return, cancellation, exception).
+/// Releases the gate however next() ends (return, cancellation, exception), or earlier.
 struct gate_token {
   async_gate& gate;
-  ~gate_token() { gate.release(); }
+  bool held = true;
+  void release() {
+    if (held) gate.release();
+    held = false;
+  }
+  ~gate_token() { release(); }
 };
 }  // namespace
 
@@ -160,6 +165,8 @@ asio::awaitable<std::vector<outbound_message>> carrier::next(std::size_t max) {
   auto const affordable = tokens >= 1 ? static_cast<std::size_t>(std::floor(tokens)) : 1;
   auto const want = std::clamp<std::size_t>(affordable, 1, std::max<std::size_t>(max, 1));
   // Tokens for all of them (one part each) and window room: they can be written at once.
+  // (Then the source may claim and mark in one durable commit inside take(): this link holds
+  // the gate across that fsync, where a separate mark waits for it after the release below.)
   bool const writable = tokens >= static_cast<double>(want);
   std::vector<outbound_message> batch;
   if (writable) batch = co_await source_.take_writable(want);
@@ -180,6 +187,10 @@ asio::awaitable<std::vector<outbound_message>> carrier::next(std::size_t max) {
   }
   for (auto i = paid; i < batch.size(); ++i) give_back(std::move(batch[i]));
   batch.resize(paid);
+  // Taken in order and paid for: the next link may take now. The sending mark below waits
+  // for an fsync; under a flood the carrier's other binds claim and mark meanwhile (their
+  // marks share that fsync) instead of queueing behind it (docs/performance.md).
+  token.release();
   // Recorded as "may reach the SMSC" only now, right before the link writes them: messages
   // that waited here for tokens and were never written go back to the queue after a crash.
   try {

@@ -4,7 +4,9 @@
 // smpp::token_bucket) and the message goes back to the source in its (priority, ref) place,
 // so a throttled OTP is retried before any bulk message and is never failed for it.
 // Design decision: links pull (submit_feed::next) when their window has room; one link at
-// a time takes from the source and pays tokens, so the bucket is honoured across binds.
+// a time takes from the source and pays tokens, so the bucket is honoured across binds; the
+// durable sending mark (source.before_send) runs after the next link may take, so under a
+// flood the binds' marks overlap and share fsyncs.
 #pragma once
 
 #include <cstddef>

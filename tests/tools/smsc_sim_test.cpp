@@ -489,6 +489,27 @@ TEST_CASE("receipts are redelivered after ESME_RX_T_APPN and after a missing del
   }
 }
 
+TEST_CASE("a job due sooner than the one the receipt scheduler sleeps for wakes it",
+          "[smsc_sim]") {
+  // After a receipt goes out the scheduler sleeps until its ack check, 10 minutes away here;
+  // the redelivery asked for by ESME_RX_T_APPN is due in 20 ms and must not wait for that.
+  // (The scheduler sleeps on one timer that push_event() moves earlier.)
+  auto cfg = base_config();
+  cfg.deliver_resp_timeout = std::chrono::minutes(10);
+  sim::simulator_thread s(cfg);
+  test_client c(s.port());
+  c.bind(command_id::bind_transceiver);
+  c.submit("6281234567890", "x");
+  auto id = message_id_of(c.expect(command_id::submit_sm_resp));
+  auto first = c.expect(command_id::deliver_sm);
+  c.respond(first, smpp::deliver_sm_resp{}, command_status::x_t_appn);
+  auto again = c.expect(command_id::deliver_sm);  // within the client's guard, not 10 minutes
+  CHECK(receipt_of(again).message_id == id);
+  c.respond(again, smpp::deliver_sm_resp{});
+  CHECK(eventually([&] { return s.sim().counters().receipts_acked == 1; }));
+  CHECK(s.sim().counters().receipts_timed_out == 0);
+}
+
 TEST_CASE("enquire_link and unbind both ways", "[smsc_sim]") {
   auto cfg = base_config();
   sim::simulator_thread s(cfg);

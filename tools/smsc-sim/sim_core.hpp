@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <random>
 #include <set>
 #include <string>
@@ -19,9 +18,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "tools/smsc-sim/sim_receipt.hpp"
 #include "tools/smsc-sim/simulator.hpp"
@@ -29,7 +29,34 @@
 namespace smsgw::sim::detail {
 
 class sim_session;
-using wake_channel = boost::asio::experimental::channel<void(boost::system::error_code)>;
+
+/// Wakes one waiting coroutine (a session's writer). A timer that never expires on its own:
+/// notify() cancels the wait, or is remembered until the next one. Cheaper than asio's
+/// experimental channel it replaces (no channel operation per PDU under a flood).
+class wake_signal {
+ public:
+  explicit wake_signal(boost::asio::any_io_executor ex)
+      : timer_(std::move(ex), std::chrono::steady_clock::time_point::max()) {}
+  void notify() {
+    set_ = true;
+    timer_.cancel();
+  }
+  void close() {
+    closed_ = true;
+    timer_.cancel();
+  }
+  /// Completes at once if notified since the last wait; false once closed.
+  boost::asio::awaitable<bool> wait() {
+    if (!set_ && !closed_) co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    set_ = false;
+    co_return !closed_;
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  bool set_ = false;
+  bool closed_ = false;
+};
 
 /// Binds of one account: now and the most ever seen at once.
 struct bind_count {
@@ -122,9 +149,11 @@ class sim_core : public std::enable_shared_from_this<sim_core> {
   std::set<std::shared_ptr<sim_session>> sessions_;
   std::map<std::string, std::deque<receipt_job>, std::less<>> parked_;
   std::map<std::string, std::size_t, std::less<>> round_robin_;
-  std::priority_queue<timed_event, std::vector<timed_event>, later_first> events_;
+  /// A min-heap (std::push_heap / pop_heap with later_first): the earliest job at front(),
+  /// moved out when it is run (a priority_queue's top() can only be copied).
+  std::vector<timed_event> events_;
   std::uint64_t event_order_ = 0;
-  wake_channel wake_;
+  /// The scheduler sleeps on it until the earliest job; push_event() moves it earlier.
   boost::asio::steady_timer timer_;
   double cap_tokens_ = 0;                                ///< max_submits_per_s bucket
   std::chrono::steady_clock::time_point cap_refilled_{};

@@ -91,7 +91,7 @@ smpp::pdu_body bind_resp_body(std::string system_id) {
 sim_session::sim_session(asio::ip::tcp::socket socket, std::shared_ptr<sim_core> core,
                          std::uint64_t connection_id)
     : socket_(std::move(socket)), core_(std::move(core)), connection_id_(connection_id),
-      wake_(socket_.get_executor(), 1) {
+      wake_(socket_.get_executor()) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("?") : fmt::format("{}:{}", ep.address().to_string(), ep.port());
@@ -169,8 +169,7 @@ asio::awaitable<void> sim_session::write_pdus() {
         socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
         co_return;
       }
-      auto [ec] = co_await wake_.async_receive(tuple_awaitable);
-      if (ec) co_return;
+      if (!co_await wake_.wait()) co_return;
       continue;
     }
     buf.clear();
@@ -199,7 +198,7 @@ void sim_session::send(smpp::pdu const& p) {
     spdlog::error("{} encode {}: {}", log_prefix(), smpp::command_name(p.id()), err->message());
     return;
   }
-  wake_.try_send(boost::system::error_code{});
+  wake_.notify();
 }
 
 std::uint32_t sim_session::send_request(smpp::pdu p) {
@@ -211,7 +210,7 @@ std::uint32_t sim_session::send_request(smpp::pdu p) {
 
 void sim_session::send_raw(std::span<std::uint8_t const> bytes) {
   outbox_.insert(outbox_.end(), bytes.begin(), bytes.end());
-  wake_.try_send(boost::system::error_code{});
+  wake_.notify();
 }
 
 void sim_session::reply(smpp::pdu const& request, smpp::pdu_body body, smpp::command_status status) {
@@ -251,7 +250,7 @@ void sim_session::on_pdu(smpp::pdu& p) {
     case command_id::unbind: on_unbind(p); return;
     case command_id::unbind_resp:
       close_after_flush_ = true;
-      wake_.try_send(boost::system::error_code{});
+      wake_.notify();
       return;
     case command_id::enquire_link:
       core_->with_observed([](observed& o) { ++o.counters.enquire_links_received; });
@@ -480,9 +479,13 @@ void sim_session::deliver(receipt_job job) {
   auto const& cfg = core_->config();
   auto p = make_receipt_pdu(job, cfg, std::chrono::system_clock::now());
   ++job.attempts;
-  spdlog::info("{} deliver_sm receipt id {} stat:{} -> {} (attempt {})", log_prefix(),
-               format_message_id(job.message_number, cfg.receipt_id_format),
-               outcome_name(job.result), system_id_, job.attempts);
+  // Debug, not info: a line per receipt cost a write(2) per message under a flood (the
+  // submit_sm line, which scripts count, stays at info).
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("{} deliver_sm receipt id {} stat:{} -> {} (attempt {})", log_prefix(),
+                  format_message_id(job.message_number, cfg.receipt_id_format),
+                  outcome_name(job.result), system_id_, job.attempts);
+  }
   auto seq = send_request(std::move(p));
   outstanding_.insert_or_assign(seq, std::move(job));
   core_->with_observed([](observed& o) { ++o.counters.receipts_sent; });

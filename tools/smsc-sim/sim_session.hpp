@@ -1,6 +1,6 @@
 // tools/smsc-sim/sim_session.hpp: one ESME connection to the simulator (internal).
 // The coroutine run() owns the socket; reader and writer are siblings (`||`), the writer
-// drains an outbox filled by encode() and woken through a channel, so all PDUs queued in one
+// drains an outbox filled by encode() and woken by a wake_signal, so all PDUs queued in one
 // event-loop turn leave in one write. sim_core keeps a shared_ptr while the session runs so
 // receipts can be routed to it.
 #pragma once
@@ -79,7 +79,7 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   std::uint32_t submits_ = 0;
   std::uint32_t next_sequence_ = 1;
   std::vector<std::uint8_t> outbox_;
-  wake_channel wake_;
+  wake_signal wake_;
   std::unordered_map<std::uint32_t, receipt_job> outstanding_;
 };
 

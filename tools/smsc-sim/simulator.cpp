@@ -4,9 +4,10 @@
 // SMSC stores them; one scheduler coroutine with a min-heap runs every timed job.
 #include "tools/smsc-sim/simulator.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -16,7 +17,6 @@
 
 namespace smsgw::sim {
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 
 namespace detail {
 namespace {
@@ -55,7 +55,7 @@ asio::ip::tcp::acceptor open_acceptor(asio::any_io_executor ex, sim_config const
 sim_core::sim_core(asio::any_io_executor ex, sim_config cfg)
     : ex_(ex), cfg_(std::move(cfg)), acceptor_(open_acceptor(ex, cfg_)),
       port_(acceptor_.local_endpoint().port()), next_message_number_(cfg_.first_message_id),
-      rng_(cfg_.seed), wake_(ex, 1), timer_(ex) {
+      rng_(cfg_.seed), timer_(ex) {
   observed_.current = cfg_.initial_faults;
   observed_.fault_closes_left = cfg_.initial_faults.close_max_times;
 }
@@ -72,10 +72,9 @@ void sim_core::stop() {
   acceptor_.close(ignored);
   auto sessions = sessions_;
   for (auto const& s : sessions) s->close();
-  wake_.close();
   timer_.cancel();
   parked_.clear();
-  events_ = {};
+  events_.clear();
   spdlog::info("[{}] stopped", cfg_.name);
 }
 
@@ -103,19 +102,17 @@ asio::awaitable<void> sim_core::accept_loop() {
 asio::awaitable<void> sim_core::run_scheduler() {
   auto self = shared_from_this();
   while (!stopped_) {
-    if (events_.empty()) {
-      auto [ec] = co_await wake_.async_receive(tuple_awaitable);
-      if (ec) co_return;
+    if (events_.empty() || events_.front().due > std::chrono::steady_clock::now()) {
+      // Sleep until the earliest job; push_event() moves the expiry earlier (which ends this
+      // wait) and stop() cancels it.
+      timer_.expires_at(events_.empty() ? std::chrono::steady_clock::time_point::max()
+                                        : events_.front().due);
+      co_await timer_.async_wait(tuple_awaitable);
       continue;
     }
-    if (events_.top().due > std::chrono::steady_clock::now()) {
-      // Sleep until the earliest job, or until an earlier one is pushed.
-      timer_.expires_at(events_.top().due);
-      co_await (timer_.async_wait(tuple_awaitable) || wake_.async_receive(tuple_awaitable));
-      continue;
-    }
-    timed_event ev = events_.top();
-    events_.pop();
+    std::pop_heap(events_.begin(), events_.end(), later_first{});
+    timed_event ev = std::move(events_.back());
+    events_.pop_back();
     if (!ev.check_ack) {
       route_receipt(std::move(ev.job));
       continue;
@@ -132,9 +129,11 @@ asio::awaitable<void> sim_core::run_scheduler() {
 void sim_core::push_event(timed_event ev) {
   if (stopped_) return;
   ev.order = event_order_++;
-  bool earliest = events_.empty() || ev.due < events_.top().due;
-  events_.push(std::move(ev));
-  if (earliest) wake_.try_send(boost::system::error_code{});
+  bool earliest = events_.empty() || ev.due < events_.front().due;
+  auto const due = ev.due;
+  events_.push_back(std::move(ev));
+  std::push_heap(events_.begin(), events_.end(), later_first{});
+  if (earliest) timer_.expires_at(due);  // wakes the scheduler if it sleeps for a later one
 }
 
 outcome sim_core::draw_outcome() {

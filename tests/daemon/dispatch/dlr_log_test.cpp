@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -295,4 +296,68 @@ TEST_CASE("the DLR log is created 0600 whatever the umask, and never opened thro
   CHECK(log.write(entry(3)));
   CHECK(lines_of(path + ".1").size() == 2);
   CHECK(lines_of(target).size() == 1);
+}
+
+TEST_CASE("coalesced: a turn's lines are written together at its end, whole and in order") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  boost::asio::io_context io(1);
+  {
+    dlr_log log(path);
+    REQUIRE(log.reopen().empty());
+    log.coalesce_on(io.get_executor());
+    CHECK(log.write(entry(1)));
+    CHECK(log.write(entry(2, "undeliverable")));
+    CHECK(log.write(entry(3, "expired")));
+    CHECK(lines_of(path).empty());  // they wait for the end of the turn
+    CHECK(log.stats().written == 0);
+    io.run();
+    auto lines = lines_of(path);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == format_dlr_line(entry(1)));
+    CHECK(lines[1] == format_dlr_line(entry(2, "undeliverable")));
+    CHECK(lines[2] == format_dlr_line(entry(3, "expired")));
+    CHECK(log.stats().written == 3);
+    // Written at destruction too, when the loop does not run again.
+    CHECK(log.write(entry(4)));
+  }
+  auto lines = lines_of(path);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[3] == format_dlr_line(entry(4)));
+}
+
+TEST_CASE("coalesced, a full disk: whole lines counted written, the cut one cut, the rest lost") {
+  temp_dir dir;
+  auto path = dir.file("dlr.log");
+  warnings_capture logs;
+  boost::asio::io_context io(1);
+  dlr_log log(path);
+  REQUIRE(log.reopen().empty());
+  log.coalesce_on(io.get_executor());
+  auto run_turn = [&] {
+    io.restart();
+    io.run();
+  };
+  REQUIRE(log.write(entry(1)));
+  run_turn();
+  auto const first_size = std::filesystem::file_size(path);
+  auto const second = format_dlr_line(entry(2)).size() + 1;
+  {
+    file_size_limit full(first_size + second + 30);  // line 2 whole, 30 bytes of line 3
+    for (int id = 2; id <= 5; ++id) CHECK(log.write(entry(id)));
+    run_turn();
+  }
+  auto st = log.stats();
+  CHECK(st.written == 2);
+  CHECK(st.lost == 3);
+  CHECK(st.cut == 1);
+  REQUIRE(log.write(entry(100)));
+  run_turn();
+  auto lines = lines_of(path);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == format_dlr_line(entry(1)));
+  CHECK(lines[1] == format_dlr_line(entry(2)));
+  CHECK(lines[2] == format_dlr_line(entry(3)).substr(0, 30));  // the cut line, alone
+  CHECK(lines[3] == format_dlr_line(entry(100)));
+  CHECK(log.stats().written == 3);
 }

@@ -108,6 +108,66 @@ TEST_CASE("a link that goes away while its batch waits for tokens gives the batc
   CHECK((*third->got)[0].ref == 2);
 }
 
+namespace {
+/// A source whose before_send() (the durable sending mark, an fsync in the daemon) waits
+/// until the test lets it go, and counts the batches waiting there.
+class slow_mark_source final : public message_source {
+ public:
+  explicit slow_mark_source(boost::asio::any_io_executor ex) : inner_(ex), go_(ex) {}
+  priority_source& inner() { return inner_; }
+  boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) override {
+    co_return co_await inner_.take(max);
+  }
+  void put_back(outbound_message msg) override { inner_.put_back(std::move(msg)); }
+  boost::asio::awaitable<void> before_send(std::vector<outbound_message>& batch) override {
+    ++marking;
+    co_await go_.wait();
+    --marking;
+    for (auto& m : batch) m.sending_marked = true;
+  }
+  void let_go() { go_.notify(); }
+  int marking = 0;
+
+ private:
+  priority_source inner_;
+  wake_signal go_;
+};
+}  // namespace
+
+TEST_CASE("a bind takes its next batch while another bind's sending mark waits for the disk",
+          "[carrier]") {
+  // Before: the carrier's gate was held across before_send, so under a flood each bind
+  // queued behind the other's fsync: one claim + one mark at a time per carrier.
+  boost::asio::io_context io(1);
+  recording_events events;
+  slow_mark_source source(io.get_executor());
+  for (std::uint64_t ref = 1; ref <= 4; ++ref) source.inner().push(make_message(ref));
+  auto cfg = carrier_config_for(1);  // never started: next() is called as two links would
+  cfg.throttle.rate = 1000;
+  cfg.throttle.burst = 100;
+  carrier c(io.get_executor(), cfg, events, source);
+  std::vector<std::optional<std::vector<outbound_message>>> got(2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    boost::asio::co_spawn(io, c.next(2), [&got, i](std::exception_ptr, std::vector<outbound_message> v) {
+      got[i] = std::move(v);
+    });
+  }
+  // Both batches are taken (in order) and wait for their marks at the same time.
+  CHECK(run_until(io, [&] { return source.marking == 2; }, std::chrono::seconds(10)));
+  CHECK(source.inner().empty());
+  CHECK(!got[0].has_value());
+  CHECK(!got[1].has_value());
+  source.let_go();
+  CHECK(run_until(io, [&] { return got[0].has_value() && got[1].has_value(); }, std::chrono::seconds(10)));
+  REQUIRE(got[0]->size() == 2);
+  REQUIRE(got[1]->size() == 2);
+  CHECK((*got[0])[0].ref == 1);
+  CHECK((*got[0])[1].ref == 2);
+  CHECK((*got[1])[0].ref == 3);
+  CHECK((*got[1])[1].ref == 4);
+  CHECK(c.stats().given_back == 0);
+}
+
 TEST_CASE("a credential refusal is retried slowly, other refusals with fast backoff",
           "[carrier]") {
   auto scfg = sim_config_for_tests();
