@@ -120,6 +120,7 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take_for(std::
         bool const mark = writable && may_mark_at_claim();
         auto claimed = co_await claim(max, mark);
         claimed_all_ = claimed.size() < max;
+        backlog_ = !claimed_all_;
         accepting_own_claim_ = true;  // what lands in our buffer now is popped just below
         owner_.accept_claimed(std::move(claimed), *this, mark);
         accepting_own_claim_ = false;
@@ -224,6 +225,9 @@ std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
 }
 
 bool dispatcher_source::may_mark_at_claim() {
+  // A backlog (the last claim filled its max): claim without the mark, so the carrier's gate
+  // is released before the mark's fsync and its other binds claim meanwhile (a flood).
+  if (backlog_) return false;
   if (keys_.size() != 1 || keys_.front() != carrier_) return false;
   int const c = ceiling();
   for (int k = 0; k <= c; ++k)

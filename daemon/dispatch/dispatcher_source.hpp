@@ -107,8 +107,10 @@ class dispatcher_source final : public message_source {
   std::chrono::nanoseconds class_wait() const;
   boost::asio::awaitable<std::vector<outbound_message>> take_for(std::size_t max, bool writable);
   /// Whether a claim now may set the sending mark (the caller can write at once): it claims
-  /// only its own carrier's messages (it backs up no other) and no peak-hour share holds back
-  /// a class it may claim (a class token bucket would keep some in the buffer).
+  /// only its own carrier's messages (it backs up no other), no peak-hour share holds back
+  /// a class it may claim (a class token bucket would keep some in the buffer), and its last
+  /// claim found the queue drained (a low rate; under a backlog the mark stays apart, after
+  /// the carrier's gate is released, so that its binds' marks share an fsync).
   bool may_mark_at_claim();
   /// `mark`: claim_for_sending of this carrier's own key, durable before it returns.
   boost::asio::awaitable<std::vector<queue::message>> claim(std::size_t max, bool mark);
@@ -124,6 +126,7 @@ class dispatcher_source final : public message_source {
   // per message saved at low rates).
   bool claimed_all_ = false;
   bool accepting_own_claim_ = false;  // inside take(): owner_.accept_claimed of our own claim
+  bool backlog_ = false;  // the last claim got all it asked for: more may be waiting
   peak_state rules_;  // the peak-hour rules last applied
   bool have_rules_ = false;
   // Per priority class with a share strictly between 0 and 1: share x cap segments/s.
