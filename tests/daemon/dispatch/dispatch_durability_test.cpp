@@ -1,7 +1,9 @@
 // tests/daemon/dispatch/dispatch_durability_test.cpp: with pipelined commits the queue's changes are
 // visible before they are on disk; the daemon must act on none of them before then. The WAL's
 // real fsync sits behind a gate the test holds (group_commit_options::sync), the store is read
-// through a connection of its own, and the carrier is a real simulator on 127.0.0.1.
+// through a connection of its own, and the carrier is a real simulator on 127.0.0.1. A link
+// that can write at once gets its OTP claimed and marked in one commit (claim_for_sending),
+// written only after that commit's fsync; a source backing up another carrier claims unmarked.
 #include <catch2/catch.hpp>
 
 
