@@ -112,6 +112,8 @@ done
 
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$dpid/stat"; }
+# Context switches of all the daemon's threads (each thread hand-off costs one or two).
+ctx_switches() { cat /proc/$dpid/task/*/status | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
 sim_pids=("${pids[@]:0:${#names[@]}}")
 sim_ticks() { for p in "${sim_pids[@]}"; do cat "/proc/$p/stat"; done | awk '{s += $14 + $15} END {print s + 0}'; }
 wal_fsyncs() {
@@ -132,7 +134,7 @@ for c in "${cases[@]}"; do
   esac
   before_dlr=$(dlr_count)
   syncs0=$(wal_fsyncs)
-  cpu0=$(cpu_ticks)
+  cpu0=$(cpu_ticks) ctx0=$(ctx_switches)
   sim0=$(sim_ticks)
   if ((use_strace)); then
     strace -c -f -q -p "$dpid" -o "$dir/strace.txt" &
@@ -161,7 +163,7 @@ for c in "${cases[@]}"; do
     sleep 0.1
   done
   t2=$(date +%s.%N)
-  cpu1=$(cpu_ticks)
+  cpu1=$(cpu_ticks) ctx1=$(ctx_switches)
   sim1=$(sim_ticks)
   syncs1=$(wal_fsyncs)
   if ((use_strace)); then
@@ -190,13 +192,15 @@ for c in "${cases[@]}"; do
   echo "== $c"
   echo "  $out"
   awk -v n="$n" -v d="$done_n" -v t0="$t0" -v t2="$t2" -v c0="$cpu0" -v c1="$cpu1" -v hz="$ticks" \
-    -v st="$use_strace" -v s0="$syncs0" -v s1="$syncs1" -v m0="$sim0" -v m1="$sim1" -v lc="$load_cpu" 'BEGIN {
+    -v st="$use_strace" -v s0="$syncs0" -v s1="$syncs1" -v m0="$sim0" -v m1="$sim1" -v lc="$load_cpu" \
+    -v x0="$ctx0" -v x1="$ctx1" 'BEGIN {
       printf "  end to end: %d of %d receipts logged in %.2f s = %.0f msg/s\n", d, n, t2 - t0, d / (t2 - t0);
       printf "  daemon CPU: %.2f s = %.3f ms per message%s\n", (c1 - c0) / hz, (c1 - c0) / hz * 1000 / n,
              st ? " (under strace: not comparable)" : "";
       printf "  peers CPU: simulators %.2f s = %.3f ms per message, load generator %.2f s = %.3f ms per message\n",
              (m1 - m0) / hz, (m1 - m0) / hz * 1000 / n, lc, lc * 1000 / n;
-      printf "  WAL fsyncs by the queue syncer (its counter): %d = %.2f per message\n", s1 - s0, (s1 - s0) / n }'
+      printf "  WAL fsyncs by the queue syncer (its counter): %d = %.2f per message\n", s1 - s0, (s1 - s0) / n
+      printf "  context switches of the daemon'"'"'s threads: %d = %.2f per message\n", x1 - x0, (x1 - x0) / n }'
   if ((use_strace)); then
     awk -v n="$n" '$NF ~ /^(fdatasync|fsync|pwrite64|fcntl|futex|write|writev|read|pread64|sendmsg|recvmsg|epoll_wait|sendto|recvfrom)$/ && $4 ~ /^[0-9]+$/ {
       printf "  %-12s %8d calls = %6.2f per message\n", $NF, $4, $4 / n }' "$dir/strace.txt"

@@ -21,9 +21,10 @@ result<std::vector<message>> store::claim(std::string_view carrier, std::size_t 
 }
 
 result<std::vector<message>> store::claim_for_sending(std::string_view carrier,
-                                                      std::size_t max, time_point now) {
+                                                      std::size_t max, time_point now,
+                                                      priority least_urgent) {
   return guarded("claim_for_sending",
-                 [&] { return impl_->claim(carrier, max, to_ms(now), true); });
+                 [&] { return impl_->claim(carrier, max, to_ms(now), true, least_urgent); });
 }
 
 // The next `max` due messages of the carrier in claim order (a walk of messages_due), read as

@@ -9,6 +9,8 @@
 // (restart the process; the file is consistent, SQLite's recovery decides what survived).
 #include "queue/group_commit.hpp"
 
+#include "queue/completion_round.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -95,16 +97,18 @@ bool group_commit::post_task(std::function<completion(store&)> task, bool needs_
 }
 
 bool group_commit::post(item it) {
-  bool accepted = false;
+  bool accepted = false, was_idle = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
+      was_idle = waiting_.empty();
       waiting_.push_back(std::move(it));
       accepted = true;
     }
   }
   if (accepted) {
-    wake_.notify_one();
+    // Work already waiting: the writer was woken for it (or is running) and takes this too.
+    if (was_idle) wake_.notify_one();
     return true;
   }
   // Refused after stop(): destroyed unrun, the caller is told (false). A task's future, if
@@ -114,6 +118,7 @@ bool group_commit::post(item it) {
 
 void group_commit::writer_loop() {
   std::vector<item> work;
+  std::vector<completion> unsynced;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -131,14 +136,25 @@ void group_commit::writer_loop() {
         commit_enqueues(batch);  // keep order: earlier enqueues commit before the task runs
         auto done = it.task(store_);
         if (it.needs_sync) finish(std::move(done));
-        else done(nullptr);  // run_then_unsynced: nothing waits for the disk
+        else unsynced.push_back(std::move(done));  // run_then_unsynced: nothing waits for the disk
       }
     }
     commit_enqueues(batch);
     work.clear();
+    hand_to_syncer();  // the round's durable work: one fsync covers all of it
     // Not pipelined: each COMMIT was durable when it returned (or synchronous=NORMAL: never
     // waited for), so the round's commits are as durable as they will be.
-    if (!pipelined_ && store_.commits() != commits_before) call_durable_hook();
+    bool const durable = !pipelined_ && store_.commits() != commits_before;
+    // The completions that need no fsync (and, not pipelined, all of them) run together: what
+    // they post to another thread goes as one post (completion_round).
+    if (durable || !unsynced.empty() || !round_synced_.empty()) {
+      completion_round round;
+      if (durable) call_durable_hook();
+      for (auto& s : round_synced_) s.done(nullptr);  // not pipelined only
+      for (auto& c : unsynced) c(nullptr);
+    }
+    round_synced_.clear();
+    unsynced.clear();
   }
 }
 
@@ -176,15 +192,22 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
 }
 
 void group_commit::finish(completion c) {
-  if (!pipelined_) {
-    c(nullptr);
-    return;
-  }
+  // Kept until the round ends (writer thread only): handed to the syncer in one go, or, not
+  // pipelined, run with the round's other completions.
+  round_synced_.push_back({store_.commits(), std::move(c)});
+}
+
+void group_commit::hand_to_syncer() {
+  if (!pipelined_ || round_synced_.empty()) return;
+  bool was_idle = false;
   {
     std::lock_guard lock(sync_mutex_);
-    to_sync_.push_back({store_.commits(), std::move(c)});
+    was_idle = to_sync_.empty();
+    for (auto& w : round_synced_) to_sync_.push_back(std::move(w));
   }
-  sync_wake_.notify_one();
+  round_synced_.clear();
+  // A syncer with work already waiting was woken for it and takes these too.
+  if (was_idle) sync_wake_.notify_one();
 }
 
 void group_commit::record_sync(std::chrono::steady_clock::duration took, bool ok) {
@@ -222,19 +245,24 @@ void group_commit::syncer_loop() {
     }
     // One fsync covers every commit made before it starts: the newest count recorded.
     std::uint64_t const newest = work.back().commits;
+    bool durable = false;
     if (!sync_failed_ && newest > synced_commits_) {
       auto const started = std::chrono::steady_clock::now();
       auto synced = sync_();
       record_sync(std::chrono::steady_clock::now() - started, synced.has_value());
       if (synced) {
         synced_commits_ = newest;
-        call_durable_hook();
+        durable = true;
       } else {
         sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
                                              "acknowledged any more: " + synced.error().message};
       }
     }
-    for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
+    {
+      completion_round round;  // what the hook and the completions post elsewhere: one post
+      if (durable) call_durable_hook();
+      for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
+    }
     work.clear();
   }
 }

@@ -6,6 +6,10 @@
 // for the disk; the syncer fsyncs the WAL once for everything committed so far and only then
 // completes the futures and callbacks of that work, while the writer is already on the next.
 // A completion holding success therefore always means durable. The only threads in queue/.
+// Wake-ups are per round, not per piece of work: the writer hands a round's durable work to the
+// syncer at the round's end (one wake-up, one fsync for all of it), the completions of a round
+// (and of one fsync) run inside one completion_round (queue/completion_round.hpp), and a
+// producer or the writer wakes the other thread only if it was idle.
 #pragma once
 
 #include "queue/store.hpp"
@@ -100,8 +104,9 @@ class group_commit {
   bool run_then(F f, Then then) { return run_then(std::move(f), std::move(then), true); }
 
   /// run_then() for work whose result needs no durability (a claim: if it is lost in a
-  /// crash, the message is simply still queued): `then` runs on the writer thread right
-  /// after `f`, without waiting for an fsync. Anything that must survive a crash (the
+  /// crash, the message is simply still queued): `then` runs on the writer thread at the end
+  /// of `f`'s round (with the round's other such completions, in one completion_round),
+  /// without waiting for an fsync. Anything that must survive a crash (the
   /// sending mark, a submit result) is acknowledged only through run_then().
   template <class F, class Then>
   bool run_then_unsynced(F f, Then then);
@@ -112,7 +117,8 @@ class group_commit {
 
   /// `hook` is called each time commits became durable: after an fsync of the WAL that
   /// covered new commits (syncer thread; with `normal` sync, or not pipelined, after each
-  /// round of work that committed, on the writer thread). It must be quick, not throw, and not call this object (the daemon posts a wake-up of its
+  /// round of work that committed, on the writer thread), inside the completion_round of the
+  /// completions that work released, before them. It must be quick, not throw, and not call this object (the daemon posts a wake-up of its
   /// event streams). Replaces the previous hook; once set_durable_hook({}) returned, no call
   /// of the old one is running or will run.
   void set_durable_hook(std::function<void()> hook);
@@ -140,8 +146,10 @@ class group_commit {
   bool run_then(F f, Then then, bool needs_sync);
   void writer_loop();
   void commit_enqueues(std::vector<item>& batch);
-  /// After work on the writer: completes now (not pipelined) or hands to the syncer.
+  /// After durable work on the writer: kept until the round ends (round_synced_).
   void finish(completion c);
+  /// At the round's end: the round's durable work to the syncer, with one wake-up.
+  void hand_to_syncer();
   void syncer_loop();
   void record_sync(std::chrono::steady_clock::duration took, bool ok);
   static std::runtime_error sync_exception(error const& e);
@@ -167,6 +175,7 @@ class group_commit {
   bool writer_done_ = false;           // guarded by sync_mutex_
   std::uint64_t synced_commits_ = 0;   // syncer thread only
   std::optional<error> sync_failed_;   // syncer thread only: once set, every completion fails
+  std::vector<synced_work> round_synced_;  // writer thread only: this round's durable work
 
   // commit_stats, written by the writer (commit failures) and the syncer (fsyncs).
   std::array<std::atomic<std::uint64_t>, commit_stats::sync_bucket_bounds.size() + 1> sync_buckets_{};

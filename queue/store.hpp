@@ -247,8 +247,10 @@ class store {
   /// at once, as the daemon does. The messages come back in_flight with sending_at = now, so
   /// crash recovery treats them as possibly sent (outcome_unknown), exactly as after
   /// claim() + mark_sending().
+  /// Only priorities up to `least_urgent` are taken, as claim().
   result<std::vector<message>> claim_for_sending(std::string_view carrier, std::size_t max,
-                                                 time_point now);
+                                                 time_point now,
+                                                 priority least_urgent = priority::bulk);
   /// Marks claimed messages as handed to a link (call just before writing their submit_sm).
   /// Returns the ids that may be sent; any that expired since the claim become expired and
   /// are left out. Only in_flight messages are accepted (invalid_state otherwise).

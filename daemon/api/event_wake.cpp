@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "daemon/dispatch/queue_bridge.hpp"
+
 namespace smsgw {
 
 event_wake::event_wake(boost::asio::any_io_executor ex)
@@ -16,7 +18,9 @@ event_wake::~event_wake() = default;
 
 void event_wake::notify_from_any_thread() {
   if (shared_->pending.exchange(true)) return;  // one is on its way: it will see these commits
-  boost::asio::post(executor_, [weak = std::weak_ptr<shared>(shared_)] {
+  // Called by the queue's syncer inside its completion round: this wake-up goes to the network
+  // thread in the same post as the answers that fsync released (one wake-up, not two).
+  detail::post_from_queue(executor_, [weak = std::weak_ptr<shared>(shared_)] {
     auto s = weak.lock();
     if (!s) return;
     s->pending.store(false);  // before notify(): a commit after this point posts again

@@ -287,7 +287,8 @@ asio::awaitable<std::size_t> dispatcher::release_unsent() {
   co_return *r;
 }
 
-void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) {
+void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer,
+                                bool marked) {
   auto now = queue::clock::now();
   for (auto& m : msgs) {
     ++stats_.claimed;
@@ -318,6 +319,7 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
       log_final(m, "rejected", "", why);
       continue;
     }
+    out->sending_marked = marked;  // before_send() has nothing left to record for it
     handed_out_[static_cast<std::uint64_t>(m.id)] = std::move(m);
     target.push(std::move(*out));
   }

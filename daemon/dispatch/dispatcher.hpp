@@ -229,7 +229,8 @@ class dispatcher final : public smpp_events, private source_owner {
   boost::asio::any_io_executor executor() const override { return executor_; }
   queue::group_commit& queue_writer() override { return gc_; }
   bool stopping() const override { return stopping_; }
-  void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) override;
+  void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer,
+                      bool marked) override;
   bool still_sendable(outbound_message& m, queue::time_point now) override;
   void forget_unsent(std::uint64_t ref) override;
   void count_queue_error(std::string_view message) override { note_queue_error(message); }

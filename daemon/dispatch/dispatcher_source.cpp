@@ -6,6 +6,10 @@
 // Design decision: the claim does not set the sending mark (and needs no fsync: a claim lost
 // in a crash leaves the message queued); before_send() sets it for the batch a link is about
 // to write, durably, so after a crash "outcome unknown" means "may have reached the SMSC".
+// Except when the link can write at once what it takes (take_writable: window room, tokens)
+// and nothing claimed can wait in memory (own carrier only, no peak-hour share holding a
+// class back): then the claim sets the mark in the same transaction (claim_for_sending) and
+// the link writes only after its fsync, one queue round instead of two.
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dispatcher_source.hpp"
 
@@ -78,7 +82,9 @@ dispatcher_source::dispatcher_source(source_owner& owner, std::string carrier,
 void dispatcher_source::push(outbound_message m) {
   bool const otp = m.priority == 0;
   if (buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m)).second && otp) ++otps_;
-  wake();
+  // Our own claim's messages need no wake-up: take() pops them right after. (Waking would
+  // make the next take() ask the queue again for nothing.)
+  if (!accepting_own_claim_) wake();
 }
 
 std::map<std::pair<int, std::uint64_t>, outbound_message>::iterator dispatcher_source::erase(
@@ -96,7 +102,8 @@ std::size_t class_of(int priority) noexcept {
 }
 }  // namespace
 
-asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size_t max) {
+asio::awaitable<std::vector<outbound_message>> dispatcher_source::take_for(std::size_t max,
+                                                                           bool writable) {
   auto cs = co_await asio::this_coro::cancellation_state;
   asio::steady_timer poll(owner_.executor());
   while (cs.cancelled() == asio::cancellation_type::none) {
@@ -107,9 +114,18 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size
     if (!owner_.stopping() && !owner_.suspended(carrier_)) {
       apply_schedule();  // a window's edge may have passed since the last look
       if (auto out = pop(max); !out.empty()) co_return out;
-      // Nothing in the buffer may go now: claim (only the classes the window lets go).
-      owner_.accept_claimed(co_await claim(max), *this);
-      if (auto out = pop(max); !out.empty()) co_return out;
+      // Nothing in the buffer may go now: claim (only the classes the window lets go), unless
+      // the last claim came back short and nothing woke us since: the queue had no more then.
+      if (!claimed_all_) {
+        bool const mark = writable && may_mark_at_claim();
+        auto claimed = co_await claim(max, mark);
+        claimed_all_ = claimed.size() < max;
+        backlog_ = !claimed_all_;
+        accepting_own_claim_ = true;  // what lands in our buffer now is popped just below
+        owner_.accept_claimed(std::move(claimed), *this, mark);
+        accepting_own_claim_ = false;
+        if (auto out = pop(max); !out.empty()) co_return out;
+      }
     }
     // Nothing due: wait for an enqueue for this carrier, or poll (a retry's not_before may
     // pass, a peak-hour window may end, another process may not notify us). Cancellation
@@ -117,6 +133,7 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take(std::size
     poll.expires_after(class_wait());
     co_await (wake_.wait() ||
               poll.async_wait(asio::as_tuple(asio::use_awaitable)));
+    claimed_all_ = false;  // an enqueue, or time passed (a retry may be due): claim again
   }
   co_return std::vector<outbound_message>{};
 }
@@ -207,7 +224,32 @@ std::vector<outbound_message> dispatcher_source::pop(std::size_t max) {
   return out;
 }
 
-asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_t max) {
+bool dispatcher_source::may_mark_at_claim() {
+  // A backlog (the last claim filled its max): claim without the mark, so the carrier's gate
+  // is released before the mark's fsync and its other binds claim meanwhile (a flood).
+  if (backlog_) return false;
+  if (keys_.size() != 1 || keys_.front() != carrier_) return false;
+  int const c = ceiling();
+  for (int k = 0; k <= c; ++k)
+    if (class_bucket_[static_cast<std::size_t>(k)]) return false;
+  return true;
+}
+
+asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_t max, bool mark) {
+  if (mark) {
+    auto const upto = static_cast<queue::priority>(ceiling());
+    auto work = [carrier = carrier_, max, upto](queue::store& s) {
+      return s.claim_for_sending(carrier, max, queue::clock::now(), upto);
+    };
+    // Durable: the sending mark must be on disk before any of these is written.
+    auto r = co_await queue_call(owner_.queue_writer(), std::move(work));
+    if (!r) {
+      owner_.count_queue_error(r.error().message);
+      spdlog::error("claim for sending for {}: {}", carrier_, r.error().message);
+      co_return std::vector<queue::message>{};
+    }
+    co_return std::move(*r);
+  }
   // Each key up to the least urgent class both this source and the key's own carrier (the
   // usual route of its messages) may send now under their peak-hour windows.
   std::vector<std::pair<std::string, queue::priority>> keys;

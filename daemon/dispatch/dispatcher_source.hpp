@@ -34,7 +34,11 @@ class source_owner {
   /// While an operator suspended `carrier`: its source claims and hands out nothing.
   virtual bool suspended(std::string_view carrier) const = 0;
   /// Messages `claimer` just claimed: each goes to the buffer of the source of its route.
-  virtual void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer) = 0;
+  /// `marked`: claimed with their sending mark (claim_for_sending, durable): they go out as
+  /// sending_marked (routed as any other: the rare one whose route or deadline sends it to
+  /// another carrier's buffer waits there marked).
+  virtual void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer,
+                              bool marked) = 0;
   /// Just before hand-out: false (and the message recorded as expired) if it must not go out.
   virtual bool still_sendable(outbound_message& m, queue::time_point now) = 0;
   /// A claimed message the queue would not mark as sending (it expired meanwhile).
@@ -57,7 +61,15 @@ class dispatcher_source final : public message_source {
   /// `keys`: queue carrier keys this source claims from (its own, then those it backs up).
   dispatcher_source(source_owner& owner, std::string carrier, std::vector<std::string> keys);
 
-  boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) override;
+  boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) override {
+    return take_for(max, false);
+  }
+  /// The link can write at once what it gets: when nothing it claims can be held in memory
+  /// (may_mark_at_claim), the claim sets the sending mark too, in the same transaction, and
+  /// waits for its fsync: one queue round and one commit instead of two of each.
+  boost::asio::awaitable<std::vector<outbound_message>> take_writable(std::size_t max) override {
+    return take_for(max, true);
+  }
   void put_back(outbound_message msg) override { push(std::move(msg)); }
   /// Sets the sending mark of the batch in the queue (one transaction, durable before this
   /// returns): the claim itself does not, so a message claimed but never written is queued
@@ -93,7 +105,15 @@ class dispatcher_source final : public message_source {
   void apply_schedule();
   /// How long until a capped class held in the buffer may go (at most the poll interval).
   std::chrono::nanoseconds class_wait() const;
-  boost::asio::awaitable<std::vector<queue::message>> claim(std::size_t max);
+  boost::asio::awaitable<std::vector<outbound_message>> take_for(std::size_t max, bool writable);
+  /// Whether a claim now may set the sending mark (the caller can write at once): it claims
+  /// only its own carrier's messages (it backs up no other), no peak-hour share holds back
+  /// a class it may claim (a class token bucket would keep some in the buffer), and its last
+  /// claim found the queue drained (a low rate; under a backlog the mark stays apart, after
+  /// the carrier's gate is released, so that its binds' marks share an fsync).
+  bool may_mark_at_claim();
+  /// `mark`: claim_for_sending of this carrier's own key, durable before it returns.
+  boost::asio::awaitable<std::vector<queue::message>> claim(std::size_t max, bool mark);
 
   source_owner& owner_;
   std::string carrier_;
@@ -101,6 +121,12 @@ class dispatcher_source final : public message_source {
   std::map<std::pair<int, std::uint64_t>, outbound_message> buffer_;
   std::size_t otps_ = 0;  // buffered messages of priority 0 (OTP)
   wake_signal wake_;
+  // The last claim found fewer than it asked for and no wake-up or poll came since: the next
+  // take() waits instead of asking the queue again (it would find nothing: one queue round
+  // per message saved at low rates).
+  bool claimed_all_ = false;
+  bool accepting_own_claim_ = false;  // inside take(): owner_.accept_claimed of our own claim
+  bool backlog_ = false;  // the last claim got all it asked for: more may be waiting
   peak_state rules_;  // the peak-hour rules last applied
   bool have_rules_ = false;
   // Per priority class with a share strictly between 0 and 1: share x cap segments/s.

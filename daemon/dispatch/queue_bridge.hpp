@@ -5,24 +5,77 @@
 // queue_enqueuer does the same for enqueues (group_commit::enqueue_then), so HTTP requests get
 // the queue's group commit: those arriving while the writer is busy are committed together in
 // ONE transaction next, and one commits while the one before waits for its fsync.
+// The answers of one queue round (a writer round's unsynced ones, those one fsync made
+// durable) reach the network thread in one post, so one wake-up (detail::post_from_queue).
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "queue/completion_round.hpp"
 #include "queue/group_commit.hpp"
 
 namespace smsgw {
+
+namespace detail {
+/// What the completions of one queue round (queue::completion_round) send to one io_context:
+/// run there as ONE posted handler, in the order they came.
+struct round_posts {
+  boost::asio::any_io_executor tracked;
+  std::vector<std::function<void()>> handlers;
+
+  void run_all() {
+    for (std::size_t i = 0; i < handlers.size(); ++i) {
+      try {
+        handlers[i]();
+      } catch (...) {
+        // The rest still get their answer (each its own post, as without a round).
+        for (auto j = i + 1; j < handlers.size(); ++j)
+          boost::asio::post(tracked, std::move(handlers[j]));
+        throw;
+      }
+    }
+  }
+};
+
+/// Posts `fn` to `tracked` (an executor with outstanding work tracked) from a queue thread.
+/// Inside a completion round, the round's posts to one io_context are gathered and posted
+/// once when it ends: one wake-up of the network thread per writer round or fsync, not per
+/// completion. Outside a round (or called elsewhere): an ordinary post.
+template <class Executor>
+void post_from_queue(Executor const& tracked, std::function<void()> fn) {
+  auto* round = queue::completion_round::current();
+  if (round == nullptr) {
+    boost::asio::post(tracked, std::move(fn));
+    return;
+  }
+  void const* key = &boost::asio::query(tracked, boost::asio::execution::context);
+  auto state = std::static_pointer_cast<round_posts>(round->find(key));
+  if (!state) {
+    state = std::make_shared<round_posts>();
+    state->tracked = tracked;
+    round->add(key, state, [state] {
+      boost::asio::post(state->tracked, [state] { state->run_all(); });
+    });
+  }
+  state->handlers.push_back(std::move(fn));
+}
+}  // namespace detail
 
 /// Runs `f` on the queue thread; `callback(result)` is then invoked on `ex`, once what `f`
 /// committed is durable (group_commit::run_then: after the WAL's fsync when pipelined). The
@@ -38,7 +91,8 @@ void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, C
   auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
   auto cb = std::make_shared<Callback>(std::move(callback));
   auto deliver = [cb, tracked](R r) {
-    boost::asio::post(tracked, [cb, r = std::move(r)]() mutable { (*cb)(std::move(r)); });
+    auto value = std::make_shared<R>(std::move(r));
+    detail::post_from_queue(tracked, [cb, value] { (*cb)(std::move(*value)); });
   };
   bool const accepted = durable ? gc.run_then(std::move(f), std::move(deliver))
                                 : gc.run_then_unsynced(std::move(f), std::move(deliver));
@@ -90,7 +144,8 @@ struct queue_enqueue_init {
     // std::function needs a copyable target: share the move-only handler.
     auto h = std::make_shared<Handler>(std::move(handler));
     bool const accepted = gc->enqueue_then(std::move(req), [h, tracked](outcome o) {
-      boost::asio::post(tracked, [h, o = std::move(o)]() mutable { std::move(*h)(std::move(o)); });
+      auto value = std::make_shared<outcome>(std::move(o));
+      detail::post_from_queue(tracked, [h, value] { std::move(*h)(std::move(*value)); });
     });
     if (!accepted) {
       boost::asio::post(tracked, [h]() mutable {

@@ -163,7 +163,14 @@ asio::awaitable<std::vector<outbound_message>> carrier::next(std::size_t max) {
   // messages are not pulled out of priority order only to be handed back.
   auto const tokens = bucket_.tokens(std::chrono::steady_clock::now());
   auto const affordable = tokens >= 1 ? static_cast<std::size_t>(std::floor(tokens)) : 1;
-  auto batch = co_await source_.take(std::clamp<std::size_t>(affordable, 1, std::max<std::size_t>(max, 1)));
+  auto const want = std::clamp<std::size_t>(affordable, 1, std::max<std::size_t>(max, 1));
+  // Tokens for all of them (one part each) and window room: they can be written at once.
+  // (Then the source may claim and mark in one durable commit inside take(): this link holds
+  // the gate across that fsync, where a separate mark waits for it after the release below.)
+  bool const writable = tokens >= static_cast<double>(want);
+  std::vector<outbound_message> batch;
+  if (writable) batch = co_await source_.take_writable(want);
+  else batch = co_await source_.take(want);
   stats_.taken += batch.size();
   if (was_cancelled(co_await asio::this_coro::cancellation_state)) {
     for (auto& m : batch) give_back(std::move(m));

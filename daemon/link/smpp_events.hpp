@@ -110,6 +110,14 @@ class message_source {
   /// none is ready. If cancelled while waiting it completes with nothing taken.
   virtual boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) = 0;
 
+  /// take() for a caller that can write what it gets at once: a bound link with window room
+  /// for `max` and tokens for `max` one-part messages. The source may then record the
+  /// sending mark as it takes them (the queue's claim and mark in one transaction) and hand
+  /// them out sending_marked, leaving before_send() nothing to record. Default: take().
+  virtual boost::asio::awaitable<std::vector<outbound_message>> take_writable(std::size_t max) {
+    return take(max);
+  }
+
   /// Gives back a message taken but not accepted by the SMSC (throttled, or not sent at all):
   /// it is offered again in its (priority, ref) place, so a throttled OTP never ends up
   /// behind bulk. Never fails.

@@ -2,8 +2,10 @@
 // threads enqueue concurrently; every future that holds success names a stored message; work
 // posted with run() executes in order after earlier enqueues; stop() finishes what was queued.
 // enqueue_then(), the callback form: enqueues waiting together (either form) share one
-// transaction; refused after stop() without calling back.
+// transaction; refused after stop() without calling back. The completions of one round run in
+// one completion_round, and the round's durable work waits for one fsync.
 #include "queue/group_commit.hpp"
+#include "queue/completion_round.hpp"
 
 #include "queue_fixture.hpp"
 
@@ -160,4 +162,75 @@ TEST_CASE("enqueue_then: an invalid request fails alone, and after stop() it is 
   bool called = false;
   CHECK_FALSE(q.enqueue_then(otp(), [&](result<enqueue_outcome>) { called = true; }));
   CHECK_FALSE(called);
+}
+
+TEST_CASE("the completions of one writer round run in one completion_round, and one fsync covers the round") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  REQUIRE(q.pipelined());
+  constexpr int n = 6;
+  std::mutex m;
+  std::vector<completion_round const*> unsynced_rounds, synced_rounds;
+  std::vector<int> unsynced_order, synced_order;
+  std::promise<void> open;
+  auto opened = open.get_future().share();
+  auto held = q.run([opened](store&) { opened.wait(); });  // holds the writer: one round next
+  std::atomic<int> left{2 * n};
+  std::promise<void> all_done;
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(q.run_then_unsynced([i](store&) { return result<int>(i); }, [&](result<int> r) {
+      std::lock_guard lock(m);
+      unsynced_rounds.push_back(completion_round::current());
+      unsynced_order.push_back(r ? *r : -1);
+      if (--left == 0) all_done.set_value();
+    }));
+    REQUIRE(q.run_then(
+        [i](store& s) -> result<int> {
+          auto e = s.enqueue(otp("628" + std::to_string(1300000000 + i), ""));
+          if (!e) return e.error();
+          return i;
+        },
+        [&](result<int> r) {
+          std::lock_guard lock(m);
+          synced_rounds.push_back(completion_round::current());
+          synced_order.push_back(r ? *r : -1);
+          if (--left == 0) all_done.set_value();
+        }));
+  }
+  auto const syncs_before = q.stats().syncs;
+  open.set_value();
+  held.get();
+  all_done.get_future().get();
+  CHECK(unsynced_order == std::vector<int>{0, 1, 2, 3, 4, 5});
+  CHECK(synced_order == std::vector<int>{0, 1, 2, 3, 4, 5});
+  // Each kind ran inside one round (a round is open while they run, the same for all).
+  REQUIRE(unsynced_rounds.front() != nullptr);
+  CHECK(std::set<completion_round const*>(unsynced_rounds.begin(), unsynced_rounds.end()).size() == 1);
+  REQUIRE(synced_rounds.front() != nullptr);
+  CHECK(std::set<completion_round const*>(synced_rounds.begin(), synced_rounds.end()).size() == 1);
+  // The six commits of the round were handed to the syncer together: one fsync (beside the
+  // one the holding task's round may have needed, which committed nothing: none).
+  CHECK(q.stats().syncs - syncs_before == 1);
+  CHECK(completion_round::current() == nullptr);  // none open on this thread
+}
+
+TEST_CASE("completion_round runs what was gathered at its end, in order, and only then") {
+  std::vector<int> ran;
+  {
+    completion_round r;
+    CHECK(completion_round::current() == &r);
+    int key_a = 0, key_b = 0;
+    CHECK(r.find(&key_a) == nullptr);
+    auto state = std::make_shared<int>(7);
+    r.add(&key_a, state, [&] { ran.push_back(1); });
+    r.add(&key_b, nullptr, [&] {
+      ran.push_back(2);
+      throw std::runtime_error("one at-end failing does not stop the others");
+    });
+    r.add(&key_b, nullptr, [&] { ran.push_back(3); });
+    CHECK(r.find(&key_a) == state);
+    CHECK(ran.empty());
+  }
+  CHECK(ran == std::vector<int>{1, 2, 3});
+  CHECK(completion_round::current() == nullptr);
 }

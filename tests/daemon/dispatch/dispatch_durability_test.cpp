@@ -1,7 +1,9 @@
 // tests/daemon/dispatch/dispatch_durability_test.cpp: with pipelined commits the queue's changes are
 // visible before they are on disk; the daemon must act on none of them before then. The WAL's
 // real fsync sits behind a gate the test holds (group_commit_options::sync), the store is read
-// through a connection of its own, and the carrier is a real simulator on 127.0.0.1.
+// through a connection of its own, and the carrier is a real simulator on 127.0.0.1. A link
+// that can write at once gets its OTP claimed and marked in one commit (claim_for_sending),
+// written only after that commit's fsync; a source backing up another carrier claims unmarked.
 #include <catch2/catch.hpp>
 
 
@@ -50,4 +52,58 @@ TEST_CASE("a claimed OTP is written to the SMSC only after its claim is on disk"
   gate.release();
   REQUIRE(w.wait_state(id, queue::state::delivered));
   CHECK(w.submits_to("telkomsel", number(1)).size() == 1);
+}
+
+TEST_CASE("a link with window room and tokens claims an OTP with its sending mark in one commit, on disk before the write") {
+  queue::test::held_wal_sync gate;  // outlives the world: its writer's stop() still syncs
+  sim_spec tsel{"telkomsel", {}};
+  dispatch_world w({tsel});
+  gate.db_path = w.db_path;
+  w.writer.sync = gate.fn();
+  struct release_on_exit {
+    queue::test::held_wal_sync& g;
+    ~release_on_exit() { g.release(); }
+  } guard{gate};
+  w.start();
+  REQUIRE(w.gc().pipelined());
+
+  auto id = w.enqueue(otp_request(number(2), "telkomsel"));  // acknowledged: on disk
+  gate.hold();
+  // The link is bound with an empty window and a full bucket: the claim itself carries the
+  // sending mark (committed: another connection sees sending_at already) ...
+  REQUIRE(w.wait_until([&] {
+    return state_on_file(w.db_path, id) != static_cast<std::int64_t>(queue::state::queued);
+  }, 10s));
+  {
+    auto db = sqlite::database::open(w.db_path);
+    CHECK(db.query_int("SELECT sending_at IS NOT NULL FROM messages WHERE id = " +
+                       std::to_string(id)) == 1);
+  }
+  // ... and nothing is written while the fsync covering that commit has not returned.
+  run_for(w.io, 300ms);
+  CHECK(w.submits_to("telkomsel", number(2)).empty());
+
+  gate.release();
+  REQUIRE(w.wait_state(id, queue::state::delivered));
+  CHECK(w.submits_to("telkomsel", number(2)).size() == 1);
+  // One transition for claim and mark: the history says so, and no separate mark followed.
+  auto h = w.history(id);
+  REQUIRE(h.size() >= 2);
+  CHECK(h[1].to == queue::state::in_flight);
+  CHECK(h[1].detail == "claimed for sending");
+}
+
+TEST_CASE("a source that backs up another carrier still claims without the mark and marks before the write") {
+  // indosat backs up telkomsel: what indosat claims may be routed to telkomsel's buffer and
+  // wait there, so its claims carry no sending mark (before_send sets it).
+  sim_spec tsel{"telkomsel", {"indosat"}};
+  sim_spec isat{"indosat", {}};
+  dispatch_world w({tsel, isat});
+  w.start();
+
+  auto id = w.enqueue(otp_request(number(3), "indosat"));
+  REQUIRE(w.wait_state(id, queue::state::delivered));
+  auto h = w.history(id);
+  REQUIRE(h.size() >= 2);
+  CHECK(h[1].detail == "claimed");
 }

@@ -2,7 +2,9 @@
 // on a real SQLite file behind the real group-commit writer: results come back on the network
 // thread, enqueues arriving together are committed together (one transaction, counted with
 // store::commits()) and answered only after their fsync, and once the writer is stopped every
-// waiter gets errc::stopped instead of waiting forever (also for later enqueues).
+// waiter gets errc::stopped instead of waiting forever (also for later enqueues). The answers of
+// one writer round, and those one fsync made durable, reach the io_context as ONE handler
+// (counted by io_context::run itself).
 #include <catch2/catch.hpp>
 
 #include <future>
@@ -16,6 +18,7 @@
 
 #include "daemon/dispatch/queue_bridge.hpp"
 #include "queue/sqlite.hpp"
+#include "tests/daemon/dispatch/writer_gate.hpp"
 #include "tests/queue/held_wal_sync.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -200,4 +203,55 @@ TEST_CASE("after the writer stopped, waiters get 'stopped' instead of hanging") 
     REQUIRE_FALSE(a.outcome.has_value());
     CHECK(a.outcome.error().code == queue::errc::stopped);
   }
+}
+
+TEST_CASE("the answers of one writer round reach the network thread in one posted handler") {
+  test::temp_dir dir;
+  auto gc = open_writer(dir);
+  REQUIRE(gc.pipelined());
+  asio::io_context io{1};
+  constexpr int n = 8;
+  std::vector<int> unsynced_answers, synced_answers;
+  std::vector<std::thread::id> threads;
+  {
+    // Everything posted while the gate holds the writer is taken in one round.
+    test::writer_gate gate(gc);
+    for (int i = 0; i < n; ++i) {
+      queue_post(gc, io.get_executor(), [i](queue::store&) { return queue::result<int>(i); },
+                 [&](queue::result<int> r) {
+                   REQUIRE(r.has_value());
+                   unsynced_answers.push_back(*r);
+                   threads.push_back(std::this_thread::get_id());
+                 },
+                 false);
+    }
+    gate.open();
+    // The io_context runs until every answer came (each holds outstanding work until then);
+    // run() returns how many handlers it ran: one per post.
+    CHECK(io.run() == 1);
+  }
+  CHECK(unsynced_answers == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(std::set<std::thread::id>(threads.begin(), threads.end()) ==
+        std::set<std::thread::id>{std::this_thread::get_id()});
+
+  io.restart();
+  {
+    test::writer_gate gate(gc);
+    for (int i = 0; i < n; ++i) {
+      // Durable answers: each commits a row, and all of them wait for the round's one fsync.
+      queue_post(gc, io.get_executor(),
+                 [i](queue::store& s) -> queue::result<int> {
+                   auto r = s.enqueue(otp(100 + i));
+                   if (!r) return r.error();
+                   return i;
+                 },
+                 [&](queue::result<int> r) {
+                   REQUIRE(r.has_value());
+                   synced_answers.push_back(*r);
+                 });
+    }
+    gate.open();
+    CHECK(io.run() == 1);
+  }
+  CHECK(synced_answers == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
 }
