@@ -122,6 +122,19 @@ constexpr std::string_view k_set_sending_all = sql_text<
     "UPDATE messages SET sending_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) "
     "AND state = {state::in_flight} AND sending_at IS NULL AND expires_at > ?2">;
 
+result<std::size_t> store::clear_sending_marks(std::span<message_id const> ids) {
+  return guarded("clear_sending_marks", [&] {
+    sqlite::transaction tx(impl_->db);
+    sqlite::statement st(impl_->db, sql_text<
+        "UPDATE messages SET sending_at = NULL WHERE id IN (SELECT value FROM json_each(?1)) "
+        "AND state = {state::in_flight} AND sending_at IS NOT NULL">);
+    st.bind(1, fmt::format("[{}]", fmt::join(ids, ","))).run();
+    auto const cleared = static_cast<std::size_t>(impl_->db.changes());
+    tx.commit();
+    return cleared;
+  });
+}
+
 result<std::vector<message_id>> store::mark_sending(std::span<message_id const> ids,
                                                     time_point now) {
   return guarded("mark_sending", [&] {

@@ -255,6 +255,11 @@ class store {
   /// Returns the ids that may be sent; any that expired since the claim become expired and
   /// are left out. Only in_flight messages are accepted (invalid_state otherwise).
   result<std::vector<message_id>> mark_sending(std::span<message_id const> ids, time_point now);
+  /// Takes the sending mark off claimed (in_flight) messages that will not be written by the
+  /// link they were marked for (claim_for_sending, then routed to another carrier's buffer):
+  /// after a crash they come back queued, not outcome_unknown. Not a state change, no history
+  /// row; ids not in_flight or not marked are passed over. Returns how many were cleared.
+  result<std::size_t> clear_sending_marks(std::span<message_id const> ids);
   /// submit_sm_resp OK: in_flight -> submitted; applies a receipt held for that id.
   /// `via_carrier` is the carrier whose SMSC answered (issued the id), '' = the message's own
   /// carrier: its receipts will arrive on that carrier and are matched by (via_carrier, id).

@@ -290,6 +290,7 @@ asio::awaitable<std::size_t> dispatcher::release_unsent() {
 void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer,
                                 bool marked) {
   auto now = queue::clock::now();
+  std::vector<queue::message_id> unmark;
   for (auto& m : msgs) {
     ++stats_.claimed;
     if (m.prio == queue::priority::otp) {
@@ -319,9 +320,22 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
       log_final(m, "rejected", "", why);
       continue;
     }
-    out->sending_marked = marked;  // before_send() has nothing left to record for it
+    // Marked by the claim for the claimer's links, but another carrier will write it: the
+    // mark comes off (that carrier's before_send() sets it again), so a crash meanwhile
+    // requeues it instead of calling it outcome_unknown (issue #13 §5).
+    bool const diverted = marked && &target != &claimer;
+    if (diverted) unmark.push_back(m.id);
+    out->sending_marked = marked && !diverted;  // before_send() has nothing left to record
     handed_out_[static_cast<std::uint64_t>(m.id)] = std::move(m);
     target.push(std::move(*out));
+  }
+  if (!unmark.empty()) {
+    // Queued before any before_send() of the new carrier (one writer, in order).
+    queue_post(gc_, executor_, [ids = std::move(unmark)](queue::store& s) {
+      return s.clear_sending_marks(ids);
+    }, [](queue::result<std::size_t> r) {
+      if (!r) spdlog::error("clearing sending marks: {}", r.error().message);
+    });
   }
 }
 

@@ -190,6 +190,37 @@ TEST_CASE("claim_for_sending claims and marks a batch in one commit, as claim + 
   CHECK(s.get(ids[2])->st == state::queued);
 }
 
+TEST_CASE("clear_sending_marks takes the mark off so a crash requeues instead of outcome_unknown") {
+  temp_dir dir;
+  std::vector<message_id> ids;
+  {
+    auto s = open_store(dir.file());
+    ids = enqueue_n(s, 3);
+    auto claimed = s.claim_for_sending("telkomsel", 2, t0() + 2s).value();
+    REQUIRE(claimed.size() == 2);
+    // ids[1] goes to another carrier's buffer: its mark comes off; ids[2] (still queued) and
+    // an unknown id are passed over.
+    std::vector<message_id> off{ids[1], ids[2], 9999};
+    auto cleared = s.clear_sending_marks(off);
+    REQUIRE(cleared.has_value());
+    CHECK(*cleared == 1);
+    CHECK_FALSE(s.get(ids[1])->sending_at.has_value());
+    CHECK(s.get(ids[1])->st == state::in_flight);
+    CHECK(s.get(ids[0])->sending_at.has_value());
+    // The carrier that writes it marks it again as usual.
+    std::vector<message_id> again{ids[1]};
+    CHECK(s.mark_sending(again, t0() + 3s).value() == again);
+    auto third = s.clear_sending_marks(again);
+    REQUIRE(third.has_value());
+    CHECK(*third == 1);
+  }
+  auto s = open_store(dir.file(), t0() + 4s);
+  CHECK(s.last_recovery().outcome_unknown == 1);
+  CHECK(s.get(ids[0])->st == state::outcome_unknown);
+  CHECK(s.get(ids[1])->st == state::queued);  // never written: not "outcome unknown"
+  CHECK(s.get(ids[2])->st == state::queued);
+}
+
 TEST_CASE("claim takes exactly the rows it read, across priority classes and retries not due") {
   // claim() reads the batch, then updates each priority class's range of messages_due up to
   // the last id it read: a row inside that range that was not read (a retry not due yet) must
