@@ -37,10 +37,10 @@ transition_batcher::submit_answer submitted(queue::store& s, queue::message_id i
   return m;
 }
 
-/// On the writer thread. The reads run after the commit (outside its transaction): each is a
-/// primary-key lookup, cheap next to the fsync the batch saves.
-answers commit(queue::store& s, std::span<queue::submission const> subs,
-               std::span<queue::receipt const> rcpts) {
+/// Each kind in its own savepoint, followed by its reads (primary-key lookups, cheap next to
+/// the transaction the batch saves).
+answers commit_parts(queue::store& s, std::span<queue::submission const> subs,
+                     std::span<queue::receipt const> rcpts) {
   answers a;
   a.submits.reserve(subs.size());
   a.receipts.reserve(rcpts.size());
@@ -69,6 +69,23 @@ answers commit(queue::store& s, std::span<queue::submission const> subs,
     }
   }
   return a;
+}
+
+/// On the writer thread: submit results and receipts in ONE transaction (each kind a savepoint
+/// of it: a failure of one leaves the other's work), so the pages both touch are written once.
+/// If the transaction itself failed (BEGIN or COMMIT), nothing of it was kept: every answer is
+/// that error, and the submit results' is marked for a retry.
+answers commit(queue::store& s, std::span<queue::submission const> subs,
+               std::span<queue::receipt const> rcpts) {
+  if (subs.empty() || rcpts.empty()) return commit_parts(s, subs, rcpts);
+  answers a;
+  auto tx = s.in_one_transaction([&] { a = commit_parts(s, subs, rcpts); });
+  if (tx) return a;
+  answers failed;
+  failed.submit_batch_error = tx.error();
+  failed.submits.assign(subs.size(), transition_batcher::submit_answer(tx.error()));
+  failed.receipts.assign(rcpts.size(), transition_batcher::receipt_answer(tx.error()));
+  return failed;
 }
 
 /// A failure of the whole transaction that a later try may not meet: the file made writable

@@ -1,7 +1,8 @@
 // daemon/dispatch/transition_batcher.hpp: group commit for the links' reports. Submit results
 // (mark_submitted) and delivery receipts (apply_receipts) that arrive while the queue writer is
 // busy are gathered on the network thread and handed to the store together next: one writer
-// task, one transaction per kind (one fsync each), at most max_batch items, in arrival order.
+// task, one transaction (each kind a savepoint of it, so one kind's failure leaves the other's
+// work), at most max_batch items, in arrival order.
 // Both kinds share ONE FIFO and one writer task, submit results first: a receipt is never
 // committed before a submit result that arrived ahead of it. Assumes one network thread (no locks).
 // A flush of submit results alone is answered without waiting for an fsync (nothing acts on a
