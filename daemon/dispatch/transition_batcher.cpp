@@ -82,8 +82,11 @@ answers commit(queue::store& s, std::span<queue::submission const> subs,
   auto tx = s.in_one_transaction([&] { a = commit_parts(s, subs, rcpts); });
   if (tx) return a;
   answers failed;
-  failed.submit_batch_error = tx.error();
-  failed.submits.assign(subs.size(), transition_batcher::submit_answer(tx.error()));
+  // The submit results' own error if they had one: after a full disk SQLite may have rolled
+  // the whole transaction back inside mark_submitted_batch, and the COMMIT then fails only
+  // with "no transaction is active" (errc::internal, which is not retried).
+  failed.submit_batch_error = a.submit_batch_error ? *a.submit_batch_error : tx.error();
+  failed.submits.assign(subs.size(), transition_batcher::submit_answer(*failed.submit_batch_error));
   failed.receipts.assign(rcpts.size(), transition_batcher::receipt_answer(tx.error()));
   return failed;
 }
