@@ -14,7 +14,9 @@
 # Load comes from bench/loadgen over the Unix socket only. Every wait is bounded; only the
 # PIDs this script started are stopped. Usage:
 #   bench/peak_day.sh [--build DIR] [--out DIR] [--runs "configured off"] [--surge-s N]
-#                     [--scale F] [--otp-ttl-s N]
+#                     [--scale F] [--otp-ttl-s N] [--home-cap N]
+# --home-cap sets telkomsel's contract cap (default 60/s): lower, the primary route is the
+# bottleneck of the surge and deadline routing has work to do.
 # --scale multiplies every rate and cap (default 1: 6 OTP/s at rest, 60/s in the surge,
 # 155 segments/s of carrier capacity in all).
 set -euo pipefail
@@ -26,6 +28,7 @@ runs="configured off"
 surge_s=60
 scale=1
 otp_ttl=120
+home_cap=60
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build) build=$(cd "$2" && pwd); shift 2 ;;
@@ -34,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --surge-s) surge_s=$2; shift 2 ;;
     --scale) scale=$2; shift 2 ;;
     --otp-ttl-s) otp_ttl=$2; shift 2 ;;
+    --home-cap) home_cap=$2; shift 2 ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "peak_day.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -51,7 +55,7 @@ sc() { awk -v r="$1" -v s="$scale" 'BEGIN { printf "%.2f", r * s }'; }
 
 # name cap binds alternates sim-options (the faults)
 carriers=(
-  "telkomsel 60 2 indosat,xl --outcomes DELIVRD=70,REJECTD=30 --rejectd-err 069"
+  "telkomsel $home_cap 2 indosat,xl --outcomes DELIVRD=70,REJECTD=30 --rejectd-err 069"
   "indosat 40 2 telkomsel,xl --outcomes NONE=100"
   "xl 30 2 telkomsel,indosat --fault-drop-binds-for-ms 25000"
   "tri 15 1 indosat,telkomsel"

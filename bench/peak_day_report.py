@@ -248,6 +248,21 @@ def table(a):
     def row(name, get):
         rows.append(f"| {name} | " + " | ".join(get(r) for r in reps) + " |")
 
+    # What the load generators asked for and what the API did not take: a share "delivered"
+    # is over the accepted OTPs only, so refusals (503, closed connections) must show here.
+    def refused(r, labels):
+        lg = r.get("loadgen", {})
+        sent = sum(lg.get(l, {}).get("sent", 0) for l in labels)
+        acc = sum(lg.get(l, {}).get("accepted", 0) for l in labels)
+        errs = sum(lg.get(l, {}).get("transport_errors", 0) for l in labels)
+        st = {}
+        for l in labels:
+            for k, v in lg.get(l, {}).get("statuses", {}).items():
+                if k != "202":
+                    st[k] = st.get(k, 0) + v
+        detail = ", ".join(f"{k}: {v}" for k, v in sorted(st.items()))
+        return f"{sent} sent, {sent - acc} not accepted ({detail or 'none refused'}; transport errors {errs})"
+    row("OTP requests sent / not accepted by the API", lambda r: refused(r, ("otp-base", "otp-surge")))
     for key, label in (("otp", "all OTPs"), ("otp_surge", "surge OTPs")):
         row(f"{label}: accepted (202)", lambda r: fmt(r[key]["accepted"]))
         row(f"{label}: delivered within validity",

@@ -136,7 +136,7 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   ins.bind(10, expires_ms);
   auto const event_id = next_event_ids();
   ins.bind(11, event_id);
-  out.id = next_message_id();  // never an id handed out before (schema step 15)
+  out.id = next_message_id();  // never an id handed out before (schema step 16)
   ins.bind(12, out.id);
   ins.run();
   // The enqueue's history row: the first of the message's chain (schema step 7).

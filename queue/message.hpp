@@ -79,6 +79,9 @@ struct message {
   /// Routes (carrier names, comma-separated) that classed this message as filtered (spam):
   /// it is never sent through them again (schema step 10). '' = none.
   std::string filtered_routes{};
+  /// Routes (comma-separated) whose attempt of this message got no final receipt in time
+  /// (schema step 15): not planned again while another route is left. '' = none.
+  std::string silent_routes{};
 };
 
 /// Why the per-number limits refused a request (see queue/rate_limits.hpp).

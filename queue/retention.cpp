@@ -72,6 +72,7 @@ result<std::vector<unreceipted>> store::settle_unreceipted(time_point now,
       row r = s.load(id);
       auto const via = r.via_carrier.empty() ? r.carrier : r.via_carrier;
       auto const why = fmt::format("no receipt from {} for attempt {}", via, r.attempts);
+      r.silent_routes = add_route(r.silent_routes, via);  // written by the retry or the final state
       if (auto plan = s.ask_retry(r, retry_reason::no_receipt, why, now_ms)) {
         plan->detail = fmt::format("{}; {}", why, plan->detail);
         s.apply_retry(r, *plan, now_ms);  // its SMSC id goes to earlier_attempts
@@ -125,7 +126,7 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
     sqlite::statement note_purged(db,
         "UPDATE events_purged SET through = max(through, coalesce((SELECT last_event FROM "
         "messages WHERE id = ?1), 0)) WHERE id = 1");
-    // The largest message id deleted (schema step 15): new ids are handed out above it.
+    // The largest message id deleted (schema step 16): new ids are handed out above it.
     sqlite::statement note_messages_purged(db,
         "UPDATE messages_purged SET through = max(through, ?1) WHERE id = 1");
     // Its attempts whose response never came (schema step 9): kept while the message is.

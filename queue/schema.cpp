@@ -44,7 +44,7 @@ static_assert(number(receipt_status::applied) == 0 && number(receipt_status::pen
 //
 // messages: one row per accepted message.
 //   id               message id handed to callers (rowid, never reused: AUTOINCREMENT until
-//                    step 15, then messages_purged)
+//                    step 16, then messages_purged)
 //   recipient        normalised international MSISDN, digits only ("6281234567890")
 //   sender           source address as given (alphanumeric sender id or number)
 //   text             message body (UTF-8); never logged; '' once the message is final (step 10)
@@ -420,7 +420,16 @@ CREATE TABLE events_purged (
 INSERT INTO events_purged (id, through) VALUES (1, coalesce((SELECT min(id) FROM events) - 1, 0));
 )sql";
 
-// Step 15 (speed, issue #15): message ids without AUTOINCREMENT. AUTOINCREMENT kept the
+// Step 15 (issue #13): routes that gave a message no receipt.
+//   messages.silent_routes  routes (comma-separated) whose attempt of this message got no final
+//                           receipt within the route's receipt timeout (settle_unreceipted
+//                           retried it elsewhere). A retry, failover or deadline re-route does
+//                           not plan them again while another route is left. '' = none.
+constexpr std::string_view k_step15 = R"sql(
+ALTER TABLE messages ADD COLUMN silent_routes TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Step 16 (speed, issue #15): message ids without AUTOINCREMENT. AUTOINCREMENT kept the
 // largest id ever handed out in sqlite_sequence and rewrote that page in every transaction
 // that enqueued: one WAL frame of the five an enqueue wrote. Ids are still never reused: the
 // store hands out explicit ids above every id in messages and above the largest id purge()
@@ -431,7 +440,7 @@ INSERT INTO events_purged (id, through) VALUES (1, coalesce((SELECT min(id) FROM
 //                    through) + 1, read once per transaction.
 // The counter's row goes from sqlite_sequence, and AUTOINCREMENT from the table's text
 // (drop_message_autoincrement(): it says how rowids are chosen, nothing of what is stored).
-constexpr std::string_view k_step15 = R"sql(
+constexpr std::string_view k_step16 = R"sql(
 CREATE TABLE messages_purged (
   id       INTEGER PRIMARY KEY CHECK (id = 1),
   through  INTEGER NOT NULL
@@ -457,10 +466,10 @@ void drop_message_autoincrement(sqlite::database& db) {
       "SELECT instr(sql, 'AUTOINCREMENT') FROM sqlite_schema WHERE type = 'table' AND "
       "name = 'messages'");
   if (!changed || left != 0)
-    throw std::runtime_error("schema step 15: the AUTOINCREMENT of messages.id was not found");
+    throw std::runtime_error("schema step 16: the AUTOINCREMENT of messages.id was not found");
 }
 
-// Append new steps here (next: version 16); never edit a released step.
+// Append new steps here (next: version 17); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -477,7 +486,8 @@ constexpr migration k_migrations[] = {
     {12, "carrier control (suspension)", k_step12},
     {13, "who asked: the API caller's uid and pid on the enqueue row", k_step13},
     {14, "durable event keys for event streams (events_purged)", k_step14},
-    {15, "message ids without AUTOINCREMENT (messages_purged)", k_step15,
+    {15, "routes that gave a message no receipt", k_step15},
+    {16, "message ids without AUTOINCREMENT (messages_purged)", k_step16,
      drop_message_autoincrement},
 };
 

@@ -43,7 +43,8 @@ store::impl::impl(sqlite::database d, store_options o)
 
 constexpr std::string_view k_load_row =
     "SELECT state, route, not_before, attempts, sending_at, smsc_message_id, detail, "
-    "history_len, expires_at, carrier, via_carrier, last_event, filtered_routes FROM messages "
+    "history_len, expires_at, carrier, via_carrier, last_event, filtered_routes, silent_routes "
+    "FROM messages "
     "WHERE id = ?1";
 
 row store::impl::load(message_id id) {
@@ -68,6 +69,7 @@ row store::impl::load(message_id id) {
   r.carrier = load_row.column_string(9);
   r.via_carrier = load_row.column_string(10);
   r.filtered_routes = load_row.column_string(12);
+  r.silent_routes = load_row.column_string(13);
   load_row.reset();
   return r;
 }
@@ -81,7 +83,7 @@ row store::impl::load(message_id id) {
 constexpr std::string_view k_write_row = sql_text<
     "UPDATE OR FAIL messages SET state = ?2, updated_at = ?3, route = ?4, not_before = ?5, "
     "attempts = ?6, sending_at = ?7, smsc_message_id = ?8, detail = ?9, history_len = ?10, "
-    "via_carrier = ?11, last_event = ?12, filtered_routes = ?13, "
+    "via_carrier = ?11, last_event = ?12, filtered_routes = ?13, silent_routes = ?14, "
     "receipt_due_at = CASE WHEN ?2 = {state::submitted} AND state <> {state::submitted} "
     "THEN expires_at ELSE receipt_due_at END WHERE id = ?1">;
 
@@ -124,7 +126,7 @@ void store::impl::transition(row& r, state to, std::int64_t now_ms) {
   if (r.sending_at) write_row.bind(7, *r.sending_at); else write_row.bind_null(7);
   if (r.smsc_message_id) write_row.bind(8, *r.smsc_message_id); else write_row.bind_null(8);
   write_row.bind(9, r.detail).bind(10, r.history_len + 1).bind(11, r.via_carrier);
-  write_row.bind(13, r.filtered_routes);
+  write_row.bind(13, r.filtered_routes).bind(14, r.silent_routes);
   if (r.st == state::submitted && to == state::queued && r.smsc_message_id &&
       !r.smsc_message_id->empty()) {
     sql_store.record_earlier.bind(1, *r.smsc_message_id)
@@ -162,7 +164,7 @@ std::int64_t store::impl::next_event_ids(std::int64_t count) {
   return first;
 }
 
-// Above every id stored and every id purge deleted (schema step 15): ids are never reused.
+// Above every id stored and every id purge deleted (schema step 16): ids are never reused.
 constexpr std::string_view k_max_message_id =
     "SELECT max(coalesce((SELECT max(id) FROM messages), 0), "
     "coalesce((SELECT through FROM messages_purged WHERE id = 1), 0))";
@@ -243,6 +245,7 @@ std::optional<retry_plan> store::impl::ask_retry(row const& r, retry_reason why,
   m.smsc_message_id = r.smsc_message_id.value_or("");
   m.detail = receipt_detail ? std::string(*receipt_detail) : r.detail;
   m.filtered_routes = r.filtered_routes;
+  m.silent_routes = r.silent_routes;
   std::optional<retry_plan> plan;
   try {
     plan = opts.retry(m, why);
@@ -303,6 +306,7 @@ message read_message(sqlite::statement const& st) {
   m.detail = st.column_string(17);
   m.via_carrier = st.column_string(18);
   m.filtered_routes = st.column_string(19);
+  m.silent_routes = st.column_string(20);
   return m;
 }
 

@@ -46,6 +46,7 @@ struct row {
   std::string via_carrier;
   std::int64_t last_event = 0;  ///< key of the newest events row (schema step 7)
   std::string filtered_routes;  ///< schema step 10
+  std::string silent_routes;    ///< schema step 15
 };
 
 /// `routes` (comma-separated) with `route` added (once).
@@ -60,7 +61,7 @@ struct policy_error : std::runtime_error {
 inline constexpr std::string_view k_message_columns =
     "id, recipient, sender, text, priority, purpose, idempotency_key, carrier, route, state, "
     "created_at, expires_at, not_before, updated_at, attempts, sending_at, smsc_message_id, "
-    "detail, via_carrier, filtered_routes";
+    "detail, via_carrier, filtered_routes, silent_routes";
 
 message read_message(sqlite::statement const& st);
 
@@ -118,7 +119,7 @@ struct store::impl {
   /// The first of `count` new keys for events rows (schema step 7): max(id) + 1 read once per
   /// transaction (commit and rollback forget it), then counted up.
   std::int64_t next_event_ids(std::int64_t count = 1);
-  /// The id of a new message (schema step 15): above every id in messages and every id purge
+  /// The id of a new message (schema step 16): above every id in messages and every id purge
   /// deleted, read once per transaction (commit and rollback forget it), then counted up.
   message_id next_message_id();
 

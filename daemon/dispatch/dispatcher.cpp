@@ -42,9 +42,11 @@ double seconds_between(queue::time_point from, queue::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-/// How a final receipt is counted: its state after it, and for a failed one its stat word.
+/// How a final receipt is counted: its state after it, and for a failed one whether the
+/// carrier's config classed it filtered (issue #13 §4), else its stat word.
 receipt_kind receipt_kind_of(queue::message const& m, std::string_view detail) {
   if (m.st == queue::state::delivered) return receipt_kind::delivered;
+  if (detail.find("class:filtered") != std::string_view::npos) return receipt_kind::filtered;
   return detail.find("stat:REJECTD") != std::string_view::npos ? receipt_kind::rejected
                                                               : receipt_kind::undeliverable;
 }
@@ -232,11 +234,13 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       // A receipt that never came took at least this long: learnt as such, so a carrier that
       // sends no receipts stops looking fast to deadline-aware routing (its prior is short).
       latency_.receipt(m.id, m.via_carrier, now);
+      if (metrics_) metrics_->receipt(m.carrier, m.via_carrier, receipt_kind::no_receipt);
       // The line names the route that sent no receipt (via_carrier), not the next one.
       log_final(m, queue::to_string(m.st), "", m.detail, m.via_carrier);
       if (m.st == queue::state::queued) {
         ++stats_.retried;
         ++stats_.receipt_timeouts;
+        count_retry("no_receipt", m.via_carrier, m.route.empty() ? m.carrier : m.route);
         spdlog::info("message {}: no receipt from {} in time; retried via {}", m.id,
                      m.via_carrier, m.route);
         notify(m.route.empty() ? m.carrier : m.route);
@@ -323,6 +327,7 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
 // one of its routes (its home or an alternate): in the route's buffer it would wait unseen.
 bool retry_left_route(queue::message const& m, std::string_view route) noexcept {
   std::string_view const planned = m.route.empty() ? m.carrier : m.route;
+  if (planned != route && route_listed(m.silent_routes, route)) return true;
   return m.attempts > 1 && !m.via_carrier.empty() && m.via_carrier == route && planned != route;
 }
 
@@ -497,7 +502,9 @@ void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view r
             carrier);
   if (retried) {
     ++stats_.retried;
-    count_retry("failed_receipt", receipt_route, m.route.empty() ? m.carrier : m.route);
+    auto const reason = receipt_detail.find("class:filtered") != std::string_view::npos
+                            ? "filtered" : "failed_receipt";
+    count_retry(reason, receipt_route, m.route.empty() ? m.carrier : m.route);
     notify(m.route.empty() ? m.carrier : m.route);
   }
 }
@@ -705,17 +712,7 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
                       "smsc_id=" + key});
           return;
         }
-        // A failed receipt the store's retry policy requeued: logged as such ("queued",
-        // with the plan in detail); the final line comes with the next attempt's receipt.
-        bool retried = m->st == queue::state::queued;
-        count_receipt(*m, link_carrier, detail);
-        log_final(*m, queue::to_string(m->st), err,
-                  retried ? fmt::format("{}; {}", detail, m->detail) : detail, link_carrier);
-        if (retried) {
-          ++stats_.retried;
-          count_retry("failed_receipt", link_carrier, m->route);
-          notify(m->route);
-        }
+        log_receipt_outcome(*m, detail, link_carrier);
       });
 }
 

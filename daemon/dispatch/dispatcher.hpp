@@ -79,9 +79,10 @@ std::string_view receipt_err(std::string_view detail) noexcept;
 /// Whether `route` is one of the comma-separated `routes` (a message's filtered_routes). Pure.
 bool route_listed(std::string_view routes, std::string_view route) noexcept;
 
-/// Whether a retry moved `m` away from `route`: its last attempt went through `route` (no
-/// receipt, undeliverable...) and its planned route is another. No fallback, deadline re-route
-/// or failover sends it back there. A first attempt (attempts <= 1) left nothing. Pure.
+/// Whether a retry moved `m` away from `route`: its planned route is another, and its last
+/// attempt went through `route` (no receipt, undeliverable...) or an earlier attempt got no
+/// receipt there (m.silent_routes). No fallback, deadline re-route or failover sends it back
+/// there. A first attempt (attempts <= 1) left nothing. Pure.
 bool retry_left_route(queue::message const& m, std::string_view route) noexcept;
 
 class dispatcher final : public smpp_events, private source_owner {

@@ -35,8 +35,8 @@ route_table make_route_table(daemon_config const& cfg) {
 
 namespace {
 
-bool is_filtered_route(queue::message const& m, std::string_view route) {
-  std::string_view rest = m.filtered_routes;
+bool listed(std::string_view routes, std::string_view route) {
+  std::string_view rest = routes;
   while (!rest.empty()) {
     auto comma = rest.find(',');
     if (rest.substr(0, comma) == route) return true;
@@ -44,6 +44,10 @@ bool is_filtered_route(queue::message const& m, std::string_view route) {
     rest.remove_prefix(comma + 1);
   }
   return false;
+}
+
+bool is_filtered_route(queue::message const& m, std::string_view route) {
+  return listed(m.filtered_routes, route);
 }
 
 /// Submits allowed for this priority after this cause (0 = never retried).
@@ -72,13 +76,17 @@ std::optional<queue::retry_plan> plan_retry(queue::message const& m, retry_cause
   auto const& last = m.route.empty() ? m.carrier : m.route;
   bool const leave_last = why == retry_cause::filtered || why == retry_cause::no_receipt;
   // The rotation from attempt k on, skipping routes that filtered it (never again) and, after
-  // a filtered or missing receipt, the route just used.
+  // a filtered or missing receipt, the route just used. Routes that gave this message no
+  // receipt before are taken only when no other is left (a second pass).
   std::string const* pick = nullptr;
   auto const n = rotation.size();
-  for (std::size_t i = 0; i < n && !pick; ++i) {
-    auto const& r = rotation[(static_cast<std::size_t>(std::max(m.attempts, 0)) + i) % n];
-    if (is_filtered_route(m, r) || (leave_last && r == last)) continue;
-    pick = &r;
+  for (int pass = 0; pass < 2 && !pick; ++pass) {
+    for (std::size_t i = 0; i < n && !pick; ++i) {
+      auto const& r = rotation[(static_cast<std::size_t>(std::max(m.attempts, 0)) + i) % n];
+      if (is_filtered_route(m, r) || (leave_last && r == last)) continue;
+      if (pass == 0 && listed(m.silent_routes, r)) continue;
+      pick = &r;
+    }
   }
   if (!pick) return std::nullopt;
   auto const& next = *pick;

@@ -40,7 +40,9 @@ route_table make_route_table(daemon_config const& cfg);
 /// cause, attempts used up, or it would not go out before `expires_at`). Attempt k (1-based)
 /// goes through routes[(k-1) % n], so the second attempt takes the first alternate; a route
 /// in m.filtered_routes is skipped (the next one in the rotation is taken), and for a
-/// filtered or no_receipt cause so is the route just used: no plan if no route is left.
+/// filtered or no_receipt cause so is the route just used: no plan if no route is left. A
+/// route in m.silent_routes (an earlier attempt got no receipt there) is taken only when no
+/// other route is left.
 /// no_receipt retries OTP and transactional messages (each within its attempt cap), and
 /// filtered counts as "certainly not delivered" (like a refusal).
 std::optional<queue::retry_plan> plan_retry(queue::message const& m, retry_cause why,

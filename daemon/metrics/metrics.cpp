@@ -45,8 +45,8 @@ pm::Histogram::BucketBoundaries const api_buckets{0.0005, 0.001, 0.0025, 0.005, 
                                                   0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
 constexpr std::array<std::string_view, 3> submit_results{"accepted", "refused", "unknown"};
-constexpr std::array<std::string_view, 3> retry_reasons{"refused", "outcome_unknown",
-                                                        "failed_receipt"};
+constexpr std::array<std::string_view, 5> retry_reasons{"refused", "outcome_unknown",
+                                                        "failed_receipt", "filtered", "no_receipt"};
 constexpr std::array<std::string_view, 5> outcome_states{"delivered", "undeliverable", "rejected",
                                                          "expired", "outcome_unknown"};
 constexpr std::array<std::string_view, 3> waiting_states{"queued", "in_flight", "outcome_unknown"};
@@ -76,7 +76,8 @@ struct metrics::impl {
       .Register(registry);
   pm::Family<pm::Counter>& receipts = pm::BuildCounter().Name("smsgw_receipt_outcomes_total")
       .Help("Final delivery receipts matched to a message, by the message's carrier, the route "
-            "whose SMSC sent it and the outcome (filtered and no_receipt: not produced yet)")
+            "whose SMSC sent it and the outcome (filtered: classed so by the route's "
+            "filtered_errors; no_receipt: none came by the attempt's receipt deadline)")
       .Register(registry);
   pm::Family<pm::Histogram>& receipt_latency = pm::BuildHistogram()
       .Name("smsgw_receipt_latency_seconds")

@@ -20,9 +20,10 @@
 
 namespace smsgw {
 
-/// What a final delivery receipt said (smsgw_receipt_outcomes_total{outcome}). `filtered`
-/// (the carrier's content filter dropped it) and `no_receipt` (none came in time) have no
-/// source yet: their series exist, at 0, so dashboards and alerts need no change when they do.
+/// What a final delivery receipt said (smsgw_receipt_outcomes_total{outcome}, per attempt and
+/// route): `filtered` is a failed receipt the route's `filtered_errors` class as spam-filtered
+/// (not counted as `rejected` too); `no_receipt` is an attempt whose receipt did not come by
+/// its deadline (retried elsewhere, or the message's final no_receipt).
 enum class receipt_kind : std::uint8_t { delivered, undeliverable, rejected, filtered, no_receipt };
 std::string_view to_string(receipt_kind k) noexcept;
 

@@ -92,6 +92,13 @@ TEST_CASE("a carrier that sends no receipts: the OTP goes via the alternate afte
   REQUIRE(wait_until([&] { return dlr_line_with(gw.dlr_lines_for(id), "carrier=indosat", "state=delivered"); },
                      delivery_deadline));
   CHECK(dlr_line_with(gw.dlr_lines_for(id), "carrier=telkomsel", "state=queued"));
+  // The metrics count telkomsel's attempt as no_receipt (issue #13 §3-§4: the metrics class it).
+  auto metrics = gw.api.get("/metrics");
+  REQUIRE(metrics.ok);
+  CHECK(metrics.raw.find(R"(smsgw_receipt_outcomes_total{carrier="telkomsel",outcome="no_receipt",route="telkomsel"} 1)") !=
+        std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_retries_total{reason="no_receipt"} 1)") != std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_reroutes_total{reason="no_receipt"} 1)") != std::string::npos);
 }
 
 TEST_CASE("a filtered receipt code: the alternate at once, with the alternate's sender ID on the wire",
@@ -121,6 +128,15 @@ TEST_CASE("a filtered receipt code: the alternate at once, with the alternate's 
   REQUIRE(wait_until([&] { return dlr_line_with(gw.dlr_lines_for(id), "carrier=indosat", "state=delivered"); },
                      delivery_deadline));
   CHECK(dlr_line_with(gw.dlr_lines_for(id), "carrier=telkomsel", "class:filtered"));
+  // Counted as filtered in the metrics, not as rejected (issue #13 §4).
+  auto metrics = gw.api.get("/metrics");
+  REQUIRE(metrics.ok);
+  CHECK(metrics.raw.find(R"(smsgw_receipt_outcomes_total{carrier="telkomsel",outcome="filtered",route="telkomsel"} 1)") !=
+        std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_receipt_outcomes_total{carrier="telkomsel",outcome="rejected",route="telkomsel"} 0)") !=
+        std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_retries_total{reason="filtered"} 1)") != std::string::npos);
+  CHECK(metrics.raw.find(R"(smsgw_retries_total{reason="failed_receipt"} 0)") != std::string::npos);
 
   // A named sender is used on every route.
   auto named = gw.send_otp("081277770003", "482915", {{"sender", "ACME"}});

@@ -1,7 +1,7 @@
-// tests/queue/message_ids_test.cpp: message ids are never handed out twice (schema step 15):
+// tests/queue/message_ids_test.cpp: message ids are never handed out twice (schema step 16):
 // without AUTOINCREMENT the store gives ids above every stored id and above the largest id
 // purge() deleted, also after purge emptied the table and after a reopen; an enqueue no
-// longer writes sqlite_sequence; and a version-14 file keeps its counter on upgrade.
+// longer writes sqlite_sequence; and a version-15 file keeps its counter on upgrade.
 #include "queue/store.hpp"
 
 #include "queue_fixture.hpp"
@@ -52,13 +52,13 @@ TEST_CASE("message ids are not reused after purge deleted the newest, nor after 
   CHECK(got->recipient == "6283333333301");
 }
 
-TEST_CASE("a version-14 file keeps its AUTOINCREMENT counter as the purge mark on upgrade") {
+TEST_CASE("a version-15 file keeps its AUTOINCREMENT counter as the purge mark on upgrade") {
   temp_dir dir;
   auto const path = dir.file();
   {
-    // As a version-14 build left it: three messages enqueued (AUTOINCREMENT), the newest two
+    // As a version-15 build left it: three messages enqueued (AUTOINCREMENT), the newest two
     // purged since, so sqlite_sequence remembers 3 while max(id) is 1.
-    auto db = database_at_version(path, 14);
+    auto db = database_at_version(path, 15);
     for (int i = 0; i < 3; ++i) {
       db.exec("INSERT INTO messages (recipient, sender, text, priority, carrier, state, created_at, "
               "expires_at, not_before, updated_at) VALUES ('628111111110" + std::to_string(i) +

@@ -6,8 +6,8 @@
 //   a late receipt still ends.
 // - Filtered receipts (class:filtered): the policy is asked with filtered_receipt and sees the
 //   route in filtered_routes; refusals classed filtered are stored the same way.
-// - Schema steps 10-11 on a version-9 file: the state CHECK takes no_receipt, submitted messages
-//   get a deadline.
+// - Schema steps 10-15 on a version-9 file: the state CHECK takes no_receipt, submitted messages
+//   get a deadline, a missing receipt records its route as silent (step 15).
 // - A request without a sender is stored with '' (the daemon resolves it per route).
 #include "queue/schema.hpp"
 #include "queue/state.hpp"
@@ -84,6 +84,9 @@ TEST_CASE("no receipt by the deadline: retried on the next route, the attempt in
   REQUIRE(p.asked.size() == 1);
   CHECK(p.asked[0].second == retry_reason::no_receipt);
   CHECK(p.asked[0].first.detail.find("no receipt from telkomsel for attempt 1") != std::string::npos);
+  // The policy sees telkomsel as silent for this message, and so does every later claim.
+  CHECK(p.asked[0].first.silent_routes == "telkomsel");
+  CHECK(s.get(id)->silent_routes == "telkomsel");
   auto h = s.history(id);
   REQUIRE(h.has_value());
   CHECK(h->back().from == state::submitted);
@@ -249,6 +252,9 @@ TEST_CASE("schema step 11 upgrades a version-9 file: no_receipt is a valid state
   CHECK((*r)[0].msg.st == state::no_receipt);
   CHECK(s.database().query_int(
             "SELECT count(*) FROM messages WHERE state = 10") == 1);
+  // Step 15: the upgraded row had no silent route; its missing receipt recorded one.
+  CHECK(s.database().query_int(
+            "SELECT count(*) FROM messages WHERE silent_routes = 'telkomsel'") == 1);
   // The CHECK still refuses what is not a state.
   CHECK_THROWS(s.database().exec("UPDATE messages SET state = 11"));
   CHECK(s.database().query_int("SELECT integrity_check = 'ok' FROM pragma_integrity_check") == 1);

@@ -608,11 +608,11 @@ TEST_CASE("api allow-lists take user and group ids or names, and the per-uid cap
     return r->api;
   };
   auto def = parsed(base);
-  CHECK(def.max_connections_per_uid == 16);  // 64 / 4
+  CHECK(def.max_connections_per_uid == 48);  // 64 * 3 / 4
   CHECK(def.send_uids.empty());
   CHECK(def.control_gids.empty());
   CHECK(parsed(base + "[api]\nmax_connections = 2\n").max_connections_per_uid == 1);
-  CHECK(parsed(base + "[api]\nmax_connections = 100\n").max_connections_per_uid == 25);
+  CHECK(parsed(base + "[api]\nmax_connections = 100\n").max_connections_per_uid == 75);
   CHECK(parsed(base + "[api]\nmax_connections = 100\nmax_connections_per_uid = 60\n").max_connections_per_uid == 60);
   // "root" and group "root" are 0 on every Linux system.
   auto a = parsed(base + "[api]\nsend_uids = [1001, \"root\"]\nsend_gids = [\"root\"]\n"

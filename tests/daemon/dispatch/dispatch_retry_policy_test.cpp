@@ -186,3 +186,29 @@ TEST_CASE("filtered: the next route at once, filtering routes never again", "[re
   bulk.prio = queue::priority::bulk;
   CHECK_FALSE(plan_retry(bulk, retry_cause::filtered, t, s, t0));
 }
+
+TEST_CASE("a route that gave the message no receipt is planned again only when no other is left",
+          "[retry_policy][no_receipt]") {
+  auto t = routes();
+  retry_settings s;
+  s.max_otp_attempts = 5;
+  // tsel gave no receipt (attempt 1), isat filtered (attempt 2), xl undelivered (attempt 3):
+  // the rotation's attempt 4 is tsel, which would be the third silent send there.
+  auto m = otp(3, "xl");
+  m.silent_routes = "tsel";
+  m.filtered_routes = "isat";
+  auto p = plan_retry(m, retry_cause::failed_receipt, t, s, t0);
+  REQUIRE(p);
+  CHECK(p->route == "xl");  // the only route that neither filtered it nor stayed silent
+  CHECK(p->not_before == t0 + s.same_route_delay);
+  // xl gave no receipt too: the route just used is left, and tsel is the last one there is.
+  m.silent_routes = "tsel,xl";
+  auto q = plan_retry(m, retry_cause::no_receipt, t, s, t0);
+  REQUIRE(q);
+  CHECK(q->route == "tsel");
+  // The rotation itself is unchanged for a message no route was silent for.
+  auto fresh = otp(3, "xl");
+  auto r = plan_retry(fresh, retry_cause::failed_receipt, t, s, t0);
+  REQUIRE(r);
+  CHECK(r->route == "tsel");
+}

@@ -335,6 +335,16 @@ TEST_CASE("retry_left_route: only the route a retry moved a message away from") 
   m.attempts = 3;
   m.route = "indosat";  // the retry stays on the same route: nothing was left
   CHECK_FALSE(smsgw::retry_left_route(m, "indosat"));
+  // An earlier attempt got no receipt on telkomsel (its home): the fourth attempt planned
+  // via xl, whose last attempt went via indosat, is not sent back to telkomsel either.
+  m.route = "xl";
+  m.attempts = 4;
+  m.silent_routes = "telkomsel";
+  CHECK(smsgw::retry_left_route(m, "telkomsel"));
+  CHECK(smsgw::retry_left_route(m, "indosat"));
+  CHECK_FALSE(smsgw::retry_left_route(m, "xl"));
+  m.route = "telkomsel";  // planned there (no other route was left): not a route it left
+  CHECK_FALSE(smsgw::retry_left_route(m, "telkomsel"));
 }
 
 TEST_CASE("receipt_err reads the carrier's err code from a receipt detail") {
