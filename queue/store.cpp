@@ -342,7 +342,13 @@ void store::impl::recover(std::int64_t now_ms) {
 result<store> store::open(std::string const& path, store_options opts, time_point now) {
   try {
     auto db = sqlite::database::open(path, opts.sqlite);
+    auto const version_before = db.query_int("PRAGMA user_version");
     migrate(db);
+    // A file just created or upgraded: the migrations' frames (the schema pages, rewritten by
+    // every step) go from the WAL into the file, so the first work does not start behind some
+    // 250 KiB of them (a file-size limit was reached before the first message).
+    if (db.query_int("PRAGMA user_version") != version_before)
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     auto p = std::make_unique<impl>(std::move(db), std::move(opts));
     if (p->opts.limits) {
       auto limiter = rate_limiter::make(p->db, *p->opts.limits);
