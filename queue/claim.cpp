@@ -232,6 +232,14 @@ result<void> store::mark_submitted(message_id id, std::string_view route,
   });
 }
 
+result<void> store::in_one_transaction(std::function<void()> const& work) {
+  return guarded("transaction", [&] {
+    sqlite::transaction tx(impl_->db);
+    work();
+    tx.commit();
+  });
+}
+
 result<std::vector<result<void>>> store::mark_submitted_batch(std::span<submission const> subs,
                                                               time_point now) {
   return guarded("mark_submitted", [&] {

@@ -58,8 +58,8 @@ constexpr std::string_view k_find_recent_otp = sql_text<
 constexpr std::string_view k_insert_message = sql_text<
     "INSERT INTO messages (recipient, sender, text, priority, purpose, idempotency_key, "
     "carrier, route, state, created_at, expires_at, not_before, updated_at, history_len, "
-    "via_carrier, last_event) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {state::queued}, ?9, ?10, ?9, ?9, 1, ?7, ?11)">;
+    "via_carrier, last_event, id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {state::queued}, ?9, ?10, ?9, ?9, 1, ?7, ?11, ?12)">;
 
 enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   auto& find_key = sql_enqueue.find_key;
@@ -136,8 +136,9 @@ enqueue_outcome store::impl::enqueue_one(enqueue_request const& req) {
   ins.bind(10, expires_ms);
   auto const event_id = next_event_ids();
   ins.bind(11, event_id);
+  out.id = next_message_id();  // never an id handed out before (schema step 16)
+  ins.bind(12, out.id);
   ins.run();
-  out.id = db.last_insert_rowid();
   // The enqueue's history row: the first of the message's chain (schema step 7).
   insert_first_event(out.id, now_ms, req.route, event_id, req.requester_uid, req.requester_pid);
 

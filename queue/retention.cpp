@@ -126,6 +126,9 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
     sqlite::statement note_purged(db,
         "UPDATE events_purged SET through = max(through, coalesce((SELECT last_event FROM "
         "messages WHERE id = ?1), 0)) WHERE id = 1");
+    // The largest message id deleted (schema step 16): new ids are handed out above it.
+    sqlite::statement note_messages_purged(db,
+        "UPDATE messages_purged SET through = max(through, ?1) WHERE id = 1");
     // Its attempts whose response never came (schema step 9): kept while the message is.
     sqlite::statement del_unanswered(db, "DELETE FROM unanswered_submits WHERE message_id = ?1");
     // Its earlier attempts' SMSC ids (schema step 11).
@@ -161,6 +164,7 @@ result<std::size_t> store::purge(time_point older_than, std::size_t batch_size,
         del_earlier.bind(1, id).run();
         del_msg.bind(1, id).run();
       }
+      if (!ids.empty()) note_messages_purged.bind(1, ids.back()).run();  // ids ascend
       auto receipt_ids = step(walk_receipts, receipt_cursor, receipts_done);
       for (auto id : receipt_ids) del_receipt.bind(1, id).run();
       // Limit events older than the longest window + cooldown before the cutoff (older_than

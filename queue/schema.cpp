@@ -43,7 +43,8 @@ static_assert(number(receipt_status::applied) == 0 && number(receipt_status::pen
 // Step 1: the message store.
 //
 // messages: one row per accepted message.
-//   id               message id handed to callers (rowid, never reused: AUTOINCREMENT)
+//   id               message id handed to callers (rowid, never reused: AUTOINCREMENT until
+//                    step 16, then messages_purged)
 //   recipient        normalised international MSISDN, digits only ("6281234567890")
 //   sender           source address as given (alphanumeric sender id or number)
 //   text             message body (UTF-8); never logged; '' once the message is final (step 10)
@@ -428,7 +429,47 @@ constexpr std::string_view k_step15 = R"sql(
 ALTER TABLE messages ADD COLUMN silent_routes TEXT NOT NULL DEFAULT '';
 )sql";
 
-// Append new steps here (next: version 16); never edit a released step.
+// Step 16 (speed, issue #15): message ids without AUTOINCREMENT. AUTOINCREMENT kept the
+// largest id ever handed out in sqlite_sequence and rewrote that page in every transaction
+// that enqueued: one WAL frame of the five an enqueue wrote. Ids are still never reused: the
+// store hands out explicit ids above every id in messages and above the largest id purge()
+// deleted, which purge records here, as step 14 does for history keys.
+//   messages_purged  one row (id = 1): `through`, the largest message id purge() has deleted
+//                    (at least: migrated files start with the AUTOINCREMENT counter, the
+//                    largest id ever handed out). next_message_id() = max(max(messages.id),
+//                    through) + 1, read once per transaction.
+// The counter's row goes from sqlite_sequence, and AUTOINCREMENT from the table's text
+// (drop_message_autoincrement(): it says how rowids are chosen, nothing of what is stored).
+constexpr std::string_view k_step16 = R"sql(
+CREATE TABLE messages_purged (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  through  INTEGER NOT NULL
+);
+INSERT INTO messages_purged (id, through)
+  VALUES (1, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0));
+DELETE FROM sqlite_sequence WHERE name = 'messages';
+)sql";
+
+// As widen_state_check(): the schema text is edited in place (SQLite documents it for changes
+// that leave every stored byte valid; AUTOINCREMENT only decides how new rowids are chosen).
+void drop_message_autoincrement(sqlite::database& db) {
+  constexpr std::string_view old_id = "id               INTEGER PRIMARY KEY AUTOINCREMENT,";
+  constexpr std::string_view new_id = "id               INTEGER PRIMARY KEY,";
+  auto const cookie = db.query_int("PRAGMA schema_version");
+  db.exec("PRAGMA writable_schema = ON");
+  db.exec(fmt::format("UPDATE sqlite_schema SET sql = replace(sql, '{}', '{}') "
+                      "WHERE type = 'table' AND name = 'messages'", old_id, new_id));
+  bool const changed = db.changes() == 1;
+  db.exec(fmt::format("PRAGMA schema_version = {}", cookie + 1));
+  db.exec("PRAGMA writable_schema = OFF");
+  auto const left = db.query_int(
+      "SELECT instr(sql, 'AUTOINCREMENT') FROM sqlite_schema WHERE type = 'table' AND "
+      "name = 'messages'");
+  if (!changed || left != 0)
+    throw std::runtime_error("schema step 16: the AUTOINCREMENT of messages.id was not found");
+}
+
+// Append new steps here (next: version 17); never edit a released step.
 constexpr migration k_migrations[] = {
     {1, "message store", k_step1},
     {2, "rate limits", rate_limits_schema_sql},  // queue/rate_limits.hpp
@@ -446,6 +487,8 @@ constexpr migration k_migrations[] = {
     {13, "who asked: the API caller's uid and pid on the enqueue row", k_step13},
     {14, "durable event keys for event streams (events_purged)", k_step14},
     {15, "routes that gave a message no receipt", k_step15},
+    {16, "message ids without AUTOINCREMENT (messages_purged)", k_step16,
+     drop_message_autoincrement},
 };
 
 }  // namespace

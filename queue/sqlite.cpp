@@ -81,13 +81,15 @@ database database::open(std::string const& path, open_options const& opts) {
 }
 
 database::database(database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)),
+      transactions_open_(std::exchange(other.transactions_open_, 0)) {}
 
 database& database::operator=(database&& other) noexcept {
   if (this != &other) {
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    transactions_open_ = std::exchange(other.transactions_open_, 0);
   }
   return *this;
 }
@@ -226,16 +228,34 @@ std::span<std::uint8_t const> statement::column_blob(int col) const noexcept {
   return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
-transaction::transaction(database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+transaction::transaction(database& db) : db_(db), nested_(db.transactions_open_ > 0) {
+  if (!nested_) {
+    db_.exec("BEGIN IMMEDIATE");
+  } else {
+    if (!db_.in_transaction()) {
+      throw error(SQLITE_ABORT, 0, "the enclosing transaction was rolled back", db_.path());
+    }
+    db_.exec("SAVEPOINT nested");
+  }
+  ++db_.transactions_open_;
+}
 
 transaction::~transaction() {
+  if (done_) return;
+  --db_.transactions_open_;
   // After SQLITE_FULL/IOERR SQLite may already have rolled back; only roll back what is open.
-  if (!done_ && db_.in_transaction()) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!db_.in_transaction()) return;
+  if (nested_) {
+    sqlite3_exec(db_.handle(), "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
+  } else {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
 }
 
 void transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(nested_ ? "RELEASE nested" : "COMMIT");
   done_ = true;
+  --db_.transactions_open_;
 }
 
 }  // namespace smsgw::sqlite

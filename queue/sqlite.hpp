@@ -76,8 +76,10 @@ class database {
   [[noreturn]] void fail(int rc, std::string_view what) const;
 
  private:
+  friend class transaction;
   sqlite3* db_ = nullptr;
   std::string path_;
+  int transactions_open_ = 0;  ///< sqlite::transaction objects open on it (nesting depth)
 };
 
 /// A prepared statement. Bind indexes are 1-based (as in SQLite), column indexes 0-based.
@@ -121,6 +123,11 @@ class statement {
 
 /// BEGIN IMMEDIATE on construction (take the write lock up front, so a busy database fails here
 /// rather than half-way through); ROLLBACK on destruction unless commit() succeeded.
+/// Inside another sqlite::transaction it is a SAVEPOINT of it: commit() releases it (its writes
+/// are committed with the enclosing transaction's), destruction without commit() rolls back to
+/// it, leaving the enclosing transaction's other work. If SQLite already rolled the enclosing
+/// transaction back (SQLITE_FULL, IOERR), a nested one refuses to start (SQLITE_ABORT) instead
+/// of starting a transaction of its own.
 class transaction {
  public:
   explicit transaction(database& db);
@@ -132,6 +139,7 @@ class transaction {
 
  private:
   database& db_;
+  bool nested_ = false;
   bool done_ = false;
 };
 

@@ -27,6 +27,7 @@ store::impl::impl(sqlite::database d, store_options o)
   sqlite3_commit_hook(db.handle(), [](void* p) {
     auto* self = static_cast<impl*>(p);
     self->next_event_id = 0;
+    self->next_msg_id = 0;
     auto const changes = sqlite3_total_changes64(self->db.handle());
     if (changes != self->changes_at_commit) {
       self->changes_at_commit = changes;
@@ -36,6 +37,7 @@ store::impl::impl(sqlite::database d, store_options o)
   }, this);
   sqlite3_rollback_hook(db.handle(), [](void* self) {
     static_cast<impl*>(self)->next_event_id = 0;
+    static_cast<impl*>(self)->next_msg_id = 0;
   }, this);
 }
 
@@ -160,6 +162,21 @@ std::int64_t store::impl::next_event_ids(std::int64_t count) {
   auto first = next_event_id;
   next_event_id += count;
   return first;
+}
+
+// Above every id stored and every id purge deleted (schema step 16): ids are never reused.
+constexpr std::string_view k_max_message_id =
+    "SELECT max(coalesce((SELECT max(id) FROM messages), 0), "
+    "coalesce((SELECT through FROM messages_purged WHERE id = 1), 0))";
+
+message_id store::impl::next_message_id() {
+  if (next_msg_id == 0) {
+    auto& max_message_id = sql_store.max_message_id;
+    max_message_id.step();
+    next_msg_id = max_message_id.column_int64(0) + 1;
+    max_message_id.reset();
+  }
+  return next_msg_id++;
 }
 
 constexpr std::string_view k_insert_event =
@@ -325,7 +342,13 @@ void store::impl::recover(std::int64_t now_ms) {
 result<store> store::open(std::string const& path, store_options opts, time_point now) {
   try {
     auto db = sqlite::database::open(path, opts.sqlite);
+    auto const version_before = db.query_int("PRAGMA user_version");
     migrate(db);
+    // A file just created or upgraded: the migrations' frames (the schema pages, rewritten by
+    // every step) go from the WAL into the file, so the first work does not start behind some
+    // 250 KiB of them (a file-size limit was reached before the first message).
+    if (db.query_int("PRAGMA user_version") != version_before)
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     auto p = std::make_unique<impl>(std::move(db), std::move(opts));
     if (p->opts.limits) {
       auto limiter = rate_limiter::make(p->db, *p->opts.limits);
@@ -495,6 +518,7 @@ store_statements::store_statements(sqlite::database& db)
     : load_row(db, k_load_row), write_row(db, k_write_row), insert_event(db, k_insert_event),
       insert_first_event(db, k_insert_first_event),
       set_last_event(db, k_set_last_event), max_event_id(db, k_max_event_id),
+      max_message_id(db, k_max_message_id),
       select_message(db, fmt::format(k_select_message, k_message_columns)),
       record_unanswered(db, k_record_unanswered), record_earlier(db, k_record_earlier) {}
 

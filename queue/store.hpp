@@ -268,6 +268,13 @@ class store {
                               std::string_view smsc_message_id, time_point now,
                               std::string_view via_carrier = {},
                               std::optional<time_point> receipt_due = {});
+  /// Runs `work` in ONE transaction. The store's calls that `work` makes each become a
+  /// savepoint of it: each is still all-or-nothing and one that fails leaves the others'
+  /// work in place, but their writes are committed together, so the pages they share (the
+  /// newest rows, the history's last page, index pages) go to the WAL once (issue #15:
+  /// submit results and receipts of one flush). An error: the transaction failed as a whole
+  /// (BEGIN or COMMIT; nothing of it was kept, whatever the calls inside returned).
+  result<void> in_one_transaction(std::function<void()> const& work);
   /// The same for many in one transaction; inner errors per submission.
   result<std::vector<result<void>>> mark_submitted_batch(std::span<submission const> subs,
                                                          time_point now);

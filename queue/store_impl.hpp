@@ -72,6 +72,7 @@ struct store_statements {
   explicit store_statements(sqlite::database& db);
   sqlite::statement load_row, write_row, insert_event, insert_first_event, set_last_event;
   sqlite::statement max_event_id;
+  sqlite::statement max_message_id;
   sqlite::statement select_message, record_unanswered, record_earlier;
 };
 
@@ -118,6 +119,9 @@ struct store::impl {
   /// The first of `count` new keys for events rows (schema step 7): max(id) + 1 read once per
   /// transaction (commit and rollback forget it), then counted up.
   std::int64_t next_event_ids(std::int64_t count = 1);
+  /// The id of a new message (schema step 16): above every id in messages and every id purge
+  /// deleted, read once per transaction (commit and rollback forget it), then counted up.
+  message_id next_message_id();
 
   /// claim() and claim_for_sending() (`sending`: the claimed get sending_at = now); commits.
   std::vector<message> claim(std::string_view carrier, std::size_t max, std::int64_t now_ms,
@@ -186,6 +190,7 @@ struct store::impl {
   std::optional<rate_limiter> limiter;  // made from opts.limits after the migrations
 
   std::int64_t next_event_id = 0;  ///< 0: not read in this transaction yet
+  message_id next_msg_id = 0;      ///< 0: not read in this transaction yet
   std::uint64_t commits = 0;       ///< COMMITs that changed rows (store::commits)
   std::int64_t changes_at_commit = -1;  ///< sqlite3_total_changes64 at the last such COMMIT
   // After db: destroyed before it.

@@ -32,12 +32,11 @@ namespace {
 /// for one huge commit, and one transaction must not grow without bound.
 constexpr std::size_t max_transition_batch = 1000;
 /// How long a lone submit result waits for others to share its transaction
-/// (transition_batcher's submit_linger). Off: a lingering submit result shares the flush of a
-/// receipt that arrives meanwhile, and if that receipt's transaction fails (a full disk, a
-/// read-only file) the submit result fails with it and is not retried: the message stays
-/// in_flight although its SMSC accepted it (dispatch_restart_test, "deliver_sm_resp is OK
-/// only after the receipt is committed"). Needs a retry of failed submit results first.
-constexpr std::chrono::milliseconds submit_linger{0};
+/// (transition_batcher's submit_linger): at a low rate it then shares the transaction of its
+/// own or another message's receipt, which arrives within that time at most SMSCs. A shared
+/// transaction that fails does not lose it: the batcher commits failed submit results again
+/// (dispatch_restart_test, "deliver_sm_resp is OK only after the receipt is committed").
+constexpr std::chrono::milliseconds submit_linger{20};
 
 double seconds_between(queue::time_point from, queue::time_point to) {
   return std::chrono::duration<double>(to - from).count();

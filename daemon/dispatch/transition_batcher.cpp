@@ -1,7 +1,8 @@
 // daemon/dispatch/transition_batcher.cpp: the flush loop of transition_batcher (one writer task at a
 // time; its completion starts the next with whatever arrived meanwhile) and the writer task
 // itself: mark_submitted_batch, then apply_receipts, each followed by the reads that tell the
-// dispatcher what to log (a message made final, the message a receipt matched).
+// dispatcher what to log (a message made final, the message a receipt matched); and the retry
+// of submit results whose transaction failed.
 #include "daemon/dispatch/transition_batcher.hpp"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
 
 #include "daemon/dispatch/queue_bridge.hpp"
 
@@ -35,15 +37,16 @@ transition_batcher::submit_answer submitted(queue::store& s, queue::message_id i
   return m;
 }
 
-/// On the writer thread. The reads run after the commit (outside its transaction): each is a
-/// primary-key lookup, cheap next to the fsync the batch saves.
-answers commit(queue::store& s, std::span<queue::submission const> subs,
-               std::span<queue::receipt const> rcpts) {
+/// Each kind in its own savepoint, followed by its reads (primary-key lookups, cheap next to
+/// the transaction the batch saves).
+answers commit_parts(queue::store& s, std::span<queue::submission const> subs,
+                     std::span<queue::receipt const> rcpts) {
   answers a;
   a.submits.reserve(subs.size());
   a.receipts.reserve(rcpts.size());
   if (!subs.empty()) {
     auto r = s.mark_submitted_batch(subs, queue::clock::now());
+    if (!r) a.submit_batch_error = r.error();
     for (std::size_t i = 0; i < subs.size(); ++i) {
       if (!r) a.submits.emplace_back(r.error());
       else if (!(*r)[i]) a.submits.emplace_back((*r)[i].error());
@@ -66,6 +69,33 @@ answers commit(queue::store& s, std::span<queue::submission const> subs,
     }
   }
   return a;
+}
+
+/// On the writer thread: submit results and receipts in ONE transaction (each kind a savepoint
+/// of it: a failure of one leaves the other's work), so the pages both touch are written once.
+/// If the transaction itself failed (BEGIN or COMMIT), nothing of it was kept: every answer is
+/// that error, and the submit results' is marked for a retry.
+answers commit(queue::store& s, std::span<queue::submission const> subs,
+               std::span<queue::receipt const> rcpts) {
+  if (subs.empty() || rcpts.empty()) return commit_parts(s, subs, rcpts);
+  answers a;
+  auto tx = s.in_one_transaction([&] { a = commit_parts(s, subs, rcpts); });
+  if (tx) return a;
+  answers failed;
+  // The submit results' own error if they had one: after a full disk SQLite may have rolled
+  // the whole transaction back inside mark_submitted_batch, and the COMMIT then fails only
+  // with "no transaction is active" (errc::internal, which is not retried).
+  failed.submit_batch_error = a.submit_batch_error ? *a.submit_batch_error : tx.error();
+  failed.submits.assign(subs.size(), transition_batcher::submit_answer(*failed.submit_batch_error));
+  failed.receipts.assign(rcpts.size(), transition_batcher::receipt_answer(tx.error()));
+  return failed;
+}
+
+/// A failure of the whole transaction that a later try may not meet: the file made writable
+/// again, space freed, a passing I/O error or lock. Not a corrupt file or a bug.
+bool worth_retrying(queue::errc e) noexcept {
+  return e == queue::errc::read_only || e == queue::errc::disk_full || e == queue::errc::busy ||
+         e == queue::errc::io_error;
 }
 
 /// The initiation of drained() (a named type, not a lambda: see queue_bridge.hpp).
@@ -91,7 +121,7 @@ transition_batcher::transition_batcher(queue::group_commit& gc, asio::any_io_exe
                                        std::size_t max_batch,
                                        std::chrono::milliseconds submit_linger)
     : gc_(gc), executor_(ex), max_batch_(std::max<std::size_t>(max_batch, 1)),
-      submit_linger_(submit_linger), linger_timer_(ex) {}
+      submit_linger_(submit_linger), linger_timer_(ex), retry_timer_(ex) {}
 
 void transition_batcher::submitted(queue::submission sub, std::function<void(submit_answer)> done) {
   push(pending_submit{std::move(sub), std::move(done)});
@@ -133,6 +163,12 @@ void transition_batcher::flush_now() {
 
 asio::awaitable<void> transition_batcher::drained() {
   if (lingering_) flush_now();  // a graceful stop does not wait out the linger
+  if (retrying_) {
+    // Nor a retry's pause: one more try now; if it fails too, its error is the answer.
+    retrying_ = false;
+    retry_timer_.cancel();
+    flush();
+  }
   if (idle()) co_return;
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
       drained_init{&drain_waiters_}, asio::use_awaitable);
@@ -187,8 +223,7 @@ void transition_batcher::flush() {
           durable_then(b, std::move(r));
           return;
         }
-        answer(*b, std::move(r));
-        flush();
+        settle(*b, std::move(r));
       },
       durable);
 }
@@ -199,9 +234,45 @@ void transition_batcher::durable_then(std::shared_ptr<batch> b, queue::result<an
   queue_post(
       gc_, executor_, [](queue::store&) -> queue::result<bool> { return true; },
       [this, b, held](queue::result<bool> synced) {
-        answer(*b, synced ? std::move(*held) : queue::result<answers>(synced.error()));
-        flush();
+        settle(*b, synced ? std::move(*held) : queue::result<answers>(synced.error()));
       });
+}
+
+// The SMSC accepted these messages and will not say so again: a failed transaction is not
+// their end. Receipts are answered either way (a failed one asks its SMSC to redeliver it);
+// a receipt of the same message committed meanwhile is held until the retried submit result
+// applies it (as when a receipt overtakes its submit_sm_resp).
+void transition_batcher::settle(batch& b, queue::result<answers> r) {
+  bool const retry = r && r->submit_batch_error && worth_retrying(r->submit_batch_error->code) &&
+                     drain_waiters_.empty();
+  if (!retry) {
+    if (r && !b.subs.empty() && !r->submit_batch_error) next_retry_pause_ = retry_pause;
+    answer(b, std::move(r));
+    flush();
+    return;
+  }
+  for (std::size_t i = 0; i < b.rcpt_done.size(); ++i) b.rcpt_done[i](std::move(r->receipts[i]));
+  // Back to the head, in their order, ahead of whatever arrived meanwhile (also during the
+  // callbacks above: busy_ is still set, so push() only appended).
+  for (std::size_t i = b.subs.size(); i-- > 0;)
+    pending_.push_front(pending_submit{std::move(b.subs[i]), std::move(b.sub_done[i])});
+  ++stats_.submit_retries;
+  spdlog::warn("{} submit result(s) not recorded ({}): trying again in {} ms", b.subs.size(),
+               r->submit_batch_error->message, next_retry_pause_.count());
+  retry_later();
+}
+
+// busy_ stays set: reports arriving meanwhile wait behind the retried ones.
+void transition_batcher::retry_later() {
+  retrying_ = true;
+  retry_timer_.expires_after(next_retry_pause_);
+  next_retry_pause_ = std::min(next_retry_pause_ * 2, max_retry_pause);
+  retry_timer_.async_wait([this](boost::system::error_code ec) {
+    // Cancelled (drained() cut the pause short, or the batcher is being destroyed).
+    if (ec) return;
+    retrying_ = false;
+    flush();
+  });
 }
 
 // In commit order: submit results, then receipts. A refused writer task (stopped) answers

@@ -1,11 +1,18 @@
 // daemon/dispatch/transition_batcher.hpp: group commit for the links' reports. Submit results
 // (mark_submitted) and delivery receipts (apply_receipts) that arrive while the queue writer is
 // busy are gathered on the network thread and handed to the store together next: one writer
-// task, one transaction per kind (one fsync each), at most max_batch items, in arrival order.
+// task, one transaction (each kind a savepoint of it, so one kind's failure leaves the other's
+// work), at most max_batch items, in arrival order.
 // Both kinds share ONE FIFO and one writer task, submit results first: a receipt is never
 // committed before a submit result that arrived ahead of it. Assumes one network thread (no locks).
 // A flush of submit results alone is answered without waiting for an fsync (nothing acts on a
 // plain "submitted"; the next durable work syncs it), one with receipts after its fsync.
+// Submit results whose transaction failed as a whole (read-only file, full disk, I/O, busy) are
+// not answered with the error: they go back to the head of the FIFO and are committed again
+// after a pause (retry_pause, doubling up to max_retry_pause). Nothing else would ever record
+// them: the SMSC accepted the message and sends no second submit_sm_resp. Only a graceful stop
+// (drained()) gives up on them after one more try (the message stays in_flight with its sending
+// mark: outcome_unknown at the next start, as after a crash).
 #pragma once
 
 #include <chrono>
@@ -34,6 +41,7 @@ struct transition_batcher_stats {
   std::uint64_t submits = 0;          ///< submit results handed over
   std::uint64_t receipts = 0;         ///< receipts handed over
   std::size_t largest = 0;            ///< most items in one flush
+  std::uint64_t submit_retries = 0;   ///< failed submit transactions put back for another try
 };
 
 class transition_batcher {
@@ -59,7 +67,14 @@ class transition_batcher {
   struct answers {
     std::vector<submit_answer> submits;
     std::vector<receipt_answer> receipts;
+    /// mark_submitted_batch failed as a whole (its transaction rolled back, nothing recorded);
+    /// not set when it refused single items (not_found, invalid_state: a retry cannot help).
+    std::optional<queue::error> submit_batch_error;
   };
+
+  /// The first pause before failed submit results are committed again, and the longest.
+  static constexpr std::chrono::milliseconds retry_pause{50};
+  static constexpr std::chrono::milliseconds max_retry_pause{1000};
 
   /// `gc` must outlive the batcher; callbacks run on `ex`. `max_batch` bounds one flush.
   /// `submit_linger` > 0: a submit result arriving while nothing is pending or being committed
@@ -83,6 +98,8 @@ class transition_batcher {
   boost::asio::awaitable<void> drained();
   bool idle() const noexcept { return !busy_ && pending_.empty(); }
   bool lingering() const noexcept { return lingering_; }
+  /// Failed submit results wait for their next try (retry_timer_).
+  bool retrying() const noexcept { return retrying_; }
   transition_batcher_stats const& stats() const noexcept { return stats_; }
 
  private:
@@ -102,6 +119,10 @@ class transition_batcher {
   /// Stops a linger (if any) and flushes now, unless a flush is with the writer.
   void flush_now();
   void answer(batch& b, queue::result<answers> r);
+  /// Answers `b`, except its submit results if their transaction failed in a way a later try
+  /// may not (put back at the head of pending_, flushed again after a pause).
+  void settle(batch& b, queue::result<answers> r);
+  void retry_later();
   /// Answers `b` with `r` once an fsync covers what its (unsynced) commit wrote.
   void durable_then(std::shared_ptr<batch> b, queue::result<answers> r);
 
@@ -114,6 +135,9 @@ class transition_batcher {
   std::size_t receipts_pending_ = 0;  // receipts in pending_
   bool busy_ = false;  // a flush is with the writer; its completion starts the next
   bool lingering_ = false;  // submit results wait for linger_timer_ (not busy_)
+  boost::asio::steady_timer retry_timer_;
+  std::chrono::milliseconds next_retry_pause_ = retry_pause;
+  bool retrying_ = false;  // busy_ too: failed submit results wait for retry_timer_
   std::vector<std::function<void()>> drain_waiters_;
   transition_batcher_stats stats_;
 };

@@ -164,16 +164,19 @@ TEST_CASE("a file migrated to schema step 14 counts the history below its oldest
   auto const path = (dir.path() / "q.db").string();
   event_key oldest = 0;
   {
-    auto s = open_store(path);
-    auto a = enqueue_ok(s, otp("6281234567801"));
-    enqueue_ok(s, otp("6281234567802"));
-    // As an older build left it: message a purged, no events_purged table, version 13.
-    auto& db = s.database();
-    db.exec("DELETE FROM events WHERE message_id = " + std::to_string(a));
-    db.exec("DELETE FROM messages WHERE id = " + std::to_string(a));
-    db.exec("DROP TABLE events_purged");
-    db.exec("ALTER TABLE messages DROP COLUMN silent_routes");  // step 15's column
-    db.exec("PRAGMA user_version=13");
+    // As a version-13 build left it: two messages enqueued, message 1 purged since (with its
+    // history row), no events_purged table.
+    auto db = database_at_version(path, 13);
+    for (int i = 1; i <= 2; ++i) {
+      auto const n = std::to_string(i);
+      db.exec("INSERT INTO messages (recipient, sender, text, priority, carrier, state, "
+              "created_at, expires_at, not_before, updated_at, history_len, last_event) VALUES "
+              "('62812345678" + n + "', 'ACME', 'x', 0, 'telkomsel', 0, 1, 2, 1, 1, 1, " + n + ")");
+      db.exec("INSERT INTO events (id, message_id, prev, seq, at, from_state, to_state, attempt) "
+              "VALUES (" + n + ", " + n + ", NULL, 0, 1, NULL, 0, 0)");
+    }
+    db.exec("DELETE FROM events WHERE message_id = 1");
+    db.exec("DELETE FROM messages WHERE id = 1");
     oldest = db.query_int("SELECT min(id) FROM events");
     REQUIRE(oldest > 1);
   }

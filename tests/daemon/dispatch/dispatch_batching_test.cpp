@@ -166,12 +166,16 @@ TEST_CASE("submit results and receipts reported while the writer is busy share t
     CHECK(e.status == smpp::command_status::ok);
     CHECK(e.committed == state::delivered);  // committed before its deliver_sm_resp
   }
-  // The first report went to the writer alone; the other 59 waited for it and went together:
-  // 3 transactions for 60 reports (one submit batch, then one submit + one receipt batch).
+  // The submit results lingered for company (submit_linger) until the first receipt took them
+  // to the writer with it (or the linger ran out first, on a slow machine, and took those
+  // reported by then); everything reported after waited for that flush and went together:
+  // 2 flushes (one transaction each) for 60 reports, 3 savepoints (submit or receipt batches).
   auto const after = b.w.disp().batch_stats();
   CHECK(after.flushes - before.flushes == 2);
-  CHECK(after.submit_batches - before.submit_batches == 2);
-  CHECK(after.receipt_batches - before.receipt_batches == 1);
+  CHECK(after.submit_batches - before.submit_batches >= 1);
+  CHECK(after.receipt_batches - before.receipt_batches >= 1);
+  CHECK((after.submit_batches - before.submit_batches) +
+            (after.receipt_batches - before.receipt_batches) == 3);
   CHECK(after.submits - before.submits == n);
   CHECK(after.receipts - before.receipts == n);
   REQUIRE(b.w.wait_until([&] { return b.w.sim("tsel").counters().receipts_acked == n; }));
@@ -269,14 +273,16 @@ TEST_CASE("a receipt overtaking its submit_sm_resp is held and applied by it, ba
   b.release_submit(submit_of(ids[0]));
   REQUIRE(b.w.wait_dlr(ids[0], "delivered"));  // the held receipt applied by mark_submitted
 
-  // Messages 1 and 2 while the writer is busy: message 1's submit result goes alone, then
-  // message 2's receipt, message 2's submit result and message 1's receipt wait together.
+  // Messages 1 and 2 while the writer is busy: message 1's submit result lingers until its
+  // receipt takes it to the writer (or goes alone when the linger runs out first), then
+  // message 2's receipt and its submit result (the receipt reported first) wait together:
+  // submit results go first, so it matches at once.
   {
     writer_gate gate(b.w.gc());
     b.release_submit(submit_of(ids[1]));
+    b.release_deliver(deliver_of(ids[1]), acks);
     b.release_deliver(deliver_of(ids[2]), acks);
     b.release_submit(submit_of(ids[2]));
-    b.release_deliver(deliver_of(ids[1]), acks);
     b.idle_a_while();
     CHECK(acks.entries.size() == 1);
   }

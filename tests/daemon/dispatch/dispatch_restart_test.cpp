@@ -26,6 +26,9 @@ TEST_CASE("a receipt for the alternate route is matched after a restart", "[disp
   w.start();
   auto id = w.enqueue(otp_request(number(1), "tsel"));
   REQUIRE(w.wait_until([&] { return !w.tap.swallowed.empty(); }));
+  // Its submit result may still wait in the batcher for company (submit_linger): committed
+  // with the next report or when the linger runs out.
+  REQUIRE(w.wait_state(id, state::submitted));
   auto before = w.get(id);
   CHECK(before.st == state::submitted);
   CHECK(before.route == "isat");

@@ -352,3 +352,79 @@ TEST_CASE("with a linger, lone submit results share a transaction and a receipt 
   CHECK(submitted == 4);
   CHECK(w.committed_state(ids[3]) == state::submitted);
 }
+
+TEST_CASE("submit results whose transaction failed are committed again, not lost",
+          "[transition_batcher]") {
+  world w;
+  auto ids = w.in_flight(4);
+  // The store's own connection refuses writes (SQLITE_READONLY) until switched back.
+  auto read_only = [&](bool on) {
+    w.gc->run([on](queue::store& s) {
+       s.database().exec(on ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF");
+     }).get();
+  };
+  // Message 2 is already submitted: its receipt is what cuts the linger short below.
+  std::vector<queue::submission> first{submission_of(ids[2])};
+  REQUIRE(w.gc->run([&](queue::store& s) { return s.mark_submitted_batch(first, queue::clock::now()); })
+              .get()
+              .has_value());
+  // With the daemon's linger: submit results wait for company and share the receipt's flush.
+  transition_batcher b(*w.gc, w.io.get_executor(), 1000, std::chrono::milliseconds(60000));
+  std::vector<std::optional<transition_batcher::submit_answer>> subs(2);
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    b.submitted(submission_of(ids[i]),
+                [&, i](transition_batcher::submit_answer a) { subs[i] = std::move(a); });
+  }
+  read_only(true);
+  std::optional<transition_batcher::receipt_answer> failed_receipt;
+  b.receipt(receipt_of(ids[2]),
+            [&](transition_batcher::receipt_answer a) { failed_receipt = std::move(a); });
+  REQUIRE(w.run_until([&] { return failed_receipt.has_value(); }));
+  // The receipt is answered with the error (its SMSC redelivers it); the submit results are not:
+  // nobody would ever report them again. They wait for another try.
+  REQUIRE_FALSE(failed_receipt->has_value());
+  CHECK(failed_receipt->error().code == queue::errc::read_only);
+  CHECK(b.stats().submit_retries >= 1);
+  CHECK(b.retrying());
+  CHECK_FALSE(subs[0].has_value());
+  CHECK_FALSE(subs[1].has_value());
+  CHECK(w.committed_state(ids[0]) == state::in_flight);
+
+  // Message 0's receipt arrives during the pause: it queues behind the retried submit result,
+  // so it matches at once when both are committed, instead of being held.
+  std::optional<transition_batcher::receipt_answer> receipt0;
+  b.receipt(receipt_of(ids[0]), [&](transition_batcher::receipt_answer a) { receipt0 = std::move(a); });
+  read_only(false);
+  REQUIRE(w.run_until([&] { return subs[0] && subs[1] && receipt0 && b.idle(); }));
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    INFO("message " << ids[i]);
+    REQUIRE(subs[i]->has_value());
+    CHECK((*subs[i])->st == state::submitted);
+  }
+  REQUIRE(receipt0->has_value());
+  CHECK((*receipt0)->res.status == queue::receipt_status::applied);
+  CHECK(w.committed_state(ids[0]) == state::delivered);
+  CHECK(w.committed_state(ids[1]) == state::submitted);
+  CHECK_FALSE(b.retrying());
+
+  // A graceful stop does not wait for a disk that stays read-only: one more try, then the error.
+  read_only(true);
+  std::optional<transition_batcher::submit_answer> last;
+  b.submitted(submission_of(ids[3]), [&](transition_batcher::submit_answer a) { last = std::move(a); });
+  std::optional<transition_batcher::receipt_answer> receipt1;  // cuts the linger short
+  b.receipt(receipt_of(ids[1]), [&](transition_batcher::receipt_answer a) { receipt1 = std::move(a); });
+  REQUIRE(w.run_until([&] { return b.retrying() && receipt1.has_value(); }));
+  CHECK_FALSE(receipt1->has_value());
+  CHECK_FALSE(last.has_value());
+  bool drained = false;
+  asio::co_spawn(w.io, [&]() -> asio::awaitable<void> {
+    co_await b.drained();
+    drained = true;
+  }, asio::detached);
+  REQUIRE(w.run_until([&] { return drained; }));
+  REQUIRE(last.has_value());
+  REQUIRE_FALSE(last->has_value());
+  CHECK(last->error().code == queue::errc::read_only);
+  read_only(false);
+  CHECK(w.committed_state(ids[3]) == state::in_flight);  // outcome_unknown at the next start
+}
