@@ -354,26 +354,33 @@ CREATE TABLE earlier_attempts (
 CREATE INDEX earlier_attempts_message ON earlier_attempts(message_id);
 )sql">;
 
-// The CHECK of messages.state (step 1: BETWEEN 0 AND 9) cannot be changed by ALTER TABLE;
-// rebuilding the table would take minutes on a large file. SQLite documents editing the
-// schema text for loosening a CHECK ("Making Other Kinds Of Table Schema Changes"): every
-// stored row satisfies the wider range, so nothing needs re-checking. Same transaction as
-// the step; the schema cookie is bumped so every connection re-reads the schema.
-void widen_state_check(sqlite::database& db) {
-  constexpr std::string_view old_check = sql_text<"CHECK (state BETWEEN {state::queued} AND {state::rejected})">;
-  constexpr std::string_view new_check = sql_text<"CHECK (state BETWEEN {state::queued} AND {state::no_receipt})">;
+// Replaces `from` by `to` in the CREATE TABLE text of `table`, in place. SQLite documents
+// editing the schema text for changes that leave every stored byte valid ("Making Other
+// Kinds Of Table Schema Changes"); rebuilding a large table would take minutes. Same
+// transaction as the step; the schema cookie is bumped so every connection re-reads the
+// schema. Throws naming `what` if the text was not there (or is still there afterwards).
+void edit_table_text(sqlite::database& db, std::string_view table, std::string_view from,
+                     std::string_view to, std::string_view what) {
   auto const cookie = db.query_int("PRAGMA schema_version");
   db.exec("PRAGMA writable_schema = ON");
   db.exec(fmt::format("UPDATE sqlite_schema SET sql = replace(sql, '{}', '{}') "
-                      "WHERE type = 'table' AND name = 'messages'", old_check, new_check));
+                      "WHERE type = 'table' AND name = '{}'", from, to, table));
   bool const changed = db.changes() == 1;
   db.exec(fmt::format("PRAGMA schema_version = {}", cookie + 1));
   db.exec("PRAGMA writable_schema = OFF");
-  auto const widened = db.query_int(fmt::format(
-      "SELECT instr(sql, '{}') > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'messages'",
-      new_check));
-  if (!changed || widened != 1)
-    throw std::runtime_error("schema step 11: the state CHECK of messages was not found");
+  auto const done = db.query_int(fmt::format(
+      "SELECT instr(sql, '{}') > 0 AND instr(sql, '{}') = 0 FROM sqlite_schema "
+      "WHERE type = 'table' AND name = '{}'", to, from, table));
+  if (!changed || done != 1) throw std::runtime_error(fmt::format("{} was not found", what));
+}
+
+// The CHECK of messages.state (step 1: BETWEEN 0 AND 9) cannot be changed by ALTER TABLE:
+// loosened in the schema text (every stored row satisfies the wider range, so nothing needs
+// re-checking).
+void widen_state_check(sqlite::database& db) {
+  constexpr std::string_view old_check = sql_text<"CHECK (state BETWEEN {state::queued} AND {state::rejected})">;
+  constexpr std::string_view new_check = sql_text<"CHECK (state BETWEEN {state::queued} AND {state::no_receipt})">;
+  edit_table_text(db, "messages", old_check, new_check, "schema step 11: the state CHECK of messages");
 }
 
 // Step 12 (issue #14): an operator's control of a carrier, kept across restarts. The queue
@@ -450,23 +457,12 @@ INSERT INTO messages_purged (id, through)
 DELETE FROM sqlite_sequence WHERE name = 'messages';
 )sql";
 
-// As widen_state_check(): the schema text is edited in place (SQLite documents it for changes
-// that leave every stored byte valid; AUTOINCREMENT only decides how new rowids are chosen).
+// As widen_state_check(): the schema text is edited in place (AUTOINCREMENT only decides how
+// new rowids are chosen, nothing of what is stored).
 void drop_message_autoincrement(sqlite::database& db) {
-  constexpr std::string_view old_id = "id               INTEGER PRIMARY KEY AUTOINCREMENT,";
-  constexpr std::string_view new_id = "id               INTEGER PRIMARY KEY,";
-  auto const cookie = db.query_int("PRAGMA schema_version");
-  db.exec("PRAGMA writable_schema = ON");
-  db.exec(fmt::format("UPDATE sqlite_schema SET sql = replace(sql, '{}', '{}') "
-                      "WHERE type = 'table' AND name = 'messages'", old_id, new_id));
-  bool const changed = db.changes() == 1;
-  db.exec(fmt::format("PRAGMA schema_version = {}", cookie + 1));
-  db.exec("PRAGMA writable_schema = OFF");
-  auto const left = db.query_int(
-      "SELECT instr(sql, 'AUTOINCREMENT') FROM sqlite_schema WHERE type = 'table' AND "
-      "name = 'messages'");
-  if (!changed || left != 0)
-    throw std::runtime_error("schema step 16: the AUTOINCREMENT of messages.id was not found");
+  edit_table_text(db, "messages", "id               INTEGER PRIMARY KEY AUTOINCREMENT,",
+                  "id               INTEGER PRIMARY KEY,",
+                  "schema step 16: the AUTOINCREMENT of messages.id");
 }
 
 // Append new steps here (next: version 17); never edit a released step.
