@@ -81,21 +81,32 @@ std::vector<std::string> submitted_routes(gateway const& gw, std::int64_t id) {
   return out;
 }
 
-}  // namespace
+/// The two deadline cases' common run: both carriers bound, telkomsel's backlog queued and
+/// seen by the estimate, then the short-lived OTPs sent and waited for until final.
+struct backlogged_run {
+  std::vector<short_otp> shorts;
+  std::map<std::int64_t, std::string> states;
+};
 
-TEST_CASE("OTPs that cannot make their validity behind a throttled carrier's backlog go to its alternate",
-          "[e2e][deadline]") {
-  gateway gw(slow_home_fast_alternate({"indosat"}), "\n[routing]\ndeadline_margin_seconds = 2\n");
+backlogged_run short_otps_behind_backlog(gateway& gw) {
   REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0 && bound_links(gw, "indosat") > 0; },
                      startup_deadline));
   queue_backlog(gw);
   // The backlog is seen: 20 s or more of OTPs ahead of a new one.
   REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= backlog_seen_seconds; }, startup_deadline));
-  auto shorts = send_short_otps(gw);
-
+  backlogged_run run{send_short_otps(gw), {}};
   std::vector<std::int64_t> ids;
-  for (auto const& s : shorts) ids.push_back(s.id);
-  auto states = gw.wait_final(ids);
+  for (auto const& s : run.shorts) ids.push_back(s.id);
+  run.states = gw.wait_final(ids);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("OTPs that cannot make their validity behind a throttled carrier's backlog go to its alternate",
+          "[e2e][deadline]") {
+  gateway gw(slow_home_fast_alternate({"indosat"}), "\n[routing]\ndeadline_margin_seconds = 2\n");
+  auto [shorts, states] = short_otps_behind_backlog(gw);
   auto const by_isat = gw.sim("indosat").accepted_per_number();
   auto const by_tsel = gw.sim("telkomsel").accepted_per_number();
   for (auto const& s : shorts) {
@@ -114,14 +125,7 @@ TEST_CASE("With deadline_routing off the same OTPs stay behind the backlog and n
           "[e2e][deadline]") {
   gateway gw(slow_home_fast_alternate({"indosat"}),
              "\n[routing]\ndeadline_routing = false\ndeadline_margin_seconds = 2\n");
-  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0 && bound_links(gw, "indosat") > 0; },
-                     startup_deadline));
-  queue_backlog(gw);
-  REQUIRE(wait_until([&] { return wait_seconds(gw, "telkomsel") >= backlog_seen_seconds; }, startup_deadline));
-  auto shorts = send_short_otps(gw);
-  std::vector<std::int64_t> ids;
-  for (auto const& s : shorts) ids.push_back(s.id);
-  auto states = gw.wait_final(ids);
+  auto [shorts, states] = short_otps_behind_backlog(gw);
   auto const by_isat = gw.sim("indosat").accepted_per_number();
   auto const by_tsel = gw.sim("telkomsel").accepted_per_number();
   int expired = 0;

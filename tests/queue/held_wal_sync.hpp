@@ -37,6 +37,13 @@ struct held_wal_sync {
     }
     opened.notify_all();
   }
+  /// Opens the gate when the test's scope ends: a failed REQUIRE must not leave the writer
+  /// or the syncer blocked behind a held gate.
+  struct release_on_exit {
+    held_wal_sync& gate;
+    ~release_on_exit() { gate.release(); }
+  };
+
   std::function<result<void>()> fn() {
     return [this]() -> result<void> {
       std::unique_lock lock(mutex);

@@ -31,10 +31,7 @@ TEST_CASE("a claimed OTP is written to the SMSC only after its claim is on disk"
   dispatch_world w({tsel});
   gate.db_path = w.db_path;
   w.writer.sync = gate.fn();
-  struct release_on_exit {
-    queue::test::held_wal_sync& g;
-    ~release_on_exit() { g.release(); }  // a failed REQUIRE must not leave the writer blocked
-  } guard{gate};
+  queue::test::held_wal_sync::release_on_exit guard{gate};
   w.start();
   REQUIRE(w.gc().pipelined());
 
@@ -60,10 +57,7 @@ TEST_CASE("a link with window room and tokens claims an OTP with its sending mar
   dispatch_world w({tsel});
   gate.db_path = w.db_path;
   w.writer.sync = gate.fn();
-  struct release_on_exit {
-    queue::test::held_wal_sync& g;
-    ~release_on_exit() { g.release(); }
-  } guard{gate};
+  queue::test::held_wal_sync::release_on_exit guard{gate};
   w.start();
   REQUIRE(w.gc().pipelined());
 

@@ -140,10 +140,7 @@ TEST_CASE("queue_enqueuer: requests waiting while the writer is busy commit in o
 TEST_CASE("queue_enqueuer answers only after the commit's fsync, and a failed fsync is an error") {
   test::temp_dir dir;
   queue::test::held_wal_sync sync(dir.file("queue.db"));
-  struct release_on_exit {
-    queue::test::held_wal_sync& s;
-    ~release_on_exit() { s.release(); }  // a failed REQUIRE must not leave the syncer blocked
-  } guard{sync};
+  queue::test::held_wal_sync::release_on_exit guard{sync};
   auto gc = open_writer(dir, {.sync = sync.fn()});
   REQUIRE(gc.pipelined());
   asio::io_context io{1};

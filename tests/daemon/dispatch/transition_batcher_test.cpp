@@ -82,6 +82,15 @@ struct world {
     }
     return done();
   }
+  /// Runs until `b.drained()` completes (bounded): whether it did.
+  bool drain(transition_batcher& b) {
+    bool drained = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      co_await b.drained();
+      drained = true;
+    }, asio::detached);
+    return run_until([&] { return drained; });
+  }
 };
 
 std::string smsc_id(queue::message_id id) { return "a" + std::to_string(1000 + id); }
@@ -343,12 +352,7 @@ TEST_CASE("with a linger, lone submit results share a transaction and a receipt 
   // A graceful stop does not wait out the linger.
   b.submitted(submission_of(ids[3]), [&](transition_batcher::submit_answer a) { submitted += a.has_value(); });
   CHECK(b.lingering());
-  bool drained = false;
-  asio::co_spawn(w.io, [&]() -> asio::awaitable<void> {
-    co_await b.drained();
-    drained = true;
-  }, asio::detached);
-  REQUIRE(w.run_until([&] { return drained; }));
+  REQUIRE(w.drain(b));
   CHECK(submitted == 4);
   CHECK(w.committed_state(ids[3]) == state::submitted);
 }
@@ -416,12 +420,7 @@ TEST_CASE("submit results whose transaction failed are committed again, not lost
   REQUIRE(w.run_until([&] { return b.retrying() && receipt1.has_value(); }));
   CHECK_FALSE(receipt1->has_value());
   CHECK_FALSE(last.has_value());
-  bool drained = false;
-  asio::co_spawn(w.io, [&]() -> asio::awaitable<void> {
-    co_await b.drained();
-    drained = true;
-  }, asio::detached);
-  REQUIRE(w.run_until([&] { return drained; }));
+  REQUIRE(w.drain(b));
   REQUIRE(last.has_value());
   REQUIRE_FALSE(last->has_value());
   CHECK(last->error().code == queue::errc::read_only);
