@@ -7,6 +7,9 @@
 // acknowledged. If an fsync fails, that completion and every later one get io_error: after a
 // failed write-back Linux may have dropped the dirty pages, so nothing is acknowledged again
 // (restart the process; the file is consistent, SQLite's recovery decides what survived).
+// A round starts when eager work waits (anything not posted lazily), when the oldest lazy
+// item's delay is over, or at stop(); claims standing by for an enqueue run at the end of the
+// round that committed one for their carrier, inside that round's fsync.
 #include "queue/group_commit.hpp"
 
 #include "queue/completion_round.hpp"
@@ -89,31 +92,81 @@ bool group_commit::enqueue_batch_then(
       std::move(done));
 }
 
-bool group_commit::post_task(std::function<completion(store&)> task, bool needs_sync) {
+bool group_commit::post_task(std::function<completion(store&)> task, bool needs_sync,
+                             clock::time_point due) {
   item it;
   it.task = std::move(task);
   it.needs_sync = needs_sync;
+  it.due = due;
   return post(std::move(it));
 }
 
 bool group_commit::post(item it) {
-  bool accepted = false, was_idle = false;
+  bool accepted = false, wake = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      was_idle = waiting_.empty();
+      if (it.due == clock::time_point{}) {
+        // Eager work already waiting: the writer was woken for it (or is running).
+        wake = eager_waiting_++ == 0;
+      } else if (it.due < earliest_due_) {
+        // Lazy: the writer waits no longer than its delay (an earlier one already bounds it).
+        wake = eager_waiting_ == 0;
+        earliest_due_ = it.due;
+      }
       waiting_.push_back(std::move(it));
       accepted = true;
     }
   }
   if (accepted) {
-    // Work already waiting: the writer was woken for it (or is running) and takes this too.
-    if (was_idle) wake_.notify_one();
+    if (wake) wake_.notify_one();
     return true;
   }
   // Refused after stop(): destroyed unrun, the caller is told (false). A task's future, if
   // any, gets broken_promise; enqueue() completes its own with errc::stopped.
   return false;
+}
+
+bool group_commit::withdraw(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(standing_.begin(), standing_.end(),
+                         [id](standing_task const& t) { return t.id == id; });
+  if (it == standing_.end()) return false;
+  standing_.erase(it);
+  return true;
+}
+
+void group_commit::wait_for_round(std::unique_lock<std::mutex>& lock) {
+  for (;;) {
+    if (stopping_ || eager_waiting_ > 0) return;
+    if (waiting_.empty()) {
+      wake_.wait(lock);
+      continue;
+    }
+    // Only lazy work: it waits for company until the first one's delay is over.
+    if (clock::now() >= earliest_due_) return;
+    wake_.wait_until(lock, earliest_due_);
+  }
+}
+
+void group_commit::run_standing(std::vector<item>& batch) {
+  commit_enqueues(batch);
+  if (round_carriers_.empty()) return;
+  std::vector<standing_task> due;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = standing_.begin(); it != standing_.end();) {
+      if (std::find(round_carriers_.begin(), round_carriers_.end(), it->carrier) !=
+          round_carriers_.end()) {
+        due.push_back(std::move(*it));
+        it = standing_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  round_carriers_.clear();
+  for (auto& t : due) finish(t.task(store_));  // durable with the enqueues: one fsync
 }
 
 void group_commit::writer_loop() {
@@ -122,9 +175,14 @@ void group_commit::writer_loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
-      if (waiting_.empty()) return;  // stopping, and everything before it is done
+      wait_for_round(lock);
+      if (waiting_.empty()) {  // stopping, and everything before it is done
+        standing_.clear();     // never run: their carriers get no more enqueues
+        return;
+      }
       work.swap(waiting_);
+      eager_waiting_ = 0;
+      earliest_due_ = clock::time_point::max();
     }
     auto const commits_before = store_.commits();
     std::vector<item> batch;
@@ -139,7 +197,7 @@ void group_commit::writer_loop() {
         else unsynced.push_back(std::move(done));  // run_then_unsynced: nothing waits for the disk
       }
     }
-    commit_enqueues(batch);
+    run_standing(batch);  // the round's last enqueues, then the claims standing by for them
     work.clear();
     hand_to_syncer();  // the round's durable work: one fsync covers all of it
     // Not pipelined: each COMMIT was durable when it returned (or synchronous=NORMAL: never
@@ -181,7 +239,18 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
   batch.clear();
   auto results = std::make_shared<result<std::vector<result<enqueue_outcome>>>>(
       store_.enqueue_batch(reqs));
-  if (!*results) enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
+  if (!*results) {
+    enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      auto const& r = (**results)[i];
+      if (r && r->what == enqueue_outcome::kind::accepted &&
+          std::find(round_carriers_.begin(), round_carriers_.end(), reqs[i].carrier) ==
+              round_carriers_.end()) {
+        round_carriers_.push_back(reqs[i].carrier);
+      }
+    }
+  }
   finish([done, results](error const* sync_error) {
     for (std::size_t i = 0; i < done->size(); ++i) {
       if (sync_error) (*done)[i](*sync_error);

@@ -10,6 +10,10 @@
 // syncer at the round's end (one wake-up, one fsync for all of it), the completions of a round
 // (and of one fsync) run inside one completion_round (queue/completion_round.hpp), and a
 // producer or the writer wakes the other thread only if it was idle.
+// At low rates two kinds of work wait for company instead of paying for a round of their own:
+// lazy work (run_then_lazy: a submit result, a receipt) waits up to its delay for other work,
+// and a claim may stand by for an enqueue of its carrier (run_then_after_enqueue), so that
+// the enqueue, the claim and what lingered share one round, one fsync and one post back.
 #pragma once
 
 #include "queue/store.hpp"
@@ -26,6 +30,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -111,6 +116,28 @@ class group_commit {
   template <class F, class Then>
   bool run_then_unsynced(F f, Then then);
 
+  /// run_then() (needs_sync) or run_then_unsynced() for work nothing waits for urgently (a
+  /// submit result, a receipt whose deliver_sm_resp may wait a few milliseconds): the writer
+  /// starts its round only when other work arrives or `delay` has passed since it was posted,
+  /// so that at a low rate it shares the round, the fsync and the post back of the next
+  /// enqueue instead of paying for its own. Under load nothing waits (there is always other
+  /// work). Order is kept: it runs in its round in submission order. stop() runs it at once.
+  template <class F, class Then>
+  bool run_then_lazy(F f, Then then, bool needs_sync, std::chrono::steady_clock::duration delay);
+
+  /// A claim standing by for an enqueue: `f(store&)` runs on the writer thread in the round
+  /// that next commits an enqueue (enqueue()/enqueue_then(), not a batch) accepted for
+  /// `carrier` (enqueue_request::carrier), right after that round's other work, and
+  /// `then(R)` runs like run_then()'s once that round is durable: the enqueue's answer and
+  /// the claim's arrive together, after one fsync. At most it runs once. Returns an id for
+  /// withdraw(); 0 after stop() (neither runs). One not run by stop() never runs.
+  template <class F, class Then>
+  std::uint64_t run_then_after_enqueue(std::string carrier, F f, Then then);
+
+  /// Withdraws a run_then_after_enqueue() task that has not started: true (neither `f` nor
+  /// `then` runs). false: it has run or is running (its `then` comes) or the id is unknown.
+  bool withdraw(std::uint64_t id);
+
   /// Stops accepting work, finishes and completes what was submitted, joins. Later calls get
   /// errc::stopped.
   void stop();
@@ -134,16 +161,31 @@ class group_commit {
   /// Completes one piece of work: nullptr = durable; else the failure of the sync.
   using completion = std::function<void(error const*)>;
   using enqueue_done = std::function<void(result<enqueue_outcome>)>;
+  using clock = std::chrono::steady_clock;
   struct item {
     enqueue_request req;                     // enqueue: the request
     enqueue_done done;                       // enqueue: its completion
     std::function<completion(store&)> task;  // or else: a posted operation and its completion
     bool needs_sync = true;                  // false: completed without waiting for an fsync
+    clock::time_point due{};                 // lazy: the round starts by then; {} = eager
+  };
+  struct standing_task {
+    std::uint64_t id;
+    std::string carrier;
+    std::function<completion(store&)> task;
   };
   bool post(item it);
-  bool post_task(std::function<completion(store&)> task, bool needs_sync = true);
+  bool post_task(std::function<completion(store&)> task, bool needs_sync = true,
+                 clock::time_point due = {});
+  template <class F, class Then>
+  static std::function<completion(store&)> make_task(F f, Then then);
   template <class F, class Then>
   bool run_then(F f, Then then, bool needs_sync);
+  /// Writer thread, `mutex_` held: waits until a round should start (eager work, a lazy
+  /// item's delay over, or stop()).
+  void wait_for_round(std::unique_lock<std::mutex>& lock);
+  /// At the round's end: the standing claims of the carriers whose enqueues it committed.
+  void run_standing(std::vector<item>& batch);
   void writer_loop();
   void commit_enqueues(std::vector<item>& batch);
   /// After durable work on the writer: kept until the round ends (round_synced_).
@@ -164,6 +206,11 @@ class group_commit {
   std::condition_variable wake_;
   std::vector<item> waiting_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
+  std::size_t eager_waiting_ = 0;  // guarded by mutex_: items of waiting_ that are not lazy
+  clock::time_point earliest_due_ = clock::time_point::max();  // guarded: lazy items' first
+  std::vector<standing_task> standing_;  // guarded by mutex_
+  std::uint64_t next_standing_id_ = 1;   // guarded by mutex_
+  std::vector<std::string> round_carriers_;  // writer only: carriers this round enqueued for
 
   struct synced_work {
     std::uint64_t commits;  // store_.commits() after the work
@@ -225,9 +272,29 @@ bool group_commit::run_then_unsynced(F f, Then then) {
 
 template <class F, class Then>
 bool group_commit::run_then(F f, Then then, bool needs_sync) {
+  return post_task(make_task(std::move(f), std::move(then)), needs_sync);
+}
+
+template <class F, class Then>
+bool group_commit::run_then_lazy(F f, Then then, bool needs_sync, clock::duration delay) {
+  return post_task(make_task(std::move(f), std::move(then)), needs_sync, clock::now() + delay);
+}
+
+template <class F, class Then>
+std::uint64_t group_commit::run_then_after_enqueue(std::string carrier, F f, Then then) {
+  auto task = make_task(std::move(f), std::move(then));
+  std::lock_guard lock(mutex_);
+  if (stopping_) return 0;
+  auto const id = next_standing_id_++;
+  standing_.push_back({id, std::move(carrier), std::move(task)});
+  return id;
+}
+
+template <class F, class Then>
+std::function<group_commit::completion(store&)> group_commit::make_task(F f, Then then) {
   using R = std::invoke_result_t<F&, store&>;
   static_assert(std::is_constructible_v<R, error>, "run_then: R must be a result<T>");
-  return post_task([f = std::move(f), then = std::move(then)](store& s) mutable {
+  return [f = std::move(f), then = std::move(then)](store& s) mutable {
     std::shared_ptr<R> value;
     try {
       value = std::make_shared<R>(f(s));
@@ -239,7 +306,7 @@ bool group_commit::run_then(F f, Then then, bool needs_sync) {
     return completion([value, then](error const* e) mutable {
       then(e ? R(*e) : std::move(*value));
     });
-  }, needs_sync);
+  };
 }
 
 }  // namespace smsgw::queue

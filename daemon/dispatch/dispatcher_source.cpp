@@ -9,7 +9,10 @@
 // Except when the link can write at once what it takes (take_writable: window room, tokens)
 // and nothing claimed can wait in memory (own carrier only, no peak-hour share holding a
 // class back): then the claim sets the mark in the same transaction (claim_for_sending) and
-// the link writes only after its fsync, one queue round instead of two.
+// the link writes only after its fsync, one queue round instead of two. And while such a link
+// waits for work, that claim stands by with the queue writer (stand_by): it runs in the round
+// that commits the next enqueue for this carrier, so at a low rate the enqueue, the claim and
+// its mark share one transaction round, one fsync and one post back to the network thread.
 #include "daemon/dispatch/dispatcher.hpp"
 #include "daemon/dispatch/dispatcher_source.hpp"
 
@@ -79,6 +82,10 @@ dispatcher_source::dispatcher_source(source_owner& owner, std::string carrier,
     : owner_(owner), carrier_(std::move(carrier)), keys_(std::move(keys)),
       wake_(owner.executor()) {}
 
+dispatcher_source::~dispatcher_source() {
+  if (standing_id_ != 0) owner_.queue_writer().withdraw(standing_id_);
+}
+
 void dispatcher_source::push(outbound_message m) {
   bool const otp = m.priority == 0;
   if (buffer_.emplace(std::pair{m.priority, m.ref}, std::move(m)).second && otp) ++otps_;
@@ -116,7 +123,7 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take_for(std::
       if (auto out = pop(max); !out.empty()) co_return out;
       // Nothing in the buffer may go now: claim (only the classes the window lets go), unless
       // the last claim came back short and nothing woke us since: the queue had no more then.
-      if (!claimed_all_) {
+      if (!claimed_all_ && !standing_ran_) {
         bool const mark = writable && may_mark_at_claim();
         auto claimed = co_await claim(max, mark);
         claimed_all_ = claimed.size() < max;
@@ -129,7 +136,15 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take_for(std::
     }
     // Nothing due: wait for an enqueue for this carrier, or poll (a retry's not_before may
     // pass, a peak-hour window may end, another process may not notify us). Cancellation
-    // ends both waits.
+    // ends both waits. A link that can write at once leaves a claim standing by meanwhile.
+    if (writable && claimed_all_ && !standing_ran_ && !owner_.stopping() &&
+        !owner_.suspended(carrier_) && may_mark_at_claim()) {
+      stand_by(max);
+    }
+    struct withdraw_on_exit {
+      dispatcher_source& s;
+      ~withdraw_on_exit() { s.withdraw_standing(); }
+    } guard{*this};
     poll.expires_after(class_wait());
     co_await (wake_.wait() ||
               poll.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -284,6 +299,45 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
     co_return std::vector<queue::message>{};
   }
   co_return std::move(*r);
+}
+
+void dispatcher_source::stand_by(std::size_t max) {
+  auto const upto = static_cast<queue::priority>(ceiling());
+  auto work = [carrier = carrier_, max, upto](queue::store& s) {
+    return s.claim_for_sending(carrier, max, queue::clock::now(), upto);
+  };
+  auto tracked = asio::prefer(owner_.executor(), asio::execution::outstanding_work.tracked);
+  std::weak_ptr<dispatcher_source*> self = self_;
+  using R = queue::result<std::vector<queue::message>>;
+  // Durable like claim(mark): the answer comes once the round's fsync covered the mark.
+  standing_id_ = owner_.queue_writer().run_then_after_enqueue(
+      carrier_, std::move(work), [self, tracked](R r) {
+        auto value = std::make_shared<R>(std::move(r));
+        detail::post_from_queue(tracked, [self, value] {
+          if (auto p = self.lock()) (*p)->standing_claimed(std::move(*value));
+        });
+      });
+}
+
+void dispatcher_source::withdraw_standing() {
+  if (standing_id_ == 0) return;
+  if (!owner_.queue_writer().withdraw(standing_id_)) standing_ran_ = true;  // its answer comes
+  standing_id_ = 0;
+}
+
+void dispatcher_source::standing_claimed(queue::result<std::vector<queue::message>> r) {
+  // Its answer may come before the wait ended (the usual case: the enqueue's notification
+  // and this arrive in one post), while take() still counts it as standing.
+  standing_id_ = 0;
+  standing_ran_ = false;
+  if (!r) {
+    owner_.count_queue_error(r.error().message);
+    spdlog::error("standing claim for sending for {}: {}", carrier_, r.error().message);
+  } else if (!r->empty()) {
+    claimed_all_ = false;
+    owner_.accept_claimed(std::move(*r), *this, true);
+  }
+  wake();  // take() claims again or pops what came (it may wait for this answer)
 }
 
 asio::awaitable<void> dispatcher_source::before_send(std::vector<outbound_message>& batch) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,10 @@ class dispatcher_source final : public message_source {
  public:
   /// `keys`: queue carrier keys this source claims from (its own, then those it backs up).
   dispatcher_source(source_owner& owner, std::string carrier, std::vector<std::string> keys);
+  /// Withdraws its standing claim, if any (one that already ran: its answer is ignored).
+  ~dispatcher_source();
+  dispatcher_source(dispatcher_source const&) = delete;
+  dispatcher_source& operator=(dispatcher_source const&) = delete;
 
   boost::asio::awaitable<std::vector<outbound_message>> take(std::size_t max) override {
     return take_for(max, false);
@@ -82,6 +87,13 @@ class dispatcher_source final : public message_source {
   /// The queue carrier keys claimed from the next claim on (a reload changed alternates).
   void set_keys(std::vector<std::string> keys) { keys_ = std::move(keys); }
   std::size_t buffered() const noexcept { return buffer_.size(); }
+  /// A standing claim ran in the queue and its messages (marked) have not arrived yet: the
+  /// source must not be dropped (a reload that removed its carrier keeps it until then).
+  bool standing_claim_pending() const noexcept { return standing_ran_; }
+  /// Withdraws the standing claim if it has not run (after take()'s wait; at stop); if it
+  /// has, its messages come through accept_claimed and take() waits for them instead of
+  /// claiming again (standing_claim_pending()).
+  void withdraw_standing();
   /// OTPs in the buffer (deadline-aware routing: the OTPs ahead of one routed here).
   std::size_t buffered_otps() const noexcept { return otps_; }
   /// The least urgent priority this source may claim now: every class up to it has a share in
@@ -114,6 +126,14 @@ class dispatcher_source final : public message_source {
   bool may_mark_at_claim();
   /// `mark`: claim_for_sending of this carrier's own key, durable before it returns.
   boost::asio::awaitable<std::vector<queue::message>> claim(std::size_t max, bool mark);
+  /// While take() waits with a link that can write `max` at once: a claim_for_sending of up
+  /// to `max` stands by with the queue writer and runs in the round that commits the next
+  /// enqueue for this carrier (group_commit::run_then_after_enqueue). The enqueue, the claim
+  /// and its sending mark then share one fsync, and their answers one post: no claim round
+  /// trip per message at a low rate. Its messages arrive (marked) through accept_claimed.
+  void stand_by(std::size_t max);
+  /// The standing claim's answer, on the network thread.
+  void standing_claimed(queue::result<std::vector<queue::message>> r);
 
   source_owner& owner_;
   std::string carrier_;
@@ -127,6 +147,10 @@ class dispatcher_source final : public message_source {
   bool claimed_all_ = false;
   bool accepting_own_claim_ = false;  // inside take(): owner_.accept_claimed of our own claim
   bool backlog_ = false;  // the last claim got all it asked for: more may be waiting
+  std::uint64_t standing_id_ = 0;  // a standing claim with the queue writer (0: none)
+  bool standing_ran_ = false;  // it ran; its answer has not come yet
+  // Lets a standing claim's answer that comes after this source is gone do nothing.
+  std::shared_ptr<dispatcher_source*> self_ = std::make_shared<dispatcher_source*>(this);
   peak_state rules_;  // the peak-hour rules last applied
   bool have_rules_ = false;
   // Per priority class with a share strictly between 0 and 1: share x cap segments/s.

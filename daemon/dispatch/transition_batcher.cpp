@@ -119,9 +119,11 @@ struct transition_batcher::batch {
 
 transition_batcher::transition_batcher(queue::group_commit& gc, asio::any_io_executor ex,
                                        std::size_t max_batch,
-                                       std::chrono::milliseconds submit_linger)
+                                       std::chrono::milliseconds submit_linger,
+                                       std::chrono::milliseconds writer_linger)
     : gc_(gc), executor_(ex), max_batch_(std::max<std::size_t>(max_batch, 1)),
-      submit_linger_(submit_linger), linger_timer_(ex), retry_timer_(ex) {}
+      submit_linger_(submit_linger), writer_linger_(writer_linger), linger_timer_(ex),
+      retry_timer_(ex) {}
 
 void transition_batcher::submitted(queue::submission sub, std::function<void(submit_answer)> done) {
   push(pending_submit{std::move(sub), std::move(done)});
@@ -225,7 +227,7 @@ void transition_batcher::flush() {
         }
         settle(*b, std::move(r));
       },
-      durable);
+      durable, drain_waiters_.empty() ? writer_linger_ : std::chrono::milliseconds(0));
 }
 
 void transition_batcher::durable_then(std::shared_ptr<batch> b, queue::result<answers> r) {

@@ -81,9 +81,14 @@ class transition_batcher {
   /// waits up to that long for company (more submit results, or a receipt, which flushes at
   /// once), so that at low rates several share one transaction: nothing waits for a plain
   /// submit result (see flush()). 0: flushed at once.
+  /// `writer_linger` > 0: a flush is handed to the writer as lazy work
+  /// (group_commit::run_then_lazy): it waits up to that long for other work (an enqueue) to
+  /// share the writer's round and fsync, so that at a low rate a receipt costs no fsync and
+  /// no wake-ups of its own; its deliver_sm_resp waits that long at most. 0: at once.
   transition_batcher(queue::group_commit& gc, boost::asio::any_io_executor ex,
                      std::size_t max_batch = 1000,
-                     std::chrono::milliseconds submit_linger = std::chrono::milliseconds(0));
+                     std::chrono::milliseconds submit_linger = std::chrono::milliseconds(0),
+                     std::chrono::milliseconds writer_linger = std::chrono::milliseconds(0));
   transition_batcher(transition_batcher const&) = delete;
   transition_batcher& operator=(transition_batcher const&) = delete;
 
@@ -130,6 +135,7 @@ class transition_batcher {
   boost::asio::any_io_executor executor_;
   std::size_t max_batch_;
   std::chrono::milliseconds submit_linger_;
+  std::chrono::milliseconds writer_linger_;
   boost::asio::steady_timer linger_timer_;
   std::deque<pending> pending_;
   std::size_t receipts_pending_ = 0;  // receipts in pending_

@@ -3,7 +3,9 @@
 // posted with run() executes in order after earlier enqueues; stop() finishes what was queued.
 // enqueue_then(), the callback form: enqueues waiting together (either form) share one
 // transaction; refused after stop() without calling back. The completions of one round run in
-// one completion_round, and the round's durable work waits for one fsync.
+// one completion_round, and the round's durable work waits for one fsync. Lazy work waits for
+// the next eager work and shares its round; a claim standing by for an enqueue runs in the
+// round that commits one for its carrier, inside that round's fsync.
 #include "queue/group_commit.hpp"
 #include "queue/completion_round.hpp"
 
@@ -212,6 +214,138 @@ TEST_CASE("the completions of one writer round run in one completion_round, and 
   // one the holding task's round may have needed, which committed nothing: none).
   CHECK(q.stats().syncs - syncs_before == 1);
   CHECK(completion_round::current() == nullptr);  // none open on this thread
+}
+
+TEST_CASE("lazy work waits for the next eager work and shares its round and fsync") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  REQUIRE(q.pipelined());
+  std::mutex m;
+  std::vector<std::string> ran;               // writer-side order of the tasks
+  std::vector<completion_round const*> rounds;  // where their completions ran
+  std::promise<void> lazy_done;
+  auto const syncs_before = q.stats().syncs;
+  // A delay no test waits out: only other work (or stop) starts its round.
+  REQUIRE(q.run_then_lazy(
+      [&](store& s) -> result<int> {
+        { std::lock_guard lock(m); ran.push_back("lazy"); }
+        auto e = s.enqueue(otp("6281300000101", ""));
+        if (!e) return e.error();
+        return 1;
+      },
+      [&](result<int> r) {
+        CHECK(r.has_value());
+        std::lock_guard lock(m);
+        rounds.push_back(completion_round::current());
+        lazy_done.set_value();
+      },
+      true, std::chrono::hours(1)));
+  // An eager writer would have run it by now (it is not timed: a slow machine could only make
+  // this pass without laziness, never fail with it).
+  std::this_thread::sleep_for(50ms);
+  {
+    std::lock_guard lock(m);
+    CHECK(ran.empty());
+  }
+  std::promise<void> eager_done;
+  REQUIRE(q.enqueue_then(otp("6281300000102", ""), [&](result<enqueue_outcome> r) {
+    CHECK(r.has_value());
+    std::lock_guard lock(m);
+    ran.push_back("enqueue answered");
+    rounds.push_back(completion_round::current());
+    eager_done.set_value();
+  }));
+  lazy_done.get_future().get();
+  eager_done.get_future().get();
+  std::lock_guard lock(m);
+  CHECK(ran == std::vector<std::string>{"lazy", "enqueue answered"});
+  REQUIRE(rounds.size() == 2);
+  REQUIRE(rounds[0] != nullptr);
+  CHECK(rounds[0] == rounds[1]);                    // one round of completions, one post
+  CHECK(q.stats().syncs - syncs_before == 1);       // one fsync for both commits
+}
+
+TEST_CASE("lazy work runs without company once its delay is over, and at stop() at once") {
+  temp_dir dir;
+  std::promise<void> short_done;
+  bool long_ran = false;
+  {
+    group_commit q(open_store(dir.file()));
+    REQUIRE(q.run_then_lazy([](store&) { return result<int>(1); },
+                            [&](result<int> r) {
+                              CHECK(r.has_value());
+                              short_done.set_value();
+                            },
+                            false, 5ms));
+    short_done.get_future().get();  // no other work came: its delay started the round
+    REQUIRE(q.run_then_lazy([](store&) { return result<int>(2); },
+                            [&](result<int> r) { long_ran = r.has_value(); }, true,
+                            std::chrono::hours(1)));
+    q.stop();  // does not wait out the hour
+  }
+  CHECK(long_ran);
+}
+
+TEST_CASE("a claim standing by for an enqueue runs in the round that commits one for its carrier") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  REQUIRE(q.pipelined());
+  std::mutex m;
+  std::vector<std::string> events;
+  std::vector<completion_round const*> rounds;
+  std::promise<void> claim_done;
+  auto const id = q.run_then_after_enqueue(
+      "telkomsel",
+      [](store& s) { return s.claim_for_sending("telkomsel", 10, t0() + 1s); },
+      [&](result<std::vector<message>> r) {
+        REQUIRE(r.has_value());
+        std::lock_guard lock(m);
+        events.push_back("claimed " + std::to_string(r->size()));
+        if (!r->empty()) CHECK(r->front().sending_at.has_value());  // marked in that commit
+        rounds.push_back(completion_round::current());
+        claim_done.set_value();
+      });
+  REQUIRE(id != 0);
+  // Another carrier's enqueue does not start it.
+  auto xl = otp("6281700000001", "");
+  xl.carrier = "xl";
+  REQUIRE(q.enqueue(std::move(xl)).get().has_value());
+  {
+    std::lock_guard lock(m);
+    CHECK(events.empty());
+  }
+  auto const syncs_before = q.stats().syncs;
+  REQUIRE(q.enqueue_then(otp("6281300000201", ""), [&](result<enqueue_outcome> r) {
+    REQUIRE(r.has_value());
+    std::lock_guard lock(m);
+    events.push_back("accepted");
+    rounds.push_back(completion_round::current());
+  }));
+  claim_done.get_future().get();
+  {
+    std::lock_guard lock(m);
+    CHECK(events == std::vector<std::string>{"accepted", "claimed 1"});
+    REQUIRE(rounds.size() == 2);
+    REQUIRE(rounds[0] != nullptr);
+    CHECK(rounds[0] == rounds[1]);               // answered together: one post
+  }
+  CHECK(q.stats().syncs - syncs_before == 1);    // the enqueue and the claim: one fsync
+  CHECK_FALSE(q.withdraw(id));                   // it ran: nothing to withdraw
+
+  // Withdrawn before an enqueue came: it never runs.
+  bool second_ran = false;
+  auto const second = q.run_then_after_enqueue(
+      "telkomsel", [](store&) { return result<int>(1); }, [&](result<int>) { second_ran = true; });
+  REQUIRE(second != 0);
+  CHECK(q.withdraw(second));
+  CHECK_FALSE(q.withdraw(second));
+  REQUIRE(q.enqueue(otp("6281300000202", "")).get().has_value());
+  q.run([](store&) {}).get();  // a round after the enqueue's: the claim would have run by now
+  CHECK_FALSE(second_ran);
+
+  q.stop();
+  CHECK(q.run_then_after_enqueue("telkomsel", [](store&) { return result<int>(1); },
+                                 [](result<int>) {}) == 0);
 }
 
 TEST_CASE("completion_round runs what was gathered at its end, in order, and only then") {
