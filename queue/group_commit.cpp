@@ -7,12 +7,14 @@
 // acknowledged. If an fsync fails, that completion and every later one get io_error: after a
 // failed write-back Linux may have dropped the dirty pages, so nothing is acknowledged again
 // (restart the process; the file is consistent, SQLite's recovery decides what survived).
-// A round starts when eager work waits (anything not posted lazily), when the oldest lazy
+// Each round is one transaction (store calls inside it are savepoints); a round whose COMMIT
+// fails completes all of its work with that error. A round starts when eager work waits (anything not posted lazily), when the oldest lazy
 // item's delay is over, or at stop(); claims standing by for an enqueue run at the end of the
 // round that committed one for their carrier, inside that round's fsync.
 #include "queue/group_commit.hpp"
 
 #include "queue/completion_round.hpp"
+#include "queue/sqlite.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -23,7 +25,8 @@ namespace smsgw::queue {
 
 group_commit::group_commit(store s, group_commit_options opts)
     : store_(std::move(s)), max_batch_(opts.max_batch == 0 ? 1 : opts.max_batch),
-      pipelined_(opts.pipelined), sync_(std::move(opts.sync)) {
+      pipelined_(opts.pipelined), idle_writer_syncs_(opts.idle_writer_syncs),
+      sync_(std::move(opts.sync)) {
   if (pipelined_ && !sync_) {
     auto w = wal_sync::open(store_.database().path());
     if (w) {
@@ -93,11 +96,11 @@ bool group_commit::enqueue_batch_then(
 }
 
 bool group_commit::post_task(std::function<completion(store&)> task, bool needs_sync,
-                             clock::time_point due) {
+                             bool lazy) {
   item it;
   it.task = std::move(task);
   it.needs_sync = needs_sync;
-  it.due = due;
+  it.lazy = lazy;
   return post(std::move(it));
 }
 
@@ -106,14 +109,11 @@ bool group_commit::post(item it) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      if (it.due == clock::time_point{}) {
+      if (!it.lazy) {
         // Eager work already waiting: the writer was woken for it (or is running).
         wake = eager_waiting_++ == 0;
-      } else if (it.due < earliest_due_) {
-        // Lazy: the writer waits no longer than its delay (an earlier one already bounds it).
-        wake = eager_waiting_ == 0;
-        earliest_due_ = it.due;
       }
+      // Lazy work wakes nobody: it goes with the next round, or when kick() is called.
       waiting_.push_back(std::move(it));
       accepted = true;
     }
@@ -136,17 +136,18 @@ bool group_commit::withdraw(std::uint64_t id) {
   return true;
 }
 
-void group_commit::wait_for_round(std::unique_lock<std::mutex>& lock) {
-  for (;;) {
-    if (stopping_ || eager_waiting_ > 0) return;
-    if (waiting_.empty()) {
-      wake_.wait(lock);
-      continue;
-    }
-    // Only lazy work: it waits for company until the first one's delay is over.
-    if (clock::now() >= earliest_due_) return;
-    wake_.wait_until(lock, earliest_due_);
+void group_commit::kick() {
+  {
+    std::lock_guard lock(mutex_);
+    if (waiting_.empty() || eager_waiting_ > 0 || kicked_) return;  // nothing to hurry
+    kicked_ = true;
   }
+  wake_.notify_one();
+}
+
+void group_commit::wait_for_round(std::unique_lock<std::mutex>& lock) {
+  // Only lazy work waiting: it waits for company (eager work) or a kick().
+  wake_.wait(lock, [&] { return stopping_ || eager_waiting_ > 0 || (kicked_ && !waiting_.empty()); });
 }
 
 void group_commit::run_standing(std::vector<item>& batch) {
@@ -182,38 +183,81 @@ void group_commit::writer_loop() {
       }
       work.swap(waiting_);
       eager_waiting_ = 0;
-      earliest_due_ = clock::time_point::max();
+      kicked_ = false;
     }
     auto const commits_before = store_.commits();
-    std::vector<item> batch;
-    for (auto& it : work) {
-      if (!it.task) {  // an enqueue
-        batch.push_back(std::move(it));
-        if (batch.size() >= max_batch_) commit_enqueues(batch);
-      } else {
-        commit_enqueues(batch);  // keep order: earlier enqueues commit before the task runs
-        auto done = it.task(store_);
-        if (it.needs_sync) finish(std::move(done));
-        else unsynced.push_back(std::move(done));  // run_then_unsynced: nothing waits for the disk
-      }
-    }
-    run_standing(batch);  // the round's last enqueues, then the claims standing by for them
+    run_round(work, unsynced);
     work.clear();
-    hand_to_syncer();  // the round's durable work: one fsync covers all of it
     // Not pipelined: each COMMIT was durable when it returned (or synchronous=NORMAL: never
     // waited for), so the round's commits are as durable as they will be.
     bool const durable = !pipelined_ && store_.commits() != commits_before;
     // The completions that need no fsync (and, not pipelined, all of them) run together: what
-    // they post to another thread goes as one post (completion_round).
-    if (durable || !unsynced.empty() || !round_synced_.empty()) {
+    // they post to another thread goes as one post (completion_round). First: a round the
+    // writer syncs itself (below) must not hold them back.
+    if (durable || !unsynced.empty() || (!pipelined_ && !round_synced_.empty())) {
       completion_round round;
       if (durable) call_durable_hook();
-      for (auto& s : round_synced_) s.done(nullptr);  // not pipelined only
+      if (!pipelined_) {
+        for (auto& s : round_synced_) s.done(nullptr);
+        round_synced_.clear();
+      }
       for (auto& c : unsynced) c(nullptr);
     }
-    round_synced_.clear();
     unsynced.clear();
+    hand_to_syncer();  // the round's durable work: one fsync covers all of it
+    round_synced_.clear();
   }
+}
+
+void group_commit::run_round(std::vector<item>& work, std::vector<completion>& unsynced) {
+  // One transaction for the whole round: every store call inside is a savepoint of it (still
+  // all-or-nothing on its own), and the pages the round's work shares (a message enqueued,
+  // claimed and marked in it, the newest history page, index pages) go to the WAL once.
+  std::optional<sqlite::transaction> tx;
+  try {
+    tx.emplace(store_.database());
+  } catch (sqlite::error const&) {
+    // No write transaction now (a read-only file, a full disk): each piece of work on its
+    // own, as its store call decides (reads still answer; writes give their own error).
+  }
+  auto const first_synced = round_synced_.size(), first_unsynced = unsynced.size();
+  std::vector<item> batch;
+  bool enqueued = false;
+  for (auto& it : work) {
+    if (!it.task) {  // an enqueue
+      enqueued = true;
+      batch.push_back(std::move(it));
+      if (batch.size() >= max_batch_) commit_enqueues(batch);
+    } else {
+      commit_enqueues(batch);  // keep order: earlier enqueues commit before the task runs
+      auto done = it.task(store_);
+      if (it.needs_sync) finish(std::move(done));
+      else unsynced.push_back(std::move(done));  // run_then_unsynced: nothing waits for the disk
+    }
+  }
+  run_standing(batch);  // the round's last enqueues, then the claims standing by for them
+  if (!tx) return;
+  std::optional<error> failed;
+  try {
+    tx->commit();
+  } catch (sqlite::error const& e) {
+    failed = from_sqlite(e, "commit of the writer's round");
+  }
+  tx.reset();  // a failed COMMIT: rolled back here (unless SQLite already did)
+  if (failed) {
+    // Nothing of the round was kept, whatever its calls returned: every completion of it
+    // (a claim too: its messages are still queued) gets the error.
+    if (enqueued) enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
+    auto fail_with = [err = *failed](completion& c) {
+      c = [err, inner = std::move(c)](error const*) { inner(&err); };
+    };
+    for (auto i = first_synced; i < round_synced_.size(); ++i) fail_with(round_synced_[i].done);
+    for (auto i = first_unsynced; i < unsynced.size(); ++i) fail_with(unsynced[i]);
+    return;
+  }
+  // The round's commit is the one its durable work waits for.
+  for (auto i = first_synced; i < round_synced_.size(); ++i)
+    round_synced_[i].commits = store_.commits();
 }
 
 void group_commit::set_durable_hook(std::function<void()> hook) {
@@ -268,6 +312,23 @@ void group_commit::finish(completion c) {
 
 void group_commit::hand_to_syncer() {
   if (!pipelined_ || round_synced_.empty()) return;
+  if (idle_writer_syncs_) {
+    // Nothing else for the writer to do and the syncer idle: the writer syncs this round
+    // itself (no hand-off, no wake-up of another thread: a low rate's usual case). With work
+    // waiting, the syncer takes it so the next round overlaps the fsync.
+    std::unique_lock lock(mutex_);
+    bool const more_work = eager_waiting_ > 0 || stopping_;
+    lock.unlock();
+    std::unique_lock sync_lock(sync_mutex_);
+    if (!more_work && to_sync_.empty() && !syncing_) {
+      syncing_ = true;  // the syncer stays away (it only runs on what we hand it anyway)
+      sync_lock.unlock();
+      sync_and_complete(round_synced_);
+      sync_lock.lock();
+      syncing_ = false;
+      return;
+    }
+  }
   bool was_idle = false;
   {
     std::lock_guard lock(sync_mutex_);
@@ -311,29 +372,38 @@ void group_commit::syncer_loop() {
       sync_wake_.wait(lock, [&] { return writer_done_ || !to_sync_.empty(); });
       if (to_sync_.empty()) return;  // the writer is done and everything is completed
       work.swap(to_sync_);
+      syncing_ = true;
     }
-    // One fsync covers every commit made before it starts: the newest count recorded.
-    std::uint64_t const newest = work.back().commits;
-    bool durable = false;
-    if (!sync_failed_ && newest > synced_commits_) {
-      auto const started = std::chrono::steady_clock::now();
-      auto synced = sync_();
-      record_sync(std::chrono::steady_clock::now() - started, synced.has_value());
-      if (synced) {
-        synced_commits_ = newest;
-        durable = true;
-      } else {
-        sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
-                                             "acknowledged any more: " + synced.error().message};
-      }
-    }
+    sync_and_complete(work);
     {
-      completion_round round;  // what the hook and the completions post elsewhere: one post
-      if (durable) call_durable_hook();
-      for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
+      std::lock_guard lock(sync_mutex_);
+      syncing_ = false;
     }
-    work.clear();
   }
+}
+
+void group_commit::sync_and_complete(std::vector<synced_work>& work) {
+  // One fsync covers every commit made before it starts: the newest count recorded.
+  std::uint64_t const newest = work.back().commits;
+  bool durable = false;
+  if (!sync_failed_ && newest > synced_commits_) {
+    auto const started = std::chrono::steady_clock::now();
+    auto synced = sync_();
+    record_sync(std::chrono::steady_clock::now() - started, synced.has_value());
+    if (synced) {
+      synced_commits_ = newest;
+      durable = true;
+    } else {
+      sync_failed_ = error{errc::io_error, "sync of the queue's WAL failed, nothing is "
+                                           "acknowledged any more: " + synced.error().message};
+    }
+  }
+  {
+    completion_round round;  // what the hook and the completions post elsewhere: one post
+    if (durable) call_durable_hook();
+    for (auto& w : work) w.done(sync_failed_ ? &*sync_failed_ : nullptr);
+  }
+  work.clear();
 }
 
 }  // namespace smsgw::queue

@@ -62,6 +62,12 @@ struct group_commit_options {
   /// synchronous=FULL by default) and completions run on the writer thread.
   /// Falls back to false if the WAL cannot be opened for syncing (see pipelined()).
   bool pipelined = true;
+  /// Pipelined: when a round ends with no other work waiting and the syncer idle, the writer
+  /// fsyncs it itself and runs its completions (on the writer thread): at a low rate that
+  /// saves a hand-off to the syncer and its wake-up per round, and no commit could overlap
+  /// that fsync anyway. Work arriving meanwhile waits for it (at most one fsync). false: the
+  /// syncer always syncs (tests of the overlap).
+  bool idle_writer_syncs = true;
   /// Test seam: replaces the WAL fsync when pipelined. Empty = wal_sync of the store's file.
   std::function<result<void>()> sync;
 };
@@ -117,13 +123,18 @@ class group_commit {
   bool run_then_unsynced(F f, Then then);
 
   /// run_then() (needs_sync) or run_then_unsynced() for work nothing waits for urgently (a
-  /// submit result, a receipt whose deliver_sm_resp may wait a few milliseconds): the writer
-  /// starts its round only when other work arrives or `delay` has passed since it was posted,
-  /// so that at a low rate it shares the round, the fsync and the post back of the next
-  /// enqueue instead of paying for its own. Under load nothing waits (there is always other
-  /// work). Order is kept: it runs in its round in submission order. stop() runs it at once.
+  /// submit result, a receipt whose deliver_sm_resp may wait a few milliseconds): posting it
+  /// wakes nobody; it runs in the writer's next round, started by other (eager) work, by
+  /// kick(), or by stop(). At a low rate it so shares the round, the fsync and the post back
+  /// of the next enqueue instead of paying for its own; under load there is always other work.
+  /// The caller bounds the wait: it calls kick() when it has waited long enough (a timer on
+  /// its own thread: no thread is woken for the wait itself). Order is kept: it runs in its
+  /// round in submission order.
   template <class F, class Then>
-  bool run_then_lazy(F f, Then then, bool needs_sync, std::chrono::steady_clock::duration delay);
+  bool run_then_lazy(F f, Then then, bool needs_sync);
+
+  /// Starts a round for lazy work waiting (if any and none is about to start anyway).
+  void kick();
 
   /// A claim standing by for an enqueue: `f(store&)` runs on the writer thread in the round
   /// that next commits an enqueue (enqueue()/enqueue_then(), not a batch) accepted for
@@ -167,7 +178,7 @@ class group_commit {
     enqueue_done done;                       // enqueue: its completion
     std::function<completion(store&)> task;  // or else: a posted operation and its completion
     bool needs_sync = true;                  // false: completed without waiting for an fsync
-    clock::time_point due{};                 // lazy: the round starts by then; {} = eager
+    bool lazy = false;                       // run_then_lazy: wakes nobody
   };
   struct standing_task {
     std::uint64_t id;
@@ -176,16 +187,18 @@ class group_commit {
   };
   bool post(item it);
   bool post_task(std::function<completion(store&)> task, bool needs_sync = true,
-                 clock::time_point due = {});
+                 bool lazy = false);
   template <class F, class Then>
   static std::function<completion(store&)> make_task(F f, Then then);
   template <class F, class Then>
   bool run_then(F f, Then then, bool needs_sync);
-  /// Writer thread, `mutex_` held: waits until a round should start (eager work, a lazy
-  /// item's delay over, or stop()).
+  /// Writer thread, `mutex_` held: waits until a round should start (eager work, kick(),
+  /// or stop()).
   void wait_for_round(std::unique_lock<std::mutex>& lock);
   /// At the round's end: the standing claims of the carriers whose enqueues it committed.
   void run_standing(std::vector<item>& batch);
+  /// One round's work in ONE transaction (each store call a savepoint of it).
+  void run_round(std::vector<item>& work, std::vector<completion>& unsynced);
   void writer_loop();
   void commit_enqueues(std::vector<item>& batch);
   /// After durable work on the writer: kept until the round ends (round_synced_).
@@ -199,6 +212,7 @@ class group_commit {
   store store_;
   std::size_t max_batch_;
   bool pipelined_;
+  bool idle_writer_syncs_;
   std::optional<wal_sync> wal_;
   std::function<result<void>()> sync_;
 
@@ -207,7 +221,7 @@ class group_commit {
   std::vector<item> waiting_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
   std::size_t eager_waiting_ = 0;  // guarded by mutex_: items of waiting_ that are not lazy
-  clock::time_point earliest_due_ = clock::time_point::max();  // guarded: lazy items' first
+  bool kicked_ = false;            // guarded by mutex_: kick() asked for a round
   std::vector<standing_task> standing_;  // guarded by mutex_
   std::uint64_t next_standing_id_ = 1;   // guarded by mutex_
   std::vector<std::string> round_carriers_;  // writer only: carriers this round enqueued for
@@ -220,9 +234,15 @@ class group_commit {
   std::condition_variable sync_wake_;
   std::vector<synced_work> to_sync_;   // guarded by sync_mutex_
   bool writer_done_ = false;           // guarded by sync_mutex_
-  std::uint64_t synced_commits_ = 0;   // syncer thread only
-  std::optional<error> sync_failed_;   // syncer thread only: once set, every completion fails
+  bool syncing_ = false;               // guarded by sync_mutex_: sync_and_complete() running
+  // Used by whoever runs sync_and_complete() (syncing_ makes that one thread at a time).
+  std::uint64_t synced_commits_ = 0;
+  std::optional<error> sync_failed_;   // once set, every completion fails
   std::vector<synced_work> round_synced_;  // writer thread only: this round's durable work
+  /// One fsync for `work` (unless already covered), then its completions, in one
+  /// completion_round; empties `work`. The syncer's, or the writer's for a round it syncs
+  /// itself.
+  void sync_and_complete(std::vector<synced_work>& work);
 
   // commit_stats, written by the writer (commit failures) and the syncer (fsyncs).
   std::array<std::atomic<std::uint64_t>, commit_stats::sync_bucket_bounds.size() + 1> sync_buckets_{};
@@ -276,8 +296,8 @@ bool group_commit::run_then(F f, Then then, bool needs_sync) {
 }
 
 template <class F, class Then>
-bool group_commit::run_then_lazy(F f, Then then, bool needs_sync, clock::duration delay) {
-  return post_task(make_task(std::move(f), std::move(then)), needs_sync, clock::now() + delay);
+bool group_commit::run_then_lazy(F f, Then then, bool needs_sync) {
+  return post_task(make_task(std::move(f), std::move(then)), needs_sync, true);
 }
 
 template <class F, class Then>

@@ -463,6 +463,9 @@ peak_state const& dispatcher::schedule_for(std::string const& carrier) {
       spdlog::info("carrier {}: peak window over: cap {:.2f} segments/s, every class", carrier, st.cap);
     }
     if (cap_listener_) cap_listener_(carrier, st.cap);
+    // A claim standing by took the old rules' classes: withdrawn now, not when its source
+    // next runs (it claims again under the new rules).
+    if (auto s = sources_.find(carrier); s != sources_.end()) s->second->withdraw_standing();
     notify(carrier);  // held-back classes may go now
   }
   it->second = peak_entry{st, now};

@@ -93,6 +93,7 @@ bool dispatcher::apply_suspension(std::string const& carrier, bool suspend) {
   bool const was_up = is_up(carrier);
   if (suspend) {
     if (!suspended_.insert(carrier).second) return true;  // already
+    sources_.at(carrier)->withdraw_standing();  // it claims nothing while suspended
     down_since_.try_emplace(carrier, now);
     fail_over_buffered(carrier, true);  // at once: no failover_after wait for an operator
     requeue_buffered_non_otp(carrier);

@@ -9,7 +9,6 @@
 // durable) reach the network thread in one post, so one wake-up (detail::post_from_queue).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -85,12 +84,12 @@ void post_from_queue(Executor const& tracked, std::function<void()> fn) {
 /// coroutine must never wait for an answer that cannot come.
 /// `durable` = false: the callback does not wait for the fsync (run_then_unsynced), for work
 /// whose loss in a crash is harmless (a claim).
-/// `lazy` > 0: the work may wait that long for other work to share its writer round and fsync
-/// (group_commit::run_then_lazy), for answers nothing waits for urgently.
+/// `lazy`: the work waits for other work to share its writer round and fsync, or for the
+/// caller's group_commit::kick() (group_commit::run_then_lazy), for answers nothing waits for
+/// urgently.
 template <class F, class Callback>
 void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, Callback callback,
-                bool durable = true,
-                std::chrono::steady_clock::duration lazy = std::chrono::steady_clock::duration::zero()) {
+                bool durable = true, bool lazy = false) {
   using R = std::invoke_result_t<F&, queue::store&>;
   auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
   auto cb = std::make_shared<Callback>(std::move(callback));
@@ -99,7 +98,7 @@ void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, C
     detail::post_from_queue(tracked, [cb, value] { (*cb)(std::move(*value)); });
   };
   bool const accepted =
-      lazy > lazy.zero() ? gc.run_then_lazy(std::move(f), std::move(deliver), durable, lazy)
+      lazy      ? gc.run_then_lazy(std::move(f), std::move(deliver), durable)
       : durable          ? gc.run_then(std::move(f), std::move(deliver))
                          : gc.run_then_unsynced(std::move(f), std::move(deliver));
   if (!accepted) {

@@ -123,7 +123,7 @@ transition_batcher::transition_batcher(queue::group_commit& gc, asio::any_io_exe
                                        std::chrono::milliseconds writer_linger)
     : gc_(gc), executor_(ex), max_batch_(std::max<std::size_t>(max_batch, 1)),
       submit_linger_(submit_linger), writer_linger_(writer_linger), linger_timer_(ex),
-      retry_timer_(ex) {}
+      retry_timer_(ex), kick_timer_(ex) {}
 
 void transition_batcher::submitted(queue::submission sub, std::function<void(submit_answer)> done) {
   push(pending_submit{std::move(sub), std::move(done)});
@@ -165,6 +165,7 @@ void transition_batcher::flush_now() {
 
 asio::awaitable<void> transition_batcher::drained() {
   if (lingering_) flush_now();  // a graceful stop does not wait out the linger
+  if (busy_ && !retrying_) gc_.kick();  // nor a lazy flush's wait for company
   if (retrying_) {
     // Nor a retry's pause: one more try now; if it fails too, its error is the answer.
     retrying_ = false;
@@ -215,10 +216,20 @@ void transition_batcher::flush() {
   // for nothing (issue #15). Only a held receipt applied by mark_submitted makes a message
   // final with a DLR line to write: that flush is answered after an fsync (durable_then).
   bool const durable = !b->rcpts.empty();
+  // At a low rate the flush waits in the writer for an enqueue's round (one fsync and one
+  // post for both); the timer bounds that wait. A graceful stop does not wait.
+  bool const lazy = writer_linger_.count() > 0 && drain_waiters_.empty();
+  if (lazy) {
+    kick_timer_.expires_after(writer_linger_);
+    kick_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) gc_.kick();  // cancelled: the flush came back first (or the batcher is gone)
+    });
+  }
   queue_post(
       gc_, executor_,
       [b](queue::store& s) -> queue::result<answers> { return commit(s, b->subs, b->rcpts); },
-      [this, b, durable](queue::result<answers> r) {
+      [this, b, durable, lazy](queue::result<answers> r) {
+        if (lazy) kick_timer_.cancel();
         if (!durable && r && std::any_of(r->submits.begin(), r->submits.end(), [](auto const& a) {
               return a && a->st != queue::state::submitted;
             })) {
@@ -227,7 +238,7 @@ void transition_batcher::flush() {
         }
         settle(*b, std::move(r));
       },
-      durable, drain_waiters_.empty() ? writer_linger_ : std::chrono::milliseconds(0));
+      durable, lazy);
 }
 
 void transition_batcher::durable_then(std::shared_ptr<batch> b, queue::result<answers> r) {

@@ -83,8 +83,9 @@ class transition_batcher {
   /// submit result (see flush()). 0: flushed at once.
   /// `writer_linger` > 0: a flush is handed to the writer as lazy work
   /// (group_commit::run_then_lazy): it waits up to that long for other work (an enqueue) to
-  /// share the writer's round and fsync, so that at a low rate a receipt costs no fsync and
-  /// no wake-ups of its own; its deliver_sm_resp waits that long at most. 0: at once.
+  /// share the writer's round and fsync, then a timer here kicks the writer
+  /// (group_commit::kick), so that at a low rate a receipt costs no fsync and no wake-ups of
+  /// its own; its deliver_sm_resp waits that long at most. 0: at once.
   transition_batcher(queue::group_commit& gc, boost::asio::any_io_executor ex,
                      std::size_t max_batch = 1000,
                      std::chrono::milliseconds submit_linger = std::chrono::milliseconds(0),
@@ -142,6 +143,7 @@ class transition_batcher {
   bool busy_ = false;  // a flush is with the writer; its completion starts the next
   bool lingering_ = false;  // submit results wait for linger_timer_ (not busy_)
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer kick_timer_;  // a lazy flush waited writer_linger_: kick the writer
   std::chrono::milliseconds next_retry_pause_ = retry_pause;
   bool retrying_ = false;  // busy_ too: failed submit results wait for retry_timer_
   std::vector<std::function<void()>> drain_waiters_;

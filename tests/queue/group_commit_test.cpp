@@ -4,7 +4,7 @@
 // enqueue_then(), the callback form: enqueues waiting together (either form) share one
 // transaction; refused after stop() without calling back. The completions of one round run in
 // one completion_round, and the round's durable work waits for one fsync. Lazy work waits for
-// the next eager work and shares its round; a claim standing by for an enqueue runs in the
+// the next eager work (or a kick) and shares its round; a claim standing by for an enqueue runs in the
 // round that commits one for its carrier, inside that round's fsync.
 #include "queue/group_commit.hpp"
 #include "queue/completion_round.hpp"
@@ -225,7 +225,7 @@ TEST_CASE("lazy work waits for the next eager work and shares its round and fsyn
   std::vector<completion_round const*> rounds;  // where their completions ran
   std::promise<void> lazy_done;
   auto const syncs_before = q.stats().syncs;
-  // A delay no test waits out: only other work (or stop) starts its round.
+  // Nobody kicks: only other work (or stop) starts its round.
   REQUIRE(q.run_then_lazy(
       [&](store& s) -> result<int> {
         { std::lock_guard lock(m); ran.push_back("lazy"); }
@@ -239,7 +239,7 @@ TEST_CASE("lazy work waits for the next eager work and shares its round and fsyn
         rounds.push_back(completion_round::current());
         lazy_done.set_value();
       },
-      true, std::chrono::hours(1)));
+      true));
   // An eager writer would have run it by now (it is not timed: a slow machine could only make
   // this pass without laziness, never fail with it).
   std::this_thread::sleep_for(50ms);
@@ -265,25 +265,26 @@ TEST_CASE("lazy work waits for the next eager work and shares its round and fsyn
   CHECK(q.stats().syncs - syncs_before == 1);       // one fsync for both commits
 }
 
-TEST_CASE("lazy work runs without company once its delay is over, and at stop() at once") {
+TEST_CASE("lazy work runs at kick() without company, and at stop() at once") {
   temp_dir dir;
-  std::promise<void> short_done;
-  bool long_ran = false;
+  std::promise<void> kicked_done;
+  bool at_stop_ran = false;
   {
     group_commit q(open_store(dir.file()));
+    q.kick();  // nothing waiting: nothing happens
     REQUIRE(q.run_then_lazy([](store&) { return result<int>(1); },
                             [&](result<int> r) {
                               CHECK(r.has_value());
-                              short_done.set_value();
+                              kicked_done.set_value();
                             },
-                            false, 5ms));
-    short_done.get_future().get();  // no other work came: its delay started the round
+                            false));
+    q.kick();
+    kicked_done.get_future().get();  // no other work came: the kick started the round
     REQUIRE(q.run_then_lazy([](store&) { return result<int>(2); },
-                            [&](result<int> r) { long_ran = r.has_value(); }, true,
-                            std::chrono::hours(1)));
-    q.stop();  // does not wait out the hour
+                            [&](result<int> r) { at_stop_ran = r.has_value(); }, true));
+    q.stop();  // runs it without a kick
   }
-  CHECK(long_ran);
+  CHECK(at_stop_ran);
 }
 
 TEST_CASE("a claim standing by for an enqueue runs in the round that commits one for its carrier") {

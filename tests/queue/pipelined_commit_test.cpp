@@ -31,7 +31,8 @@ TEST_CASE("pipelined: a commit is on file before its fsync, acknowledged only af
   temp_dir dir;
   auto s = open_store(dir.file());
   held_wal_sync sync(dir.file());
-  group_commit q(std::move(s), {.sync = sync.fn()});
+  // The syncer syncs every round: the writer goes on while it is held.
+  group_commit q(std::move(s), {.idle_writer_syncs = false, .sync = sync.fn()});
   REQUIRE(q.pipelined());
   CHECK(q.run([](store& st) { return st.database().query_int("PRAGMA synchronous"); }).get() ==
         1);  // NORMAL: the syncer does the fsync
@@ -63,7 +64,7 @@ TEST_CASE("pipelined: enqueue_then calls back only after the fsync, on the synce
   temp_dir dir;
   auto s = open_store(dir.file());
   held_wal_sync sync(dir.file());
-  group_commit q(std::move(s), {.sync = sync.fn()});
+  group_commit q(std::move(s), {.idle_writer_syncs = false, .sync = sync.fn()});
   REQUIRE(q.pipelined());
   sync.hold();
   std::promise<std::pair<result<enqueue_outcome>, std::thread::id>> answered;
@@ -83,6 +84,32 @@ TEST_CASE("pipelined: enqueue_then calls back only after the fsync, on the synce
   CHECK(thread != std::this_thread::get_id());
   // The writer thread is not the one that called back: a task run there reports its id.
   CHECK(q.run([](store&) { return std::this_thread::get_id(); }).get() != thread);
+}
+
+TEST_CASE("pipelined: an idle writer fsyncs its round itself, and completes it only after") {
+  temp_dir dir;
+  auto s = open_store(dir.file());
+  held_wal_sync sync(dir.file());
+  group_commit q(std::move(s), {.sync = sync.fn()});  // idle_writer_syncs: the default
+  REQUIRE(q.pipelined());
+  auto const writer = q.run([](store&) { return std::this_thread::get_id(); }).get();
+  sync.hold();
+  std::promise<std::pair<result<enqueue_outcome>, std::thread::id>> answered;
+  REQUIRE(q.enqueue_then(otp("6281111111111", ""), [&](result<enqueue_outcome> r) {
+    answered.set_value({std::move(r), std::this_thread::get_id()});
+  }));
+  auto a = answered.get_future();
+  // Committed, not answered while the fsync is held.
+  for (int i = 0; i < 500 && stored_messages(dir.file()) == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(stored_messages(dir.file()) == 1);
+  CHECK(a.wait_for(100ms) == std::future_status::timeout);
+  int const calls = sync.calls;
+  sync.release();
+  REQUIRE(a.wait_for(30s) == std::future_status::ready);
+  auto [r, thread] = a.get();
+  REQUIRE(r.has_value());
+  CHECK(thread == writer);  // nothing else waited: no hand-off to the syncer
+  CHECK(sync.calls == calls + 1);  // the one held fsync (counted when it returns) covered it
 }
 
 TEST_CASE("pipelined: work that commits nothing completes without an fsync") {

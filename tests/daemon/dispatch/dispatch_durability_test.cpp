@@ -4,6 +4,7 @@
 // through a connection of its own, and the carrier is a real simulator on 127.0.0.1. A link
 // that can write at once gets its OTP claimed and marked in one commit (claim_for_sending),
 // written only after that commit's fsync; a source backing up another carrier claims unmarked.
+// A claim standing by for an enqueue commits with it and is written only after their fsync.
 #include <catch2/catch.hpp>
 
 
@@ -35,20 +36,34 @@ TEST_CASE("a claimed OTP is written to the SMSC only after its claim is on disk"
   w.start();
   REQUIRE(w.gc().pipelined());
 
-  auto id = w.enqueue(otp_request(number(1), "telkomsel"));  // acknowledged: on disk
+  // The bound link waits with a claim standing by: the enqueue's round commits the OTP and
+  // claims it (another connection sees it in flight, never queued) ...
   gate.hold();
-  // The dispatcher claims it (the claim is committed: another connection sees it in flight) ...
+  auto accepted = w.gc().enqueue(otp_request(number(1), "telkomsel"));
+  queue::message_id id = 0;
   REQUIRE(w.wait_until([&] {
-    return state_on_file(w.db_path, id) != static_cast<std::int64_t>(queue::state::queued);
+    auto db = sqlite::database::open(w.db_path);
+    id = db.query_int("SELECT coalesce(max(id), 0) FROM messages");
+    return id != 0;
   }, 10s));
-  // ... but writes no submit_sm while the fsync that covers the claim has not returned.
+  CHECK(state_on_file(w.db_path, id) == static_cast<std::int64_t>(queue::state::in_flight));
+  // ... but neither the 202 nor the submit_sm comes while the fsync covering both is held.
   run_for(w.io, 300ms);
   CHECK(w.submits_to("telkomsel", number(1)).empty());
+  CHECK(accepted.wait_for(0s) == std::future_status::timeout);
   CHECK(state_on_file(w.db_path, id) == static_cast<std::int64_t>(queue::state::in_flight));
 
   gate.release();
+  auto out = accepted.get();
+  REQUIRE(out.has_value());
+  CHECK(out->id == id);
   REQUIRE(w.wait_state(id, queue::state::delivered));
   CHECK(w.submits_to("telkomsel", number(1)).size() == 1);
+  // Claimed in the enqueue's round, with its sending mark: no separate mark followed.
+  auto h = w.history(id);
+  REQUIRE(h.size() >= 2);
+  CHECK(h[1].to == queue::state::in_flight);
+  CHECK(h[1].detail == "claimed for sending");
 }
 
 TEST_CASE("a link with window room and tokens claims an OTP with its sending mark in one commit, on disk before the write") {
@@ -61,8 +76,13 @@ TEST_CASE("a link with window room and tokens claims an OTP with its sending mar
   w.start();
   REQUIRE(w.gc().pipelined());
 
-  auto id = w.enqueue(otp_request(number(2), "telkomsel"));  // acknowledged: on disk
+  // Stored by a plain writer task (no enqueue a standing claim would ride on), acknowledged
+  // on disk; then the source is told, as after a retry's not_before or a poll.
+  auto stored = w.on_queue([](queue::store& s) { return s.enqueue(otp_request(number(2), "telkomsel")); });
+  REQUIRE(stored.has_value());
+  auto const id = stored->id;
   gate.hold();
+  w.disp().notify("telkomsel");
   // The link is bound with an empty window and a full bucket: the claim itself carries the
   // sending mark (committed: another connection sees sending_at already) ...
   REQUIRE(w.wait_until([&] {
