@@ -2,6 +2,7 @@
 // sqlite::error with the extended code, errno and message; nothing is swallowed. Destructors
 // never throw: a failed ROLLBACK in ~transaction is left to SQLite (it rolls back on close).
 #include "queue/sqlite.hpp"
+#include "queue/wal_write_vfs.hpp"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -59,7 +60,8 @@ database database::open(std::string const& path, open_options const& opts) {
   int flags = SQLITE_OPEN_NOMUTEX;  // one thread per connection (sqlite.hpp)
   flags |= opts.read_only ? SQLITE_OPEN_READONLY
                           : (SQLITE_OPEN_READWRITE | (opts.create ? SQLITE_OPEN_CREATE : 0));
-  int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags, nullptr);
+  // Each WAL frame in one write (queue/wal_write_vfs.hpp).
+  int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags, wal_write_vfs_name());
   if (rc != SQLITE_OK) {
     if (db.db_ == nullptr) throw error(rc, 0, fmt::format("open {}: {}", path, sqlite3_errstr(rc)));
     db.fail(rc, "open");
