@@ -147,6 +147,21 @@ struct receipt_result {
   bool earlier_attempt_kept = false;
 };
 
+/// A submit result as mark_submitted_batch() recorded it: the message as stored after it, and
+/// if a receipt held for it (it overtook the submit_sm_resp) was applied by it, that receipt's
+/// detail ("stat:X err:Y"): the message is then final, or queued again by the retry policy.
+/// '' = none, the usual case.
+struct submitted_message : message {
+  std::string held_receipt;
+};
+
+/// A receipt as apply_receipts() recorded it: what it did, and the matched message as stored
+/// right after it (nullopt when no message matched, and for a duplicate: it changed nothing).
+struct recorded_receipt {
+  receipt_result res;
+  std::optional<message> msg;
+};
+
 /// Milliseconds since the epoch, the stored form of a time.
 inline std::int64_t to_ms(time_point t) noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

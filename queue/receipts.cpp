@@ -104,15 +104,16 @@ void store::impl::settle_unanswered(row& r, std::string_view carrier, std::strin
 
 // The common receipt in one statement: the newest message with the id, if it is submitted
 // and no receipt with this outcome was recorded for the id before (a row in `receipts`).
-// Its history row, under the key ?7, then names the message (event_message).
+// It returns the message as stored after (k_final_message_columns, put in when it is
+// prepared: the state it sets is final, so its text is erased by a trigger): its id for the
+// result, the rest for the daemon's DLR line (see claim.cpp's k_submit_row).
 constexpr std::string_view k_receipt_fast = sql_text<
     "UPDATE OR FAIL messages SET state = ?4, updated_at = ?5, detail = ?6, "
     "history_len = history_len + 1, last_event = ?7 "
     "WHERE id = (SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
     "ORDER BY id DESC LIMIT 1) AND state = {state::submitted} AND NOT EXISTS (SELECT 1 "
     "FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 AND outcome = ?3 "
-    "AND status <> {receipt_status::duplicate})">;
-constexpr std::string_view k_event_message = "SELECT message_id FROM events WHERE id = ?1";
+    "AND status <> {receipt_status::duplicate}) RETURNING {}">;
 // Both lookups of a receipt in one statement: the same receipt recorded before (NULL: no;
 // 0: yes, not matched to a message; else its message id), and the newest message with the
 // id times 2, plus 1 if it was already made final (state ?4) by a receipt (one index probe):
@@ -136,7 +137,8 @@ constexpr std::string_view k_insert_receipt =
 receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                               receipt_outcome outcome, std::string_view detail,
                                               std::int64_t now_ms, std::string_view recipient,
-                                              std::optional<receipt_submit_date> const& submit_date) {
+                                              std::optional<receipt_submit_date> const& submit_date,
+                                              std::optional<message>* stored) {
   if (carrier.empty() || smsc_id.empty())
     fail(errc::invalid_argument, "receipt without carrier or smsc_message_id");
   receipt_result res;
@@ -157,6 +159,8 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     }
     insert_receipt.run();
     res.status = status;
+    // An applied one on the general path (rare): its message read as it is now.
+    if (stored && status == receipt_status::applied && res.id) *stored = read(*res.id);
     return res;
   };
 
@@ -170,18 +174,19 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
   if (to == state::delivered || !opts.retry) {
     auto const event_id = next_event_ids();
     auto& receipt_fast = sql_receipts.receipt_fast;
-    auto& event_message = sql_receipts.event_message;
-    // Strings that outlive the run: bound without a copy.
+    // Strings that outlive the step: bound without a copy.
     receipt_fast.bind_unowned(1, carrier).bind_unowned(2, smsc_id);
     receipt_fast.bind(3, static_cast<std::int64_t>(outcome));
     receipt_fast.bind(4, static_cast<std::int64_t>(to)).bind(5, now_ms);
     receipt_fast.bind_unowned(6, receipt_detail);
-    receipt_fast.bind(7, event_id).run();
-    if (db.changes() == 1) {
-      bool const found_event = event_message.bind(1, event_id).step();
-      res.id = event_message.column_int64(0);
-      event_message.reset();
-      if (!found_event) fail(errc::internal, "receipt applied without its history row");
+    receipt_fast.bind(7, event_id);
+    bool const applied = receipt_fast.step();  // the UPDATE is done once its row is out
+    if (applied) {
+      res.id = receipt_fast.column_int64(0);
+      if (stored) *stored = read_message(receipt_fast);
+    }
+    receipt_fast.reset();
+    if (applied) {
       res.st = to;
       res.status = receipt_status::applied;
       return res;
@@ -316,8 +321,8 @@ constexpr std::string_view k_pending_for_id = sql_text<
 constexpr std::string_view k_resolve_receipt =
     "UPDATE receipts SET status = ?2, message_id = ?3, resolved_at = ?4 WHERE id = ?1";
 
-void store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
-                                      std::int64_t now_ms) {
+std::optional<std::string> store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
+                                             std::int64_t now_ms) {
   auto& pending_for_id = sql_receipts.pending_for_id;
   pending_for_id.bind(1, id).bind(2, smsc_id);
   std::vector<std::tuple<std::int64_t, receipt_outcome, std::string>> held;
@@ -327,11 +332,13 @@ void store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
                       pending_for_id.column_string(2));
   }
   pending_for_id.reset();
-  if (held.empty()) return;
+  if (held.empty()) return {};
+  std::optional<std::string> settled_by;
   row r = load(id);
   for (auto const& [receipt_id, outcome, detail] : held) {
     bool first = r.st == state::submitted;
     if (first) {
+      settled_by = detail;
       constexpr std::string_view prefix = "receipt (held until submit_sm_resp)";
       if (outcome == receipt_outcome::delivered) {
         r.detail = fmt::format("{}: {}", prefix, detail);
@@ -345,6 +352,7 @@ void store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
                                                  : receipt_status::duplicate))
         .bind(3, id).bind(4, now_ms).run();
   }
+  return settled_by;
 }
 
 result<receipt_result> store::apply_receipt(std::string_view carrier,
@@ -369,15 +377,16 @@ result<receipt_result> store::apply_receipt(receipt const& r, time_point now) {
   });
 }
 
-result<std::vector<receipt_result>> store::apply_receipts(std::span<receipt const> receipts,
-                                                          time_point now) {
+result<std::vector<recorded_receipt>> store::apply_receipts(std::span<receipt const> receipts,
+                                                            time_point now) {
   return guarded("apply_receipts", [&] {
-    std::vector<receipt_result> out;
+    std::vector<recorded_receipt> out;
     out.reserve(receipts.size());
     sqlite::transaction tx(impl_->db);
     for (auto const& r : receipts) {
-      out.push_back(impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
-                                             to_ms(now), r.recipient, r.submit_date));
+      auto& rec = out.emplace_back();
+      rec.res = impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
+                                         to_ms(now), r.recipient, r.submit_date, &rec.msg);
     }
     tx.commit();
     return out;
@@ -464,7 +473,7 @@ result<std::vector<held_receipt_resolution>> store::resolve_held_receipts(time_p
 }
 
 receipt_statements::receipt_statements(sqlite::database& db)
-    : receipt_fast(db, k_receipt_fast), event_message(db, k_event_message),
+    : receipt_fast(db, fmt::format(k_receipt_fast, k_final_message_columns)),
       lookup_receipt(db, k_lookup_receipt), any_sending(db, k_any_sending),
       insert_receipt(db, k_insert_receipt), any_held(db, k_any_held),
       pending_for_id(db, k_pending_for_id), resolve_receipt(db, k_resolve_receipt),
