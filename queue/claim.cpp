@@ -180,15 +180,13 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
 // Detail of the submitted transition from in_flight (from outcome_unknown it says "late").
 constexpr std::string_view k_submitted_detail = "submit_sm_resp OK";
 
-// RETURNING: the message as stored after, which the daemon's writer needs for every submit
-// result (its answer: a held receipt may have made it final). RETURNING materialises its row
-// in an ephemeral b-tree (callgrind: dearer than the update itself when nothing wants the row);
-// here it replaces a read of the row by primary key after the commit (docs/performance.md,
-// "Fewer reads on the writer").
+// Plain UPDATEs without RETURNING for one row: RETURNING materialises its rows in an
+// ephemeral b-tree, which cost more per call than the update itself (callgrind), and more than
+// reading the row again by its key (docs/performance.md, "Fewer reads on the writer").
 // No SQL function in an UPDATE that changes `state`: with the history trigger it writes two
 // b-trees, and a function call makes SQLite open a statement journal for it (every page it
 // touches copied once more: nullif() here cost 13%, docs/queue.md). CASE does it inline.
-// k_submitted_detail and k_message_columns are put in when it is prepared (claim_statements).
+// k_submitted_detail is put in when it is prepared (claim_statements).
 constexpr std::string_view k_submit_row = sql_text<
     "UPDATE OR FAIL messages SET state = {state::submitted}, updated_at = ?2, route = ?3, "
     "smsc_message_id = ?4, "
@@ -196,7 +194,7 @@ constexpr std::string_view k_submit_row = sql_text<
     "detail = CASE state WHEN {state::in_flight} THEN '{}' ELSE 'submit_sm_resp OK (late: was "
     "outcome_unknown)' END, history_len = history_len + 1, last_event = ?6, "
     "receipt_due_at = CASE WHEN ?7 IS NULL OR ?7 > expires_at THEN expires_at ELSE ?7 END "
-    "WHERE id = ?1 AND state IN ({state::in_flight}, {state::outcome_unknown}) RETURNING {}">;
+    "WHERE id = ?1 AND state IN ({state::in_flight}, {state::outcome_unknown})">;
 
 void store::impl::mark_submitted_one(message_id id, std::string_view route,
                                      std::string_view smsc_id, std::string_view via_carrier,
@@ -204,30 +202,29 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
                                      std::optional<std::int64_t> receipt_due,
                                      submitted_message* stored) {
   if (smsc_id.empty()) fail(errc::invalid_argument, "empty smsc_message_id");
-  // One UPDATE when the state allows it (the trigger records the event); it returns the row
-  // as stored after. load() only to explain a refusal.
-  // The caller's strings outlive the step: bound without a copy.
+  // One UPDATE when the state allows it (the trigger records the event); load() only to
+  // explain a refusal.
+  // The caller's strings outlive the run: bound without a copy.
   auto& submit_row = sql_claim.submit_row;
   submit_row.bind(1, id).bind(2, now_ms).bind_unowned(3, route).bind_unowned(4, smsc_id);
   submit_row.bind_unowned(5, via_carrier);
   submit_row.bind(6, next_event_ids());
   if (receipt_due) submit_row.bind(7, *receipt_due); else submit_row.bind_null(7);
-  bool const updated = submit_row.step();  // the UPDATE is done once its first row is out
-  if (updated && stored) static_cast<message&>(*stored) = read_message(submit_row);
-  submit_row.reset();
-  if (!updated) {
+  submit_row.run();
+  if (db.changes() != 1) {
     row r = load(id);
     fail(errc::invalid_state, fmt::format("message {} is {}, cannot become submitted", id,
                                           to_string(r.st)));
   }
+  if (stored) *stored = submitted_message{};  // just submitted: nothing to read
   // A receipt that overtook this submit_sm_resp was held: applied now (queue/receipts.cpp).
   // It changed the message (final, or queued again): read as it is now (rare).
   if (!check_held) return;
   auto held = apply_held_receipts(id, smsc_id, now_ms);
   if (!held || !stored) return;
-  auto now_stored = read(id);
-  if (!now_stored) fail(errc::internal, fmt::format("message {} gone after its receipt", id));
-  static_cast<message&>(*stored) = std::move(*now_stored);
+  stored->settled = read(id);
+  if (!stored->settled) fail(errc::internal, fmt::format("message {} gone after its receipt", id));
+  stored->st = stored->settled->st;
   stored->held_receipt = std::move(*held);
 }
 
@@ -374,6 +371,6 @@ claim_statements::claim_statements(sqlite::database& db)
     : claim_select(db, fmt::format(k_claim_select, k_message_columns)),
       claim_due(db, k_claim_due), set_sending_all(db, k_set_sending_all),
       set_sending(db, k_set_sending),
-      submit_row(db, fmt::format(k_submit_row, k_submitted_detail, k_message_columns)) {}
+      submit_row(db, fmt::format(k_submit_row, k_submitted_detail)) {}
 
 }  // namespace smsgw::queue

@@ -147,12 +147,14 @@ struct receipt_result {
   bool earlier_attempt_kept = false;
 };
 
-/// A submit result as mark_submitted_batch() recorded it: the message as stored after it, and
-/// if a receipt held for it (it overtook the submit_sm_resp) was applied by it, that receipt's
-/// detail ("stat:X err:Y"): the message is then final, or queued again by the retry policy.
-/// '' = none, the usual case.
-struct submitted_message : message {
-  std::string held_receipt;
+/// A submit result as mark_submitted_batch() recorded it. Usually the message just became
+/// submitted and nothing more is read (the caller has the rest). If a receipt held for it (it
+/// overtook the submit_sm_resp) was applied by it, the message as stored after (final, or
+/// queued again by the retry policy) and that receipt's detail ("stat:X err:Y").
+struct submitted_message {
+  state st = state::submitted;     ///< the message's state after: submitted unless `settled`
+  std::optional<message> settled;  ///< as stored after the held receipt applied to it
+  std::string held_receipt;        ///< that receipt's detail; '' = none, the usual case
 };
 
 /// A receipt as apply_receipts() recorded it: what it did, and the matched message as stored

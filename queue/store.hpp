@@ -276,8 +276,8 @@ class store {
   /// (BEGIN or COMMIT; nothing of it was kept, whatever the calls inside returned).
   result<void> in_one_transaction(std::function<void()> const& work);
   /// The same for many in one transaction; inner errors per submission. Each recorded one
-  /// comes with the message as stored after it (read by the UPDATE itself, RETURNING; read
-  /// again only when a held receipt was applied to it, which is rare).
+  /// comes with its state after: submitted, or what a held receipt applied to it made it, with
+  /// the message as stored then (read only in that rare case).
   result<std::vector<result<submitted_message>>> mark_submitted_batch(
       std::span<submission const> subs, time_point now);
   /// Permanent refusal by the SMSC: in_flight -> rejected (final).

@@ -63,14 +63,6 @@ inline constexpr std::string_view k_message_columns =
     "created_at, expires_at, not_before, updated_at, attempts, sending_at, smsc_message_id, "
     "detail, via_carrier, filtered_routes, silent_routes";
 
-/// k_message_columns as the RETURNING of an UPDATE that makes a message final: its text as
-/// the trigger messages_erase_final_text (schema step 10) leaves it, which RETURNING does not
-/// see (it shows the row as the UPDATE itself wrote it).
-inline constexpr std::string_view k_final_message_columns =
-    "id, recipient, sender, '', priority, purpose, idempotency_key, carrier, route, state, "
-    "created_at, expires_at, not_before, updated_at, attempts, sending_at, smsc_message_id, "
-    "detail, via_carrier, filtered_routes, silent_routes";
-
 message read_message(sqlite::statement const& st);
 
 // The prepared statements of each file (see the top of this file).
@@ -99,7 +91,7 @@ struct claim_statements {
 /// queue/receipts.cpp: receipts, held receipts, attempts whose response never came.
 struct receipt_statements {
   explicit receipt_statements(sqlite::database& db);
-  sqlite::statement receipt_fast, lookup_receipt, any_sending, insert_receipt;
+  sqlite::statement receipt_target, receipt_apply, lookup_receipt, any_sending, insert_receipt;
   sqlite::statement any_held, pending_for_id, resolve_receipt;
   sqlite::statement unanswered_for, in_flight_to, forget_unanswered, earlier_attempt;
 };
@@ -141,7 +133,8 @@ struct store::impl {
   enqueue_outcome enqueue_one(enqueue_request const& req);
   /// `check_held`: whether any receipt may be held (see any_receipt_held()).
   /// `receipt_due`: ms, nullopt = the expiry (submission::receipt_due).
-  /// `stored` (if given): the message as stored after, and the held receipt applied (if any).
+  /// `stored` (if given): its state after, and the message and receipt if a held one was
+  /// applied.
   void mark_submitted_one(message_id id, std::string_view route, std::string_view smsc_id,
                           std::string_view via_carrier, std::int64_t now_ms, bool check_held,
                           std::optional<std::int64_t> receipt_due = {},

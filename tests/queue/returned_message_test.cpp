@@ -1,9 +1,10 @@
-// tests/queue/returned_message_test.cpp: the messages mark_submitted_batch and apply_receipts
-// return (the daemon's writer answers the dispatcher with them instead of reading each message
-// again) are the messages as stored: every field equal to what get() reads afterwards. On real
-// SQLite files: a plain submit result, one that applies a receipt held for it (delivered, and
-// failed with a retry), receipts applied on the common path and on the general one, and a
-// duplicate and an orphan, which return no message.
+// tests/queue/returned_message_test.cpp: what mark_submitted_batch and apply_receipts return
+// (the daemon's writer answers the dispatcher with it instead of reading each message again)
+// is the message as stored: every field equal to what get() reads afterwards. On real SQLite
+// files: a plain submit result (its state only: nothing else changed), one that applies a
+// receipt held for it (delivered, and failed with a retry: the whole message), receipts
+// applied on the common path and on the general one (the whole message), and a duplicate and
+// an orphan, which return none.
 #include "queue/schema.hpp"
 #include "queue/store.hpp"
 
@@ -68,7 +69,7 @@ store_options retrying() {
 
 }  // namespace
 
-TEST_CASE("mark_submitted_batch returns each message as stored after it") {
+TEST_CASE("mark_submitted_batch returns each message's state as stored after it") {
   temp_dir dir;
   auto s = open_store(dir.file());
   auto a = sending(s, "6281111111111");
@@ -81,14 +82,14 @@ TEST_CASE("mark_submitted_batch returns each message as stored after it") {
   REQUIRE((*r)[0].has_value());
   CHECK((*r)[1].error().code == errc::not_found);
   REQUIRE((*r)[2].has_value());
-  for (std::size_t i : {std::size_t{0}, std::size_t{2}}) {
+  for (auto [i, id] : {std::pair{std::size_t{0}, a}, std::pair{std::size_t{2}, b}}) {
     auto const& got = *(*r)[i];
     CHECK(got.st == state::submitted);
+    CHECK(s.get(id)->st == got.st);
+    // Nothing but the submit result changed it: the caller has the rest (no read).
+    CHECK_FALSE(got.settled.has_value());
     CHECK(got.held_receipt.empty());
-    check_as_stored(s, got);
   }
-  CHECK((*r)[0]->smsc_message_id == "id-a");
-  CHECK((*r)[2]->via_carrier == "indosat");
 }
 
 TEST_CASE("mark_submitted_batch returns the message a held receipt settled, with its detail") {
@@ -112,16 +113,22 @@ TEST_CASE("mark_submitted_batch returns the message a held receipt settled, with
                                {plain, "telkomsel", "h3", "telkomsel"}};
   auto r = s.mark_submitted_batch(subs, t0() + 2s);
   REQUIRE(r.has_value());
-  for (auto const& one : *r) {
-    REQUIRE(one.has_value());
-    check_as_stored(s, *one);
+  for (auto const& one : *r) REQUIRE(one.has_value());
+  for (std::size_t i : {std::size_t{0}, std::size_t{1}}) {
+    auto const& got = *(*r)[i];
+    REQUIRE(got.settled.has_value());
+    CHECK(got.st == got.settled->st);
+    check_as_stored(s, *got.settled);
   }
   CHECK((*r)[0]->st == state::delivered);
+  CHECK((*r)[0]->settled->detail == "receipt (held until submit_sm_resp): stat:DELIVRD err:000");
   CHECK((*r)[0]->held_receipt == "stat:DELIVRD err:000");
   CHECK((*r)[1]->st == state::queued);  // the retry policy queued it again on indosat
-  CHECK((*r)[1]->route == "indosat");
+  CHECK((*r)[1]->settled->route == "indosat");
   CHECK((*r)[1]->held_receipt == "stat:UNDELIV err:001");
   CHECK((*r)[2]->st == state::submitted);
+  CHECK(s.get(plain)->st == state::submitted);
+  CHECK_FALSE((*r)[2]->settled.has_value());
   CHECK((*r)[2]->held_receipt.empty());
   // What the daemon read before: the applied receipt's detail, from the receipts table.
   CHECK(s.applied_receipt_detail(delivered)->value_or("") == (*r)[0]->held_receipt);
@@ -153,6 +160,7 @@ TEST_CASE("apply_receipts returns the matched message as stored, none for a dupl
   CHECK((*r)[0].res.id == a);
   REQUIRE((*r)[0].msg.has_value());
   CHECK((*r)[0].msg->st == state::delivered);
+  CHECK((*r)[0].msg->text.empty());  // final: erased (schema step 10)
   check_as_stored(s, *(*r)[0].msg);
 
   CHECK((*r)[1].res.status == receipt_status::applied);
