@@ -337,8 +337,9 @@ constexpr std::string_view k_pending_for_id = sql_text<
 constexpr std::string_view k_resolve_receipt =
     "UPDATE receipts SET status = ?2, message_id = ?3, resolved_at = ?4 WHERE id = ?1";
 
-std::optional<std::string> store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
-                                             std::int64_t now_ms) {
+std::optional<std::string> store::impl::apply_held_receipts(message_id id,
+                                                            std::string_view smsc_id,
+                                                            std::int64_t now_ms) {
   auto& pending_for_id = sql_receipts.pending_for_id;
   pending_for_id.bind(1, id).bind(2, smsc_id);
   std::vector<std::tuple<std::int64_t, receipt_outcome, std::string>> held;

@@ -25,8 +25,9 @@ namespace {
 
 using answers = transition_batcher::answers;
 
-/// Each kind in its own savepoint. The store's answers carry the messages as stored after
-/// (RETURNING of the UPDATEs that change them): no read per message here.
+/// Each kind in its own savepoint. The store's answers carry what the dispatcher logs (a
+/// submit result's state, the message a receipt or a held receipt changed, as stored after):
+/// no read per message here.
 answers commit_parts(queue::store& s, std::span<queue::submission const> subs,
                      std::span<queue::receipt const> rcpts) {
   answers a;
