@@ -181,7 +181,8 @@ result<std::vector<message_id>> store::mark_sending(std::span<message_id const> 
 constexpr std::string_view k_submitted_detail = "submit_sm_resp OK";
 
 // Plain UPDATEs without RETURNING for one row: RETURNING materialises its rows in an
-// ephemeral b-tree, which cost more per call than the update itself (callgrind).
+// ephemeral b-tree, which cost more per call than the update itself (callgrind), and more than
+// reading the row again by its key (docs/performance.md, "Fewer reads on the writer").
 // No SQL function in an UPDATE that changes `state`: with the history trigger it writes two
 // b-trees, and a function call makes SQLite open a statement journal for it (every page it
 // touches copied once more: nullif() here cost 13%, docs/queue.md). CASE does it inline.
@@ -198,7 +199,8 @@ constexpr std::string_view k_submit_row = sql_text<
 void store::impl::mark_submitted_one(message_id id, std::string_view route,
                                      std::string_view smsc_id, std::string_view via_carrier,
                                      std::int64_t now_ms, bool check_held,
-                                     std::optional<std::int64_t> receipt_due) {
+                                     std::optional<std::int64_t> receipt_due,
+                                     submitted_message* stored) {
   if (smsc_id.empty()) fail(errc::invalid_argument, "empty smsc_message_id");
   // One UPDATE when the state allows it (the trigger records the event); load() only to
   // explain a refusal.
@@ -214,8 +216,16 @@ void store::impl::mark_submitted_one(message_id id, std::string_view route,
     fail(errc::invalid_state, fmt::format("message {} is {}, cannot become submitted", id,
                                           to_string(r.st)));
   }
+  if (stored) *stored = submitted_message{};  // just submitted: nothing to read
   // A receipt that overtook this submit_sm_resp was held: applied now (queue/receipts.cpp).
-  if (check_held) apply_held_receipts(id, smsc_id, now_ms);
+  // It changed the message (final, or queued again): read as it is now (rare).
+  if (!check_held) return;
+  auto held = apply_held_receipts(id, smsc_id, now_ms);
+  if (!held || !stored) return;
+  stored->settled = read(id);
+  if (!stored->settled) fail(errc::internal, fmt::format("message {} gone after its receipt", id));
+  stored->st = stored->settled->st;
+  stored->held_receipt = std::move(*held);
 }
 
 result<void> store::mark_submitted(message_id id, std::string_view route,
@@ -240,10 +250,10 @@ result<void> store::in_one_transaction(std::function<void()> const& work) {
   });
 }
 
-result<std::vector<result<void>>> store::mark_submitted_batch(std::span<submission const> subs,
-                                                              time_point now) {
+result<std::vector<result<submitted_message>>> store::mark_submitted_batch(
+    std::span<submission const> subs, time_point now) {
   return guarded("mark_submitted", [&] {
-    std::vector<result<void>> out;
+    std::vector<result<submitted_message>> out;
     out.reserve(subs.size());
     sqlite::transaction tx(impl_->db);
     // No receipt is held by this call: one probe serves the whole batch.
@@ -254,9 +264,10 @@ result<std::vector<result<void>>> store::mark_submitted_batch(std::span<submissi
       try {
         std::optional<std::int64_t> due;
         if (s.receipt_due) due = to_ms(*s.receipt_due);
+        submitted_message stored;
         impl_->mark_submitted_one(s.id, s.route, s.smsc_message_id, s.via_carrier, to_ms(now),
-                                  check_held, due);
-        out.emplace_back();
+                                  check_held, due, &stored);
+        out.emplace_back(std::move(stored));
       } catch (failure const& f) {
         out.emplace_back(f.err);
       }

@@ -147,6 +147,23 @@ struct receipt_result {
   bool earlier_attempt_kept = false;
 };
 
+/// A submit result as mark_submitted_batch() recorded it. Usually the message just became
+/// submitted and nothing more is read (the caller has the rest). If a receipt held for it (it
+/// overtook the submit_sm_resp) was applied by it, the message as stored after (final, or
+/// queued again by the retry policy) and that receipt's detail ("stat:X err:Y").
+struct submitted_message {
+  state st = state::submitted;     ///< the message's state after: submitted unless `settled`
+  std::optional<message> settled;  ///< as stored after the held receipt applied to it
+  std::string held_receipt;        ///< that receipt's detail; '' = none, the usual case
+};
+
+/// A receipt as apply_receipts() recorded it: what it did, and the matched message as stored
+/// right after it (nullopt when no message matched, and for a duplicate: it changed nothing).
+struct recorded_receipt {
+  receipt_result res;
+  std::optional<message> msg;
+};
+
 /// Milliseconds since the epoch, the stored form of a time.
 inline std::int64_t to_ms(time_point t) noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

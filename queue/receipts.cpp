@@ -102,17 +102,22 @@ void store::impl::settle_unanswered(row& r, std::string_view carrier, std::strin
   }
 }
 
-// The common receipt in one statement: the newest message with the id, if it is submitted
-// and no receipt with this outcome was recorded for the id before (a row in `receipts`).
-// Its history row, under the key ?7, then names the message (event_message).
-constexpr std::string_view k_receipt_fast = sql_text<
-    "UPDATE OR FAIL messages SET state = ?4, updated_at = ?5, detail = ?6, "
-    "history_len = history_len + 1, last_event = ?7 "
-    "WHERE id = (SELECT id FROM messages WHERE via_carrier = ?1 AND smsc_message_id = ?2 "
-    "ORDER BY id DESC LIMIT 1) AND state = {state::submitted} AND NOT EXISTS (SELECT 1 "
-    "FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 AND outcome = ?3 "
-    "AND status <> {receipt_status::duplicate})">;
-constexpr std::string_view k_event_message = "SELECT message_id FROM events WHERE id = ?1";
+// The common receipt in two statements: the newest message with the id, read whole (its
+// columns, k_message_columns, are put in when it is prepared), and whether a receipt with this
+// outcome was recorded for the id before (a row in `receipts`); then, if it is submitted and
+// none was, an UPDATE of that row by its key. The message as stored after is the row read
+// with what the UPDATE wrote: no read after it (the caller's DLR line needs the message), and
+// no RETURNING (an ephemeral b-tree per call: dearer than a read, docs/performance.md).
+constexpr std::string_view k_receipt_target = sql_text<
+    "SELECT {}, EXISTS (SELECT 1 FROM receipts WHERE carrier = ?1 AND smsc_message_id = ?2 "
+    "AND outcome = ?3 AND status <> {receipt_status::duplicate}) FROM messages "
+    "WHERE via_carrier = ?1 AND smsc_message_id = ?2 ORDER BY id DESC LIMIT 1">;
+constexpr std::string_view k_receipt_apply = sql_text<
+    "UPDATE OR FAIL messages SET state = ?2, updated_at = ?3, detail = ?4, "
+    "history_len = history_len + 1, last_event = ?5 "
+    "WHERE id = ?1 AND state = {state::submitted}">;
+// k_receipt_target's column after the message's: 1 if the receipt was recorded before.
+constexpr int k_receipt_seen_column = 21;
 // Both lookups of a receipt in one statement: the same receipt recorded before (NULL: no;
 // 0: yes, not matched to a message; else its message id), and the newest message with the
 // id times 2, plus 1 if it was already made final (state ?4) by a receipt (one index probe):
@@ -136,7 +141,8 @@ constexpr std::string_view k_insert_receipt =
 receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                               receipt_outcome outcome, std::string_view detail,
                                               std::int64_t now_ms, std::string_view recipient,
-                                              std::optional<receipt_submit_date> const& submit_date) {
+                                              std::optional<receipt_submit_date> const& submit_date,
+                                              std::optional<message>* stored) {
   if (carrier.empty() || smsc_id.empty())
     fail(errc::invalid_argument, "receipt without carrier or smsc_message_id");
   receipt_result res;
@@ -157,33 +163,48 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
     }
     insert_receipt.run();
     res.status = status;
+    // An applied one on the general path (rare): its message read as it is now.
+    if (stored && status == receipt_status::applied && res.id) *stored = read(*res.id);
     return res;
   };
 
   state to = outcome == receipt_outcome::delivered ? state::delivered : state::undeliverable;
   std::string const receipt_detail = fmt::format("receipt: {}", detail);
 
-  // The common case, a submitted message and no retry decision to make: one conditional
-  // UPDATE finds and moves it. The trigger's history row (state, time, "receipt: <detail>")
-  // is the receipt's only record: a repeat is recognised from the message (final by a
-  // receipt, below). Anything else goes the general way and is recorded in `receipts` too.
+  // The common case, a submitted message and no retry decision to make: read, then moved by
+  // its key. The trigger's history row (state, time, "receipt: <detail>") is the receipt's
+  // only record: a repeat is recognised from the message (final by a receipt, below).
+  // Anything else goes the general way and is recorded in `receipts` too.
   if (to == state::delivered || !opts.retry) {
-    auto const event_id = next_event_ids();
-    auto& receipt_fast = sql_receipts.receipt_fast;
-    auto& event_message = sql_receipts.event_message;
-    // Strings that outlive the run: bound without a copy.
-    receipt_fast.bind_unowned(1, carrier).bind_unowned(2, smsc_id);
-    receipt_fast.bind(3, static_cast<std::int64_t>(outcome));
-    receipt_fast.bind(4, static_cast<std::int64_t>(to)).bind(5, now_ms);
-    receipt_fast.bind_unowned(6, receipt_detail);
-    receipt_fast.bind(7, event_id).run();
-    if (db.changes() == 1) {
-      bool const found_event = event_message.bind(1, event_id).step();
-      res.id = event_message.column_int64(0);
-      event_message.reset();
-      if (!found_event) fail(errc::internal, "receipt applied without its history row");
+    auto& target = sql_receipts.receipt_target;
+    // Strings that outlive the step: bound without a copy.
+    target.bind_unowned(1, carrier).bind_unowned(2, smsc_id);
+    target.bind(3, static_cast<std::int64_t>(outcome));
+    std::optional<message_id> fast_id;
+    std::optional<message> m;
+    if (target.step() && static_cast<state>(target.column_int64(9)) == state::submitted &&
+        target.column_int64(k_receipt_seen_column) == 0) {
+      fast_id = target.column_int64(0);
+      if (stored) m = read_message(target);
+    }
+    target.reset();
+    if (fast_id) {
+      auto& apply = sql_receipts.receipt_apply;
+      apply.bind(1, *fast_id).bind(2, static_cast<std::int64_t>(to)).bind(3, now_ms);
+      apply.bind_unowned(4, receipt_detail).bind(5, next_event_ids()).run();
+      // Read in this transaction just now: it is still submitted.
+      if (db.changes() != 1) fail(errc::internal, "receipt: the message read changed");
+      res.id = fast_id;
       res.st = to;
       res.status = receipt_status::applied;
+      if (m) {
+        // What the UPDATE wrote; its final state made the step-10 trigger erase the text.
+        m->st = to;
+        m->updated_at = from_ms(now_ms);
+        m->detail = receipt_detail;
+        m->text.clear();
+        *stored = std::move(m);
+      }
       return res;
     }
   }
@@ -316,8 +337,9 @@ constexpr std::string_view k_pending_for_id = sql_text<
 constexpr std::string_view k_resolve_receipt =
     "UPDATE receipts SET status = ?2, message_id = ?3, resolved_at = ?4 WHERE id = ?1";
 
-void store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
-                                      std::int64_t now_ms) {
+std::optional<std::string> store::impl::apply_held_receipts(message_id id,
+                                                            std::string_view smsc_id,
+                                                            std::int64_t now_ms) {
   auto& pending_for_id = sql_receipts.pending_for_id;
   pending_for_id.bind(1, id).bind(2, smsc_id);
   std::vector<std::tuple<std::int64_t, receipt_outcome, std::string>> held;
@@ -327,11 +349,13 @@ void store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
                       pending_for_id.column_string(2));
   }
   pending_for_id.reset();
-  if (held.empty()) return;
+  if (held.empty()) return {};
+  std::optional<std::string> settled_by;
   row r = load(id);
   for (auto const& [receipt_id, outcome, detail] : held) {
     bool first = r.st == state::submitted;
     if (first) {
+      settled_by = detail;
       constexpr std::string_view prefix = "receipt (held until submit_sm_resp)";
       if (outcome == receipt_outcome::delivered) {
         r.detail = fmt::format("{}: {}", prefix, detail);
@@ -345,6 +369,7 @@ void store::impl::apply_held_receipts(message_id id, std::string_view smsc_id,
                                                  : receipt_status::duplicate))
         .bind(3, id).bind(4, now_ms).run();
   }
+  return settled_by;
 }
 
 result<receipt_result> store::apply_receipt(std::string_view carrier,
@@ -369,15 +394,16 @@ result<receipt_result> store::apply_receipt(receipt const& r, time_point now) {
   });
 }
 
-result<std::vector<receipt_result>> store::apply_receipts(std::span<receipt const> receipts,
-                                                          time_point now) {
+result<std::vector<recorded_receipt>> store::apply_receipts(std::span<receipt const> receipts,
+                                                            time_point now) {
   return guarded("apply_receipts", [&] {
-    std::vector<receipt_result> out;
+    std::vector<recorded_receipt> out;
     out.reserve(receipts.size());
     sqlite::transaction tx(impl_->db);
     for (auto const& r : receipts) {
-      out.push_back(impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
-                                             to_ms(now), r.recipient, r.submit_date));
+      auto& rec = out.emplace_back();
+      rec.res = impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
+                                         to_ms(now), r.recipient, r.submit_date, &rec.msg);
     }
     tx.commit();
     return out;
@@ -464,7 +490,8 @@ result<std::vector<held_receipt_resolution>> store::resolve_held_receipts(time_p
 }
 
 receipt_statements::receipt_statements(sqlite::database& db)
-    : receipt_fast(db, k_receipt_fast), event_message(db, k_event_message),
+    : receipt_target(db, fmt::format(k_receipt_target, k_message_columns)),
+      receipt_apply(db, k_receipt_apply),
       lookup_receipt(db, k_lookup_receipt), any_sending(db, k_any_sending),
       insert_receipt(db, k_insert_receipt), any_held(db, k_any_held),
       pending_for_id(db, k_pending_for_id), resolve_receipt(db, k_resolve_receipt),

@@ -275,9 +275,11 @@ class store {
   /// submit results and receipts of one flush). An error: the transaction failed as a whole
   /// (BEGIN or COMMIT; nothing of it was kept, whatever the calls inside returned).
   result<void> in_one_transaction(std::function<void()> const& work);
-  /// The same for many in one transaction; inner errors per submission.
-  result<std::vector<result<void>>> mark_submitted_batch(std::span<submission const> subs,
-                                                         time_point now);
+  /// The same for many in one transaction; inner errors per submission. Each recorded one
+  /// comes with its state after: submitted, or what a held receipt applied to it made it, with
+  /// the message as stored then (read only in that rare case).
+  result<std::vector<result<submitted_message>>> mark_submitted_batch(
+      std::span<submission const> subs, time_point now);
   /// Permanent refusal by the SMSC: in_flight -> rejected (final).
   result<void> mark_rejected(message_id id, std::string_view detail, time_point now);
   /// No response (timeout, dropped link): in_flight -> outcome_unknown.
@@ -313,8 +315,11 @@ class store {
   result<receipt_result> apply_receipt(std::string_view carrier, std::string_view smsc_message_id,
                                        receipt_outcome outcome, std::string_view detail,
                                        time_point now);
-  result<std::vector<receipt_result>> apply_receipts(std::span<receipt const> receipts,
-                                                     time_point now);
+  /// Many receipts in one transaction (apply_receipt(receipt, now) each), each with the
+  /// message it matched as stored right after it: the common receipt's UPDATE returns it
+  /// (RETURNING), the other paths read it once (none for a duplicate, held or orphan one).
+  result<std::vector<recorded_receipt>> apply_receipts(std::span<receipt const> receipts,
+                                                       time_point now);
   /// apply_receipt() of one receipt with its number and submit date. A receipt whose id
   /// matches no message is matched by them instead (settling a lost submit_sm_resp) when
   /// exactly one attempt fits: an attempt handed to a link on `carrier` (the message's

@@ -91,7 +91,7 @@ struct claim_statements {
 /// queue/receipts.cpp: receipts, held receipts, attempts whose response never came.
 struct receipt_statements {
   explicit receipt_statements(sqlite::database& db);
-  sqlite::statement receipt_fast, event_message, lookup_receipt, any_sending, insert_receipt;
+  sqlite::statement receipt_target, receipt_apply, lookup_receipt, any_sending, insert_receipt;
   sqlite::statement any_held, pending_for_id, resolve_receipt;
   sqlite::statement unanswered_for, in_flight_to, forget_unanswered, earlier_attempt;
 };
@@ -133,20 +133,26 @@ struct store::impl {
   enqueue_outcome enqueue_one(enqueue_request const& req);
   /// `check_held`: whether any receipt may be held (see any_receipt_held()).
   /// `receipt_due`: ms, nullopt = the expiry (submission::receipt_due).
+  /// `stored` (if given): its state after, and the message and receipt if a held one was
+  /// applied.
   void mark_submitted_one(message_id id, std::string_view route, std::string_view smsc_id,
                           std::string_view via_carrier, std::int64_t now_ms, bool check_held,
-                          std::optional<std::int64_t> receipt_due = {});
+                          std::optional<std::int64_t> receipt_due = {},
+                          submitted_message* stored = nullptr);
   /// Whether any receipt is held (status pending): one probe of the tiny receipts_held index.
   bool any_receipt_held();
   /// Applies the receipts held for (`id`'s via_carrier, `smsc_id`), earliest first, to message
-  /// `id` just marked submitted (mark_submitted_one with check_held).
-  void apply_held_receipts(message_id id, std::string_view smsc_id, std::int64_t now_ms);
+  /// `id` just marked submitted (mark_submitted_one with check_held). Returns the detail of
+  /// the one that settled it (nullopt if none was held).
+  std::optional<std::string> apply_held_receipts(message_id id, std::string_view smsc_id, std::int64_t now_ms);
   /// `recipient` and `submit_date`: for a receipt whose id matches no message (see
-  /// match_unanswered()); '' and nullopt = unknown.
+  /// match_unanswered()); '' and nullopt = unknown. `stored` (if given): the matched message
+  /// as stored after (left empty for a duplicate, held or orphan receipt).
   receipt_result apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                    receipt_outcome outcome, std::string_view detail,
                                    std::int64_t now_ms, std::string_view recipient = {},
-                                   std::optional<receipt_submit_date> const& submit_date = {});
+                                   std::optional<receipt_submit_date> const& submit_date = {},
+                                   std::optional<message>* stored = nullptr);
   /// The outcome_unknown message a receipt without a known id settles: the only attempt to
   /// `recipient` on `carrier` in unanswered_submits whose time fits `submit_date`, with no
   /// message to that number in flight (sending) on the carrier, and still the message's

@@ -581,7 +581,8 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
   handed_out_.erase(it);
   m.route = link.carrier;
   // via_carrier = the link's carrier: its SMSC issued the id and will send the receipt.
-  // The answer is the message as stored after: a receipt held for it may have made it final.
+  // The answer is its state after (and then the message): a receipt held for it may have made
+  // it final.
   queue::submission sub{m.id, link.carrier, std::move(key), link.carrier};
   // No final receipt by then: retried on the next route (housekeeping; the store caps it at
   // the expiry). 0 = no timeout: it waits until its validity + grace.
@@ -600,9 +601,10 @@ void dispatcher::on_submit_result(link_identity const& link, std::uint64_t ref,
         }
         // Submitted: its receipt is still to come (the usual case). Anything else was done
         // by a receipt held for it: that receipt's line, with its err code, is written now.
-        if (r->st == queue::state::submitted) return;
-        log_receipt_outcome(*r, r->held_receipt.empty() ? std::string_view(r->detail)
-                                                        : std::string_view(r->held_receipt));
+        if (r->st == queue::state::submitted || !r->settled) return;
+        auto const& settled = *r->settled;
+        log_receipt_outcome(settled, r->held_receipt.empty() ? std::string_view(settled.detail)
+                                                             : std::string_view(r->held_receipt));
       });
 }
 

@@ -1,8 +1,8 @@
 // daemon/dispatch/transition_batcher.cpp: the flush loop of transition_batcher (one writer task at a
 // time; its completion starts the next with whatever arrived meanwhile) and the writer task
-// itself: mark_submitted_batch, then apply_receipts, each followed by the reads that tell the
-// dispatcher what to log (a message made final, the message a receipt matched); and the retry
-// of submit results whose transaction failed.
+// itself: mark_submitted_batch, then apply_receipts, which return what tells the dispatcher
+// what to log (a message made final, the message a receipt matched) with no read of their
+// own; and the retry of submit results whose transaction failed.
 #include "daemon/dispatch/transition_batcher.hpp"
 
 #include <algorithm>
@@ -25,47 +25,27 @@ namespace {
 
 using answers = transition_batcher::answers;
 
-/// The message after its mark_submitted. A held receipt may have made it final (or queued
-/// it again): then the receipt's detail too, for its DLR line (rare: one more lookup).
-transition_batcher::submit_answer submitted(queue::store& s, queue::message_id id) {
-  auto got = s.get(id);
-  if (!got) return got.error();
-  transition_batcher::submitted_message m{std::move(*got), {}};
-  if (m.st != queue::state::submitted) {
-    if (auto d = s.applied_receipt_detail(id); d && *d) m.held_receipt = std::move(**d);
-  }
-  return m;
-}
-
-/// Each kind in its own savepoint, followed by its reads (primary-key lookups, cheap next to
-/// the transaction the batch saves).
+/// Each kind in its own savepoint. The store's answers carry what the dispatcher logs (a
+/// submit result's state, the message a receipt or a held receipt changed, as stored after):
+/// no read per message here.
 answers commit_parts(queue::store& s, std::span<queue::submission const> subs,
                      std::span<queue::receipt const> rcpts) {
   answers a;
-  a.submits.reserve(subs.size());
-  a.receipts.reserve(rcpts.size());
   if (!subs.empty()) {
     auto r = s.mark_submitted_batch(subs, queue::clock::now());
-    if (!r) a.submit_batch_error = r.error();
-    for (std::size_t i = 0; i < subs.size(); ++i) {
-      if (!r) a.submits.emplace_back(r.error());
-      else if (!(*r)[i]) a.submits.emplace_back((*r)[i].error());
-      else a.submits.push_back(submitted(s, subs[i].id));
+    if (r) {
+      a.submits = std::move(*r);
+    } else {
+      a.submit_batch_error = r.error();
+      a.submits.assign(subs.size(), transition_batcher::submit_answer(r.error()));
     }
   }
   if (!rcpts.empty()) {
     auto r = s.apply_receipts(rcpts, queue::clock::now());
+    a.receipts.reserve(rcpts.size());
     for (std::size_t i = 0; i < rcpts.size(); ++i) {
-      if (!r) {
-        a.receipts.emplace_back(r.error());
-        continue;
-      }
-      transition_batcher::receipt_record rec{(*r)[i], std::nullopt};
-      // A duplicate changed nothing and is not logged again: no need to read its message.
-      if (rec.res.id && rec.res.status != queue::receipt_status::duplicate) {
-        if (auto got = s.get(*rec.res.id)) rec.msg = std::move(*got);
-      }
-      a.receipts.emplace_back(std::move(rec));
+      if (r) a.receipts.emplace_back(std::move((*r)[i]));
+      else a.receipts.emplace_back(r.error());
     }
   }
   return a;

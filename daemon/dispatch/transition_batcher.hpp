@@ -46,20 +46,16 @@ struct transition_batcher_stats {
 
 class transition_batcher {
  public:
-  /// The message as stored after its mark_submitted, and, if a receipt held for it (it
-  /// overtook the submit_sm_resp) was applied by it, that receipt's detail ("stat:X err:Y"):
-  /// the message is then final, or queued again by the retry policy. '' = none, the usual case.
-  struct submitted_message : queue::message {
-    std::string held_receipt;
-  };
+  /// The message's state after its mark_submitted: submitted, the usual case; or, if a
+  /// receipt held for it (it overtook the submit_sm_resp) was applied by it, the message as
+  /// stored then (final, or queued again by the retry policy) and that receipt's detail
+  /// ("stat:X err:Y"). As mark_submitted_batch returns it (no read of its own).
+  using submitted_message = queue::submitted_message;
   /// The message as above, or why this one submission was refused (the others are unaffected).
   using submit_answer = queue::result<submitted_message>;
   /// What apply_receipts did with one receipt, and the matched message as stored after it
-  /// (not read for a duplicate: it changed nothing).
-  struct receipt_record {
-    queue::receipt_result res;
-    std::optional<queue::message> msg;
-  };
+  /// (none for a duplicate: it changed nothing), as apply_receipts returns them.
+  using receipt_record = queue::recorded_receipt;
   /// An error: the batch's transaction failed and NONE of its receipts was recorded.
   using receipt_answer = queue::result<receipt_record>;
 

@@ -1,10 +1,12 @@
 // daemon/metrics/metrics.cpp: the families, their help texts and buckets, and how scrape-time
-// totals become counters (raised to the total, never lowered: the totals only grow).
+// totals become counters (raised to the total, never lowered: the totals only grow). The events
+// find their series through series_cache.hpp (no Family::Add per event).
 #include "daemon/metrics/metrics.hpp"
 
 #include <algorithm>
 #include <map>
 #include <array>
+#include <charconv>
 #include <mutex>
 
 #include <prometheus/counter.h>
@@ -13,6 +15,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include "daemon/metrics/series_cache.hpp"
 
 namespace smsgw {
 
@@ -171,6 +175,18 @@ struct metrics::impl {
   std::mutex commit_mutex;  // last_* below
   std::vector<std::uint64_t> last_sync_buckets;
   double last_sync_seconds = 0;
+
+  // The series the events hit (per message, per API answer), found without Family::Add.
+  series_cache<pm::Counter, 3> submits_by{submits, {"carrier", "route", "result"}};
+  series_cache<pm::Histogram, 1> submit_latency_by{submit_latency, {"route"}};
+  series_cache<pm::Counter, 3> receipts_by{receipts, {"carrier", "route", "outcome"}};
+  series_cache<pm::Histogram, 1> receipt_latency_by{receipt_latency, {"route"}};
+  series_cache<pm::Counter, 1> unmatched_by{unmatched, {"route"}};
+  series_cache<pm::Counter, 1> retries_by{retries, {"reason"}};
+  series_cache<pm::Counter, 1> reroutes_by{reroutes, {"reason"}};
+  series_cache<pm::Counter, 3> outcomes_by{outcomes, {"state", "carrier", "priority"}};
+  series_cache<pm::Counter, 2> api_responses_by{api_responses, {"endpoint", "status"}};
+  series_cache<pm::Histogram, 1> api_latency_by{api_latency, {"endpoint"}};
 };
 
 metrics::metrics(std::vector<std::string> const& carriers) : impl_(std::make_unique<impl>()) {
@@ -218,43 +234,40 @@ metrics::metrics(std::vector<std::string> const& carriers) : impl_(std::make_uni
 metrics::~metrics() = default;
 
 void metrics::submit(std::string_view carrier, std::string_view route, std::string_view result) {
-  impl_->submits.Add({{"carrier", s(carrier)}, {"route", s(route)}, {"result", s(result)}})
-      .Increment();
+  impl_->submits_by.get({carrier, route, result}).Increment();
 }
 
 void metrics::submit_latency(std::string_view route, double seconds) {
-  impl_->submit_latency.Add({{"route", s(route)}}, submit_buckets).Observe(std::max(seconds, 0.0));
+  impl_->submit_latency_by.get({route}, submit_buckets).Observe(std::max(seconds, 0.0));
 }
 
 void metrics::receipt(std::string_view carrier, std::string_view route, receipt_kind kind) {
-  impl_->receipts.Add({{"carrier", s(carrier)}, {"route", s(route)},
-                       {"outcome", s(to_string(kind))}}).Increment();
+  impl_->receipts_by.get({carrier, route, to_string(kind)}).Increment();
 }
 
 void metrics::receipt_latency(std::string_view route, double seconds) {
-  impl_->receipt_latency.Add({{"route", s(route)}}, receipt_buckets)
-      .Observe(std::max(seconds, 0.0));
+  impl_->receipt_latency_by.get({route}, receipt_buckets).Observe(std::max(seconds, 0.0));
 }
 
 void metrics::receipt_unmatched(std::string_view route) {
-  impl_->unmatched.Add({{"route", s(route)}}).Increment();
+  impl_->unmatched_by.get({route}).Increment();
 }
 
-void metrics::retry(std::string_view reason) { impl_->retries.Add({{"reason", s(reason)}}).Increment(); }
+void metrics::retry(std::string_view reason) { impl_->retries_by.get({reason}).Increment(); }
 
-void metrics::reroute(std::string_view reason) {
-  impl_->reroutes.Add({{"reason", s(reason)}}).Increment();
-}
+void metrics::reroute(std::string_view reason) { impl_->reroutes_by.get({reason}).Increment(); }
 
 void metrics::outcome(std::string_view state, std::string_view carrier, std::string_view priority) {
-  impl_->outcomes.Add({{"state", s(state)}, {"carrier", s(carrier)}, {"priority", s(priority)}})
-      .Increment();
+  impl_->outcomes_by.get({state, carrier, priority}).Increment();
 }
 
 void metrics::api_response(std::string_view endpoint, int status, double seconds) {
-  auto const ep = endpoint.empty() ? std::string("none") : s(endpoint);
-  impl_->api_responses.Add({{"endpoint", ep}, {"status", std::to_string(status)}}).Increment();
-  impl_->api_latency.Add({{"endpoint", ep}}, api_buckets).Observe(std::max(seconds, 0.0));
+  std::string_view const ep = endpoint.empty() ? std::string_view("none") : endpoint;
+  char digits[16];
+  auto const end = std::to_chars(digits, digits + sizeof digits, status).ptr;
+  std::string_view const code(digits, static_cast<std::size_t>(end - digits));
+  impl_->api_responses_by.get({ep, code}).Increment();
+  impl_->api_latency_by.get({ep}, api_buckets).Observe(std::max(seconds, 0.0));
 }
 
 void metrics::set_queue(queue_view const& q) {

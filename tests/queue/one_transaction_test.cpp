@@ -29,8 +29,8 @@ TEST_CASE("calls in one transaction commit together and fail apart") {
   std::vector<submission> subs{{ids[0], "telkomsel", "ab1", "telkomsel"},
                                {ids[1], "telkomsel", "ab2", "telkomsel"}};
   auto const commits_before = s.commits();
-  result<std::vector<result<void>>> submitted = error{};
-  result<std::vector<receipt_result>> good = error{}, poisoned = error{};
+  result<std::vector<result<submitted_message>>> submitted = error{};
+  result<std::vector<recorded_receipt>> good = error{}, poisoned = error{};
   auto tx = s.in_one_transaction([&] {
     submitted = s.mark_submitted_batch(subs, at(3s));
     // Refused as a whole (a receipt without an SMSC id): its savepoint rolls back alone.
@@ -47,7 +47,7 @@ TEST_CASE("calls in one transaction commit together and fail apart") {
   REQUIRE_FALSE(poisoned.has_value());
   CHECK(poisoned.error().code == errc::invalid_argument);
   REQUIRE(good.has_value());
-  CHECK((*good)[0].status == receipt_status::applied);
+  CHECK((*good)[0].res.status == receipt_status::applied);
   CHECK(s.commits() == commits_before + 1);  // one COMMIT for all three calls
   CHECK(state_of(s, ids[0]) == state::delivered);
   CHECK(state_of(s, ids[1]) == state::submitted);  // its receipt was in the refused call

@@ -155,10 +155,10 @@ TEST_CASE("apply_receipts records a batch in one transaction") {
                           {"telkomsel", "c", receipt_outcome::delivered, ""}};
   auto r = s.apply_receipts(rs, t0() + 3s);
   REQUIRE(r.has_value());
-  CHECK((*r)[0].status == receipt_status::applied);
-  CHECK((*r)[1].status == receipt_status::applied);
-  CHECK((*r)[2].status == receipt_status::duplicate);
-  CHECK((*r)[3].status == receipt_status::orphan);
+  CHECK((*r)[0].res.status == receipt_status::applied);
+  CHECK((*r)[1].res.status == receipt_status::applied);
+  CHECK((*r)[2].res.status == receipt_status::duplicate);
+  CHECK((*r)[3].res.status == receipt_status::orphan);
   CHECK(s.get(a)->st == state::delivered);
   CHECK(s.get(b)->st == state::undeliverable);
 }

@@ -158,8 +158,8 @@ TEST_CASE("apply_receipts retries failed ones in the batch and reports each stat
                           {"telkomsel", "b", receipt_outcome::undeliverable, "stat:REJECTD"}};
   auto r = s.apply_receipts(rs, t0() + 3s);
   REQUIRE(r.has_value());
-  CHECK((*r)[0].st == state::delivered);
-  CHECK((*r)[1].st == state::queued);
+  CHECK((*r)[0].res.st == state::delivered);
+  CHECK((*r)[1].res.st == state::queued);
   CHECK(s.get(a)->st == state::delivered);
   CHECK(s.get(b)->st == state::queued);
   CHECK(s.get(b)->route == "indosat");

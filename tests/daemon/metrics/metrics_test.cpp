@@ -2,7 +2,7 @@
 // produce passes `promtool check metrics`; series exist at 0 before their first event; totals
 // read at scrape time raise counters and never lower them; the queue's fsync totals become a
 // proper histogram; the queue gauges follow the queue (a group that empties reads 0, a queue
-// that does not answer reads up 0).
+// that does not answer reads up 0); events add up on one series per label set.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -161,4 +161,35 @@ TEST_CASE("queue gauges follow the queue and read up 0 when it does not answer",
   metrics::queue_view down;  // up = false
   m.set_queue(down);
   CHECK(value_of(m.text(), "smsgw_queue_up") == 0);
+}
+
+TEST_CASE("events add up on one series per label set, as Family::Add would give", "[metrics]") {
+  metrics m({"telkomsel"});
+  // A series made at start (a configured carrier) is the one the events then count on.
+  for (int i = 0; i < 3; ++i) m.submit("telkomsel", "telkomsel", "accepted");
+  // Label values whose concatenations are equal stay two series.
+  m.submit("ab", "c", "accepted");
+  m.submit("a", "bc", "accepted");
+  m.submit("a", "bc", "accepted");
+  m.submit_latency("telkomsel", 0.02);
+  m.submit_latency("telkomsel", 0.2);
+  m.outcome("delivered", "telkomsel", "otp");
+  m.outcome("delivered", "telkomsel", "otp");
+  m.api_response("/v1/otp", 202, 0.001);
+  m.api_response("/v1/otp", 202, 0.002);
+  m.api_response("/v1/otp", 429, 0.001);
+  m.api_response("", 404, 0.001);
+  auto const text = m.text();
+  INFO(text);
+  CHECK(value_of(text, R"(smsgw_submits_total{carrier="telkomsel",result="accepted",route="telkomsel"})") == 3);
+  CHECK(value_of(text, R"(smsgw_submits_total{carrier="ab",result="accepted",route="c"})") == 1);
+  CHECK(value_of(text, R"(smsgw_submits_total{carrier="a",result="accepted",route="bc"})") == 2);
+  CHECK(value_of(text, R"(smsgw_submit_latency_seconds_count{route="telkomsel"})") == 2);
+  CHECK(value_of(text, R"(smsgw_submit_latency_seconds_bucket{route="telkomsel",le="0.025"})") == 1);
+  CHECK(value_of(text, R"(smsgw_submit_latency_seconds_bucket{route="telkomsel",le="0.25"})") == 2);
+  CHECK(value_of(text, R"(smsgw_message_outcomes_total{carrier="telkomsel",priority="otp",state="delivered"})") == 2);
+  CHECK(value_of(text, R"(smsgw_api_responses_total{endpoint="/v1/otp",status="202"})") == 2);
+  CHECK(value_of(text, R"(smsgw_api_responses_total{endpoint="/v1/otp",status="429"})") == 1);
+  CHECK(value_of(text, R"(smsgw_api_responses_total{endpoint="none",status="404"})") == 1);
+  CHECK(value_of(text, R"(smsgw_api_request_duration_seconds_count{endpoint="/v1/otp"})") == 3);
 }
