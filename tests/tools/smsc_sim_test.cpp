@@ -1,13 +1,18 @@
 // tests/tools/smsc_sim_test.cpp: the carrier simulator (tools/smsc-sim) driven over real
 // loopback sockets by a deliberately small client built only from the codec: binds and
 // credentials, message-id formats, receipts (forms, outcomes, routing, redelivery),
-// enquire_link/unbind both ways, every fault, malformed input, and concurrent binds.
+// enquire_link/unbind both ways, every fault, malformed input, concurrent binds, and the
+// --submit-times file.
 // The simulator runs on its own thread; the client is blocking with a hang guard, and
 // waits on counters rather than on wall-clock figures.
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -305,6 +310,50 @@ TEST_CASE("submit_sm gets a message id in the configured format, the receipt may
   CHECK(recorded[0].message_id == "33E95179");
   CHECK(std::string(recorded[0].sm.short_message.begin(), recorded[0].sm.short_message.end()) ==
         "Kode OTP 123456");
+}
+
+TEST_CASE("submit times: the file gets the destination and the time of every submit_sm to its file",
+          "[smsc_sim]") {
+  char dir_template[] = "/tmp/smsc-sim-times-XXXXXX";
+  REQUIRE(::mkdtemp(dir_template) != nullptr);
+  std::filesystem::path const dir = dir_template;
+  auto const path = dir / "telkomsel.submits";
+  auto lines_of = [&] {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  };
+  auto cfg = base_config();
+  cfg.submit_times_path = path.string();
+  auto const before = std::chrono::system_clock::now();
+  {
+    sim::simulator_thread s(cfg);
+    test_client c(s.port());
+    REQUIRE(c.bind(command_id::bind_transceiver).status == command_status::ok);
+    c.submit("6281234567890", "Kode OTP 123456");
+    CHECK(c.expect(command_id::submit_sm_resp).status == command_status::ok);
+    // Written by the flush timer while the simulator runs, not only when it stops.
+    CHECK(eventually([&] { return lines_of().size() == 1; }));
+  }
+  auto const after = std::chrono::system_clock::now();
+  auto lines = lines_of();
+  REQUIRE(lines.size() == 1);
+  std::istringstream line(lines[0]);
+  std::string number;
+  long long us = 0;
+  line >> number >> us;
+  CHECK(number == "6281234567890");
+  auto us_of = [](auto t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  };
+  CHECK(us >= us_of(before));
+  CHECK(us <= us_of(after));
+  CHECK(lines[0].find("OTP") == std::string::npos);  // the text stays out of it
+
+  cfg.submit_times_path = (dir / "no-such-dir" / "x.submits").string();
+  CHECK_THROWS_AS(sim::simulator_thread(cfg), std::system_error);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("decimal message ids, and a window of pipelined submits all answered with unique ids",

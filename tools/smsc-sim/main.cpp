@@ -76,6 +76,9 @@ constexpr char usage[] = R"(usage: smsc-sim [options]
                               (ESME_RBINDFAIL) for --fault-drop-binds-for-ms; SIGUSR1 does the
                               same at any time
   --fault-drop-binds-for-ms D how long such an outage lasts (default 30000)
+  --submit-times FILE         append "DESTINATION_ADDR REALTIME_US" (CLOCK_REALTIME, µs) to FILE
+                              for every submit_sm received (refused ones too); buffered,
+                              written every 50 ms and at exit (bench/e2e_bench.sh)
   --control stdin             read control commands on stdin (see main.cpp)
   --log-level LEVEL           trace|debug|info|warn|error|off (default info)
 )";
@@ -197,6 +200,10 @@ options parse_args(int argc, char** argv) {
     else if (flag == "--control") {
       if (take() != "stdin") fail("--control supports only 'stdin'");
       o.control_stdin = true;
+    }
+    else if (flag == "--submit-times") {
+      c.submit_times_path = take();
+      if (c.submit_times_path.empty()) fail("--submit-times wants a file name");
     }
     else if (flag == "--log-level") o.log_level = take();
     else fail("unknown option " + flag);

@@ -91,6 +91,10 @@ struct sim_config {
   /// binds) are answered ESME_RTHROTTLED, as a carrier enforcing its contract does. 0 = none.
   double max_submits_per_s = 0;
   double max_submits_burst = 0;                ///< the bucket's depth; 0 = one second's worth
+  /// --submit-times: append "DESTINATION_ADDR REALTIME_US" per submit_sm received to this
+  /// file (submit_times.hpp), written at least every submit_times_flush and at stop. "" = none.
+  std::string submit_times_path;
+  std::chrono::milliseconds submit_times_flush{50};
   faults initial_faults;
 };
 

@@ -24,6 +24,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "tools/smsc-sim/sim_receipt.hpp"
+#include "tools/smsc-sim/submit_times.hpp"
 #include "tools/smsc-sim/simulator.hpp"
 
 namespace smsgw::sim::detail {
@@ -103,6 +104,10 @@ class sim_core : public std::enable_shared_from_this<sim_core> {
 
   /// Next message id number (monotonic).
   std::uint64_t next_message_number() noexcept { return next_message_number_++; }
+  /// A submit_sm to `destination` was just read: a line for --submit-times, if it is on.
+  void note_submit(std::string_view destination) {
+    if (submit_times_) submit_times_->record(destination, std::chrono::system_clock::now());
+  }
   /// Draws an outcome from the configured mix.
   outcome draw_outcome();
   /// True if this submit_sm must be answered ESME_RTHROTTLED (counts throttle_every).
@@ -135,6 +140,7 @@ class sim_core : public std::enable_shared_from_this<sim_core> {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> run_scheduler();
+  boost::asio::awaitable<void> flush_submit_times();
   void push_event(timed_event ev);
   void deliver_to_session(receipt_job job);
 
@@ -157,6 +163,8 @@ class sim_core : public std::enable_shared_from_this<sim_core> {
   boost::asio::steady_timer timer_;
   double cap_tokens_ = 0;                                ///< max_submits_per_s bucket
   std::chrono::steady_clock::time_point cap_refilled_{};
+  std::unique_ptr<submit_times_file> submit_times_;  ///< --submit-times; null when off
+  boost::asio::steady_timer submit_times_timer_;
 
   mutable std::mutex mutex_;
   observed observed_;

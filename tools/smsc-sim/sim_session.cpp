@@ -359,6 +359,7 @@ void sim_session::on_submit(smpp::pdu& p) {
   auto& sm = std::get<smpp::submit_sm>(p.body);
   auto const& cfg = core_->config();
   ++submits_;
+  core_->note_submit(sm.destination_addr);
   received_submit rec{connection_id_, system_id_, sm, p.tlvs, command_status::ok, {}, true};
   auto f = core_->with_observed([&](observed& o) {
     ++o.counters.submits_received;

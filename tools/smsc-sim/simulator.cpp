@@ -55,7 +55,9 @@ asio::ip::tcp::acceptor open_acceptor(asio::any_io_executor ex, sim_config const
 sim_core::sim_core(asio::any_io_executor ex, sim_config cfg)
     : ex_(ex), cfg_(std::move(cfg)), acceptor_(open_acceptor(ex, cfg_)),
       port_(acceptor_.local_endpoint().port()), next_message_number_(cfg_.first_message_id),
-      rng_(cfg_.seed), timer_(ex) {
+      rng_(cfg_.seed), timer_(ex), submit_times_timer_(ex) {
+  if (!cfg_.submit_times_path.empty())
+    submit_times_ = std::make_unique<submit_times_file>(cfg_.submit_times_path);
   observed_.current = cfg_.initial_faults;
   observed_.fault_closes_left = cfg_.initial_faults.close_max_times;
 }
@@ -63,6 +65,8 @@ sim_core::sim_core(asio::any_io_executor ex, sim_config cfg)
 void sim_core::start() {
   asio::co_spawn(ex_, accept_loop(), log_exception("smsc-sim " + cfg_.name + " accept"));
   asio::co_spawn(ex_, run_scheduler(), log_exception("smsc-sim " + cfg_.name + " receipts"));
+  if (submit_times_)
+    asio::co_spawn(ex_, flush_submit_times(), log_exception("smsc-sim " + cfg_.name + " submit times"));
 }
 
 void sim_core::stop() {
@@ -73,6 +77,8 @@ void sim_core::stop() {
   auto sessions = sessions_;
   for (auto const& s : sessions) s->close();
   timer_.cancel();
+  submit_times_timer_.cancel();
+  if (submit_times_) submit_times_->flush();
   parked_.clear();
   events_.clear();
   spdlog::info("[{}] stopped", cfg_.name);
@@ -123,6 +129,17 @@ asio::awaitable<void> sim_core::run_scheduler() {
         redeliver(std::move(*job), "no deliver_sm_resp in time");
       }
     }
+  }
+}
+
+// The --submit-times lines reach the file within submit_times_flush of their submit_sm: one
+// write per period, not one per message.
+asio::awaitable<void> sim_core::flush_submit_times() {
+  auto self = shared_from_this();
+  while (!stopped_) {
+    submit_times_timer_.expires_after(cfg_.submit_times_flush);
+    co_await submit_times_timer_.async_wait(tuple_awaitable);
+    submit_times_->flush();
   }
 }
 
