@@ -12,7 +12,7 @@ namespace smsgw::sim {
 submit_times_file::submit_times_file(std::string const& path)
     : path_(path), file_(std::fopen(path.c_str(), "a")) {
   if (file_ == nullptr)
-    throw std::system_error(errno, std::generic_category(), "smsc-sim: --submit-times " + path);
+    throw std::system_error(errno, std::generic_category(), "--submit-times " + path);
 }
 
 submit_times_file::~submit_times_file() {
