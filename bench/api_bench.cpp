@@ -7,6 +7,9 @@
 // Every message goes to a distinct number (the five carriers' prefixes in turn), so the
 // simulators' logs show losses and duplicates. Prints what was accepted, msg/s and the
 // latency percentiles of the answers. Bounded: N messages and --max-seconds, whichever first.
+// --accept-times FILE writes "RECIPIENT REALTIME_US" per message answered 202 (CLOCK_REALTIME,
+// µs, when the answer was read; in batch mode every accepted item gets its batch's time), for
+// e2e_bench.sh to join with smsc-sim --submit-times: the latency from 202 to submit_sm.
 // Used by bench/e2e_bench.sh (docs/performance.md); not a test.
 #include <sys/resource.h>
 
@@ -14,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -32,6 +36,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <fmt/format.h>
 
 namespace {
@@ -51,13 +57,14 @@ struct options {
   double max_seconds = 120;
   long first_number = 0;  // numbers are unique across runs against one daemon
   int threads = 2;        // event-loop threads the clients are spread over
+  std::string accept_times;  // --accept-times FILE; empty = not written
 };
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: api_bench [--socket P] [--mode paced|flood|batch] [--rate R] [--count N]\n"
                "                 [--clients C] [--batch B] [--max-seconds S] [--first-number K]\n"
-               "                 [--threads T]\n");
+               "                 [--threads T] [--accept-times FILE]\n");
   std::exit(2);
 }
 
@@ -76,6 +83,7 @@ options parse(int argc, char** argv) {
     else if (a == "--max-seconds") o.max_seconds = std::stod(v);
     else if (a == "--first-number") o.first_number = std::stol(v);
     else if (a == "--threads") o.threads = std::stoi(v);
+    else if (a == "--accept-times") o.accept_times = v;
     else usage();
   }
   if ((o.mode != "paced" && o.mode != "flood" && o.mode != "batch") || o.count <= 0 ||
@@ -94,8 +102,16 @@ std::string message_json(long n) {
                      number_of(n), n);
 }
 
+/// A message answered 202: its number (relative to --first-number) and when the answer was
+/// read, CLOCK_REALTIME µs (for --accept-times).
+struct accept_time {
+  long number;
+  std::int64_t realtime_us;
+};
+
 struct totals {
   std::vector<double> latency_ms;  // per request
+  std::vector<accept_time> accepts;  // only with --accept-times
   long accepted = 0, other = 0, failed_requests = 0;
 };
 
@@ -186,15 +202,32 @@ asio::awaitable<void> run_client(options const& o, int c, clock_type::time_point
     }
     auto const sent = clock_type::now();
     auto [status, answer] = co_await cl.post(target, std::move(body));
-    t.latency_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
+    auto const answered = clock_type::now();
+    auto const answered_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    t.latency_ms.push_back(std::chrono::duration<double, std::milli>(answered - sent).count());
+    bool const timing = !o.accept_times.empty();
     if (status == 0) {
       ++t.failed_requests;
     } else if (o.mode == "batch" && status == 200) {
       auto ok = count_202(answer);
       t.accepted += ok;
       t.other += n - ok;
+      if (timing) {  // results[i] = {"index":i,"status":...}: the items answered 202
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(answer, ec);
+        auto const* results = ec || !doc.is_object() ? nullptr : doc.as_object().if_contains("results");
+        if (results && results->is_array())
+          for (auto const& r : results->as_array())
+            if (auto const* item = r.if_object(); item && item->contains("index") &&
+                                                   item->contains("status") &&
+                                                   item->at("status") == 202)
+              t.accepts.push_back({first + item->at("index").to_number<long>(), answered_us});
+      }
     } else if (status == 202) {
       ++t.accepted;
+      if (timing) t.accepts.push_back({first, answered_us});
     } else {
       t.other += n;
     }
@@ -205,6 +238,11 @@ asio::awaitable<void> run_client(options const& o, int c, clock_type::time_point
 
 int main(int argc, char** argv) {
   auto const o = parse(argc, argv);
+  std::FILE* accept_file = nullptr;  // opened before the load, so a bad path costs no run
+  if (!o.accept_times.empty() && (accept_file = std::fopen(o.accept_times.c_str(), "w")) == nullptr) {
+    std::perror(("api_bench: --accept-times " + o.accept_times).c_str());
+    return 2;
+  }
   auto const start = clock_type::now();
   auto const deadline = start + std::chrono::duration_cast<clock_type::duration>(
                                     std::chrono::duration<double>(o.max_seconds));
@@ -231,6 +269,15 @@ int main(int argc, char** argv) {
     t.accepted += p.accepted;
     t.other += p.other;
     t.failed_requests += p.failed_requests;
+    t.accepts.insert(t.accepts.end(), p.accepts.begin(), p.accepts.end());
+  }
+  if (accept_file != nullptr) {
+    for (auto const& a : t.accepts)
+      fmt::print(accept_file, "{} {}\n", number_of(o.first_number + a.number), a.realtime_us);
+    if (std::fclose(accept_file) != 0) {
+      std::perror(("api_bench: --accept-times " + o.accept_times).c_str());
+      return 1;
+    }
   }
   double const secs = std::chrono::duration<double>(clock_type::now() - start).count();
   std::sort(t.latency_ms.begin(), t.latency_ms.end());

@@ -4,9 +4,12 @@
 # bench/api_bench sending HTTP/JSON over the Unix socket. For each case it reports msg/s
 # accepted and end to end (until every message's receipt is in the DLR log), the daemon's CPU
 # per message (utime + stime from /proc/PID/stat, the daemon alone), peak RSS (VmHWM), lost and
-# duplicate messages (from the simulators' logs), and with --strace the system calls per
-# message (strace -c -f on the daemon during the case; strace slows it, so CPU figures of an
-# strace run are not comparable and are printed apart).
+# duplicate messages (from the simulators' logs), the latency from the 202 (api_bench read the
+# answer) to the submit_sm at the simulated SMSC as p50/p99/max (api_bench --accept-times
+# joined on the number with smsc-sim --submit-times by bench/accept_to_submit.py; the first
+# submit of a number counts; a submit that beat its 202 stays negative and is counted), and
+# with --strace the system calls per message (strace -c -f on the daemon during the case;
+# strace slows it, so CPU figures of an strace run are not comparable and are printed apart).
 #
 #   bench/e2e_bench.sh BUILD_DIR [--strace] [CASE ...]
 #   CASE: paced:RATE:COUNT | flood:COUNT:CLIENTS | batch:COUNT:CLIENTS   (default: paced:200:2000)
@@ -51,6 +54,7 @@ names=(telkomsel indosat xl tri smartfren)
 ports=()
 for n in "${names[@]}"; do
   "$sim" --port 0 --name "$n" --system-id smsgw --password bench --receipt-delay-ms 100 \
+    --submit-times "$dir/$n.submits" \
     >"$dir/$n.out" 2>"$dir/$n.log" &
   pids+=($!)
 done
@@ -120,6 +124,7 @@ wal_fsyncs() {
   curl -s --unix-socket "$dir/api.sock" http://smsgw/metrics |
     awk '/^smsgw_queue_fsync_duration_seconds_count/ {print $2}'
 }
+submit_lines() { cat "$dir"/*.submits 2>/dev/null | wc -l; }
 dlr_count() { [[ -f $dir/dlr.log ]] && wc -l <"$dir/dlr.log" || echo 0; }
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), build $build"
 
@@ -154,7 +159,8 @@ for c in "${cases[@]}"; do
   t0=$(date +%s.%N)
   loadgen=("$load")
   ((use_perf)) && loadgen=(perf record -q -g -o "$dir/perf-load.data" -- "$load")
-  out=$("${loadgen[@]}" --socket "$dir/api.sock" "${args[@]}" ${LOAD_THREADS:+--threads "$LOAD_THREADS"} --max-seconds 300 --first-number "$sent" || true)
+  out=$("${loadgen[@]}" --socket "$dir/api.sock" "${args[@]}" ${LOAD_THREADS:+--threads "$LOAD_THREADS"} --max-seconds 300 --first-number "$sent" \
+    --accept-times "$dir/accepts-${c//:/-}" || true)
   t1=$(date +%s.%N)
   load_cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
   load_cpu=${load_cpu:-0}
@@ -187,6 +193,11 @@ for c in "${cases[@]}"; do
   if [[ -n ${METRICS_OUT:-} ]]; then  # GET /metrics after the case, for a closer look
     curl -s --unix-socket "$dir/api.sock" http://smsgw/metrics >"$METRICS_OUT/metrics-${c//:/-}.txt" || true
   fi
+  for _ in $(seq 40); do  # the simulators write their submit times every 50 ms: at most 2 s,
+                          # after the CPU figures were taken
+    (($(submit_lines) >= sent + n)) && break
+    sleep 0.05
+  done
   sent=$((sent + n))
   done_n=$(($(dlr_count) - before_dlr))
   echo "== $c"
@@ -201,6 +212,8 @@ for c in "${cases[@]}"; do
              (m1 - m0) / hz, (m1 - m0) / hz * 1000 / n, lc, lc * 1000 / n;
       printf "  WAL fsyncs by the queue syncer (its counter): %d = %.2f per message\n", s1 - s0, (s1 - s0) / n
       printf "  context switches of the daemon'"'"'s threads: %d = %.2f per message\n", x1 - x0, (x1 - x0) / n }'
+  python3 "$(dirname "$0")/accept_to_submit.py" "$dir/accepts-${c//:/-}" "$dir"/*.submits ||
+    echo "  202 -> submit_sm at the SMSC: not measured"
   if ((use_strace)); then
     awk -v n="$n" '$NF ~ /^(fdatasync|fsync|pwrite64|fcntl|futex|write|writev|read|pread64|sendmsg|recvmsg|epoll_wait|sendto|recvfrom)$/ && $4 ~ /^[0-9]+$/ {
       printf "  %-12s %8d calls = %6.2f per message\n", $NF, $4, $4 / n }' "$dir/strace.txt"
