@@ -103,7 +103,13 @@ database::~database() {
 void database::fail(int rc, std::string_view what) const {
   int sys = db_ != nullptr ? sqlite3_system_errno(db_) : 0;
   char const* msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  throw error(rc, sys, fmt::format("{} {}: {} (sqlite {})", what, path_, msg, rc), path_);
+  error e(rc, sys, fmt::format("{} {}: {} (sqlite {})", what, path_, msg, rc), path_);
+  if (db_ != nullptr) note_error(e);
+  throw e;
+}
+
+void database::note_error(error const& e) const {
+  if (transactions_open_ > 0 && !in_transaction() && !rolled_back_by_) rolled_back_by_ = e;
 }
 
 void database::exec(std::string_view sql) {
@@ -114,10 +120,12 @@ void database::exec(std::string_view sql) {
     std::string text = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
     int sys = sqlite3_system_errno(db_);
-    throw error(sqlite3_extended_errcode(db_), sys,
-                fmt::format("exec \"{}\" {}: {} (sqlite {}, errno {})", sql.substr(0, 60), path_,
-                            text, sqlite3_extended_errcode(db_), sys),
-                path_);
+    error e(sqlite3_extended_errcode(db_), sys,
+            fmt::format("exec \"{}\" {}: {} (sqlite {}, errno {})", sql.substr(0, 60), path_,
+                        text, sqlite3_extended_errcode(db_), sys),
+            path_);
+    note_error(e);
+    throw e;
   }
 }
 
@@ -196,6 +204,7 @@ bool statement::step() {
                       sqlite3_errmsg(db_->handle()), ext),
           db_->path());
   reset();  // also drops the bindings: an unowned one may not outlive this call's caller
+  db_->note_error(e);
   throw e;
 }
 
@@ -230,13 +239,22 @@ std::span<std::uint8_t const> statement::column_blob(int col) const noexcept {
   return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
+namespace {
+/// The error for work on a transaction SQLite already rolled back.
+error rolled_back(database const& db, std::optional<error> const& cause) {
+  if (!cause) return error(SQLITE_ABORT, 0, "the enclosing transaction was rolled back", db.path());
+  return error(cause->extended_code(), cause->system_errno(),
+               std::string("the transaction was rolled back by an earlier error: ") + cause->what(),
+               db.path());
+}
+}  // namespace
+
 transaction::transaction(database& db) : db_(db), nested_(db.transactions_open_ > 0) {
   if (!nested_) {
+    db_.rolled_back_by_.reset();
     db_.exec("BEGIN IMMEDIATE");
   } else {
-    if (!db_.in_transaction()) {
-      throw error(SQLITE_ABORT, 0, "the enclosing transaction was rolled back", db_.path());
-    }
+    if (!db_.in_transaction()) throw rolled_back(db_, db_.rolled_back_by_);
     db_.exec("SAVEPOINT nested");
   }
   ++db_.transactions_open_;
@@ -255,6 +273,7 @@ transaction::~transaction() {
 }
 
 void transaction::commit() {
+  if (!db_.in_transaction()) throw rolled_back(db_, db_.rolled_back_by_);
   db_.exec(nested_ ? "RELEASE nested" : "COMMIT");
   done_ = true;
   --db_.transactions_open_;

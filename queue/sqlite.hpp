@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,9 +75,16 @@ class database {
 
   /// Throws sqlite::error for result code `rc` with the connection's message, prefixed by `what`.
   [[noreturn]] void fail(int rc, std::string_view what) const;
+  /// Called with every error a statement on this connection throws: if SQLite rolled back the
+  /// open sqlite::transaction because of it (SQLITE_FULL, IOERR, NOMEM), it is kept as the
+  /// cause, which the transaction's later savepoints and its commit then report.
+  void note_error(error const& e) const;
 
  private:
   friend class transaction;
+  friend class statement;
+  /// What rolled back the open transaction (see note_error); cleared when one begins.
+  mutable std::optional<error> rolled_back_by_;
   sqlite3* db_ = nullptr;
   std::string path_;
   int transactions_open_ = 0;  ///< sqlite::transaction objects open on it (nesting depth)
@@ -126,8 +134,10 @@ class statement {
 /// Inside another sqlite::transaction it is a SAVEPOINT of it: commit() releases it (its writes
 /// are committed with the enclosing transaction's), destruction without commit() rolls back to
 /// it, leaving the enclosing transaction's other work. If SQLite already rolled the enclosing
-/// transaction back (SQLITE_FULL, IOERR), a nested one refuses to start (SQLITE_ABORT) instead
-/// of starting a transaction of its own.
+/// transaction back (SQLITE_FULL, IOERR), a nested one refuses to start instead of starting a
+/// transaction of its own, and commit() fails, both with the error that caused the rollback
+/// (its code: SQLITE_FULL stays "disk full", not "no transaction is active"; SQLITE_ABORT if
+/// unknown).
 class transaction {
  public:
   explicit transaction(database& db);

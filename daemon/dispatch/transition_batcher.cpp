@@ -150,6 +150,7 @@ asio::awaitable<void> transition_batcher::drained() {
     // Nor a retry's pause: one more try now; if it fails too, its error is the answer.
     retrying_ = false;
     retry_timer_.cancel();
+    retried_flush_ = true;
     flush();
   }
   if (idle()) co_return;
@@ -198,7 +199,9 @@ void transition_batcher::flush() {
   bool const durable = !b->rcpts.empty();
   // At a low rate the flush waits in the writer for an enqueue's round (one fsync and one
   // post for both); the timer bounds that wait. A graceful stop does not wait.
-  bool const lazy = writer_linger_.count() > 0 && drain_waiters_.empty();
+  // (A retry has waited its pause already: it goes at once.)
+  bool const lazy = writer_linger_.count() > 0 && drain_waiters_.empty() && !retried_flush_;
+  retried_flush_ = false;
   if (lazy) {
     kick_timer_.expires_after(writer_linger_);
     kick_timer_.async_wait([this](boost::system::error_code ec) {
@@ -236,7 +239,13 @@ void transition_batcher::durable_then(std::shared_ptr<batch> b, queue::result<an
 // a receipt of the same message committed meanwhile is held until the retried submit result
 // applies it (as when a receipt overtakes its submit_sm_resp).
 void transition_batcher::settle(batch& b, queue::result<answers> r) {
-  bool const retry = r && r->submit_batch_error && worth_retrying(r->submit_batch_error->code) &&
+  // Either the flush's own transaction failed (submit_batch_error) or the writer round it ran
+  // in did not commit (the whole answer is the error: nothing of the flush was kept).
+  // (Not an io_error of the whole: that is also how a failed fsync answers everything after
+  // it, for good, and no later try can succeed.)
+  std::optional<queue::error> const whole = r ? r->submit_batch_error : std::optional(r.error());
+  bool const retry = whole && worth_retrying(whole->code) &&
+                     (r || whole->code != queue::errc::io_error) && !b.subs.empty() &&
                      drain_waiters_.empty();
   if (!retry) {
     if (r && !b.subs.empty() && !r->submit_batch_error) next_retry_pause_ = retry_pause;
@@ -244,14 +253,15 @@ void transition_batcher::settle(batch& b, queue::result<answers> r) {
     flush();
     return;
   }
-  for (std::size_t i = 0; i < b.rcpt_done.size(); ++i) b.rcpt_done[i](std::move(r->receipts[i]));
+  for (std::size_t i = 0; i < b.rcpt_done.size(); ++i)
+    b.rcpt_done[i](r ? std::move(r->receipts[i]) : receipt_answer(r.error()));
   // Back to the head, in their order, ahead of whatever arrived meanwhile (also during the
   // callbacks above: busy_ is still set, so push() only appended).
   for (std::size_t i = b.subs.size(); i-- > 0;)
     pending_.push_front(pending_submit{std::move(b.subs[i]), std::move(b.sub_done[i])});
   ++stats_.submit_retries;
   spdlog::warn("{} submit result(s) not recorded ({}): trying again in {} ms", b.subs.size(),
-               r->submit_batch_error->message, next_retry_pause_.count());
+               whole->message, next_retry_pause_.count());
   retry_later();
 }
 
@@ -264,6 +274,7 @@ void transition_batcher::retry_later() {
     // Cancelled (drained() cut the pause short, or the batcher is being destroyed).
     if (ec) return;
     retrying_ = false;
+    retried_flush_ = true;
     flush();
   });
 }

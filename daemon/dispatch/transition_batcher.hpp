@@ -142,6 +142,7 @@ class transition_batcher {
   boost::asio::steady_timer kick_timer_;  // a lazy flush waited writer_linger_: kick the writer
   std::chrono::milliseconds next_retry_pause_ = retry_pause;
   bool retrying_ = false;  // busy_ too: failed submit results wait for retry_timer_
+  bool retried_flush_ = false;  // the next flush is a retry's: not lazy
   std::vector<std::function<void()>> drain_waiters_;
   transition_batcher_stats stats_;
 };

@@ -427,3 +427,49 @@ TEST_CASE("submit results whose transaction failed are committed again, not lost
   read_only(false);
   CHECK(w.committed_state(ids[3]) == state::in_flight);  // outcome_unknown at the next start
 }
+
+TEST_CASE("a lazy flush whose writer round did not commit is committed again, not lost",
+          "[transition_batcher]") {
+  world w;
+  auto ids = w.in_flight(2);
+  w.gc->run([](queue::store& s) {
+     s.database().exec("CREATE TABLE filler (x)");
+     auto const pages = s.database().query_int("PRAGMA page_count");
+     s.database().exec("PRAGMA max_page_count = " + std::to_string(pages + 40));
+   }).get();
+  // No submit linger; the writer linger is an hour: the flush waits in the writer for company.
+  transition_batcher b(*w.gc, w.io.get_executor(), 1000, std::chrono::milliseconds(0),
+                       std::chrono::hours(1));
+  std::vector<std::optional<transition_batcher::submit_answer>> subs(2);
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    b.submitted(submission_of(ids[i]),
+                [&, i](transition_batcher::submit_answer a) { subs[i] = std::move(a); });
+  }
+  REQUIRE_FALSE(b.idle());  // with the writer, lazily
+  // Company that fills the disk: SQLite rolls the round's one transaction back, the flush's
+  // part of it too, and says why (disk full).
+  auto filled = w.gc->run([](queue::store& s) -> queue::result<bool> {
+    try {
+      s.database().exec("INSERT INTO filler VALUES (zeroblob(1000000))");
+      return true;
+    } catch (sqlite::error const&) {
+      return false;
+    }
+  });
+  auto f = filled.get();
+  REQUIRE_FALSE(f.has_value());
+  CHECK(f.error().code == queue::errc::disk_full);
+  REQUIRE(w.run_until([&] { return b.stats().submit_retries >= 1; }));
+  CHECK_FALSE(subs[0].has_value());  // not answered with the error: they wait for another try
+  CHECK_FALSE(subs[1].has_value());
+  CHECK(w.committed_state(ids[0]) == state::in_flight);
+
+  w.gc->run([](queue::store& s) { s.database().exec("PRAGMA max_page_count = 1000000"); }).get();
+  REQUIRE(w.run_until([&] { return subs[0] && subs[1]; }));
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    INFO("message " << ids[i]);
+    REQUIRE(subs[i]->has_value());
+    CHECK((*subs[i])->st == state::submitted);
+    CHECK(w.committed_state(ids[i]) == state::submitted);
+  }
+}
