@@ -25,6 +25,31 @@ std::int64_t stored_messages(std::string const& path) {
   return db.query_int("SELECT count(*) FROM messages");
 }
 
+/// With the WAL's fsync held: enqueues one OTP and checks that it is committed (another
+/// connection sees the row) but not answered; then releases the fsync and returns the answer,
+/// the thread that gave it, and the sync's call count just before the release.
+struct held_answer {
+  result<enqueue_outcome> r;
+  std::thread::id thread;
+  int calls_at_release;
+};
+held_answer enqueue_with_sync_held(group_commit& q, held_wal_sync& sync, std::string const& path) {
+  sync.hold();
+  std::promise<std::pair<result<enqueue_outcome>, std::thread::id>> answered;
+  REQUIRE(q.enqueue_then(otp("6281111111111", ""), [&](result<enqueue_outcome> r) {
+    answered.set_value({std::move(r), std::this_thread::get_id()});
+  }));
+  auto a = answered.get_future();
+  for (int i = 0; i < 500 && stored_messages(path) == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(stored_messages(path) == 1);
+  CHECK(a.wait_for(100ms) == std::future_status::timeout);
+  int const calls = sync.calls;
+  sync.release();
+  REQUIRE(a.wait_for(30s) == std::future_status::ready);
+  auto [r, thread] = a.get();
+  return {std::move(r), thread, calls};
+}
+
 }  // namespace
 
 TEST_CASE("pipelined: a commit is on file before its fsync, acknowledged only after it") {
@@ -66,19 +91,7 @@ TEST_CASE("pipelined: enqueue_then calls back only after the fsync, on the synce
   held_wal_sync sync(dir.file());
   group_commit q(std::move(s), {.idle_writer_syncs = false, .sync = sync.fn()});
   REQUIRE(q.pipelined());
-  sync.hold();
-  std::promise<std::pair<result<enqueue_outcome>, std::thread::id>> answered;
-  REQUIRE(q.enqueue_then(otp("6281111111111", ""), [&](result<enqueue_outcome> r) {
-    answered.set_value({std::move(r), std::this_thread::get_id()});
-  }));
-  auto a = answered.get_future();
-  // Committed (another connection sees the row), not answered while the fsync is held.
-  for (int i = 0; i < 500 && stored_messages(dir.file()) == 0; ++i) std::this_thread::sleep_for(10ms);
-  CHECK(stored_messages(dir.file()) == 1);
-  CHECK(a.wait_for(100ms) == std::future_status::timeout);
-  sync.release();
-  REQUIRE(a.wait_for(30s) == std::future_status::ready);
-  auto [r, thread] = a.get();
+  auto [r, thread, calls] = enqueue_with_sync_held(q, sync, dir.file());
   REQUIRE(r.has_value());
   CHECK(r->what == enqueue_outcome::kind::accepted);
   CHECK(thread != std::this_thread::get_id());
@@ -93,20 +106,7 @@ TEST_CASE("pipelined: an idle writer fsyncs its round itself, and completes it o
   group_commit q(std::move(s), {.sync = sync.fn()});  // idle_writer_syncs: the default
   REQUIRE(q.pipelined());
   auto const writer = q.run([](store&) { return std::this_thread::get_id(); }).get();
-  sync.hold();
-  std::promise<std::pair<result<enqueue_outcome>, std::thread::id>> answered;
-  REQUIRE(q.enqueue_then(otp("6281111111111", ""), [&](result<enqueue_outcome> r) {
-    answered.set_value({std::move(r), std::this_thread::get_id()});
-  }));
-  auto a = answered.get_future();
-  // Committed, not answered while the fsync is held.
-  for (int i = 0; i < 500 && stored_messages(dir.file()) == 0; ++i) std::this_thread::sleep_for(10ms);
-  CHECK(stored_messages(dir.file()) == 1);
-  CHECK(a.wait_for(100ms) == std::future_status::timeout);
-  int const calls = sync.calls;
-  sync.release();
-  REQUIRE(a.wait_for(30s) == std::future_status::ready);
-  auto [r, thread] = a.get();
+  auto [r, thread, calls] = enqueue_with_sync_held(q, sync, dir.file());
   REQUIRE(r.has_value());
   CHECK(thread == writer);  // nothing else waited: no hand-off to the syncer
   CHECK(sync.calls == calls + 1);  // the one held fsync (counted when it returns) covered it
