@@ -12,7 +12,8 @@
 # strace slows it, so CPU figures of an strace run are not comparable and are printed apart).
 #
 #   bench/e2e_bench.sh BUILD_DIR [--strace] [CASE ...]
-#   CASE: paced:RATE:COUNT | flood:COUNT:CLIENTS | batch:COUNT:CLIENTS   (default: paced:200:2000)
+#   CASE: paced:RATE:COUNT | flood:COUNT:CLIENTS | batch:COUNT:CLIENTS | idle:SECONDS
+#         (default: paced:200:2000; idle: the daemon's CPU with its binds up and no load)
 #
 # Per case it also prints the CPU of the five simulators and of the load generator (they share
 # the machine's cores with the daemon). Environment: PERF_OUT=DIR (where --perf writes its flat
@@ -131,6 +132,16 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/
 sent=0
 for c in "${cases[@]}"; do
   IFS=: read -r mode a b <<<"$c"
+  if [[ $mode == idle ]]; then  # idle:SECONDS: no load, binds up (enquire_link, polls, timers)
+    cpu0=$(cpu_ticks) ctx0=$(ctx_switches) t0=$(date +%s.%N)
+    sleep "$a"
+    cpu1=$(cpu_ticks) ctx1=$(ctx_switches) t1=$(date +%s.%N)
+    echo "== $c"
+    awk -v c0="$cpu0" -v c1="$cpu1" -v hz="$ticks" -v x0="$ctx0" -v x1="$ctx1" -v t0="$t0" -v t1="$t1" 'BEGIN {
+      printf "  idle %.1f s: daemon CPU %.2f s = %.2f %% of a core, %.1f context switches per second\n",
+             t1 - t0, (c1 - c0) / hz, 100 * (c1 - c0) / hz / (t1 - t0), (x1 - x0) / (t1 - t0) }'
+    continue
+  fi
   case $mode in
     paced) args=(--mode paced --rate "$a" --count "$b" --clients 4); n=$b ;;
     flood) args=(--mode flood --count "$a" --clients "$b"); n=$a ;;
