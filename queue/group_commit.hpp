@@ -107,6 +107,9 @@ class group_commit {
   template <class F>
   auto run(F f) -> std::future<std::invoke_result_t<F&, store&>>;
 
+  /// (Completions said to run "on the syncer thread" run on the writer thread instead for a
+  /// round the idle writer synced itself, see idle_writer_syncs: a completion must never wait
+  /// for later queue work.)
   /// Runs `f(store&)` on the writer thread, then `then(R)` on the syncer thread (in
   /// submission order) once everything committed up to then is durable; `then` gets
   /// R(io_error) instead if that fsync failed, R(internal) if `f` threw. R must be

@@ -24,6 +24,11 @@ struct held_file {
   bool wal;              // opened with SQLITE_OPEN_WAL: small writes are held
   int held_len;          // bytes held (0: none)
   sqlite3_int64 held_at; // their offset in the file
+  // End of the furthest write since the WAL's header was last written (offset 0 starts a new
+  // generation of frames): only a small write at or past it, an append, is held. A rewrite
+  // of an earlier header (SQLite's walRewriteChecksums, the last write before its COMMIT
+  // returns) goes out at once, so nothing is ever held when a COMMIT has returned.
+  sqlite3_int64 appended_to;
   unsigned char held[max_held];
 };
 
@@ -34,12 +39,19 @@ sqlite3_io_methods our_methods;
 held_file* as_held(sqlite3_file* f) { return reinterpret_cast<held_file*>(f); }
 sqlite3_file* real_of(sqlite3_file* f) { return as_held(f)->real; }
 
+/// A write through to the default VFS's file, keeping appended_to.
+int write_through(held_file* h, void const* data, int amt, sqlite3_int64 at) {
+  int rc = h->real->pMethods->xWrite(h->real, data, amt, at);
+  if (rc == SQLITE_OK && at + amt > h->appended_to) h->appended_to = at + amt;
+  return rc;
+}
+
 /// Writes what is held, if anything.
 int flush(held_file* h) {
   if (h->held_len == 0) return SQLITE_OK;
   int const len = h->held_len;
   h->held_len = 0;
-  return h->real->pMethods->xWrite(h->real, h->held, len, h->held_at);
+  return write_through(h, h->held, len, h->held_at);
 }
 
 int x_write(sqlite3_file* f, void const* data, int amt, sqlite3_int64 at) {
@@ -59,17 +71,18 @@ int x_write(sqlite3_file* f, void const* data, int amt, sqlite3_int64 at) {
       std::memcpy(joined.data() + h->held_len, data, static_cast<std::size_t>(amt));
       auto const from = h->held_at;
       h->held_len = 0;
-      return h->real->pMethods->xWrite(h->real, joined.data(), static_cast<int>(joined.size()), from);
+      return write_through(h, joined.data(), static_cast<int>(joined.size()), from);
     }
     if (int rc = flush(h); rc != SQLITE_OK) return rc;
   }
-  if (amt <= 32) {  // a frame header or the WAL header: wait for what follows it
+  if (at == 0) h->appended_to = 0;
+  if (amt <= 32 && at >= h->appended_to) {  // an appended frame header or the WAL header
     std::memcpy(h->held, data, static_cast<std::size_t>(amt));
     h->held_len = amt;
     h->held_at = at;
     return SQLITE_OK;
   }
-  return h->real->pMethods->xWrite(h->real, data, amt, at);
+  return write_through(h, data, amt, at);
 }
 
 int x_close(sqlite3_file* f) {
@@ -90,7 +103,10 @@ int x_read(sqlite3_file* f, void* out, int amt, sqlite3_int64 at) {
   SMSGW_FLUSH_FIRST(real_of(f)->pMethods->xRead(real_of(f), out, amt, at));
 }
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
-  SMSGW_FLUSH_FIRST(real_of(f)->pMethods->xTruncate(real_of(f), size));
+  auto* h = as_held(f);
+  if (int rc = flush(h); rc != SQLITE_OK) return rc;
+  if (h->appended_to > size) h->appended_to = size;
+  return h->real->pMethods->xTruncate(h->real, size);
 }
 int x_sync(sqlite3_file* f, int flags) {
   SMSGW_FLUSH_FIRST(real_of(f)->pMethods->xSync(real_of(f), flags));
@@ -151,6 +167,7 @@ int x_open(sqlite3_vfs*, char const* name, sqlite3_file* f, int flags, int* out_
   h->wal = (flags & SQLITE_OPEN_WAL) != 0;
   h->held_len = 0;
   h->held_at = 0;
+  h->appended_to = 0;
   int rc = root_vfs->xOpen(root_vfs, name, h->real, flags, out_flags);
   // Our methods only over a file the default VFS opened (else SQLite calls no xClose).
   if (h->real->pMethods != nullptr) h->base.pMethods = &our_methods;

@@ -126,6 +126,7 @@ void dispatcher::apply_config(std::shared_ptr<daemon_config const> config) {
   retry_ = config_->retry;
   make_sources();
   for (auto it = sources_.begin(); it != sources_.end();) {
+    if (!config_->find_carrier(it->first)) it->second->withdraw_standing();
     if (config_->find_carrier(it->first) || it->second->buffered() > 0 ||
         it->second->standing_claim_pending()) {
       ++it;
@@ -201,9 +202,6 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       // or, past their validity + grace, no_receipt (final).
       auto unreceipted = s.settle_unreceipted(now, grace);
       if (!unreceipted) return unreceipted.error();
-      if (purge) {
-        if (auto p = s.purge(now - retention); !p) return p.error();
-      }
       // The OTP backlog of each carrier (deadline-aware routing, /healthz).
       std::vector<std::pair<std::string, std::int64_t>> queued;
       for (auto const& k : keys) {
@@ -220,6 +218,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
       spdlog::error("housekeeping: {}", r.error().message);
       continue;
     }
+    if (purge) co_await purge_in_batches(queue::clock::now() - retention);
     for (auto const& [key, n] : r->queued_otps) queued_otps_[key] = n;
     if (config_->deadline.enabled) reroute_buffered_by_deadline();
     for (auto const& h : r->held) {
@@ -257,6 +256,24 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
         ++stats_.no_receipt;
       }
     }
+  }
+}
+
+asio::awaitable<void> dispatcher::purge_in_batches(queue::time_point older_than) {
+  // One batch per writer task: the writer runs a round's work in one transaction, so a purge
+  // of the whole backlog in one task would be one unbounded transaction (a WAL that cannot
+  // reset meanwhile, and every enqueue of its round failing with it on a full disk).
+  constexpr std::size_t batch = 500;
+  for (int i = 0; i < 100000; ++i) {  // bounded: 50 million messages an hour at most
+    auto p = co_await queue_call(gc_, [older_than](queue::store& s) {
+      return s.purge(older_than, batch, 1);
+    });
+    if (!p) {
+      note_queue_error(p.error().message);
+      spdlog::error("housekeeping: purge: {}", p.error().message);
+      co_return;
+    }
+    if (*p < batch) co_return;
   }
 }
 

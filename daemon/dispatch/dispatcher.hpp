@@ -270,6 +270,8 @@ class dispatcher final : public smpp_events, private source_owner {
   /// Housekeeping: buffered OTPs whose place in their route's buffer cannot make their
   /// validity go to a route that can (deadline_route); the others stay.
   void reroute_buffered_by_deadline();
+  /// Housekeeping's hourly purge, a bounded batch per writer task (store::purge).
+  boost::asio::awaitable<void> purge_in_batches(queue::time_point older_than);
   void retry_or_fail(std::uint64_t ref, std::string const& used_route, std::string detail,
                      retry_cause why);
   /// One DLR log line; `carrier` defaults to the route the message last used.

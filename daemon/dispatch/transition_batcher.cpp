@@ -230,6 +230,16 @@ void transition_batcher::durable_then(std::shared_ptr<batch> b, queue::result<an
   queue_post(
       gc_, executor_, [](queue::store&) -> queue::result<bool> { return true; },
       [this, b, held](queue::result<bool> synced) {
+        // The empty task's round did not commit (other work in it filled the disk): the
+        // flush itself committed earlier, only its fsync is still to be waited for. Ask
+        // again (alone, the empty task cannot fail so): never settle() it as a failure, which
+        // would commit its submit results a second time. A failed fsync (io_error) or a
+        // stopped writer is final.
+        if (!synced && synced.error().code != queue::errc::io_error &&
+            synced.error().code != queue::errc::stopped) {
+          durable_then(b, std::move(*held));
+          return;
+        }
         settle(*b, synced ? std::move(*held) : queue::result<answers>(synced.error()));
       });
 }

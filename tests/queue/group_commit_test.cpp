@@ -174,9 +174,13 @@ TEST_CASE("the completions of one writer round run in one completion_round, and 
   std::mutex m;
   std::vector<completion_round const*> unsynced_rounds, synced_rounds;
   std::vector<int> unsynced_order, synced_order;
-  std::promise<void> open;
+  std::promise<void> open, started;
   auto opened = open.get_future().share();
-  auto held = q.run([opened](store&) { opened.wait(); });  // holds the writer: one round next
+  auto held = q.run([opened, &started](store&) {  // holds the writer: one round next
+    started.set_value();
+    opened.wait();
+  });
+  started.get_future().get();  // its round runs: nothing below can join it
   std::atomic<int> left{2 * n};
   std::promise<void> all_done;
   for (int i = 0; i < n; ++i) {
