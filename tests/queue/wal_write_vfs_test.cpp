@@ -37,6 +37,29 @@ sqlite::open_options wal_normal() {
   return o;
 }
 
+/// Creates table t, then runs `write(db)` in a child process on its own connection, which
+/// exits without closing it (no checkpoint: the rows exist only as frames in the WAL); then
+/// opens the file again here and returns that connection.
+template <class Write>
+sqlite::database after_child_dies(std::string const& path, Write write) {
+  {
+    auto db = sqlite::database::open(path, wal_normal());
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+  }
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto db = sqlite::database::open(path, wal_normal());
+    write(db);
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  return sqlite::database::open(path, wal_normal());
+}
+
 }  // namespace
 
 TEST_CASE("the queue's connections write each WAL frame with one write call") {
@@ -58,27 +81,13 @@ TEST_CASE("the queue's connections write each WAL frame with one write call") {
 
 TEST_CASE("commits written through the VFS survive a process that dies without closing") {
   temp_dir dir;
-  {
-    auto db = sqlite::database::open(dir.file(), wal_normal());
-    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
-  }
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    // No checkpoint, no close: the rows exist only as frames in the WAL.
-    auto db = sqlite::database::open(dir.file(), wal_normal());
+  auto db = after_child_dies(dir.file(), [](sqlite::database& w) {
     for (int i = 0; i < 200; ++i) {
-      db.exec("BEGIN IMMEDIATE");
-      db.exec("INSERT INTO t (body) VALUES (printf('%0500d', " + std::to_string(i) + "))");
-      db.exec("COMMIT");
+      w.exec("BEGIN IMMEDIATE");
+      w.exec("INSERT INTO t (body) VALUES (printf('%0500d', " + std::to_string(i) + "))");
+      w.exec("COMMIT");
     }
-    ::_exit(0);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  auto db = sqlite::database::open(dir.file(), wal_normal());
+  });
   CHECK(db.query_int("SELECT count(*) FROM t") == 200);
   CHECK(db.query_int("SELECT count(*) FROM t WHERE length(body) = 500") == 200);
   CHECK(db.query_int("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'") == 1);
@@ -89,28 +98,15 @@ TEST_CASE("a transaction that spilled and rewrote its frames survives a process 
   // changes spilled pages again (rewritten in place), and SQLite then rewrites the checksums of
   // those frames, ending with a lone frame header behind the WAL's end. Nothing may hold it.
   temp_dir dir;
-  {
-    auto db = sqlite::database::open(dir.file(), wal_normal());
-    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
-  }
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    auto db = sqlite::database::open(dir.file(), wal_normal());
-    db.exec("PRAGMA cache_size = 10");
-    db.exec("PRAGMA wal_autocheckpoint = 0");
-    db.exec("BEGIN IMMEDIATE");
+  auto db = after_child_dies(dir.file(), [](sqlite::database& w) {
+    w.exec("PRAGMA cache_size = 10");
+    w.exec("PRAGMA wal_autocheckpoint = 0");
+    w.exec("BEGIN IMMEDIATE");
     for (int i = 0; i < 400; ++i)
-      db.exec("INSERT INTO t (body) VALUES (printf('%0500d', " + std::to_string(i) + "))");
-    db.exec("UPDATE t SET body = printf('%0500d', id + 1000) WHERE id <= 40");  // early pages again
-    db.exec("COMMIT");
-    ::_exit(0);  // no close, no checkpoint: what it wrote is in the WAL, or lost
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  auto db = sqlite::database::open(dir.file(), wal_normal());
+      w.exec("INSERT INTO t (body) VALUES (printf('%0500d', " + std::to_string(i) + "))");
+    w.exec("UPDATE t SET body = printf('%0500d', id + 1000) WHERE id <= 40");  // early pages again
+    w.exec("COMMIT");
+  });
   CHECK(db.query_int("SELECT count(*) FROM t") == 400);
   CHECK(db.query_int("SELECT count(*) FROM t WHERE id <= 40 AND CAST(body AS INTEGER) = id + 1000") == 40);
 }
