@@ -190,7 +190,7 @@ asio::awaitable<void> dispatcher::run_housekeeping() {
     };
     std::vector<std::string> keys;
     for (auto const& [key, n] : queued_otps_) keys.push_back(key);
-    auto work = [purge, retention, grace, keys](queue::store& s) -> queue::result<outcome> {
+    auto work = [grace, keys](queue::store& s) -> queue::result<outcome> {
       auto now = queue::clock::now();
       // Held receipts first: one may settle a message whose submit_sm_resp was lost, and
       // those whose hold ran out are reported here (expire_due would orphan them silently).
