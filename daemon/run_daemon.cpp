@@ -227,6 +227,12 @@ int serve(std::shared_ptr<daemon_config const> cfg, config_loader load, std::str
           queue::group_commit& gc, dlr_log& dlr, std::vector<std::string> const& suspended) {
   daemon_io io(1);
   auto ex = io.get_executor();
+  // At low rates this thread runs the queue's rounds itself when the writer is idle: no
+  // wake-up of the writer and none of this thread for the answer (docs/queue.md, "Low
+  // rates"). It then blocks for the round's fsync, hence only while fsyncs take ≤ 2 ms, and
+  // only after the rounds were idle ≥ 2 ms (back-to-back rounds are a flood's: the writer's).
+  gc.set_round_host([ex](std::function<void()> round) { asio::post(ex, std::move(round)); },
+                    std::chrono::milliseconds(2), std::chrono::milliseconds(2));
   daemon_signals signals(ex);
   metrics counters(carrier_names(*cfg));  // GET /metrics; before everything that counts in it
   dispatcher disp(ex, gc, *cfg, dlr);

@@ -1,5 +1,6 @@
-// queue/group_commit.cpp: the writer loop and the syncer loop. Invariants: only the writer
-// thread touches store_; items run in submission order; consecutive enqueues (up to
+// queue/group_commit.cpp: the writer loop, the syncer loop and hosted rounds. Invariants: only
+// the thread running the round (the writer, or the round host while host_ is running: never
+// both) touches store_; items run in submission order; consecutive enqueues (up to
 // max_batch) share a transaction. Every completion runs after the commit of its work and, when
 // pipelined, after an fsync of the WAL that began after that commit (the syncer compares
 // store_.commits() recorded with the work against what it has synced); completions run in
@@ -16,8 +17,11 @@
 #include "queue/completion_round.hpp"
 #include "queue/sqlite.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -36,6 +40,10 @@ group_commit::group_commit(store s, group_commit_options opts)
       pipelined_ = false;  // e.g. not in WAL mode: every COMMIT keeps its own fsync
     }
   }
+  // Checkpoints move out of COMMIT (where SQLite runs them every 1,000 WAL frames, making
+  // that round's answers wait for a copy of the WAL and two fsyncs) to the writer, after the
+  // round's completions.
+  sqlite3_wal_hook(store_.database().handle(), &group_commit::on_wal_commit, this);
   if (pipelined_) {
     // What was committed so far (migrations, recovery) had its own fsync.
     synced_commits_ = store_.commits();
@@ -105,26 +113,129 @@ bool group_commit::post_task(std::function<completion(store&)> task, bool needs_
 }
 
 bool group_commit::post(item it) {
-  bool accepted = false, wake = false;
+  bool accepted = false, wake = false, host = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      if (!it.lazy) {
-        // Eager work already waiting: the writer was woken for it (or is running).
-        wake = eager_waiting_++ == 0;
+      // Lazy work wakes nobody: it goes with the next round, or when kick() is called. The
+      // first eager work starts a round: the round host's (if it takes it) or the writer's.
+      // Eager work already waiting: that round is coming (a running hosted round hands what
+      // came meanwhile to the writer when it ends).
+      if (!it.lazy && eager_waiting_++ == 0 && host_ == host_state::none) {
+        host = host_takes_round_locked();
+        wake = !host;
       }
-      // Lazy work wakes nobody: it goes with the next round, or when kick() is called.
       waiting_.push_back(std::move(it));
       accepted = true;
     }
   }
   if (accepted) {
-    if (wake) wake_.notify_one();
+    if (host) schedule_hosted();
+    else if (wake) wake_.notify_one();
     return true;
   }
   // Refused after stop(): destroyed unrun, the caller is told (false). A task's future, if
   // any, gets broken_promise; enqueue() completes its own with errc::stopped.
   return false;
+}
+
+bool group_commit::host_takes_round_locked() {
+  // (A checkpoint due: the writer is about to run it, and the rounds are its until then.)
+  if (!host_schedule_ || writer_busy_ || stopping_ || checkpoint_due_ ||
+      last_sync_ns_.load(std::memory_order_relaxed) > host_max_sync_.count())
+    return false;
+  // Rounds back to back (a flood): the writer keeps them, the host's thread serves the network.
+  if (host_min_idle_.count() > 0 &&
+      std::chrono::steady_clock::now() - rounds_idle_since_ < host_min_idle_)
+    return false;
+  {
+    // The syncer busy means rounds are coming faster than fsyncs (a flood): the writer
+    // overlaps them, and the host's thread stays free for the network.
+    std::lock_guard sync_lock(sync_mutex_);  // (mutex_ before sync_mutex_, as elsewhere)
+    if (syncing_ || !to_sync_.empty()) return false;
+  }
+  host_ = host_state::scheduled;
+  return true;
+}
+
+void group_commit::set_round_host(std::function<void(std::function<void()>)> schedule,
+                                  std::chrono::microseconds max_sync,
+                                  std::chrono::microseconds min_idle) {
+  std::lock_guard lock(mutex_);
+  host_schedule_ = std::move(schedule);
+  host_max_sync_ = max_sync;
+  host_min_idle_ = min_idle;
+}
+
+void group_commit::schedule_hosted() {
+  // Run, or handed back to the writer if the host destroys it unrun (its loop stopped).
+  struct ticket {
+    explicit ticket(group_commit* g) : gc(g) {}
+    ticket(ticket const&) = delete;
+    ticket& operator=(ticket const&) = delete;
+    group_commit* gc;
+    bool ran = false;
+    ~ticket() {
+      if (ran) return;
+      bool wake = false;
+      {
+        std::lock_guard lock(gc->mutex_);
+        if (gc->host_ == host_state::scheduled) {
+          gc->host_ = host_state::none;  // eager work or a kick waits: the writer's now
+          wake = !gc->waiting_.empty();
+        }
+      }
+      if (wake) gc->wake_.notify_one();
+    }
+  };
+  std::function<void(std::function<void()>)> schedule;
+  {
+    std::lock_guard lock(mutex_);
+    schedule = host_schedule_;
+  }
+  auto t = std::make_shared<ticket>(this);
+  schedule([t] {
+    t->ran = true;
+    t->gc->run_hosted_round();
+  });
+}
+
+void group_commit::run_hosted_round() {
+  std::vector<item> work;
+  std::vector<completion> unsynced;
+  bool to_writer = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (host_ != host_state::scheduled) return;  // stop() gave it to the writer
+    host_ = host_state::none;
+    if (waiting_.empty()) return;
+    if (waiting_.size() > kMaxHostedItems) {
+      // A burst came in the host's turn (a flood): the writer takes it, so that the host's
+      // thread, the one the network waits on, does not do the queue's work as well.
+      to_writer = true;
+    } else {
+      host_ = host_state::running;
+      work.swap(waiting_);
+      eager_waiting_ = 0;
+      kicked_ = false;
+    }
+  }
+  if (to_writer) {
+    wake_.notify_one();
+    return;
+  }
+  hosted_rounds_.fetch_add(1, std::memory_order_relaxed);
+  round(work, unsynced);
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    host_ = host_state::none;
+    rounds_idle_since_ = std::chrono::steady_clock::now();
+    if (wal_frames_ >= kWalCheckpointFrames) checkpoint_due_ = true;  // the writer's job
+    // What came meanwhile goes to the writer: a busy host is the sign of load.
+    wake = stopping_ || eager_waiting_ > 0 || (kicked_ && !waiting_.empty()) || checkpoint_due_;
+  }
+  if (wake) wake_.notify_one();
 }
 
 bool group_commit::withdraw(std::uint64_t id) {
@@ -137,17 +248,31 @@ bool group_commit::withdraw(std::uint64_t id) {
 }
 
 void group_commit::kick() {
+  bool host = false;
   {
     std::lock_guard lock(mutex_);
     if (waiting_.empty() || eager_waiting_ > 0 || kicked_) return;  // nothing to hurry
     kicked_ = true;
+    if (host_ != host_state::none) return;  // a hosted round takes it, or hands it on
+    host = host_takes_round_locked();
   }
-  wake_.notify_one();
+  if (host) schedule_hosted();
+  else wake_.notify_one();
 }
 
 void group_commit::wait_for_round(std::unique_lock<std::mutex>& lock) {
-  // Only lazy work waiting: it waits for company (eager work) or a kick().
-  wake_.wait(lock, [&] { return stopping_ || eager_waiting_ > 0 || (kicked_ && !waiting_.empty()); });
+  writer_busy_ = false;
+  rounds_idle_since_ = std::chrono::steady_clock::now();
+  // Only lazy work waiting: it waits for company (eager work) or a kick(). A round the host
+  // runs is waited for; one scheduled for it is the writer's only at stop().
+  wake_.wait(lock, [&] {
+    return host_ != host_state::running &&
+           (stopping_ || (host_ == host_state::none &&
+                          (eager_waiting_ > 0 || (kicked_ && !waiting_.empty()) ||
+                           checkpoint_due_)));
+  });
+  host_ = host_state::none;  // stopping: a hosted round not started yet is the writer's
+  writer_busy_ = true;
 }
 
 void group_commit::run_standing(std::vector<item>& batch) {
@@ -177,6 +302,12 @@ void group_commit::writer_loop() {
     {
       std::unique_lock lock(mutex_);
       wait_for_round(lock);
+      if (checkpoint_due_ && !stopping_ && eager_waiting_ == 0) {
+        checkpoint_due_ = false;
+        lock.unlock();
+        checkpoint();
+        continue;
+      }
       if (waiting_.empty()) {  // stopping, and everything before it is done
         standing_.clear();     // never run: their carriers get no more enqueues
         return;
@@ -184,29 +315,54 @@ void group_commit::writer_loop() {
       work.swap(waiting_);
       eager_waiting_ = 0;
       kicked_ = false;
+      checkpoint_due_ = false;  // a due checkpoint runs after this round (wal_frames_)
     }
-    auto const commits_before = store_.commits();
-    run_round(work, unsynced);
-    work.clear();
-    // Not pipelined: each COMMIT was durable when it returned (or synchronous=NORMAL: never
-    // waited for), so the round's commits are as durable as they will be.
-    bool const durable = !pipelined_ && store_.commits() != commits_before;
-    // The completions that need no fsync (and, not pipelined, all of them) run together: what
-    // they post to another thread goes as one post (completion_round). First: a round the
-    // writer syncs itself (below) must not hold them back.
-    if (durable || !unsynced.empty() || (!pipelined_ && !round_synced_.empty())) {
-      completion_round round;
-      if (durable) call_durable_hook();
-      if (!pipelined_) {
-        for (auto& s : round_synced_) s.done(nullptr);
-        round_synced_.clear();
-      }
-      for (auto& c : unsynced) c(nullptr);
-    }
-    unsynced.clear();
-    hand_to_syncer();  // the round's durable work: one fsync covers all of it
-    round_synced_.clear();
+    round(work, unsynced);
+    if (wal_frames_ >= kWalCheckpointFrames) checkpoint();  // after the round's answers
   }
+}
+
+int group_commit::on_wal_commit(void* self, sqlite3*, char const*, int frames) {
+  static_cast<group_commit*>(self)->wal_frames_ = frames;
+  return SQLITE_OK;
+}
+
+void group_commit::checkpoint() {
+  // PASSIVE, as SQLite's automatic one: this connection is the file's only one (exclusive
+  // locking), so it copies every frame and the next commit starts the WAL over. A failure
+  // (I/O) leaves the WAL as it is: the next round's end tries again, and nothing committed
+  // depends on it.
+  int log = 0, copied = 0;
+  int const rc = sqlite3_wal_checkpoint_v2(store_.database().handle(), nullptr,
+                                           SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  if (rc == SQLITE_OK) {
+    wal_frames_ = 0;
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void group_commit::round(std::vector<item>& work, std::vector<completion>& unsynced) {
+  auto const commits_before = store_.commits();
+  run_round(work, unsynced);
+  work.clear();
+  // Not pipelined: each COMMIT was durable when it returned (or synchronous=NORMAL: never
+  // waited for), so the round's commits are as durable as they will be.
+  bool const durable = !pipelined_ && store_.commits() != commits_before;
+  // The completions that need no fsync (and, not pipelined, all of them) run together: what
+  // they post to another thread goes as one post (completion_round). First: a round synced
+  // by whoever ran it (below) must not hold them back.
+  if (durable || !unsynced.empty() || (!pipelined_ && !round_synced_.empty())) {
+    completion_round round;
+    if (durable) call_durable_hook();
+    if (!pipelined_) {
+      for (auto& s : round_synced_) s.done(nullptr);
+      round_synced_.clear();
+    }
+    for (auto& c : unsynced) c(nullptr);
+  }
+  unsynced.clear();
+  hand_to_syncer();  // the round's durable work: one fsync covers all of it
+  round_synced_.clear();
 }
 
 void group_commit::run_round(std::vector<item>& work, std::vector<completion>& unsynced) {
@@ -305,7 +461,7 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
 }
 
 void group_commit::finish(completion c) {
-  // Kept until the round ends (writer thread only): handed to the syncer in one go, or, not
+  // Kept until the round ends (the round's thread only): handed to the syncer in one go, or, not
   // pipelined, run with the round's other completions.
   round_synced_.push_back({store_.commits(), std::move(c)});
 }
@@ -350,6 +506,8 @@ void group_commit::record_sync(std::chrono::steady_clock::duration took, bool ok
   sync_nanoseconds_.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0)),
                               std::memory_order_relaxed);
   if (!ok) sync_failures_.fetch_add(1, std::memory_order_relaxed);
+  last_sync_ns_.store(ok ? ns : std::numeric_limits<std::int64_t>::max(),
+                      std::memory_order_relaxed);
   syncs_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -14,6 +14,8 @@
 // lazy work (run_then_lazy: a submit result, a receipt) waits up to its delay for other work,
 // and a claim may stand by for an enqueue of its carrier (run_then_after_enqueue), so that
 // the enqueue, the claim and what lingered share one round, one fsync and one post back.
+// A round host (set_round_host: the daemon's network thread) may run a round itself while
+// the writer is idle and fsyncs are quick, saving the writer's wake-up and the post back.
 #pragma once
 
 #include "queue/store.hpp"
@@ -108,8 +110,9 @@ class group_commit {
   auto run(F f) -> std::future<std::invoke_result_t<F&, store&>>;
 
   /// (Completions said to run "on the syncer thread" run on the writer thread instead for a
-  /// round the idle writer synced itself, see idle_writer_syncs: a completion must never wait
-  /// for later queue work.)
+  /// round the idle writer synced itself, see idle_writer_syncs, and those said to run on the
+  /// writer thread run on the round host's for a round it ran, see set_round_host: a
+  /// completion must never wait for later queue work.)
   /// Runs `f(store&)` on the writer thread, then `then(R)` on the syncer thread (in
   /// submission order) once everything committed up to then is durable; `then` gets
   /// R(io_error) instead if that fsync failed, R(internal) if `f` threw. R must be
@@ -164,6 +167,42 @@ class group_commit {
   /// of the old one is running or will run.
   void set_durable_hook(std::function<void()> hook);
 
+  /// Lets the caller's thread run rounds instead of the writer at low rates. When eager work
+  /// (or kick()) would wake an idle writer, `schedule(fn)` is called instead: it must arrange
+  /// for fn() to run soon on the host's thread (the daemon posts it to its network thread,
+  /// which wakes nobody when the work came from that thread). fn() runs the round there with
+  /// everything waiting by then (other requests of the same turn included), fsyncs it if the
+  /// syncer is idle, and runs its completions there; what is posted while it runs goes to the
+  /// writer afterwards, so under load the writer runs the rounds and the host stays free.
+  /// The host's thread is blocked for the round and its fsync: rounds are hosted only while
+  /// the last fsync took at most `max_sync`, the syncer is idle, no checkpoint is due, and
+  /// the round has at most kMaxHostedItems pieces (else the writer is woken for it), and the
+  /// rounds have been idle (no round running anywhere) for at least `min_idle`: rounds that
+  /// come back to back are a flood's, and the writer takes them. If fn
+  /// is destroyed unrun, or stop() comes first, the writer takes the work. Empty `schedule`:
+  /// the writer runs every round (the default). What `schedule` was given must be run or
+  /// destroyed before this object is destroyed.
+  void set_round_host(std::function<void(std::function<void()>)> schedule,
+                      std::chrono::microseconds max_sync,
+                      std::chrono::microseconds min_idle = std::chrono::microseconds(0));
+
+  /// Checkpoints of the WAL into the database file so far: the writer's, after a round that
+  /// left the WAL at kWalCheckpointFrames frames or more (never inside a round: its answers
+  /// do not wait for one, and never on the round host's thread).
+  std::uint64_t checkpoints() const noexcept {
+    return checkpoints_.load(std::memory_order_relaxed);
+  }
+  /// SQLite's own automatic checkpoint threshold, which this replaces.
+  static constexpr int kWalCheckpointFrames = 1000;
+  /// A round host runs a round of at most this many pieces of work; a bigger one (a burst)
+  /// goes to the writer.
+  static constexpr std::size_t kMaxHostedItems = 8;
+
+  /// Rounds run by the round host so far (set_round_host).
+  std::uint64_t hosted_rounds() const noexcept {
+    return hosted_rounds_.load(std::memory_order_relaxed);
+  }
+
   /// Whether commits are pipelined (the option, unless the WAL could not be opened).
   bool pipelined() const noexcept { return pipelined_; }
 
@@ -198,6 +237,14 @@ class group_commit {
   /// Writer thread, `mutex_` held: waits until a round should start (eager work, kick(),
   /// or stop()).
   void wait_for_round(std::unique_lock<std::mutex>& lock);
+  /// `mutex_` held, a round is wanted (eager work or a kick came to an idle writer): whether
+  /// the round host takes it (then host_ is `scheduled`; call schedule_hosted() unlocked).
+  bool host_takes_round_locked();
+  void schedule_hosted();
+  /// The round host's round (the function set_round_host's schedule gets).
+  void run_hosted_round();
+  /// One round taken from waiting_: run, committed, completed or handed to the syncer.
+  void round(std::vector<item>& work, std::vector<completion>& unsynced);
   /// At the round's end: the standing claims of the carriers whose enqueues it committed.
   void run_standing(std::vector<item>& batch);
   /// One round's work in ONE transaction (each store call a savepoint of it).
@@ -227,7 +274,26 @@ class group_commit {
   bool kicked_ = false;            // guarded by mutex_: kick() asked for a round
   std::vector<standing_task> standing_;  // guarded by mutex_
   std::uint64_t next_standing_id_ = 1;   // guarded by mutex_
-  std::vector<std::string> round_carriers_;  // writer only: carriers this round enqueued for
+  // Whoever runs the round (the writer, or the round host while host_ is running):
+  std::vector<std::string> round_carriers_;  // the carriers this round enqueued for
+
+  enum class host_state { none, scheduled, running };
+  std::function<void(std::function<void()>)> host_schedule_;  // guarded by mutex_
+  std::chrono::nanoseconds host_max_sync_{0};                 // guarded by mutex_
+  std::chrono::nanoseconds host_min_idle_{0};                 // guarded by mutex_
+  // guarded by mutex_: when the last round (the writer's or a hosted one) ended, or the start
+  std::chrono::steady_clock::time_point rounds_idle_since_ = std::chrono::steady_clock::now();
+  host_state host_ = host_state::none;                        // guarded by mutex_
+  bool writer_busy_ = false;  // guarded by mutex_: the writer took work and is not waiting
+  std::atomic<std::int64_t> last_sync_ns_{0};
+  int wal_frames_ = 0;          // the round's thread: the WAL's frames after the last commit
+  bool checkpoint_due_ = false;  // guarded by mutex_: a hosted round left the WAL long
+  std::atomic<std::uint64_t> checkpoints_{0};
+  /// sqlite3_wal_hook: notes the WAL's length after each commit (no checkpoint there).
+  static int on_wal_commit(void* self, struct sqlite3*, char const*, int frames);
+  /// The writer thread: copies the WAL into the database file (PASSIVE: nothing waits).
+  void checkpoint();
+  std::atomic<std::uint64_t> hosted_rounds_{0};
 
   struct synced_work {
     std::uint64_t commits;  // store_.commits() after the work
@@ -241,7 +307,7 @@ class group_commit {
   // Used by whoever runs sync_and_complete() (syncing_ makes that one thread at a time).
   std::uint64_t synced_commits_ = 0;
   std::optional<error> sync_failed_;   // once set, every completion fails
-  std::vector<synced_work> round_synced_;  // writer thread only: this round's durable work
+  std::vector<synced_work> round_synced_;  // whoever runs the round: its durable work
   /// One fsync for `work` (unless already covered), then its completions, in one
   /// completion_round; empties `work`. The syncer's, or the writer's for a round it syncs
   /// itself.
