@@ -230,9 +230,10 @@ int serve(std::shared_ptr<daemon_config const> cfg, config_loader load, std::str
   // At low rates this thread runs the queue's rounds itself when the writer is idle: no
   // wake-up of the writer and none of this thread for the answer (docs/queue.md, "Low
   // rates"). It then blocks for the round's fsync, hence only while fsyncs take ≤ 2 ms, and
-  // only after the rounds were idle ≥ 2 ms (back-to-back rounds are a flood's: the writer's).
+  // not within 100 ms of a round of more than 32 pieces (a flood's: the writer's).
   gc.set_round_host([ex](std::function<void()> round) { asio::post(ex, std::move(round)); },
-                    std::chrono::milliseconds(2), std::chrono::milliseconds(2));
+                    {.max_sync = std::chrono::milliseconds(2),
+                     .burst_quiet = std::chrono::milliseconds(100)});
   daemon_signals signals(ex);
   metrics counters(carrier_names(*cfg));  // GET /metrics; before everything that counts in it
   dispatcher disp(ex, gc, *cfg, dlr);

@@ -142,11 +142,12 @@ bool group_commit::post(item it) {
 bool group_commit::host_takes_round_locked() {
   // (A checkpoint due: the writer is about to run it, and the rounds are its until then.)
   if (!host_schedule_ || writer_busy_ || stopping_ || checkpoint_due_ ||
-      last_sync_ns_.load(std::memory_order_relaxed) > host_max_sync_.count())
+      last_sync_ns_.load(std::memory_order_relaxed) >
+          std::chrono::nanoseconds(host_limits_.max_sync).count())
     return false;
-  // Rounds back to back (a flood): the writer keeps them, the host's thread serves the network.
-  if (host_min_idle_.count() > 0 &&
-      std::chrono::steady_clock::now() - rounds_idle_since_ < host_min_idle_)
+  // A big round lately (a flood): the writer keeps the rounds, the host's thread serves the
+  // network.
+  if (last_burst_ && std::chrono::steady_clock::now() - *last_burst_ < host_limits_.burst_quiet)
     return false;
   {
     // The syncer busy means rounds are coming faster than fsyncs (a flood): the writer
@@ -159,12 +160,10 @@ bool group_commit::host_takes_round_locked() {
 }
 
 void group_commit::set_round_host(std::function<void(std::function<void()>)> schedule,
-                                  std::chrono::microseconds max_sync,
-                                  std::chrono::microseconds min_idle) {
+                                  round_host_limits limits) {
   std::lock_guard lock(mutex_);
   host_schedule_ = std::move(schedule);
-  host_max_sync_ = max_sync;
-  host_min_idle_ = min_idle;
+  host_limits_ = limits;
 }
 
 void group_commit::schedule_hosted() {
@@ -213,6 +212,7 @@ void group_commit::run_hosted_round() {
       // A burst came in the host's turn (a flood): the writer takes it, so that the host's
       // thread, the one the network waits on, does not do the queue's work as well.
       to_writer = true;
+      if (waiting_.size() > kBurstItems) last_burst_ = std::chrono::steady_clock::now();
     } else {
       host_ = host_state::running;
       work.swap(waiting_);
@@ -230,7 +230,6 @@ void group_commit::run_hosted_round() {
   {
     std::lock_guard lock(mutex_);
     host_ = host_state::none;
-    rounds_idle_since_ = std::chrono::steady_clock::now();
     if (wal_frames_ >= kWalCheckpointFrames) checkpoint_due_ = true;  // the writer's job
     // What came meanwhile goes to the writer: a busy host is the sign of load.
     wake = stopping_ || eager_waiting_ > 0 || (kicked_ && !waiting_.empty()) || checkpoint_due_;
@@ -262,7 +261,6 @@ void group_commit::kick() {
 
 void group_commit::wait_for_round(std::unique_lock<std::mutex>& lock) {
   writer_busy_ = false;
-  rounds_idle_since_ = std::chrono::steady_clock::now();
   // Only lazy work waiting: it waits for company (eager work) or a kick(). A round the host
   // runs is waited for; one scheduled for it is the writer's only at stop().
   wake_.wait(lock, [&] {
@@ -316,6 +314,7 @@ void group_commit::writer_loop() {
       eager_waiting_ = 0;
       kicked_ = false;
       checkpoint_due_ = false;  // a due checkpoint runs after this round (wal_frames_)
+      if (work.size() > kBurstItems) last_burst_ = std::chrono::steady_clock::now();
     }
     round(work, unsynced);
     if (wal_frames_ >= kWalCheckpointFrames) checkpoint();  // after the round's answers

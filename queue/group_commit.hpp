@@ -167,6 +167,16 @@ class group_commit {
   /// of the old one is running or will run.
   void set_durable_hook(std::function<void()> hook);
 
+  /// When set_round_host's host may take a round (every limit must hold).
+  struct round_host_limits {
+    /// The last fsync took at most this long: the host's thread is blocked for the round's.
+    std::chrono::microseconds max_sync{2000};
+    /// No round had more than kBurstItems pieces for at least this long: big rounds are a
+    /// flood's (at 1,000 msg/s they hold a few pieces), and a flood's short pauses are not
+    /// low rates; a hosted round's fsync would stall the thread its clients wait on.
+    std::chrono::microseconds burst_quiet{100'000};
+  };
+
   /// Lets the caller's thread run rounds instead of the writer at low rates. When eager work
   /// (or kick()) would wake an idle writer, `schedule(fn)` is called instead: it must arrange
   /// for fn() to run soon on the host's thread (the daemon posts it to its network thread,
@@ -175,16 +185,13 @@ class group_commit {
   /// syncer is idle, and runs its completions there; what is posted while it runs goes to the
   /// writer afterwards, so under load the writer runs the rounds and the host stays free.
   /// The host's thread is blocked for the round and its fsync: rounds are hosted only while
-  /// the last fsync took at most `max_sync`, the syncer is idle, no checkpoint is due, and
-  /// the round has at most kMaxHostedItems pieces (else the writer is woken for it), and the
-  /// rounds have been idle (no round running anywhere) for at least `min_idle`: rounds that
-  /// come back to back are a flood's, and the writer takes them. If fn
-  /// is destroyed unrun, or stop() comes first, the writer takes the work. Empty `schedule`:
-  /// the writer runs every round (the default). What `schedule` was given must be run or
-  /// destroyed before this object is destroyed.
+  /// the syncer is idle, no checkpoint is due, the round has at most kMaxHostedItems pieces
+  /// (else the writer is woken for it), and `limits` hold. If fn is destroyed unrun, or
+  /// stop() comes first, the writer takes the work. Empty `schedule`: the writer runs every
+  /// round (the default). What `schedule` was given must be run or destroyed before this
+  /// object is destroyed.
   void set_round_host(std::function<void(std::function<void()>)> schedule,
-                      std::chrono::microseconds max_sync,
-                      std::chrono::microseconds min_idle = std::chrono::microseconds(0));
+                      round_host_limits limits);
 
   /// Checkpoints of the WAL into the database file so far: the writer's, after a round that
   /// left the WAL at kWalCheckpointFrames frames or more (never inside a round: its answers
@@ -197,6 +204,8 @@ class group_commit {
   /// A round host runs a round of at most this many pieces of work; a bigger one (a burst)
   /// goes to the writer.
   static constexpr std::size_t kMaxHostedItems = 8;
+  /// A round of more than this many pieces is a burst (round_host_limits::burst_quiet).
+  static constexpr std::size_t kBurstItems = 32;
 
   /// Rounds run by the round host so far (set_round_host).
   std::uint64_t hosted_rounds() const noexcept {
@@ -279,10 +288,9 @@ class group_commit {
 
   enum class host_state { none, scheduled, running };
   std::function<void(std::function<void()>)> host_schedule_;  // guarded by mutex_
-  std::chrono::nanoseconds host_max_sync_{0};                 // guarded by mutex_
-  std::chrono::nanoseconds host_min_idle_{0};                 // guarded by mutex_
-  // guarded by mutex_: when the last round (the writer's or a hosted one) ended, or the start
-  std::chrono::steady_clock::time_point rounds_idle_since_ = std::chrono::steady_clock::now();
+  round_host_limits host_limits_;                             // guarded by mutex_
+  // guarded by mutex_: when the last round of more than kBurstItems pieces started, if any
+  std::optional<std::chrono::steady_clock::time_point> last_burst_;
   host_state host_ = host_state::none;                        // guarded by mutex_
   bool writer_busy_ = false;  // guarded by mutex_: the writer took work and is not waiting
   std::atomic<std::int64_t> last_sync_ns_{0};

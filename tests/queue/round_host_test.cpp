@@ -1,8 +1,9 @@
 // tests/queue/round_host_test.cpp: group_commit::set_round_host. While the writer is idle and
 // fsyncs are quick, the host's thread runs the round, its fsync and its completions (the
 // writer is not woken); work posted while a hosted round runs goes to the writer; a slow fsync
-// ends hosting; a hosted round that its host destroys unrun, or that stop() overtakes, is run
-// by the writer, so no work is ever left waiting.
+// ends hosting, and so does a big round lately (burst_quiet);
+// a hosted round that its host destroys unrun, or that stop() overtakes, is run by the writer,
+// so no work is ever left waiting.
 #include "queue/group_commit.hpp"
 
 #include "queue_fixture.hpp"
@@ -11,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <latch>
 #include <mutex>
 #include <thread>
 
@@ -87,9 +89,9 @@ class host_thread {
 
 void host_rounds_on(group_commit& q, host_thread& host,
                     std::chrono::microseconds max_sync = std::chrono::seconds(10),
-                    std::chrono::microseconds min_idle = std::chrono::microseconds(0)) {
-  q.set_round_host([&host](std::function<void()> fn) { host.schedule(std::move(fn)); }, max_sync,
-                   min_idle);
+                    std::chrono::microseconds burst_quiet = std::chrono::microseconds(0)) {
+  q.set_round_host([&host](std::function<void()> fn) { host.schedule(std::move(fn)); },
+                   {.max_sync = max_sync, .burst_quiet = burst_quiet});
 }
 
 /// Enqueues from the host's thread (as the daemon's network thread does, once the round
@@ -197,27 +199,42 @@ TEST_CASE("a slow fsync ends hosting: the writer runs the rounds again") {
   CHECK(q.hosted_rounds() == 1);
 }
 
-TEST_CASE("rounds that follow the last one sooner than min_idle stay with the writer") {
+TEST_CASE("after a round of more than kBurstItems pieces the writer keeps the rounds for burst_quiet") {
   temp_dir dir;
   group_commit q(open_store(dir.file()), {.sync = []() -> result<void> { return {}; }});
   host_thread host;
-  // The rounds were never idle for an hour: every round is the writer's, as in a flood.
   host_rounds_on(q, host, std::chrono::seconds(10), std::chrono::hours(1));
-  std::promise<std::thread::id> ran_on;
+  REQUIRE(enqueue_from(host, q, otp("6281300000217", "")).has_value());
+  CHECK(q.hosted_rounds() == 1);  // no burst yet: hosted
+
+  // A burst: work piles up while a hosted round runs, and the writer takes it in one round.
+  std::promise<void> started, go_on;
+  auto go = go_on.get_future().share();
   REQUIRE(q.run_then(
       [&](store&) -> result<int> {
-        ran_on.set_value(std::this_thread::get_id());
+        started.set_value();
+        go.wait();
         return 1;
       },
       [](result<int>) {}));
-  CHECK(ran_on.get_future().get() != host.id());
-  REQUIRE(enqueue_from(host, q, otp("6281300000215", "")).has_value());
-  CHECK(q.hosted_rounds() == 0);
-  // Once the rounds have been idle long enough, the host takes them again.
+  started.get_future().get();
+  constexpr std::ptrdiff_t pieces = group_commit::kBurstItems + 1;
+  std::latch answered(pieces);
+  for (std::ptrdiff_t i = 0; i < pieces; ++i)
+    REQUIRE(q.run_then([](store&) -> result<int> { return 1; },
+                       [&](result<int>) { answered.count_down(); }));
+  go_on.set_value();
+  answered.wait();
+  CHECK(q.hosted_rounds() == 2);  // the burst was the writer's
+  std::this_thread::sleep_for(20ms);  // the writer is idle again
+
+  REQUIRE(enqueue_from(host, q, otp("6281300000218", "")).has_value());
+  CHECK(q.hosted_rounds() == 2);  // within burst_quiet of the burst: the writer's
+  // Once burst_quiet has passed, the host takes the rounds again.
   host_rounds_on(q, host, std::chrono::seconds(10), 1ms);
   std::this_thread::sleep_for(5ms);
-  REQUIRE(enqueue_from(host, q, otp("6281300000216", "")).has_value());
-  CHECK(q.hosted_rounds() == 1);
+  REQUIRE(enqueue_from(host, q, otp("6281300000219", "")).has_value());
+  CHECK(q.hosted_rounds() == 3);
 }
 
 TEST_CASE("a hosted round destroyed unrun is run by the writer") {
