@@ -58,7 +58,9 @@ boost::asio::awaitable<std::string> metrics_scrape::scrape() {
                         .buckets = commits.buckets,
                         .sync_seconds = commits.sync_seconds,
                         .sync_failures = commits.sync_failures,
-                        .enqueue_commit_failures = commits.enqueue_commit_failures});
+                        .enqueue_commit_failures = commits.enqueue_commit_failures,
+                        .hosted_rounds = gc_.hosted_rounds(),
+                        .checkpoints = gc_.checkpoints()});
   auto const& d = disp_.stats();
   auto const& h = api_.stats();
   metrics_.set_totals({.claimed = d.claimed,

@@ -132,6 +132,14 @@ struct metrics::impl {
       .Name("smsgw_queue_commit_failures_total")
       .Help("Enqueue transactions that did not commit (every request in them got 503)")
       .Register(registry);
+  pm::Family<pm::Counter>& hosted_rounds = pm::BuildCounter()
+      .Name("smsgw_queue_hosted_rounds_total")
+      .Help("Rounds of queue work the network thread ran itself (low rates: no writer wake-up)")
+      .Register(registry);
+  pm::Family<pm::Counter>& checkpoints = pm::BuildCounter()
+      .Name("smsgw_queue_checkpoints_total")
+      .Help("Checkpoints of the queue's WAL into its database file (the writer's, after a round)")
+      .Register(registry);
   pm::Family<pm::Counter>& dispatch_errors = pm::BuildCounter()
       .Name("smsgw_dispatch_queue_errors_total")
       .Help("Queue operations of the dispatcher that failed (claims, submit results, receipts)")
@@ -204,6 +212,8 @@ metrics::metrics(std::vector<std::string> const& carriers) : impl_(std::make_uni
   // bucket bounds (every scrape calls it before text()).
   m.fsync_failures.Add({});
   m.commit_failures.Add({});
+  m.hosted_rounds.Add({});
+  m.checkpoints.Add({});
   m.dispatch_errors.Add({});
   m.claimed.Add({});
   m.held.Add({});
@@ -311,6 +321,8 @@ void metrics::set_commits(commit_view const& c) {
   auto& m = *impl_;
   raise_to(m.fsync_failures.Add({}), static_cast<double>(c.sync_failures));
   raise_to(m.commit_failures.Add({}), static_cast<double>(c.enqueue_commit_failures));
+  raise_to(m.hosted_rounds.Add({}), static_cast<double>(c.hosted_rounds));
+  raise_to(m.checkpoints.Add({}), static_cast<double>(c.checkpoints));
   if (c.buckets.size() != c.bounds.size() + 1) return;
   std::lock_guard lock(m.commit_mutex);
   pm::Histogram::BucketBoundaries bounds(c.bounds.begin(), c.bounds.end());

@@ -91,6 +91,8 @@ class metrics {
     std::span<std::uint64_t const> buckets;
     double sync_seconds = 0;
     std::uint64_t sync_failures = 0, enqueue_commit_failures = 0;
+    std::uint64_t hosted_rounds = 0;  ///< rounds the network thread ran (set_round_host)
+    std::uint64_t checkpoints = 0;    ///< WAL checkpoints into the database file
   };
   void set_commits(commit_view const& c);
 

@@ -54,7 +54,8 @@ TEST_CASE("every metric family passes promtool check metrics", "[metrics]") {
   std::array<double, 3> bounds{0.001, 0.01, 0.1};
   std::array<std::uint64_t, 4> buckets{5, 3, 1, 1};
   m.set_commits({.bounds = bounds, .buckets = buckets, .sync_seconds = 0.75,
-                 .sync_failures = 1, .enqueue_commit_failures = 2});
+                 .sync_failures = 1, .enqueue_commit_failures = 2, .hosted_rounds = 40,
+                 .checkpoints = 5});
   m.set_totals({.claimed = 9, .receipts_held = 1, .delivers_ignored = 2, .expired_unsent = 1,
                 .dispatch_queue_errors = 1, .api_rejected = 3, .api_too_large = 1,
                 .api_bad_http = 1});
@@ -77,6 +78,9 @@ TEST_CASE("every metric family passes promtool check metrics", "[metrics]") {
   CHECK(value_of(text, R"(smsgw_queue_fsync_duration_seconds_bucket{le="0.01"})") == 8);
   CHECK(value_of(text, R"(smsgw_queue_fsync_duration_seconds_bucket{le="+Inf"})") == 10);
   CHECK(value_of(text, R"(smsgw_queue_fsync_duration_seconds_sum)") == 0.75);
+  CHECK(value_of(text, R"(smsgw_queue_commit_failures_total)") == 2);
+  CHECK(value_of(text, R"(smsgw_queue_hosted_rounds_total)") == 40);
+  CHECK(value_of(text, R"(smsgw_queue_checkpoints_total)") == 5);
 }
 
 TEST_CASE("series of configured carriers exist at 0 before any event", "[metrics]") {
