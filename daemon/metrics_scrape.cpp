@@ -5,7 +5,6 @@
 
 #include "daemon/api/http_server.hpp"
 #include "daemon/dispatch/dispatcher.hpp"
-#include "daemon/dispatch/queue_bridge.hpp"
 #include "daemon/link/carrier.hpp"
 #include "queue/group_commit.hpp"
 
@@ -35,11 +34,12 @@ metrics::queue_view queue_view_of(queue::result<std::vector<queue::live_group>> 
 
 boost::asio::awaitable<std::string> metrics_scrape::scrape() {
   auto const tick = std::chrono::steady_clock::now();
-  if (!last_queue_read_ || tick - *last_queue_read_ >= std::chrono::seconds(1)) {
-    last_queue_read_ = tick;
-    auto const now = queue::clock::now();
-    auto r = co_await queue_call(gc_, [now](queue::store& s) { return s.live_summary(now); });
-    metrics_.set_queue(queue_view_of(r, now));  // group names point into r: used right here
+  if (queue_reader_.in_flight() || !last_queue_read_ ||
+      tick - *last_queue_read_ >= std::chrono::seconds(1)) {
+    if (!queue_reader_.in_flight()) last_queue_read_ = tick;
+    auto r = co_await queue_reader_.read(queue::clock::now());
+    // (group names point into r: used right here)
+    metrics_.set_queue(r ? queue_view_of(r->groups, r->at) : metrics::queue_view{});
   }
   for (auto const& c : carriers_) {
     auto const& cfg = c->config();
