@@ -95,9 +95,10 @@ bool group_commit::enqueue_batch_then(
     std::function<void(result<std::vector<result<enqueue_outcome>>>)> done) {
   if (!done) throw std::invalid_argument("group_commit::enqueue_batch_then: no callback");
   return run_then(
-      [this, reqs = std::move(reqs)](store& s) {
+      [this, reqs = std::move(reqs)](store& s) {  // (on the round's thread, in its round)
         auto r = s.enqueue_batch(reqs);
-        if (!r) enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
+        round_enqueued_ = true;
+        if (!r) ++round_enqueue_failures_;
         return r;
       },
       std::move(done));
@@ -377,10 +378,10 @@ void group_commit::run_round(std::vector<item>& work, std::vector<completion>& u
   }
   auto const first_synced = round_synced_.size(), first_unsynced = unsynced.size();
   std::vector<item> batch;
-  bool enqueued = false;
+  round_enqueued_ = false;
+  round_enqueue_failures_ = 0;
   for (auto& it : work) {
     if (!it.task) {  // an enqueue
-      enqueued = true;
       batch.push_back(std::move(it));
       if (batch.size() >= max_batch_) commit_enqueues(batch);
     } else {
@@ -391,7 +392,10 @@ void group_commit::run_round(std::vector<item>& work, std::vector<completion>& u
     }
   }
   run_standing(batch);  // the round's last enqueues, then the claims standing by for them
-  if (!tx) return;
+  if (!tx) {  // each enqueue batch was a transaction of its own
+    enqueue_commit_failures_.fetch_add(round_enqueue_failures_, std::memory_order_relaxed);
+    return;
+  }
   std::optional<error> failed;
   try {
     tx->commit();
@@ -399,10 +403,12 @@ void group_commit::run_round(std::vector<item>& work, std::vector<completion>& u
     failed = from_sqlite(e, "commit of the writer's round");
   }
   tx.reset();  // a failed COMMIT: rolled back here (unless SQLite already did)
+  // The round was the enqueues' transaction: it counts once, however many of them failed.
+  if (round_enqueue_failures_ > 0 || (failed && round_enqueued_))
+    enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
   if (failed) {
     // Nothing of the round was kept, whatever its calls returned: every completion of it
     // (a claim too: its messages are still queued) gets the error.
-    if (enqueued) enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
     auto fail_with = [err = *failed](completion& c) {
       c = [err, inner = std::move(c)](error const*) { inner(&err); };
     };
@@ -438,8 +444,9 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
   batch.clear();
   auto results = std::make_shared<result<std::vector<result<enqueue_outcome>>>>(
       store_.enqueue_batch(reqs));
+  round_enqueued_ = true;
   if (!*results) {
-    enqueue_commit_failures_.fetch_add(1, std::memory_order_relaxed);
+    ++round_enqueue_failures_;
   } else {
     for (std::size_t i = 0; i < reqs.size(); ++i) {
       auto const& r = (**results)[i];

@@ -9,7 +9,9 @@
 
 #include "queue_fixture.hpp"
 
+#include <algorithm>
 #include <future>
+#include <optional>
 
 #include <sqlite3.h>
 
@@ -79,10 +81,45 @@ TEST_CASE("an enqueue sharing a writer round with work that filled the disk is r
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == errc::disk_full);
   CHECK(q.run([](store& s) { return s.count_by_state()->at(0); }).get() == before);
+  CHECK(q.stats().enqueue_commit_failures == 1);  // the round: one transaction
 
   // Space again: the next round commits.
   q.run([](store& s) { s.database().exec("PRAGMA max_page_count = 1000000"); }).get();
   auto again = q.enqueue(otp("6281300000301", "")).get();
   REQUIRE(again.has_value());
   CHECK(again->what == enqueue_outcome::kind::accepted);
+}
+
+TEST_CASE("an enqueue that fills the disk itself counts as one failed transaction, not two") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  // Not one page more: an enqueue's own savepoint fails, SQLite rolls the round back, and
+  // the round's COMMIT fails too. That is still one enqueue transaction that did not commit.
+  q.run([](store& s) {
+    auto const pages = s.database().query_int("PRAGMA page_count");
+    s.database().exec("PRAGMA max_page_count = " + std::to_string(pages));
+  }).get();
+  // Enqueues fill what room the pages had; the first one that needs a new page fails.
+  std::optional<result<enqueue_outcome>> r;
+  for (int i = 0; i < 5000; ++i) {
+    r = q.enqueue(otp("628130001" + std::to_string(1000 + i), "")).get();
+    if (!*r) break;
+  }
+  REQUIRE(r.has_value());
+  REQUIRE_FALSE(r->has_value());
+  CHECK(r->error().code == errc::disk_full);
+  CHECK(q.stats().enqueue_commit_failures == 1);
+
+  // A batch the same way: one more.
+  std::promise<result<std::vector<result<enqueue_outcome>>>> batch;
+  REQUIRE(q.enqueue_batch_then({otp("6281300000303", ""), otp("6281300000304", "")},
+                               [&](result<std::vector<result<enqueue_outcome>>> b) {
+                                 batch.set_value(std::move(b));
+                               }));
+  auto b = batch.get_future().get();
+  bool const refused = !b || std::none_of(b->begin(), b->end(), [](auto const& x) {
+    return x.has_value();
+  });
+  CHECK(refused);
+  CHECK(q.stats().enqueue_commit_failures == 2);
 }
