@@ -247,6 +247,13 @@ bool group_commit::withdraw(std::uint64_t id) {
   return true;
 }
 
+std::size_t group_commit::standing_for(std::string_view carrier) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(std::count_if(
+      standing_.begin(), standing_.end(),
+      [carrier](standing_task const& t) { return t.carrier == carrier; }));
+}
+
 void group_commit::kick() {
   bool host = false;
   {

@@ -33,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -155,6 +156,9 @@ class group_commit {
   /// `then` runs). false: it has run or is running (its `then` comes) or the id is unknown.
   bool withdraw(std::uint64_t id);
 
+  /// The run_then_after_enqueue() tasks standing by for `carrier` now (any thread).
+  std::size_t standing_for(std::string_view carrier) const;
+
   /// Stops accepting work, finishes and completes what was submitted, joins. Later calls get
   /// errc::stopped.
   void stop();
@@ -275,7 +279,7 @@ class group_commit {
   std::optional<wal_sync> wal_;
   std::function<result<void>()> sync_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<item> waiting_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_

@@ -36,8 +36,11 @@ TEST_CASE("a claimed OTP is written to the SMSC only after its claim is on disk"
   w.start();
   REQUIRE(w.gc().pipelined());
 
-  // The bound link waits with a claim standing by: the enqueue's round commits the OTP and
-  // claims it (another connection sees it in flight, never queued) ...
+  // The bound link waits with a claim standing by (once its first, empty, claim came back:
+  // wait for it, or the enqueue may commit alone) ...
+  REQUIRE(w.wait_until([&] { return w.gc().standing_for("telkomsel") > 0; }, 10s));
+  // ... so the enqueue's round commits the OTP and claims it (another connection sees it in
+  // flight, never queued) ...
   gate.hold();
   auto accepted = w.gc().enqueue(otp_request(number(1), "telkomsel"));
   queue::message_id id = 0;
