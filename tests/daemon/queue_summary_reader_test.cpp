@@ -12,6 +12,7 @@
 
 #include "daemon/queue_summary_reader.hpp"
 #include "queue/group_commit.hpp"
+#include "tests/queue/queue_fixture.hpp"
 #include "tests/daemon/dispatch/writer_gate.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -29,14 +30,9 @@ queue::group_commit open_writer(test::temp_dir const& dir) {
   return queue::group_commit(std::move(*s));
 }
 
+/// A valid OTP to number n, accepted now (live_summary counts it as queued).
 queue::enqueue_request otp(int n) {
-  queue::enqueue_request r;
-  r.recipient = "62811300" + std::to_string(1000 + n);
-  r.sender = "SMSGW";
-  r.text = "Kode 000000";
-  r.carrier = "telkomsel";
-  r.now = queue::clock::now();
-  return r;
+  return queue::test::otp("62811300" + std::to_string(1000 + n), "", queue::clock::now());
 }
 
 /// One read() run to its end on `io` (a hang fails the test instead of blocking CI).
