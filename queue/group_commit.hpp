@@ -289,8 +289,8 @@ class group_commit {
   std::uint64_t next_standing_id_ = 1;   // guarded by mutex_
   // Whoever runs the round (the writer, or the round host while host_ is running):
   std::vector<std::string> round_carriers_;  // the carriers this round enqueued for
-  bool round_enqueued_ = false;      // the round has enqueues (single or batch)
-  int round_enqueue_failures_ = 0;   // the round's enqueue batches that failed on their own
+  bool round_enqueued_ = false;  // the round has enqueues (single or batch)
+  std::uint64_t round_enqueue_failures_ = 0;  // its enqueue batches that failed on their own
 
   enum class host_state { none, scheduled, running };
   std::function<void(std::function<void()>)> host_schedule_;  // guarded by mutex_
