@@ -17,9 +17,8 @@ namespace asio = boost::asio;
 /// timer the waiting scrapes wait on. Shared with the answer's callback, so that a reader
 /// gone first leaves it nothing dangling.
 struct queue_summary_reader::pending {
-  explicit pending(asio::any_io_executor ex, queue::time_point now) : timer(ex), at(now) {}
+  explicit pending(asio::any_io_executor ex) : timer(std::move(ex)) {}
   asio::steady_timer timer;
-  queue::time_point at;
   std::optional<summary> answer;
 };
 
@@ -27,12 +26,12 @@ asio::awaitable<std::optional<queue_summary_reader::summary>> queue_summary_read
     queue::time_point now) {
   auto p = pending_;
   if (!p) {
-    p = pending_ = std::make_shared<pending>(co_await asio::this_coro::executor, now);
+    p = pending_ = std::make_shared<pending>(co_await asio::this_coro::executor);
     p->timer.expires_after(bound_);
     queue_post(
         gc_, p->timer.get_executor(), [now](queue::store& s) { return s.live_summary(now); },
-        [p](queue::result<std::vector<queue::live_group>> r) {
-          p->answer = summary{std::move(r), p->at};
+        [p, now](queue::result<std::vector<queue::live_group>> r) {
+          p->answer = summary{std::move(r), now};
           p->timer.cancel();  // the scrapes waiting for it go on now
         });
   }

@@ -14,21 +14,12 @@
 #include "queue/group_commit.hpp"
 #include "tests/queue/queue_fixture.hpp"
 #include "tests/daemon/dispatch/writer_gate.hpp"
-#include "tests/support/temp_dir.hpp"
 
 using namespace smsgw;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
-
-queue::group_commit open_writer(test::temp_dir const& dir) {
-  queue::store_options o;
-  o.sqlite.synchronous_full = false;
-  auto s = queue::store::open(dir.file("queue.db"), o);
-  REQUIRE(s.has_value());
-  return queue::group_commit(std::move(*s));
-}
 
 /// A valid OTP to number n, accepted now (live_summary counts it as queued).
 queue::enqueue_request otp(int n) {
@@ -58,7 +49,7 @@ std::optional<queue_summary_reader::summary> read_once(asio::io_context& io,
 
 TEST_CASE("queue_summary_reader answers with the queue's groups") {
   test::temp_dir dir;
-  auto gc = open_writer(dir);
+  queue::group_commit gc(queue::test::open_store(dir.file("queue.db")));
   REQUIRE(gc.enqueue(otp(1)).get().has_value());
   REQUIRE(gc.enqueue(otp(2)).get().has_value());
   asio::io_context io{1};
@@ -77,7 +68,7 @@ TEST_CASE("queue_summary_reader answers with the queue's groups") {
 
 TEST_CASE("a held writer: the read gives up at its bound, no second read starts, its late answer comes later") {
   test::temp_dir dir;
-  auto gc = open_writer(dir);
+  queue::group_commit gc(queue::test::open_store(dir.file("queue.db")));
   REQUIRE(gc.enqueue(otp(3)).get().has_value());
   asio::io_context io{1};
   queue_summary_reader reader(gc, 50ms);
