@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -39,19 +40,32 @@ struct round_posts {
   boost::asio::any_io_executor tracked;
   std::vector<std::function<void()>> handlers;
 
+  /// Runs them, and destroys them here: the queue thread's copy of this state (the round's)
+  /// may outlive this call, and what a handler captured belongs to this thread.
   void run_all() {
-    for (std::size_t i = 0; i < handlers.size(); ++i) {
+    auto ready = std::move(handlers);
+    handlers.clear();
+    for (std::size_t i = 0; i < ready.size(); ++i) {
       try {
-        handlers[i]();
+        ready[i]();
       } catch (...) {
         // The rest still get their answer (each its own post, as without a round).
-        for (auto j = i + 1; j < handlers.size(); ++j)
-          boost::asio::post(tracked, std::move(handlers[j]));
+        for (auto j = i + 1; j < ready.size(); ++j) boost::asio::post(tracked, std::move(ready[j]));
         throw;
       }
     }
   }
 };
+
+/// Runs the callback held in `slot` with `value`, then destroys it here (the calling thread):
+/// the slot, shared with the queue's copies of the task, is left empty.
+template <class Callback, class R>
+void run_once(std::optional<Callback>& slot, R value) {
+  if (!slot) return;
+  Callback callback = std::move(*slot);
+  slot.reset();
+  callback(std::move(value));
+}
 
 /// Posts `fn` to `tracked` (an executor with outstanding work tracked) from a queue thread.
 /// Inside a completion round, the round's posts to one io_context are gathered and posted
@@ -87,23 +101,26 @@ void post_from_queue(Executor const& tracked, std::function<void()> fn) {
 /// `lazy`: the work waits for other work to share its writer round and fsync, or for the
 /// caller's group_commit::kick() (group_commit::run_then_lazy), for answers nothing waits for
 /// urgently.
+/// The callback is destroyed on `ex` once it has run, never on the queue's threads, which
+/// keep copies of the task a while longer: what it captured (a timer, a coroutine's state)
+/// belongs to the network thread and may need its io_context alive to be destroyed.
 template <class F, class Callback>
 void queue_post(queue::group_commit& gc, boost::asio::any_io_executor ex, F f, Callback callback,
                 bool durable = true, bool lazy = false) {
   using R = std::invoke_result_t<F&, queue::store&>;
   auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
-  auto cb = std::make_shared<Callback>(std::move(callback));
+  auto cb = std::make_shared<std::optional<Callback>>(std::move(callback));
   auto deliver = [cb, tracked](R r) {
     auto value = std::make_shared<R>(std::move(r));
-    detail::post_from_queue(tracked, [cb, value] { (*cb)(std::move(*value)); });
+    detail::post_from_queue(tracked, [cb, value] { detail::run_once(*cb, std::move(*value)); });
   };
   bool const accepted =
       lazy      ? gc.run_then_lazy(std::move(f), std::move(deliver), durable)
       : durable          ? gc.run_then(std::move(f), std::move(deliver))
                          : gc.run_then_unsynced(std::move(f), std::move(deliver));
   if (!accepted) {
-    boost::asio::post(tracked, [cb]() mutable {
-      (*cb)(R(queue::error{queue::errc::stopped, "the queue writer is stopped"}));
+    boost::asio::post(tracked, [cb] {
+      detail::run_once(*cb, R(queue::error{queue::errc::stopped, "the queue writer is stopped"}));
     });
   }
 }

@@ -49,10 +49,10 @@ std::optional<queue_summary_reader::summary> read_once(asio::io_context& io,
 
 TEST_CASE("queue_summary_reader answers with the queue's groups") {
   test::temp_dir dir;
+  asio::io_context io{1};  // before the writer: destroyed after it (its answers hold io's work)
   queue::group_commit gc(queue::test::open_store(dir.file("queue.db")));
   REQUIRE(gc.enqueue(otp(1)).get().has_value());
   REQUIRE(gc.enqueue(otp(2)).get().has_value());
-  asio::io_context io{1};
   queue_summary_reader reader(gc, 10s);
   auto const now = queue::clock::now();
   auto got = read_once(io, reader, now);
@@ -68,9 +68,9 @@ TEST_CASE("queue_summary_reader answers with the queue's groups") {
 
 TEST_CASE("a held writer: the read gives up at its bound, no second read starts, its late answer comes later") {
   test::temp_dir dir;
+  asio::io_context io{1};  // before the writer: destroyed after it
   queue::group_commit gc(queue::test::open_store(dir.file("queue.db")));
   REQUIRE(gc.enqueue(otp(3)).get().has_value());
-  asio::io_context io{1};
   queue_summary_reader reader(gc, 50ms);
   std::optional<test::writer_gate> gate(std::in_place, gc);
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <future>
+#include <memory>
 #include <string>
 
 #include "queue/group_commit.hpp"
@@ -14,9 +15,17 @@ namespace smsgw::test {
 
 class writer_gate {
  public:
+  /// Returns once the writer runs the gate task: whatever is posted after it is in a later
+  /// round (posted before the writer had taken the gate, it could share the gate's round).
   explicit writer_gate(queue::group_commit& gc) {
     auto f = open_.get_future().share();
-    held_ = gc.run([f](queue::store&) { f.wait(); });
+    auto entered = std::make_shared<std::promise<void>>();  // (the task must be copyable)
+    auto in = entered->get_future();
+    held_ = gc.run([f, entered](queue::store&) {
+      entered->set_value();
+      f.wait();
+    });
+    in.wait();
   }
   ~writer_gate() { open(); }
   writer_gate(writer_gate const&) = delete;
