@@ -322,6 +322,9 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
                                 bool marked) {
   auto now = queue::clock::now();
   std::vector<queue::message_id> unmark;
+  // Suspended while its claim was in the queue (a standing claim that had already run, or a
+  // claim awaited in take()): what it claimed is handled as the suspension handled its buffer.
+  bool const claimer_suspended = suspended(claimer.carrier());
   for (auto& m : msgs) {
     ++stats_.claimed;
     if (m.prio == queue::priority::otp) {
@@ -354,7 +357,8 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
     // Marked by the claim for the claimer's links, but another carrier will write it: the
     // mark comes off (that carrier's before_send() sets it again), so a crash meanwhile
     // requeues it instead of calling it outcome_unknown (issue #13 §5).
-    bool const diverted = marked && &target != &claimer;
+    // A suspended claimer writes nothing: its marks come off too.
+    bool const diverted = marked && (&target != &claimer || claimer_suspended);
     if (diverted) unmark.push_back(m.id);
     out->sending_marked = marked && !diverted;  // before_send() has nothing left to record
     handed_out_[static_cast<std::uint64_t>(m.id)] = std::move(m);
@@ -367,6 +371,12 @@ void dispatcher::accept_claimed(std::vector<queue::message> msgs, dispatcher_sou
     }, [](queue::result<std::size_t> r) {
       if (!r) spdlog::error("clearing sending marks: {}", r.error().message);
     });
+  }
+  if (claimer_suspended) {
+    // Its OTPs go to an alternate that is up (or wait, unmarked, for one or the resume), its
+    // other messages back to the queue: after the marks came off (one writer, in order).
+    fail_over_buffered(claimer.carrier(), true);
+    requeue_buffered_non_otp(claimer.carrier());
   }
 }
 

@@ -131,6 +131,8 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take_for(std::
         accepting_own_claim_ = true;  // what lands in our buffer now is popped just below
         owner_.accept_claimed(std::move(claimed), *this, mark);
         accepting_own_claim_ = false;
+        // (Suspended while the claim was in the queue: accept_claimed moved its messages on.)
+        if (owner_.suspended(carrier_)) continue;
         if (auto out = pop(max); !out.empty()) co_return out;
       }
     }

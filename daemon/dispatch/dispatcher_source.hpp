@@ -37,7 +37,9 @@ class source_owner {
   /// Messages `claimer` just claimed: each goes to the buffer of the source of its route.
   /// `marked`: claimed with their sending mark (claim_for_sending, durable): they go out as
   /// sending_marked (routed as any other: the rare one whose route or deadline sends it to
-  /// another carrier's buffer waits there marked).
+  /// another carrier's buffer loses its mark, which that carrier's before_send() sets again).
+  /// A claimer suspended meanwhile keeps none of them: they are handled as the suspension
+  /// handled its buffer, marks cleared.
   virtual void accept_claimed(std::vector<queue::message> msgs, dispatcher_source& claimer,
                               bool marked) = 0;
   /// Just before hand-out: false (and the message recorded as expired) if it must not go out.

@@ -9,16 +9,22 @@
 //   and the first carrier got exactly one submit_sm);
 // - a submit refusal status listed as filtered: the same;
 // - no sender in the request: each route uses its own carrier's registered sender, a named
-//   sender is kept on every route (the simulators record the submit_sm fields).
+//   sender is kept on every route (the simulators record the submit_sm fields);
+// - a claim that had already run in the queue when its carrier was suspended: what it
+//   claimed is handled as the suspension handles the buffer (the OTP via the alternate, the
+//   bulk message back to the queue, marks cleared), nothing via the suspended carrier.
 // Assertions are on states, histories and recorded submits, never on time.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "daemon/dispatch/dispatcher_source.hpp"
 #include "tests/daemon/dispatch/dispatch_fixture.hpp"
+#include "tests/daemon/dispatch/writer_gate.hpp"
 
 using namespace smsgw;
 using namespace smsgw::test;
@@ -221,4 +227,40 @@ TEST_CASE("the late receipt of the attempt before a retry is matched, and delive
   CHECK(w.submits_to("isat", number(7)).size() == 1);
   CHECK(w.submits_to("tsel", number(7)).size() == 1);
   REQUIRE(w.wait_dlr(id, "delivered"));
+}
+
+TEST_CASE("a claim that ran as its carrier was suspended: the OTP goes via the alternate, the bulk message back to the queue, nothing via the suspended carrier",
+          "[integration]") {
+  dispatch_world w(two_carriers(sim::outcome_mix{}));
+  w.start();
+  // tsel's link waits with a claim standing by (its first, empty, claim came back).
+  REQUIRE(w.wait_until([&] { return w.gc().standing_for("tsel") > 0; }, 10s));
+  // Both enqueues commit in one round, which runs the standing claim: both are claimed and
+  // marked for tsel, and the answer waits on the network thread (not run meanwhile).
+  std::future<queue::result<queue::enqueue_outcome>> otp, bulk;
+  {
+    writer_gate gate(w.gc());
+    otp = w.gc().enqueue(otp_request(number(1), "tsel"));
+    auto b = otp_request(number(2), "tsel");
+    b.prio = queue::priority::bulk;
+    b.text = "Promo";
+    bulk = w.gc().enqueue(std::move(b));
+  }
+  auto otp_id = otp.get().value().id, bulk_id = bulk.get().value().id;
+  REQUIRE(w.get(otp_id).st == state::in_flight);
+  REQUIRE(w.get(bulk_id).st == state::in_flight);
+  // The operator suspends tsel before that answer is seen: the claim ran, it cannot be withdrawn.
+  REQUIRE(w.disp().apply_suspension("tsel", true));
+  REQUIRE(dynamic_cast<dispatcher_source&>(w.disp().source_for("tsel")).standing_claim_pending());
+
+  REQUIRE(w.wait_state(otp_id, state::delivered));
+  CHECK(w.get(otp_id).via_carrier == "isat");
+  REQUIRE(w.wait_state(bulk_id, state::queued));
+  auto h = w.history(bulk_id);
+  CHECK(has_detail(h, "suspended"));
+  // Nothing went out through the suspended carrier, and the bulk message stays queued.
+  run_for(w.io, 300ms);
+  CHECK(w.sim("tsel").submits().empty());
+  CHECK(w.submits_to("isat", number(2)).empty());
+  CHECK(w.get(bulk_id).st == state::queued);
 }
