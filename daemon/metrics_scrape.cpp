@@ -41,8 +41,10 @@ boost::asio::awaitable<std::string> metrics_scrape::scrape() {
     // (group names point into r: used right here)
     metrics_.set_queue(r ? queue_view_of(r->groups, r->at) : metrics::queue_view{});
   }
+  std::vector<std::string> shown;
   for (auto const& c : carriers_) {
     auto const& cfg = c->config();
+    shown.push_back(cfg.name);
     auto const peak = disp_.peak_in_force(cfg.name);
     metrics_.set_carrier({.name = cfg.name,
                           .bound_links = c->bound_links(),
@@ -53,6 +55,7 @@ boost::asio::awaitable<std::string> metrics_scrape::scrape() {
                           .throttled = c->stats().throttled,
                           .rate_cuts = c->stats().rate_cuts});
   }
+  metrics_.keep_carriers(shown);  // a carrier retired after a reload: its state series go
   auto const commits = gc_.stats();
   metrics_.set_commits({.bounds = queue::commit_stats::sync_bucket_bounds,
                         .buckets = commits.buckets,

@@ -8,6 +8,7 @@
 #include <array>
 #include <charconv>
 #include <mutex>
+#include <set>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -169,6 +170,7 @@ struct metrics::impl {
       .Help("1 for the carrier's peak-hour window in force (label window; \"none\" outside windows)")
       .Register(registry);
   std::map<std::string, pm::Gauge*, std::less<>> window_in_force;  // carrier -> its series
+  std::set<std::string, std::less<>> state_carriers;  // carriers with state series (keep_carriers)
   pm::Family<pm::Gauge>& rate = pm::BuildGauge()
       .Name("smsgw_carrier_throughput_segments_per_second")
       .Help("The rate the carrier's token bucket allows now (below the cap after throttling)")
@@ -238,6 +240,7 @@ metrics::metrics(std::vector<std::string> const& carriers) : impl_(std::make_uni
     m.rate.Add({{"carrier", c}});
     m.throttled.Add({{"carrier", c}});
     m.rate_cuts.Add({{"carrier", c}});
+    m.state_carriers.insert(c);
   }
 }
 
@@ -301,6 +304,7 @@ void metrics::set_queue(queue_view const& q) {
 void metrics::set_carrier(carrier_view const& c) {
   auto& m = *impl_;
   pm::Labels const l{{"carrier", s(c.name)}};
+  if (m.state_carriers.find(c.name) == m.state_carriers.end()) m.state_carriers.insert(s(c.name));
   m.bound.Add(l).Set(static_cast<double>(c.bound_links));
   m.links.Add(l).Set(static_cast<double>(c.links));
   m.cap.Add(l).Set(c.cap);
@@ -315,6 +319,24 @@ void metrics::set_carrier(carrier_view const& c) {
   series.Set(1);
   raise_to(m.throttled.Add(l), static_cast<double>(c.throttled));
   raise_to(m.rate_cuts.Add(l), static_cast<double>(c.rate_cuts));
+}
+
+void metrics::keep_carriers(std::span<std::string const> configured) {
+  auto& m = *impl_;
+  for (auto it = m.state_carriers.begin(); it != m.state_carriers.end();) {
+    if (std::find(configured.begin(), configured.end(), *it) != configured.end()) {
+      ++it;
+      continue;
+    }
+    pm::Labels const l{{"carrier", *it}};
+    // (Add() finds the series; Remove() drops it.)
+    for (auto* family : {&m.bound, &m.links, &m.cap, &m.rate}) family->Remove(&family->Add(l));
+    if (auto at = m.window_in_force.find(*it); at != m.window_in_force.end()) {
+      m.window.Remove(at->second);
+      m.window_in_force.erase(at);
+    }
+    it = m.state_carriers.erase(it);
+  }
 }
 
 void metrics::set_commits(commit_view const& c) {

@@ -83,6 +83,11 @@ class metrics {
     std::uint64_t throttled = 0, rate_cuts = 0;  ///< totals since start
   };
   void set_carrier(carrier_view const& c);
+  /// The carriers configured now (each scrape): the state series (bound and configured links,
+  /// cap, rate, peak window) of any other one, retired after a reload, go, so no stale value
+  /// is left to alert on. Their counters stay (what they did since the start); set_carrier()
+  /// brings a carrier's state back.
+  void keep_carriers(std::span<std::string const> configured);
 
   /// The queue writer's totals since start (queue::commit_stats): fsync durations as
   /// histogram buckets (non-cumulative, one more than `bounds`), their sum in seconds.

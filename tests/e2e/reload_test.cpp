@@ -245,6 +245,15 @@ TEST_CASE("a reload retires a removed carrier and binds an added one", "[e2e][re
   // Then, nothing needing it any more, it is unbound and gone from /healthz.
   REQUIRE(wait_until([&] { return bound_links(gw, "indosat") == -1; }, startup_deadline));
   CHECK(gw.daemon.logs().find("carrier indosat: retired") != std::string::npos);
+  // ... and gone from /metrics' carrier state (its counters stay).
+  auto metrics_text = [&] {
+    auto m = gw.api.get("/metrics");
+    REQUIRE(m.status == 200);
+    return m.raw;
+  };
+  auto const retired = metrics_text();
+  CHECK(retired.find(R"(smsgw_carrier_bound_links{carrier="indosat"})") == std::string::npos);
+  CHECK(retired.find(R"(smsgw_carrier_bound_links{carrier="telkomsel"})") != std::string::npos);
   CHECK(read_file(gw.sim("indosat").log_path()).find("unbind from smsgw") != std::string::npos);
 
   // Back in the file: a new carrier, started and bound.
@@ -255,6 +264,7 @@ TEST_CASE("a reload retires a removed carrier and binds an added one", "[e2e][re
   REQUIRE(wait_until([&] { return bound(gw, "indosat"); }, startup_deadline));
   CHECK(binds_accepted(gw.sim("indosat")) == 2);
   CHECK(binds_accepted(gw.sim("telkomsel")) == 1);
+  CHECK(metrics_text().find(R"(smsgw_carrier_bound_links{carrier="indosat"})") != std::string::npos);
   auto sent = gw.send_otp("0857-7777-0002", "70002");
   REQUIRE(sent.status == 202);
   CHECK(gw.wait_final({sent.at("id").as_int64()})[sent.at("id").as_int64()] == "delivered");

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "daemon/metrics/metrics.hpp"
 #include "tests/tools/ops_util.hpp"
@@ -125,6 +126,39 @@ TEST_CASE("each carrier has one peak window series: the window in force, none ou
   CHECK(value_of(after, R"(smsgw_carrier_peak_window{carrier="xl",window="none"})") == 1);
   CHECK(after.find(R"(window="morning")") == std::string::npos);  // the ended window's series went
   CHECK(value_of(after, R"(smsgw_carrier_throughput_cap_segments_per_second{carrier="xl"})") == 5);
+}
+
+TEST_CASE("a retired carrier's state series go, its counters stay, and it comes back when shown again", "[metrics]") {
+  metrics m({"xl", "tri", "indosat"});  // indosat: configured at start, never shown, retired
+  auto show = [&](std::string_view name, std::size_t bound) {
+    m.set_carrier({.name = name, .bound_links = bound, .links = 2, .cap = 5, .current_rate = 4,
+                   .window = "morning", .throttled = 3, .rate_cuts = 1});
+  };
+  show("xl", 2);
+  show("tri", 1);
+  m.submit("xl", "xl", "accepted");
+  std::vector<std::string> const configured{"tri"};
+  m.keep_carriers(configured);  // xl retired after a reload
+  auto const text = m.text();
+  for (auto const* family : {"smsgw_carrier_bound_links", "smsgw_carrier_links",
+                             "smsgw_carrier_throughput_cap_segments_per_second",
+                             "smsgw_carrier_throughput_segments_per_second"}) {
+    INFO(family);
+    CHECK(text.find(std::string(family) + R"({carrier="xl"})") == std::string::npos);
+    CHECK(value_of(text, std::string(family) + R"({carrier="tri"})") > 0);  // the other stays
+  }
+  CHECK(text.find(R"(smsgw_carrier_peak_window{carrier="xl")") == std::string::npos);
+  CHECK(value_of(text, R"(smsgw_carrier_peak_window{carrier="tri",window="morning"})") == 1);
+  // What it did stays counted.
+  CHECK(value_of(text, R"(smsgw_submits_total{carrier="xl",result="accepted",route="xl"})") == 1);
+  CHECK(text.find(R"(smsgw_carrier_bound_links{carrier="indosat"})") == std::string::npos);
+  m.keep_carriers(configured);  // again: nothing changes
+  CHECK(value_of(m.text(), R"(smsgw_carrier_bound_links{carrier="tri"})") == 1);
+
+  show("xl", 1);  // configured again
+  auto const again = m.text();
+  CHECK(value_of(again, R"(smsgw_carrier_bound_links{carrier="xl"})") == 1);
+  CHECK(value_of(again, R"(smsgw_carrier_peak_window{carrier="xl",window="morning"})") == 1);
 }
 
 TEST_CASE("the queue's fsync totals become histogram increments", "[metrics]") {
