@@ -5,7 +5,8 @@
 // the connection closes after a bounded "lingering close" so the client can read the answer.
 // Past max_connections, or past max_connections_per_uid for the caller's user id (read with
 // SO_PEERCRED at accept and handed to every request), a new connection gets a 503 with
-// Retry-After written without waiting and is closed.
+// Retry-After and the same bounded lingering close (at most 32 such at once, 1 s each; past
+// that the 503 is written without waiting and the connection closed at once).
 // Anything else is logged once per connection by the co_spawn completion handler and never
 // stops the accept loop. A failed accept (EMFILE) pauses the loop, logged at most every 10 s.
 #include "daemon/api/http_server.hpp"
@@ -26,6 +27,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -50,6 +52,10 @@ using local = asio::local::stream_protocol;
 constexpr std::size_t header_limit = 8 * 1024;
 /// The per-uid count of callers whose uid the kernel did not give.
 constexpr std::uint32_t unknown_uid = 0xffffffff;
+/// Refused connections whose request is read before the close (see linger_rejected), at
+/// once; past this, a refusal closes at once. And how long each may take.
+constexpr std::size_t max_lingering_rejects = 32;
+constexpr std::chrono::milliseconds reject_linger{1000};
 
 http_server::http_server(asio::any_io_executor ex, api_settings settings, api_deps& deps)
     : executor_(ex), settings_(std::move(settings)), deps_(deps), acceptor_(ex), accept_pause_(ex) {}
@@ -165,11 +171,17 @@ std::size_t http_server::active_for(std::uint32_t uid) const noexcept {
 }
 
 void http_server::reject(local::socket& socket, std::string const& why) {
-  // Written without waiting (a fresh socket's buffer takes ~200 bytes): a flood of
-  // connections costs no coroutine each. The client may see the 503 or just the close.
   ++stats_.rejected;
   auto res = error_response(11, false, 503, "too_many_connections", why);
   res.set(http::field::retry_after, "1");
+  if (lingering_rejects_ < max_lingering_rejects) {
+    ++lingering_rejects_;  // now, not when the coroutine starts: the next accept must see it
+    asio::co_spawn(executor_, linger_rejected(std::move(socket), std::move(res)), asio::detached);
+    return;
+  }
+  // Past the bound, written without waiting (a fresh socket's buffer takes ~200 bytes) and
+  // closed: a flood of connections costs no coroutine each. Such a client may see the 503 or
+  // just the close.
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
   std::ostringstream out;
@@ -230,6 +242,19 @@ asio::awaitable<void> answer_and_close(local::socket& socket, watchdog& dog, htt
 }
 
 }  // namespace
+
+asio::awaitable<void> http_server::linger_rejected(local::socket socket, http_response res) {
+  // The refused client has usually written its request already, or is writing it: the 503 is
+  // sent, then its input read and dropped (bounded, as for any error answer) until it closes.
+  // Closing at once with its request unread would reset the connection or fail its write
+  // (EPIPE) before it reads the 503. reject() counted it in lingering_rejects_.
+  struct release {
+    std::size_t& count;
+    ~release() { --count; }
+  } on_exit{lingering_rejects_};
+  watchdog dog(socket);
+  co_await answer_and_close(socket, dog, std::move(res), reject_linger);
+}
 
 asio::awaitable<void> http_server::serve(local::socket socket, peer_credentials peer) {
   // run() counted this connection in active_ and active_per_uid_; the guard uncounts it.

@@ -61,6 +61,8 @@ class http_server {
   boost::asio::awaitable<void> serve(boost::asio::local::stream_protocol::socket socket,
                                      peer_credentials peer);
   void reject(boost::asio::local::stream_protocol::socket& socket, std::string const& why);
+  boost::asio::awaitable<void> linger_rejected(boost::asio::local::stream_protocol::socket socket,
+                                               http_response res);
 
   boost::asio::any_io_executor executor_;
   api_settings settings_;
@@ -72,6 +74,7 @@ class http_server {
   bool stopping_ = false;
   std::size_t active_ = 0;
   std::size_t event_streams_ = 0;
+  std::size_t lingering_rejects_ = 0;  ///< refused connections still being read before the close
   /// Open connections per user id (callers whose uid is unknown count under uint32 max).
   std::unordered_map<std::uint32_t, std::size_t> active_per_uid_;
   http_server_stats stats_;

@@ -93,8 +93,11 @@ class api_client {
       if (ec) return void(result = ec);
       step = "write";
       http::async_write(s, req, [&](error_code ec, std::size_t) {
-        if (ec) return void(result = ec);
-        step = "read";
+        // A server that answers before reading (a 503 at its connection cap) may have closed
+        // already: its answer can still be waiting to be read, as a browser or curl reads it.
+        if (ec && ec != boost::asio::error::broken_pipe && ec != boost::asio::error::connection_reset)
+          return void(result = ec);
+        step = ec ? "read (after write: " + ec.message() + ")" : "read";
         http::async_read(s, buf, res, [&](error_code ec, std::size_t) { result = ec; });
       });
     });

@@ -400,6 +400,25 @@ TEST_CASE("connections are capped: past max_connections a new one gets 503, late
   CHECK(served);
 }
 
+TEST_CASE("a refused client that writes its request after the 503 arrived still writes it whole, then sees the close") {
+  // The refused connection is read until the client closes: closing it with the request
+  // unread would fail the client's write (EPIPE) or reset it before it reads the 503.
+  server_fixture f;
+  f.cfg.api.max_connections = 1;
+  f.cfg.api.read_timeout = std::chrono::milliseconds(10'000);
+  REQUIRE_FALSE(f.start());
+  client held(f.path());
+  REQUIRE(held.send(get_request("/healthz")));
+  REQUIRE(held.read_response());
+  client late(f.path());
+  auto r = late.read_response();  // the 503 came before any request was written
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  CHECK(late.send(post_request("/v1/otp", std::string(20'000, 'x'))));
+  CHECK(late.closed_by_server());
+  CHECK(f.stats().rejected == 1);
+}
+
 TEST_CASE("one uid is capped at max_connections_per_uid: its next connection gets 503 with Retry-After") {
   server_fixture f;
   f.cfg.api.max_connections = 8;
