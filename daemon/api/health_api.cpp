@@ -56,8 +56,12 @@ asio::awaitable<std::optional<waiting_answer>> queue_waiting_within(api_deps& de
 }  // namespace
 
 asio::awaitable<http_response> get_healthz(http_request const& req, api_deps& deps) {
-  auto o = deps.health();
   auto waiting = co_await queue_waiting_within(deps, healthz_queue_wait);
+  // The reasons are read before the carriers' figures, both after the wait for the queue: a
+  // figure is then never older than the reason it explains (a body read before the wait said
+  // "unbound_for_ms": 999 beside a reason "no bound link for 1 s").
+  auto degraded = deps.degraded_reasons();
+  auto o = deps.health();
   json::array reasons;
   if (!waiting) {
     reasons.emplace_back(fmt::format("the queue did not answer within {} s (its thread may be stuck)",
@@ -76,7 +80,7 @@ asio::awaitable<http_response> get_healthz(http_request const& req, api_deps& de
   // The queue still answers reads, but its writes fail (a full disk: every claim or enqueue
   // refused): nothing goes out, so not healthy either.
   if (auto why = deps.queue_problem()) reasons.emplace_back(*why);
-  for (auto& why : deps.degraded_reasons()) reasons.emplace_back(why);
+  for (auto& why : degraded) reasons.emplace_back(why);
   if (!reasons.empty()) {
     o["status"] = "degraded";
     o["reason"] = reasons.front();

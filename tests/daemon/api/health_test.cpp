@@ -2,10 +2,13 @@
 // to a real dispatcher as daemon/run_daemon.cpp wires it, over a real store file and a carrier
 // simulator. While the queue still answers reads but refuses writes (PRAGMA query_only on the
 // writer's connection: what a full disk does to claims and commits), /healthz is 503
-// "degraded" with the reason, instead of 200 "ok".
+// "degraded" with the reason, instead of 200 "ok". The carriers' figures are read after the
+// queue answered and after the reasons, so a figure is never older than its reason.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
@@ -132,4 +135,48 @@ TEST_CASE("/healthz answers 503 degraded \"queue did not answer\" while the queu
   auto again = body_of(call(w, deps, http::verb::get, "/healthz"));
   CHECK(again.at("queue").at("queued").as_int64() == 0);
   CHECK(again.at("reasons").as_array().size() == 1);
+}
+
+TEST_CASE("/healthz reads the carriers' figures after the queue answered and after the reasons",
+          "[health]") {
+  // A reason such as "no bound link for 1 s" and the figure beside it ("unbound_for_ms") are
+  // read from the clock each: the figure read first, before a slow queue answer, said 999 ms
+  // beside a reason of 1 s. Here the queue answers late; the order of the reads is recorded.
+  dispatch_world w({sim_spec{"telkomsel", {}}});
+  w.start();
+  std::atomic<bool> queue_released{false};
+  int seq = 0, health_at = 0, reasons_at = 0;
+  bool health_after_queue = false;
+  queue_api_deps deps(w.cfg.api, w.cfg.carriers, w.gc(), w.io.get_executor(),
+                      {.enqueued = {},
+                       .health = [&] {
+                         health_at = ++seq;
+                         health_after_queue = queue_released.load();
+                         return boost::json::object{{"carriers", "figures"}};
+                       },
+                       .queue_problem = {}, .metrics = {}, .answered = {},
+                       .cancel = {}, .carriers = {}, .set_suspended = {},
+                       .degraded = [&] {
+                         reasons_at = ++seq;
+                         return std::vector<std::string>{"carrier x has had no bound link for 1 s"};
+                       },
+                       .reload = {}, .would_expire = {}});
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto busy = w.gc().run([released](queue::store&) { released.wait(); });
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    queue_released = true;
+    release.set_value();
+  });
+  auto h = call(w, deps, http::verb::get, "/healthz");
+  releaser.join();
+  busy.get();
+  CHECK(h.result_int() == 503);
+  auto o = body_of(h);
+  CHECK(o.at("carriers").as_string() == "figures");
+  CHECK(o.at("queue").at("queued").as_int64() == 0);  // the queue did answer, late
+  CHECK(health_after_queue);
+  CHECK(reasons_at == 1);
+  CHECK(health_at == 2);
 }
