@@ -83,10 +83,21 @@ void prepare_process(daemon_config const& cfg) {
   if (!cfg.logging.dlr_log.empty()) make_parent_dir(cfg.logging.dlr_log);
 }
 
+/// What the queue kept from the last run that the network side picks up at start.
+struct kept_state {
+  std::vector<std::string> suspended;  ///< carriers an operator left suspended
+  /// The newest submit -> receipt latencies, for deadline-aware routing (oldest first).
+  std::vector<queue::receipt_latency_sample> receipt_latencies;
+};
+
+/// How much of the history a start reads back for the receipt latency learner: its average
+/// weighs the newest receipt 0.2, so the last few dozen per carrier are all it would keep.
+constexpr std::size_t kept_latency_samples = 500;
+constexpr std::size_t kept_latency_rows = 20'000;
+
 /// Opens the queue file (running crash recovery) and starts its writer; nullptr (logged) if
-/// the file cannot be opened. `suspended`: the carriers an operator left suspended.
-std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg,
-                                                std::vector<std::string>& suspended) {
+/// the file cannot be opened. `kept`: what the last run left for the network side.
+std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg, kept_state& kept) {
   queue::store_options opts;
   opts.sqlite.synchronous_full = cfg.queue.synchronous_full;
   // One writer process (the instance lock says so): SQLite's per-transaction fcntl() locks
@@ -105,7 +116,13 @@ std::unique_ptr<queue::group_commit> open_queue(daemon_config const& cfg,
     return nullptr;
   }
   for (auto const& c : *controls)
-    if (c.suspended) suspended.push_back(c.carrier);
+    if (c.suspended) kept.suspended.push_back(c.carrier);
+  // Not fatal: routing then starts from its prior, as on a first start.
+  if (auto lat = store->receipt_latencies(kept_latency_samples, kept_latency_rows))
+    kept.receipt_latencies = std::move(*lat);
+  else
+    spdlog::warn("queue {}: receipt latencies of the last run not read ({}); deadline-aware "
+                 "routing starts from its prior", cfg.queue.db_path, lat.error().message);
   auto const& rec = store->last_recovery();
   spdlog::info("queue {} open (recovered: {} requeued, {} outcome unknown)", cfg.queue.db_path,
                rec.requeued, rec.outcome_unknown);
@@ -224,7 +241,7 @@ void on_sighup(asio::any_io_executor ex, dlr_log& dlr, config_reloader& reloader
 
 /// The network thread: everything but the queue, from start to graceful stop.
 int serve(std::shared_ptr<daemon_config const> cfg, config_loader load, std::string const& source,
-          queue::group_commit& gc, dlr_log& dlr, std::vector<std::string> const& suspended) {
+          queue::group_commit& gc, dlr_log& dlr, kept_state const& kept) {
   daemon_io io(1);
   auto ex = io.get_executor();
   // At low rates this thread runs the queue's rounds itself when the writer is idle: no
@@ -241,7 +258,8 @@ int serve(std::shared_ptr<daemon_config const> cfg, config_loader load, std::str
   disp.attach_metrics(counters);
   carrier_list carriers = make_carriers(ex, *cfg, disp);
   follow_peak_caps(disp, carriers);
-  apply_kept_suspensions(disp, suspended);
+  apply_kept_suspensions(disp, kept.suspended);
+  disp.learn_receipt_latencies(kept.receipt_latencies);
   std::optional<metrics_scrape> scraper;     // needs the server, which needs deps: set below
   std::optional<config_reloader> reloader;   // needs deps: set below
   queue_api_deps deps(cfg->api, cfg->carriers, gc, ex,
@@ -318,8 +336,8 @@ int run_daemon(daemon_config const& cfg, config_loader reload, std::string const
     spdlog::critical("{}", lock.error().message);
     return 1;
   }
-  std::vector<std::string> suspended;
-  auto gc = open_queue(cfg, suspended);
+  kept_state kept;
+  auto gc = open_queue(cfg, kept);
   if (!gc) return 1;
   dlr_log dlr(cfg.logging.dlr_log);
   if (auto err = dlr.reopen(); !err.empty()) {
@@ -327,7 +345,7 @@ int run_daemon(daemon_config const& cfg, config_loader reload, std::string const
     return 1;
   }
   int status = serve(std::make_shared<daemon_config const>(cfg), std::move(reload), source, *gc, dlr,
-                     suspended);
+                     kept);
   if (status == 0) spdlog::info("smsgw stopped");
   return status;
 }

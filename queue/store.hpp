@@ -109,6 +109,14 @@ struct carrier_control {
   std::string changed_by;  ///< '' = not said
 };
 
+/// One attempt's time from the SMSC's acceptance (submitted) to its final receipt, or to
+/// settling without one (no_receipt), as the history recorded it (receipt_latencies()).
+struct receipt_latency_sample {
+  std::string carrier;  ///< the carrier the attempt went through (messages.via_carrier)
+  std::chrono::milliseconds latency{0};
+  time_point at{};  ///< when the receipt (or the settling) was recorded
+};
+
 /// What crash recovery did at open().
 struct recovery_report {
   std::size_t requeued = 0;         ///< in_flight, never handed to a link -> queued
@@ -227,6 +235,14 @@ class store {
 
   /// Queued messages per carrier (routing key) and priority: one walk of messages_due.
   result<std::vector<backlog_group>> queued_backlog();
+
+  /// The submit -> final receipt latencies of the newest attempts, oldest first: at most
+  /// `max_samples`, found among the newest `max_rows` history rows (a bounded walk back
+  /// from the head of `events`, two key lookups per hit). Attempts that went from submitted
+  /// to delivered, undeliverable or no_receipt count. For the daemon's per-carrier learner,
+  /// so that deadline-aware routing does not forget each carrier's pace at a restart.
+  result<std::vector<receipt_latency_sample>> receipt_latencies(std::size_t max_samples,
+                                                                std::size_t max_rows);
 
   // --- carrier control (schema step 12) ------------------------------------------------------
   /// Records that `carrier` is suspended (or resumed) by `by` at `now`; idempotent.

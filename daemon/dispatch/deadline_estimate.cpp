@@ -39,13 +39,17 @@ std::optional<double> receipt_latency_learner::receipt(std::int64_t id, std::str
   double const latency =
       std::max(0.0, std::chrono::duration<double>(at - it->second).count());
   pending_.erase(it);
+  learn(carrier, latency);
+  return latency;
+}
+
+void receipt_latency_learner::learn(std::string_view carrier, double latency_seconds) {
   auto avg = per_carrier_.find(carrier);
   if (avg == per_carrier_.end()) avg = per_carrier_.emplace(std::string(carrier), average{}).first;
-  double const sample = std::min(latency, max_sample_seconds);
+  double const sample = std::clamp(latency_seconds, 0.0, max_sample_seconds);
   auto& a = avg->second;
   a.seconds = a.samples == 0 ? sample : newest_weight * sample + (1 - newest_weight) * a.seconds;
   ++a.samples;
-  return latency;
 }
 
 double receipt_latency_learner::seconds(std::string_view carrier) const {

@@ -60,6 +60,9 @@ class receipt_latency_learner {
   /// A final receipt for message `id` came from `carrier` at `at`: its latency (also learnt),
   /// or nullopt if its submit time is not known (a restart, forgotten, never submitted).
   std::optional<double> receipt(std::int64_t id, std::string_view carrier, time_point at);
+  /// Learns one latency of `carrier` directly (the history of the last run, read at start:
+  /// queue::store::receipt_latencies), as receipt() would have.
+  void learn(std::string_view carrier, double latency_seconds);
   /// Forgets `id`'s submit time without learning anything.
   void forget(std::int64_t id) { pending_.erase(id); }
   /// The learnt latency of `carrier` (prior_seconds before its first receipt).

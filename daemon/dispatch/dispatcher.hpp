@@ -166,6 +166,10 @@ class dispatcher final : public smpp_events, private source_owner {
   std::optional<double> would_expire(std::string_view carrier, std::chrono::seconds validity);
   /// Receipt latencies learnt per carrier.
   receipt_latency_learner const& receipt_latencies() const noexcept { return latency_; }
+  /// Learns the latencies the queue's history kept from before a restart (oldest first,
+  /// store::receipt_latencies), as if their receipts had just come: deadline-aware routing
+  /// keeps each carrier's pace instead of starting again from the prior. Logs what it learnt.
+  void learn_receipt_latencies(std::vector<queue::receipt_latency_sample> const& samples);
   /// Count submits, receipts, retries, re-routes, outcomes and latencies in `m` from now on
   /// (it must outlive the dispatcher). Without it nothing is counted but stats().
   void attach_metrics(metrics& m) noexcept { metrics_ = &m; }

@@ -33,6 +33,17 @@ route_estimate dispatcher::estimate_with(std::string const& carrier, std::size_t
   return estimate_route(ahead, route_rate(carrier), latency_.seconds(carrier));
 }
 
+void dispatcher::learn_receipt_latencies(std::vector<queue::receipt_latency_sample> const& samples) {
+  std::map<std::string, std::size_t, std::less<>> per_carrier;
+  for (auto const& s : samples) {
+    latency_.learn(s.carrier, std::chrono::duration<double>(s.latency).count());
+    ++per_carrier[s.carrier];
+  }
+  for (auto const& [carrier, n] : per_carrier)
+    spdlog::info("carrier {}: receipt latency {:.1f} s, from {} receipt(s) of the last run "
+                 "(deadline-aware routing)", carrier, latency_.seconds(carrier), n);
+}
+
 std::int64_t dispatcher::queued_otps(std::string_view carrier) const {
   auto it = queued_otps_.find(carrier);
   return it == queued_otps_.end() ? 0 : it->second;

@@ -8,7 +8,9 @@
 //  - with [routing] deadline_routing = false they stay home (so this test can fail), and none
 //    is sent after its expiry;
 //  - with [api] refuse_would_expire = true and no route able to make it, POST /v1/otp answers
-//    503 would_expire with the estimate and stores nothing; other priorities are not refused.
+//    503 would_expire with the estimate and stores nothing; other priorities are not refused;
+//  - the receipt latency learnt per carrier survives a restart (read back from the queue's
+//    history), instead of starting again from the prior.
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/e2e_fixture.hpp"
@@ -41,6 +43,16 @@ double wait_seconds(gateway const& gw, std::string const& carrier) {
   if (!e.contains(carrier)) return -1;
   auto const& w = e.at(carrier).as_object().at("wait_seconds");
   return w.is_number() ? w.to_number<double>() : -1;
+}
+
+/// /healthz's estimate field `field` of `carrier` (-1 if absent or null).
+double estimate_field(gateway const& gw, std::string const& carrier, std::string const& field) {
+  auto r = gw.api.get("/healthz");
+  if (!r.ok || r.status != 200 || !r.at("estimate").is_object()) return -1;
+  auto const& e = r.at("estimate").as_object();
+  if (!e.contains(carrier)) return -1;
+  auto const& v = e.at(carrier).as_object().at(field);
+  return v.is_number() ? v.to_number<double>() : -1;
 }
 
 /// Queues the backlog: OTPs for Telkomsel numbers valid for 10 minutes.
@@ -172,4 +184,35 @@ TEST_CASE("An OTP no route can deliver in time is refused with 503 would_expire 
   auto tx = gw.api.post("/v1/messages", {{"to", "081233330002"}, {"text", "your parcel left"},
                                          {"ttl_seconds", 5}});
   CHECK(tx.status == 202);
+}
+
+TEST_CASE("The receipt latency learnt before a restart is the deadline estimate's after it",
+          "[e2e][deadline]") {
+  // Receipts 1.5 s after each submit: far from the learner's prior (5 s).
+  gateway gw({{"telkomsel", {"--receipt-delay-ms", "1500"}, "same", {}}});
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0; }, startup_deadline));
+  CHECK(estimate_field(gw, "telkomsel", "receipt_samples") == 0);
+  CHECK(estimate_field(gw, "telkomsel", "receipt_latency_seconds") == Approx(5.0));
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = gw.send_otp(fmt::format("08123333{:04d}", i), fmt::format("{:06d}", 500000 + i),
+                         {{"purpose", fmt::format("learn-{}", i)}});
+    REQUIRE(r.status == 202);
+    ids.push_back(r.at("id").as_int64());
+  }
+  for (auto const& [id, st] : gw.wait_final(ids)) CHECK(st == "delivered");
+  REQUIRE(wait_until([&] { return estimate_field(gw, "telkomsel", "receipt_samples") == 3; },
+                     delivery_deadline));
+  double const before = estimate_field(gw, "telkomsel", "receipt_latency_seconds");
+  CHECK(before >= 1.4);
+  CHECK(before < 3.0);
+
+  REQUIRE(gw.daemon.stop() == 0);
+  gw.daemon.start();
+  // Nothing new was delivered: what the estimate shows comes from the history.
+  CHECK(estimate_field(gw, "telkomsel", "receipt_samples") == 3);
+  // The history's times (the commits of the submit and of the receipt) differ from the live
+  // learner's (when each was read) by a few milliseconds each.
+  CHECK(estimate_field(gw, "telkomsel", "receipt_latency_seconds") == Approx(before).margin(0.25));
+  CHECK(gw.daemon.logs().find("from 3 receipt(s) of the last run") != std::string::npos);
 }

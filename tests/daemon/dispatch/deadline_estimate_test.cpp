@@ -82,3 +82,23 @@ TEST_CASE("receipt latency: submit times kept are bounded, the oldest ids go fir
   l.forget(4);
   CHECK(l.pending() == 1);
 }
+
+TEST_CASE("receipt latency: learn() counts a latency from the last run as a receipt would",
+          "[deadline]") {
+  receipt_latency_learner l;
+  l.learn("tsel", 30);
+  CHECK(l.seconds("tsel") == Approx(30));  // replaces the prior, as a first receipt does
+  l.learn("tsel", 10);
+  CHECK(l.seconds("tsel") == Approx(0.2 * 10 + 0.8 * 30));
+  CHECK(l.samples("tsel") == 2);
+  // Bounded like a receipt: past max_sample_seconds counts as it, below 0 as 0.
+  l.learn("xl", 1e6);
+  CHECK(l.seconds("xl") == Approx(receipt_latency_learner::max_sample_seconds));
+  l.learn("isat", -3);
+  CHECK(l.seconds("isat") == Approx(0));
+  // A live receipt after it goes on from the learnt average.
+  l.submitted(7, t(0));
+  l.receipt(7, "tsel", t(5));
+  CHECK(l.seconds("tsel") == Approx(0.2 * 5 + 0.8 * (0.2 * 10 + 0.8 * 30)));
+  CHECK(l.pending() == 0);
+}
