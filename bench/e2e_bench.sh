@@ -226,7 +226,7 @@ for c in "${cases[@]}"; do
   python3 "$(dirname "$0")/accept_to_submit.py" "$dir/accepts-${c//:/-}" "$dir"/*.submits ||
     echo "  202 -> submit_sm at the SMSC: not measured"
   if ((use_strace)); then
-    awk -v n="$n" '$NF ~ /^(fdatasync|fsync|pwrite64|fcntl|futex|write|writev|read|pread64|sendmsg|recvmsg|epoll_wait|sendto|recvfrom)$/ && $4 ~ /^[0-9]+$/ {
+    awk -v n="$n" '$NF ~ /^[a-z_0-9]+$/ && $NF != "syscall" && $4 ~ /^[0-9]+$/ && ($4 / n >= 0.05 || $NF ~ /^(fdatasync|fsync|fcntl)$/) {
       printf "  %-12s %8d calls = %6.2f per message\n", $NF, $4, $4 / n }' "$dir/strace.txt"
   fi
 done
