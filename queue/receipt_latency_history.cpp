@@ -3,7 +3,6 @@
 // (deadline-aware routing) starts a restart where it left off instead of from its prior.
 #include "queue/store_impl.hpp"
 
-
 #include <algorithm>
 
 namespace smsgw::queue {
@@ -29,14 +28,13 @@ result<std::vector<receipt_latency_sample>> store::receipt_latencies(std::size_t
                                                                      std::size_t max_rows) {
   return guarded("receipt_latencies", [&] {
     std::vector<receipt_latency_sample> out;
-    if (max_samples == 0 || max_rows == 0) return out;
     sqlite::statement st(impl_->db, k_latencies);
     st.bind(1, static_cast<std::int64_t>(max_samples)).bind(2, static_cast<std::int64_t>(max_rows));
-    while (st.step()) {
-      // A clock stepped back between the two rows would give a negative latency: counted as 0.
-      auto const ms = std::max<std::int64_t>(st.column_int64(1), 0);
-      out.push_back({st.column_string(0), std::chrono::milliseconds(ms), from_ms(st.column_int64(2))});
-    }
+    // As recorded: a clock stepped back between the two rows gives a negative latency, which
+    // the learner counts as 0 (receipt_latency_learner::learn bounds every sample).
+    while (st.step())
+      out.push_back({st.column_string(0), std::chrono::milliseconds(st.column_int64(1)),
+                     from_ms(st.column_int64(2))});
     std::reverse(out.begin(), out.end());  // oldest first: the order they were learnt in
     return out;
   });

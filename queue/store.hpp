@@ -113,7 +113,7 @@ struct carrier_control {
 /// settling without one (no_receipt), as the history recorded it (receipt_latencies()).
 struct receipt_latency_sample {
   std::string carrier;  ///< the carrier the attempt went through (messages.via_carrier)
-  std::chrono::milliseconds latency{0};
+  std::chrono::milliseconds latency{0};  ///< as recorded (negative if the clock stepped back)
   time_point at{};  ///< when the receipt (or the settling) was recorded
 };
 
