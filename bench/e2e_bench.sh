@@ -42,6 +42,7 @@ load=$build/bench/api_bench
 for f in "$sim" "$daemon" "$load"; do [[ -x $f ]] || { echo "missing $f (build it)" >&2; exit 2; }; done
 ((use_strace == 0)) || command -v strace >/dev/null || { echo "strace not installed" >&2; exit 2; }
 
+for out in "${PERF_OUT:-}" "${METRICS_OUT:-}" "${KEEP_DIR:-}"; do [[ -z $out ]] || mkdir -p "$out"; done
 dir=$(mktemp -d /tmp/smsgw-e2e-bench.XXXXXX)
 pids=()
 cleanup() {
