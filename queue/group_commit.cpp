@@ -96,6 +96,7 @@ bool group_commit::enqueue_batch_then(
   if (!done) throw std::invalid_argument("group_commit::enqueue_batch_then: no callback");
   return run_then(
       [this, reqs = std::move(reqs)](store& s) {  // (on the round's thread, in its round)
+        enqueue_commits_.fetch_add(1, std::memory_order_release);
         auto r = s.enqueue_batch(reqs);
         round_enqueued_ = true;
         if (!r) ++round_enqueue_failures_;
@@ -373,6 +374,7 @@ void group_commit::round(std::vector<item>& work, std::vector<completion>& unsyn
 }
 
 void group_commit::run_round(std::vector<item>& work, std::vector<completion>& unsynced) {
+  rounds_.fetch_add(1, std::memory_order_relaxed);
   // One transaction for the whole round: every store call inside is a savepoint of it (still
   // all-or-nothing on its own), and the pages the round's work shares (a message enqueued,
   // claimed and marked in it, the newest history page, index pages) go to the WAL once.
@@ -449,6 +451,7 @@ void group_commit::commit_enqueues(std::vector<item>& batch) {
     done->push_back(std::move(it.done));
   }
   batch.clear();
+  enqueue_commits_.fetch_add(1, std::memory_order_release);
   auto results = std::make_shared<result<std::vector<result<enqueue_outcome>>>>(
       store_.enqueue_batch(reqs));
   round_enqueued_ = true;

@@ -216,6 +216,18 @@ class group_commit {
     return hosted_rounds_.load(std::memory_order_relaxed);
   }
 
+  /// Rounds run so far, by the writer or the round host.
+  std::uint64_t rounds() const noexcept { return rounds_.load(std::memory_order_relaxed); }
+
+  /// Counts the enqueue commits tried so far (single or batch, committed or not). Read in a
+  /// round's work (on its thread), it includes that round's enqueues, which run before any
+  /// standing claim. If it has not moved since a standing claim read it, nothing was
+  /// enqueued after that claim ran: a claim that came back short has still taken everything
+  /// claimable (dispatcher_source relies on this to skip a claim that would find nothing).
+  std::uint64_t enqueue_commits() const noexcept {
+    return enqueue_commits_.load(std::memory_order_acquire);
+  }
+
   /// Whether commits are pipelined (the option, unless the WAL could not be opened).
   bool pipelined() const noexcept { return pipelined_; }
 
@@ -308,6 +320,8 @@ class group_commit {
   /// The writer thread: copies the WAL into the database file (PASSIVE: nothing waits).
   void checkpoint();
   std::atomic<std::uint64_t> hosted_rounds_{0};
+  std::atomic<std::uint64_t> rounds_{0};
+  std::atomic<std::uint64_t> enqueue_commits_{0};  // bumped before the store is written
 
   struct synced_work {
     std::uint64_t commits;  // store_.commits() after the work

@@ -123,6 +123,14 @@ asio::awaitable<std::vector<outbound_message>> dispatcher_source::take_for(std::
       if (auto out = pop(max); !out.empty()) co_return out;
       // Nothing in the buffer may go now: claim (only the classes the window lets go), unless
       // the last claim came back short and nothing woke us since: the queue had no more then.
+      if (!claimed_all_ && !standing_ran_ && drained_at_) {
+        // The standing claim that brought the last messages took all there was, and nothing
+        // was enqueued since: stand by again at once. (An enqueue racing with that is caught
+        // by the counter or, if after this look, by its notification's wake-up.)
+        claimed_all_ = writable && *drained_at_ == owner_.queue_writer().enqueue_commits() &&
+                       may_mark_at_claim();
+      }
+      drained_at_.reset();
       if (!claimed_all_ && !standing_ran_) {
         bool const mark = writable && may_mark_at_claim();
         auto claimed = co_await claim(max, mark);
@@ -305,12 +313,16 @@ asio::awaitable<std::vector<queue::message>> dispatcher_source::claim(std::size_
 
 void dispatcher_source::stand_by(std::size_t max) {
   auto const upto = static_cast<queue::priority>(ceiling());
-  auto work = [carrier = carrier_, max, upto](queue::store& s) {
-    return s.claim_for_sending(carrier, max, queue::clock::now(), upto);
+  auto* gc = &owner_.queue_writer();
+  auto work = [carrier = carrier_, max, upto, gc](queue::store& s) -> queue::result<standing_answer> {
+    auto got = s.claim_for_sending(carrier, max, queue::clock::now(), upto);
+    if (!got) return got.error();
+    return standing_answer{std::move(*got), gc->enqueue_commits()};
   };
   auto tracked = asio::prefer(owner_.executor(), asio::execution::outstanding_work.tracked);
   std::weak_ptr<dispatcher_source*> self = self_;
-  using R = queue::result<std::vector<queue::message>>;
+  standing_max_ = max;
+  using R = queue::result<standing_answer>;
   // Durable like claim(mark): the answer comes once the round's fsync covered the mark.
   standing_id_ = owner_.queue_writer().run_then_after_enqueue(
       carrier_, std::move(work), [self, tracked](R r) {
@@ -327,7 +339,7 @@ void dispatcher_source::withdraw_standing() {
   standing_id_ = 0;
 }
 
-void dispatcher_source::standing_claimed(queue::result<std::vector<queue::message>> r) {
+void dispatcher_source::standing_claimed(queue::result<standing_answer> r) {
   // Its answer may come before the wait ended (the usual case: the enqueue's notification
   // and this arrive in one post), while take() still counts it as standing.
   standing_id_ = 0;
@@ -335,9 +347,12 @@ void dispatcher_source::standing_claimed(queue::result<std::vector<queue::messag
   if (!r) {
     owner_.count_queue_error(r.error().message);
     spdlog::error("standing claim for sending for {}: {}", carrier_, r.error().message);
-  } else if (!r->empty()) {
-    claimed_all_ = false;
-    owner_.accept_claimed(std::move(*r), *this, true);
+  } else {
+    if (r->messages.size() < standing_max_) drained_at_ = r->enqueue_commits;
+    if (!r->messages.empty()) {
+      claimed_all_ = false;
+      owner_.accept_claimed(std::move(r->messages), *this, true);
+    }
   }
   wake();  // take() claims again or pops what came (it may wait for this answer)
 }

@@ -134,8 +134,13 @@ class dispatcher_source final : public message_source {
   /// and its sending mark then share one fsync, and their answers one post: no claim round
   /// trip per message at a low rate. Its messages arrive (marked) through accept_claimed.
   void stand_by(std::size_t max);
+  /// What a standing claim found, and group_commit::enqueue_commits() when it ran.
+  struct standing_answer {
+    std::vector<queue::message> messages;
+    std::uint64_t enqueue_commits = 0;
+  };
   /// The standing claim's answer, on the network thread.
-  void standing_claimed(queue::result<std::vector<queue::message>> r);
+  void standing_claimed(queue::result<standing_answer> r);
 
   source_owner& owner_;
   std::string carrier_;
@@ -150,6 +155,13 @@ class dispatcher_source final : public message_source {
   bool accepting_own_claim_ = false;  // inside take(): owner_.accept_claimed of our own claim
   bool backlog_ = false;  // the last claim got all it asked for: more may be waiting
   std::uint64_t standing_id_ = 0;  // a standing claim with the queue writer (0: none)
+  std::size_t standing_max_ = 0;   // what it asks for
+  // The last standing claim came back short (it took everything claimable up to its class
+  // ceiling) when the queue's enqueue_commits() was this: while that has not moved, the next
+  // take() stands by again without a claim of its own, which would find nothing (at a low
+  // rate: one queue round per message saved, and the lazy work it would drag into an fsync).
+  // Used by the next take() only.
+  std::optional<std::uint64_t> drained_at_;
   bool standing_ran_ = false;  // it ran; its answer has not come yet
   // Lets a standing claim's answer that comes after this source is gone do nothing.
   std::shared_ptr<dispatcher_source*> self_ = std::make_shared<dispatcher_source*>(this);

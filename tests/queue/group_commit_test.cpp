@@ -353,6 +353,45 @@ TEST_CASE("a claim standing by for an enqueue runs in the round that commits one
                                  [](result<int>) {}) == 0);
 }
 
+TEST_CASE("enqueue_commits counts every enqueue commit, and a standing claim reads its own round's") {
+  temp_dir dir;
+  group_commit q(open_store(dir.file()));
+  auto const start = q.enqueue_commits();
+  auto const rounds_before = q.rounds();
+  // A round with no enqueue leaves it alone.
+  q.run([](store&) {}).get();
+  CHECK(q.enqueue_commits() == start);
+  CHECK(q.rounds() > rounds_before);
+  // A single enqueue and a batch each move it.
+  REQUIRE(q.enqueue(otp("6281300000301", "")).get().has_value());
+  auto const after_single = q.enqueue_commits();
+  CHECK(after_single > start);
+  std::promise<void> batch_done;
+  REQUIRE(q.enqueue_batch_then({otp("6281300000302", ""), otp("6281300000303", "")},
+                               [&](auto r) {
+                                 CHECK(r.has_value());
+                                 batch_done.set_value();
+                               }));
+  batch_done.get_future().get();
+  auto const after_batch = q.enqueue_commits();
+  CHECK(after_batch > after_single);
+
+  // A claim standing by runs after its round's enqueues: what it reads already counts them,
+  // so a later look that finds the same value knows nothing was enqueued since it ran.
+  std::promise<std::uint64_t> seen;
+  REQUIRE(q.run_then_after_enqueue(
+              "telkomsel", [&q](store&) { return result<std::uint64_t>(q.enqueue_commits()); },
+              [&](result<std::uint64_t> r) { seen.set_value(r ? *r : 0); }) != 0);
+  REQUIRE(q.enqueue(otp("6281300000304", "")).get().has_value());
+  auto const at_claim = seen.get_future().get();
+  CHECK(at_claim > after_batch);
+  CHECK(q.enqueue_commits() == at_claim);
+  q.run([](store&) {}).get();
+  CHECK(q.enqueue_commits() == at_claim);
+  REQUIRE(q.enqueue(otp("6281300000305", "")).get().has_value());
+  CHECK(q.enqueue_commits() > at_claim);
+}
+
 TEST_CASE("completion_round runs what was gathered at its end, in order, and only then") {
   std::vector<int> ran;
   {

@@ -124,3 +124,37 @@ TEST_CASE("a source that backs up another carrier still claims without the mark 
   REQUIRE(h.size() >= 2);
   CHECK(h[1].detail == "claimed");
 }
+
+TEST_CASE("after a standing claim took all there was, the link stands by again without a claim of its own") {
+  sim_spec tsel{"telkomsel", {}};
+  dispatch_world w({tsel});
+  // No periodic queue work of the dispatcher's own: every round counted below is the
+  // message's or a claim's.
+  w.cfg.queue.housekeeping_interval = std::chrono::hours(1);
+  w.start();
+  REQUIRE(w.wait_until([&] { return w.gc().standing_for("telkomsel") > 0; }, 10s));
+  // The SMSC reads but answers nothing from now on: no submit result or receipt comes back
+  // to be recorded, so no later round is the message's.
+  auto f = w.sim("telkomsel").current_faults();
+  f.stall = true;
+  w.sim("telkomsel").set_faults(f);
+
+  auto const rounds_before = w.gc().rounds();
+  auto accepted = w.gc().enqueue(otp_request(number(7), "telkomsel"));
+  REQUIRE(accepted.get().has_value());
+  // Sent (the simulator read it), and the link stands by again for the next enqueue ...
+  REQUIRE(w.wait_until([&] {
+    return w.sim("telkomsel").counters().stalled_pdus > 0 && w.gc().standing_for("telkomsel") > 0;
+  }, 10s));
+  run_for(w.io, 200ms);  // (a claim the link asked for would have run by now)
+  // ... after one round only: the enqueue's, with the standing claim that took the OTP. The
+  // claim came back short and nothing was enqueued since, so no claim round that would find
+  // nothing came in between.
+  CHECK(w.gc().rounds() - rounds_before == 1);
+  CHECK(w.gc().standing_for("telkomsel") == 1);
+
+  // The next enqueue is still claimed by the standing claim, in its own round.
+  auto second = w.gc().enqueue(otp_request(number(8), "telkomsel"));
+  REQUIRE(second.get().has_value());
+  REQUIRE(w.wait_until([&] { return w.sim("telkomsel").counters().stalled_pdus > 1; }, 10s));
+}
