@@ -162,6 +162,10 @@ struct submitted_message {
 struct recorded_receipt {
   receipt_result res;
   std::optional<message> msg;
+  /// When the attempt it settled became submitted (the SMSC's acceptance as recorded), when
+  /// the common path read it (a submitted message made final): for the receipt latency of
+  /// messages submitted before a restart. nullopt otherwise.
+  std::optional<time_point> submitted_at;
 };
 
 /// Milliseconds since the epoch, the stored form of a time.

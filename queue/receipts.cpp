@@ -142,7 +142,8 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
                                               receipt_outcome outcome, std::string_view detail,
                                               std::int64_t now_ms, std::string_view recipient,
                                               std::optional<receipt_submit_date> const& submit_date,
-                                              std::optional<message>* stored) {
+                                              std::optional<message>* stored,
+                                              std::optional<time_point>* submitted_at) {
   if (carrier.empty() || smsc_id.empty())
     fail(errc::invalid_argument, "receipt without carrier or smsc_message_id");
   receipt_result res;
@@ -198,6 +199,8 @@ receipt_result store::impl::apply_receipt_one(std::string_view carrier, std::str
       res.st = to;
       res.status = receipt_status::applied;
       if (m) {
+        // Read while submitted: its time is when the attempt was accepted.
+        if (submitted_at) *submitted_at = m->updated_at;
         // What the UPDATE wrote; its final state made the step-10 trigger erase the text.
         m->st = to;
         m->updated_at = from_ms(now_ms);
@@ -403,7 +406,8 @@ result<std::vector<recorded_receipt>> store::apply_receipts(std::span<receipt co
     for (auto const& r : receipts) {
       auto& rec = out.emplace_back();
       rec.res = impl_->apply_receipt_one(r.carrier, r.smsc_message_id, r.outcome, r.detail,
-                                         to_ms(now), r.recipient, r.submit_date, &rec.msg);
+                                         to_ms(now), r.recipient, r.submit_date, &rec.msg,
+                                         &rec.submitted_at);
     }
     tx.commit();
     return out;

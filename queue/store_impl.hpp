@@ -147,12 +147,14 @@ struct store::impl {
   std::optional<std::string> apply_held_receipts(message_id id, std::string_view smsc_id, std::int64_t now_ms);
   /// `recipient` and `submit_date`: for a receipt whose id matches no message (see
   /// match_unanswered()); '' and nullopt = unknown. `stored` (if given): the matched message
-  /// as stored after (left empty for a duplicate, held or orphan receipt).
+  /// as stored after (left empty for a duplicate, held or orphan receipt). `submitted_at` (if
+  /// given): when the matched attempt became submitted, where the common path read it.
   receipt_result apply_receipt_one(std::string_view carrier, std::string_view smsc_id,
                                    receipt_outcome outcome, std::string_view detail,
                                    std::int64_t now_ms, std::string_view recipient = {},
                                    std::optional<receipt_submit_date> const& submit_date = {},
-                                   std::optional<message>* stored = nullptr);
+                                   std::optional<message>* stored = nullptr,
+                                   std::optional<time_point>* submitted_at = nullptr);
   /// The outcome_unknown message a receipt without a known id settles: the only attempt to
   /// `recipient` on `carrier` in unanswered_submits whose time fits `submit_date`, with no
   /// message to that number in flight (sending) on the carrier, and still the message's

@@ -33,12 +33,13 @@ void receipt_latency_learner::submitted(std::int64_t id, time_point at) {
 }
 
 std::optional<double> receipt_latency_learner::receipt(std::int64_t id, std::string_view carrier,
-                                                       time_point at) {
+                                                       time_point at,
+                                                       std::optional<time_point> sent_at) {
   auto it = pending_.find(id);
-  if (it == pending_.end()) return std::nullopt;
-  double const latency =
-      std::max(0.0, std::chrono::duration<double>(at - it->second).count());
-  pending_.erase(it);
+  if (it == pending_.end() && !sent_at) return std::nullopt;
+  auto const from = it != pending_.end() ? it->second : *sent_at;
+  double const latency = std::max(0.0, std::chrono::duration<double>(at - from).count());
+  if (it != pending_.end()) pending_.erase(it);
   learn(carrier, latency);
   return latency;
 }

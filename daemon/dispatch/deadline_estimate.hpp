@@ -58,8 +58,11 @@ class receipt_latency_learner {
   /// Message `id` was accepted by an SMSC at `at`.
   void submitted(std::int64_t id, time_point at);
   /// A final receipt for message `id` came from `carrier` at `at`: its latency (also learnt),
-  /// or nullopt if its submit time is not known (a restart, forgotten, never submitted).
-  std::optional<double> receipt(std::int64_t id, std::string_view carrier, time_point at);
+  /// or nullopt if its submit time is not known (forgotten, never submitted). `sent_at`: when
+  /// the store recorded its acceptance (queue::recorded_receipt::submitted_at), used when this
+  /// run never saw it accepted (submitted before a restart).
+  std::optional<double> receipt(std::int64_t id, std::string_view carrier, time_point at,
+                                std::optional<time_point> sent_at = std::nullopt);
   /// Learns one latency of `carrier` directly (the history of the last run, read at start:
   /// queue::store::receipt_latencies), as receipt() would have.
   void learn(std::string_view carrier, double latency_seconds);

@@ -541,23 +541,26 @@ void dispatcher::count_retry(std::string_view reason, std::string_view from_rout
 }
 
 void dispatcher::count_receipt(queue::message const& m, std::string_view route,
-                               std::string_view detail) {
-  // Learnt per route for deadline-aware routing, and observed for metrics.
-  auto const latency = latency_.receipt(m.id, route, queue::clock::now());
+                               std::string_view detail,
+                               std::optional<queue::time_point> submitted_at) {
+  // Learnt per route for deadline-aware routing, and observed for metrics. (submitted_at:
+  // a message submitted before a restart still teaches its route's pace.)
+  auto const latency = latency_.receipt(m.id, route, queue::clock::now(), submitted_at);
   if (!metrics_) return;
   metrics_->receipt(m.carrier, route, receipt_kind_of(m, detail));
   if (latency) metrics_->receipt_latency(route, *latency);
 }
 
 void dispatcher::log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
-                                     std::string_view carrier) {
+                                     std::string_view carrier,
+                                     std::optional<queue::time_point> submitted_at) {
   // A failed receipt the store's retry policy requeued: logged as such ("queued", with the
   // plan in detail); the final line comes with the next attempt's receipt.
   bool const retried = m.st == queue::state::queued;
   // The route the receipt came from: its SMSC issued the id (via_carrier).
   std::string_view const receipt_route = !carrier.empty() ? carrier
       : !m.via_carrier.empty() ? std::string_view(m.via_carrier) : std::string_view(m.carrier);
-  count_receipt(m, receipt_route, receipt_detail);
+  count_receipt(m, receipt_route, receipt_detail, submitted_at);
   log_final(m, queue::to_string(m.st), receipt_err(receipt_detail),
             retried ? fmt::format("{}; {}", receipt_detail, m.detail) : std::string(receipt_detail),
             carrier);
@@ -775,7 +778,7 @@ void dispatcher::on_deliver(link_identity const& link, smpp::pdu const& p, deliv
                       "smsc_id=" + key});
           return;
         }
-        log_receipt_outcome(*m, detail, link_carrier);
+        log_receipt_outcome(*m, detail, link_carrier, r->submitted_at);
       });
 }
 

@@ -283,13 +283,17 @@ class dispatcher final : public smpp_events, private source_owner {
                  std::string_view detail, std::string_view carrier = {});
   /// The DLR line of message `m` as a receipt ("stat:X err:Y") left it: final, or queued
   /// again by the retry policy (then its plan is the detail, and its route is woken).
+  /// `submitted_at`: when the attempt became submitted, if the store read it (the learner's
+  /// fallback for a message submitted before a restart).
   void log_receipt_outcome(queue::message const& m, std::string_view receipt_detail,
-                           std::string_view carrier = {});
+                           std::string_view carrier = {},
+                           std::optional<queue::time_point> submitted_at = std::nullopt);
   /// A message queued again by the retry policy, after it was last sent on `from_route`.
   void count_retry(std::string_view reason, std::string_view from_route,
                    std::string_view to_route);
   /// A final receipt applied to `m` (as stored after it), received on `route`.
-  void count_receipt(queue::message const& m, std::string_view route, std::string_view detail);
+  void count_receipt(queue::message const& m, std::string_view route, std::string_view detail,
+                     std::optional<queue::time_point> submitted_at);
 
   boost::asio::any_io_executor executor_;
   queue::group_commit& gc_;

@@ -216,3 +216,39 @@ TEST_CASE("The receipt latency learnt before a restart is the deadline estimate'
   CHECK(estimate_field(gw, "telkomsel", "receipt_latency_seconds") == Approx(before).margin(0.25));
   CHECK(gw.daemon.logs().find("from 3 receipt(s) of the last run") != std::string::npos);
 }
+
+TEST_CASE("A receipt that comes after a restart for an OTP sent before it teaches the estimate",
+          "[e2e][deadline]") {
+  // Receipts 6 s after each submit (the learner's prior is 5 s): the daemon restarts while
+  // they are on their way (the simulator keeps them for the next bind of the account).
+  gateway gw({{"telkomsel", {"--receipt-delay-ms", "6000"}, "same", {}}});
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0; }, startup_deadline));
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = gw.send_otp(fmt::format("08123334{:04d}", i), fmt::format("{:06d}", 600000 + i),
+                         {{"purpose", fmt::format("restart-{}", i)}});
+    REQUIRE(r.status == 202);
+    ids.push_back(r.at("id").as_int64());
+  }
+  REQUIRE(wait_until([&] {
+    for (auto id : ids) {
+      auto const& st = gw.api.get(fmt::format("/v1/messages/{}", id)).at("state");
+      if (!st.is_string() || st.as_string() != "submitted") return false;
+    }
+    return true;
+  }, delivery_deadline));
+  REQUIRE(gw.daemon.stop() == 0);
+  gw.daemon.start();
+  REQUIRE(wait_until([&] { return bound_links(gw, "telkomsel") > 0; }, startup_deadline));
+  CHECK(estimate_field(gw, "telkomsel", "receipt_samples") == 0);  // nothing final before
+  for (auto const& [id, st] : gw.wait_final(ids)) CHECK(st == "delivered");
+  // Learnt from the receipts of messages this run never submitted, from the acceptance times
+  // the store recorded: each latency is the simulator's 6 s, or more if a slow restart left
+  // the receipts parked until the new bind (the commit of an acceptance may trail the
+  // submit_sm_resp by a linger of a few tens of milliseconds).
+  REQUIRE(wait_until([&] { return estimate_field(gw, "telkomsel", "receipt_samples") == 3; },
+                     delivery_deadline));
+  double const learnt = estimate_field(gw, "telkomsel", "receipt_latency_seconds");
+  CHECK(learnt >= 5.8);
+  CHECK(learnt < 20.0);
+}

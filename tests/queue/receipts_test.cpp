@@ -161,6 +161,14 @@ TEST_CASE("apply_receipts records a batch in one transaction") {
   CHECK((*r)[3].res.status == receipt_status::orphan);
   CHECK(s.get(a)->st == state::delivered);
   CHECK(s.get(b)->st == state::undeliverable);
+  // Each applied one says when its attempt became submitted (mark_submitted's time), the
+  // learner's fallback for a message submitted before a restart; the others do not.
+  REQUIRE((*r)[0].submitted_at.has_value());
+  CHECK(*(*r)[0].submitted_at == t0() + 1s);
+  REQUIRE((*r)[1].submitted_at.has_value());
+  CHECK(*(*r)[1].submitted_at == t0() + 1s);
+  CHECK_FALSE((*r)[2].submitted_at.has_value());
+  CHECK_FALSE((*r)[3].submitted_at.has_value());
 }
 
 TEST_CASE("a receipt for a message already final is recorded but changes nothing") {

@@ -102,3 +102,23 @@ TEST_CASE("receipt latency: learn() counts a latency from the last run as a rece
   CHECK(l.seconds("tsel") == Approx(0.2 * 5 + 0.8 * (0.2 * 10 + 0.8 * 30)));
   CHECK(l.pending() == 0);
 }
+
+TEST_CASE("receipt latency: a message this run never saw accepted learns from its recorded acceptance",
+          "[deadline]") {
+  receipt_latency_learner l;
+  // Submitted before a restart: only the store's time of the acceptance is known.
+  auto got = l.receipt(41, "tsel", t(7), t(3));
+  REQUIRE(got);
+  CHECK(*got == Approx(4));
+  CHECK(l.seconds("tsel") == Approx(4));
+  CHECK(l.samples("tsel") == 1);
+  // When this run saw the acceptance, its own time wins, and is used once.
+  l.submitted(42, t(10));
+  got = l.receipt(42, "tsel", t(12), t(9));
+  REQUIRE(got);
+  CHECK(*got == Approx(2));
+  CHECK(l.pending() == 0);
+  // Neither known: nothing learnt.
+  CHECK_FALSE(l.receipt(43, "tsel", t(20), std::nullopt));
+  CHECK(l.samples("tsel") == 2);
+}
