@@ -243,8 +243,13 @@ bool group_commit::withdraw(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   auto it = std::find_if(standing_.begin(), standing_.end(),
                          [id](standing_task const& t) { return t.id == id; });
-  if (it == standing_.end()) return false;
-  standing_.erase(it);
+  if (it != standing_.end()) {
+    standing_.erase(it);
+    return true;
+  }
+  auto dropped = std::find(dropped_standing_.begin(), dropped_standing_.end(), id);
+  if (dropped == dropped_standing_.end()) return false;
+  dropped_standing_.erase(dropped);
   return true;
 }
 
@@ -316,7 +321,9 @@ void group_commit::writer_loop() {
         continue;
       }
       if (waiting_.empty()) {  // stopping, and everything before it is done
-        standing_.clear();     // never run: their carriers get no more enqueues
+        // Never run: their carriers get no more enqueues. Their callers may still withdraw.
+        for (auto const& t : standing_) dropped_standing_.push_back(t.id);
+        standing_.clear();
         return;
       }
       work.swap(waiting_);

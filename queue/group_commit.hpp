@@ -153,7 +153,8 @@ class group_commit {
   std::uint64_t run_then_after_enqueue(std::string carrier, F f, Then then);
 
   /// Withdraws a run_then_after_enqueue() task that has not started: true (neither `f` nor
-  /// `then` runs). false: it has run or is running (its `then` comes) or the id is unknown.
+  /// `then` runs), also for one that stop() dropped unrun. false: it has run or is running
+  /// (its `then` comes) or the id is unknown.
   bool withdraw(std::uint64_t id);
 
   /// The run_then_after_enqueue() tasks standing by for `carrier` now (any thread).
@@ -298,6 +299,9 @@ class group_commit {
   std::size_t eager_waiting_ = 0;  // guarded by mutex_: items of waiting_ that are not lazy
   bool kicked_ = false;            // guarded by mutex_: kick() asked for a round
   std::vector<standing_task> standing_;  // guarded by mutex_
+  // The ids of the standing tasks stop() dropped unrun (their functions are destroyed: they
+  // may hold the caller's executor work): withdraw() answers true for them.
+  std::vector<std::uint64_t> dropped_standing_;  // guarded by mutex_
   std::uint64_t next_standing_id_ = 1;   // guarded by mutex_
   // Whoever runs the round (the writer, or the round host while host_ is running):
   std::vector<std::string> round_carriers_;  // the carriers this round enqueued for

@@ -348,7 +348,16 @@ TEST_CASE("a claim standing by for an enqueue runs in the round that commits one
   q.run([](store&) {}).get();  // a round after the enqueue's: the claim would have run by now
   CHECK_FALSE(second_ran);
 
+  // One still standing at stop() never runs, and its caller can still withdraw it (so it
+  // does not wait for an answer that cannot come).
+  bool third_ran = false;
+  auto const third = q.run_then_after_enqueue(
+      "telkomsel", [](store&) { return result<int>(1); }, [&](result<int>) { third_ran = true; });
+  REQUIRE(third != 0);
   q.stop();
+  CHECK_FALSE(third_ran);
+  CHECK(q.withdraw(third));
+  CHECK_FALSE(q.withdraw(third));
   CHECK(q.run_then_after_enqueue("telkomsel", [](store&) { return result<int>(1); },
                                  [](result<int>) {}) == 0);
 }
