@@ -232,7 +232,8 @@ TEST_CASE("A receipt that comes after a restart for an OTP sent before it teache
   }
   REQUIRE(wait_until([&] {
     for (auto id : ids) {
-      auto const& st = gw.api.get(fmt::format("/v1/messages/{}", id)).at("state");
+      auto const m = gw.api.get(fmt::format("/v1/messages/{}", id));
+      auto const& st = m.at("state");  // (the reply outlives it)
       if (!st.is_string() || st.as_string() != "submitted") return false;
     }
     return true;
